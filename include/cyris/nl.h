@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cyris/nl.h — the rtnetlink context every net call takes.
+ *
+ * One context per process (or per target namespace): a libnl socket bound
+ * to a network namespace, with NETLINK_EXT_ACK enabled. Every change asks
+ * for an acknowledgement and every reply is read. Errors come back as
+ * -errno; when the kernel attached an extended-ack message to the last
+ * failure, cyris_nl_extack() returns it so the caller can print it.
+ */
+#ifndef CYRIS_NL_H
+#define CYRIS_NL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct cyris_nl;
+
+/*
+ * Open a context in the namespace named by @netns:
+ *   NULL or ""        the caller's own namespace
+ *   "NAME"            /run/netns/NAME (as created by `ip netns add`)
+ *   "/path"           any nsfs file, e.g. /proc/PID/ns/net
+ *   "pid:PID"         the namespace of process PID
+ * Returns 0 and stores the context in *ret, or -errno.
+ */
+int cyris_nl_open(struct cyris_nl **ret, const char *netns);
+
+/* Close the context; NULL is a no-op. */
+void cyris_nl_close(struct cyris_nl *nl);
+
+/* The kernel's extended-ack text for the last failed request, or NULL. */
+const char *cyris_nl_extack(const struct cyris_nl *nl);
+
+/* The namespace spec the context was opened with (never NULL; "" = own). */
+const char *cyris_nl_netns(const struct cyris_nl *nl);
+
+/*
+ * An fd on the context's namespace (owned by the context; do not close),
+ * for callers that need to create objects there by other means (TUN ioctls,
+ * sockets). Returns the fd or -errno.
+ */
+int cyris_nl_netns_fd(const struct cyris_nl *nl);
+
+/*
+ * Open an fd on the namespace named by @spec (same forms as cyris_nl_open;
+ * NULL means the caller's own). Returns the fd (O_CLOEXEC) or -errno.
+ */
+int cyris_netns_open(const char *spec);
+
+/*
+ * Switch the calling thread into namespace @fd; the fd of the namespace it
+ * was in is stored in *ret_old for cyris_netns_leave(). Returns 0 or -errno.
+ */
+int cyris_netns_enter(int fd, int *ret_old);
+
+/* Switch back to the namespace saved by cyris_netns_enter() and close it. */
+int cyris_netns_leave(int old);
+
+/* true when @spec names a process ("pid:N"); its pid is stored in *ret_pid. */
+bool cyris_netns_is_pid(const char *spec, pid_t *ret_pid);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,1123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Links: create (bridge, veth, vxlan, tap), change, delete, read back.
+ *
+ * A created link is put in its range's netdev group in the very message
+ * that creates it, then tagged (alias) and named (altname). If anything
+ * after the kernel's create fails the link is deleted again.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/if_tun.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include "cyris/link.h"
+#include "nl-priv.h"
+
+#ifndef IFLA_PROP_LIST
+#define IFLA_PROP_LIST 52
+#define IFLA_ALT_IFNAME 53
+#endif
+#ifndef RTM_NEWLINKPROP
+#define RTM_NEWLINKPROP 108
+#endif
+
+/* ---- building requests ------------------------------------------------ */
+
+/* Optional changes to an existing link, sent as one RTM_NEWLINK. */
+struct link_change {
+	const char *alias;
+	bool set_master;
+	int master;
+	int up;                  /* -1: leave, 0: down, 1: up */
+	unsigned mtu;
+	const uint8_t *mac;
+	bool set_group;
+	uint32_t group;
+	int ns_fd;               /* -1: leave */
+	pid_t ns_pid;            /* 0: leave */
+	const char *name;        /* rename */
+};
+
+#define LINK_CHANGE_INIT { .up = -1, .ns_fd = -1 }
+
+static struct nl_msg *link_msg(int type, int flags, int ifindex, int up)
+{
+	struct ifinfomsg ifi = {
+		.ifi_family = AF_UNSPEC,
+		.ifi_index = ifindex,
+		.ifi_flags = up > 0 ? IFF_UP : 0,
+		.ifi_change = up >= 0 ? IFF_UP : 0,
+	};
+
+	return cyris_nlmsg_new(type, flags, &ifi, sizeof(ifi));
+}
+
+/* Put a string as an attribute, for names that must fit the kernel. */
+static int put_name(struct nl_msg *msg, int type, const char *name)
+{
+	return nla_put_string(msg, type, name) < 0 ? -EMSGSIZE : 0;
+}
+
+static int put_change(struct nl_msg *msg, const struct link_change *c)
+{
+	int r = 0;
+
+	if (c->name)
+		r |= nla_put_string(msg, IFLA_IFNAME, c->name);
+	if (c->alias)
+		r |= nla_put_string(msg, IFLA_IFALIAS, c->alias);
+	if (c->set_master)
+		r |= nla_put_u32(msg, IFLA_MASTER, (uint32_t)c->master);
+	if (c->mtu)
+		r |= nla_put_u32(msg, IFLA_MTU, c->mtu);
+	if (c->mac)
+		r |= nla_put(msg, IFLA_ADDRESS, 6, c->mac);
+	if (c->set_group)
+		r |= nla_put_u32(msg, IFLA_GROUP, c->group);
+	if (c->ns_fd >= 0)
+		r |= nla_put_u32(msg, IFLA_NET_NS_FD, (uint32_t)c->ns_fd);
+	if (c->ns_pid > 0)
+		r |= nla_put_u32(msg, IFLA_NET_NS_PID, (uint32_t)c->ns_pid);
+	return r ? -EMSGSIZE : 0;
+}
+
+static int link_apply(struct cyris_nl *nl, int ifindex, const struct link_change *c)
+{
+	struct nl_msg *msg;
+	int r;
+
+	if (ifindex <= 0)
+		return -EINVAL;
+	msg = link_msg(RTM_NEWLINK, 0, ifindex, c->up);
+	if (!msg)
+		return -ENOMEM;
+	r = put_change(msg, c);
+	if (r == 0)
+		r = cyris_nl_talk(nl, msg, NULL, NULL);
+	nlmsg_free(msg);
+	return r;
+}
+
+/* The attributes every new link carries: name, mtu, mac, master, group. */
+static struct nl_msg *newlink_begin(const struct cyris_link_cfg *cfg)
+{
+	struct link_change c = LINK_CHANGE_INIT;
+	struct nl_msg *msg;
+
+	msg = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, 0,
+		       cfg->up ? 1 : -1);
+	if (!msg)
+		return NULL;
+	c.name = cfg->name;
+	c.mtu = cfg->mtu;
+	c.mac = cfg->mac;
+	c.set_master = cfg->master > 0;
+	c.master = cfg->master;
+	if (cfg->tag && cfg->tag->range[0]) {
+		c.set_group = true;
+		c.group = cyris_range_group(cfg->tag->range);
+	}
+	if (put_change(msg, &c) < 0) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* ---- creating --------------------------------------------------------- */
+
+struct echo {
+	const char *name;
+	int ifindex;
+};
+
+static int on_echo(struct nl_msg *msg, void *arg)
+{
+	struct echo *e = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct ifinfomsg *ifi = nlmsg_data(h);
+	struct nlattr *tb[IFLA_MAX + 1];
+
+	if (h->nlmsg_type != RTM_NEWLINK ||
+	    nlmsg_parse(h, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0)
+		return NL_OK;
+	if (tb[IFLA_IFNAME] && streq(nla_get_string(tb[IFLA_IFNAME]), e->name))
+		e->ifindex = ifi->ifi_index;
+	return NL_OK;
+}
+
+/* Delete @ifindex after a failure without losing the failure's message. */
+static void undo_create(struct cyris_nl *nl, int ifindex)
+{
+	char saved[sizeof(nl->extack)];
+
+	memcpy(saved, nl->extack, sizeof(saved));
+	(void)cyris_link_del(nl, ifindex);
+	memcpy(nl->extack, saved, sizeof(saved));
+}
+
+static int validate_cfg(const struct cyris_link_cfg *cfg, char alias[CYRIS_ALIASSIZ])
+{
+	alias[0] = '\0';
+	if (!cfg || !cyris_ifname_valid(cfg->name))
+		return -EINVAL;
+	if (cfg->altname && (strlen(cfg->altname) >= CYRIS_ALTNAMSIZ ||
+			     strchr(cfg->altname, '/') || strchr(cfg->altname, ' ')))
+		return -EINVAL;
+	return cfg->tag ? cyris_tag_format(cfg->tag, alias, CYRIS_ALIASSIZ) : 0;
+}
+
+/* Tag and name a link that the kernel has just made. */
+static int link_finish(struct cyris_nl *nl, int ifindex,
+		       const struct cyris_link_cfg *cfg, const char *alias)
+{
+	int r;
+
+	if (alias[0]) {
+		struct link_change c = LINK_CHANGE_INIT;
+
+		c.alias = alias;
+		r = link_apply(nl, ifindex, &c);
+		if (r < 0)
+			return r;
+	}
+	if (cfg->altname) {
+		r = cyris_link_add_altname(nl, ifindex, cfg->altname);
+		/* kernels before 5.5 have no altnames: the alias still tags it */
+		if (r < 0 && r != -EOPNOTSUPP)
+			return r;
+	}
+	return 0;
+}
+
+static int link_create(struct cyris_nl *nl, struct nl_msg *msg,
+		       const struct cyris_link_cfg *cfg, const char *alias,
+		       int *ret_ifindex)
+{
+	struct echo e = { .name = cfg->name };
+	struct cyris_link l = {0};
+	int r;
+
+	r = cyris_nl_talk(nl, msg, on_echo, &e);
+	if (r < 0)
+		return r;
+	if (e.ifindex <= 0) {
+		/* kernels before 6.3 do not echo a new link */
+		r = cyris_link_get(nl, cfg->name, &l);
+		cyris_link_clear(&l);
+		if (r < 0)
+			return r;
+		e.ifindex = l.ifindex;
+	}
+	r = link_finish(nl, e.ifindex, cfg, alias);
+	if (r < 0) {
+		undo_create(nl, e.ifindex);
+		return r;
+	}
+	if (ret_ifindex)
+		*ret_ifindex = e.ifindex;
+	return 0;
+}
+
+/* Open IFLA_LINKINFO, put the kind and open IFLA_INFO_DATA. */
+static struct nlattr *linkinfo_begin(struct nl_msg *msg, const char *kind,
+				     struct nlattr **ret_info)
+{
+	struct nlattr *info = nla_nest_start(msg, IFLA_LINKINFO);
+
+	if (!info || nla_put_string(msg, IFLA_INFO_KIND, kind) < 0)
+		return NULL;
+	*ret_info = info;
+	return nla_nest_start(msg, IFLA_INFO_DATA);
+}
+
+int cyris_bridge_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
+			const struct cyris_bridge_cfg *br, int *ret_ifindex)
+{
+	static const struct cyris_bridge_cfg defaults = {0};
+	char alias[CYRIS_ALIASSIZ];
+	struct nlattr *info, *data;
+	struct nl_msg *msg;
+	int r;
+
+	r = validate_cfg(cfg, alias);
+	if (r < 0)
+		return r;
+	if (!br)
+		br = &defaults;
+	msg = newlink_begin(cfg);
+	if (!msg)
+		return -ENOMEM;
+	r = -EMSGSIZE;
+	data = linkinfo_begin(msg, "bridge", &info);
+	if (!data ||
+	    nla_put_u32(msg, IFLA_BR_FORWARD_DELAY, br->forward_delay) < 0 ||
+	    nla_put_u32(msg, IFLA_BR_STP_STATE, br->stp ? 1 : 0) < 0 ||
+	    (br->vlan_filtering && nla_put_u8(msg, IFLA_BR_VLAN_FILTERING, 1) < 0))
+		goto out;
+	nla_nest_end(msg, data);
+	nla_nest_end(msg, info);
+	r = link_create(nl, msg, cfg, alias, ret_ifindex);
+out:
+	nlmsg_free(msg);
+	return r;
+}
+
+/* Open the peer's namespace: an fd, or a pid the kernel resolves. */
+static int peer_ns(const char *spec, int *ret_fd, pid_t *ret_pid)
+{
+	*ret_fd = -1;
+	*ret_pid = 0;
+	if (!spec || !*spec)
+		return 0;
+	if (cyris_netns_is_pid(spec, ret_pid))
+		return 0;
+	*ret_fd = cyris_netns_open(spec);
+	return *ret_fd < 0 ? *ret_fd : 0;
+}
+
+/* Bring a link up by name (RTM_NEWLINK with ifindex 0 looks it up). */
+static int up_by_name(struct cyris_nl *nl, const char *name)
+{
+	struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, 0, 1);
+	int r;
+
+	if (!msg)
+		return -ENOMEM;
+	r = put_name(msg, IFLA_IFNAME, name);
+	if (r == 0)
+		r = cyris_nl_talk(nl, msg, NULL, NULL);
+	nlmsg_free(msg);
+	return r;
+}
+
+/* The peer cannot be opened in the message that creates the pair (the
+ * kernel opens it before the two halves are linked: ENOTCONN), so it is
+ * brought up afterwards, from inside its namespace. */
+static int veth_peer_up(struct cyris_nl *nl, const struct cyris_veth_cfg *veth)
+{
+	struct cyris_nl *pnl = NULL;
+	int r;
+
+	if (!veth->peer_netns || !*veth->peer_netns)
+		return up_by_name(nl, veth->peer);
+	r = cyris_nl_open(&pnl, veth->peer_netns);
+	if (r == 0)
+		r = up_by_name(pnl, veth->peer);
+	if (r < 0 && pnl && pnl->extack[0])
+		memcpy(nl->extack, pnl->extack, sizeof(nl->extack));
+	cyris_nl_close(pnl);
+	return r;
+}
+
+int cyris_veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
+		      const struct cyris_veth_cfg *veth, int *ret_ifindex)
+{
+	struct ifinfomsg peer = { .ifi_family = AF_UNSPEC };
+	struct link_change pc = LINK_CHANGE_INIT;
+	char alias[CYRIS_ALIASSIZ];
+	struct nlattr *info, *data, *pn;
+	_cleanup_close_ int nsfd = -1;
+	struct nl_msg *msg;
+	int r, ifindex;
+
+	r = validate_cfg(cfg, alias);
+	if (r < 0)
+		return r;
+	if (!veth || !cyris_ifname_valid(veth->peer))
+		return -EINVAL;
+	r = peer_ns(veth->peer_netns, &nsfd, &pc.ns_pid);
+	if (r < 0)
+		return r;
+	pc.ns_fd = nsfd;
+	pc.name = veth->peer;
+	pc.mac = veth->peer_mac;
+	pc.mtu = veth->peer_mtu ? veth->peer_mtu : cfg->mtu;
+	msg = newlink_begin(cfg);
+	if (!msg)
+		return -ENOMEM;
+	r = -EMSGSIZE;
+	data = linkinfo_begin(msg, "veth", &info);
+	if (!data || !(pn = nla_nest_start(msg, VETH_INFO_PEER)) ||
+	    nlmsg_append(msg, &peer, sizeof(peer), NLMSG_ALIGNTO) < 0 ||
+	    put_change(msg, &pc) < 0)
+		goto out;
+	nla_nest_end(msg, pn);
+	nla_nest_end(msg, data);
+	nla_nest_end(msg, info);
+	r = link_create(nl, msg, cfg, alias, &ifindex);
+	if (r == 0 && veth->peer_up) {
+		r = veth_peer_up(nl, veth);
+		if (r < 0)
+			undo_create(nl, ifindex);
+	}
+	if (r == 0 && ret_ifindex)
+		*ret_ifindex = ifindex;
+out:
+	nlmsg_free(msg);
+	return r;
+}
+
+int cyris_vxlan_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
+		       const struct cyris_vxlan_cfg *vx, int *ret_ifindex)
+{
+	char alias[CYRIS_ALIASSIZ];
+	struct nlattr *info, *data;
+	struct nl_msg *msg;
+	bool v6;
+	int r;
+
+	r = validate_cfg(cfg, alias);
+	if (r < 0)
+		return r;
+	if (!vx || vx->vni >= (1u << 24))
+		return -EINVAL;
+	v6 = vx->remote.family == AF_INET6 || vx->local.family == AF_INET6;
+	if (vx->remote.family && vx->local.family &&
+	    vx->remote.family != vx->local.family)
+		return -EINVAL;
+	msg = newlink_begin(cfg);
+	if (!msg)
+		return -ENOMEM;
+	r = -EMSGSIZE;
+	data = linkinfo_begin(msg, "vxlan", &info);
+	if (!data || nla_put_u32(msg, IFLA_VXLAN_ID, vx->vni) < 0 ||
+	    nla_put_u16(msg, IFLA_VXLAN_PORT, htons(vx->dstport ? vx->dstport : 4789)) < 0 ||
+	    nla_put_u8(msg, IFLA_VXLAN_LEARNING, 1) < 0 ||
+	    (vx->remote.family &&
+	     nla_put(msg, v6 ? IFLA_VXLAN_GROUP6 : IFLA_VXLAN_GROUP,
+		     (int)cyris_ip_len(&vx->remote), vx->remote.a) < 0) ||
+	    (vx->local.family &&
+	     nla_put(msg, v6 ? IFLA_VXLAN_LOCAL6 : IFLA_VXLAN_LOCAL,
+		     (int)cyris_ip_len(&vx->local), vx->local.a) < 0) ||
+	    (vx->dev > 0 && nla_put_u32(msg, IFLA_VXLAN_LINK, (uint32_t)vx->dev) < 0))
+		goto out;
+	nla_nest_end(msg, data);
+	nla_nest_end(msg, info);
+	r = link_create(nl, msg, cfg, alias, ret_ifindex);
+out:
+	nlmsg_free(msg);
+	return r;
+}
+
+/* Open /dev/net/tun in the context's namespace: the device is made in the
+ * namespace of the process that opened the file. */
+static int tun_open(struct cyris_nl *nl)
+{
+	int old = -1, fd, r;
+
+	if (nl->nsfd >= 0) {
+		r = cyris_netns_enter(nl->nsfd, &old);
+		if (r < 0)
+			return r;
+	}
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	r = fd < 0 ? -errno : fd;
+	if (old >= 0) {
+		int r2 = cyris_netns_leave(old);
+
+		if (r2 < 0) {
+			if (fd >= 0)
+				close(fd);
+			return r2;
+		}
+	}
+	return r;
+}
+
+int cyris_tap_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
+		     const struct cyris_tap_cfg *tap, int *ret_ifindex)
+{
+	struct link_change c = LINK_CHANGE_INIT;
+	char alias[CYRIS_ALIASSIZ];
+	struct cyris_link l = {0};
+	_cleanup_close_ int fd = -1;
+	struct ifreq ifr = {0};
+	int r, ifindex;
+
+	r = validate_cfg(cfg, alias);
+	if (r < 0)
+		return r;
+	/* TUNSETIFF on an existing persistent tap attaches to it: refuse. */
+	r = cyris_link_get(nl, cfg->name, &l);
+	cyris_link_clear(&l);
+	if (r == 0)
+		return -EEXIST;
+	if (r != -ENODEV)
+		return r;
+	fd = tun_open(nl);
+	if (fd < 0)
+		return fd;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (tap && tap->vnet_hdr ? IFF_VNET_HDR : 0);
+	memcpy(ifr.ifr_name, cfg->name, strlen(cfg->name) + 1);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		return -errno;
+	if (tap && tap->owner >= 0 && ioctl(fd, TUNSETOWNER, (unsigned long)tap->owner) < 0)
+		return -errno;
+	if (tap && tap->group >= 0 && ioctl(fd, TUNSETGROUP, (unsigned long)tap->group) < 0)
+		return -errno;
+	r = cyris_link_get(nl, cfg->name, &l);
+	ifindex = l.ifindex;
+	cyris_link_clear(&l);
+	if (r < 0)
+		return r;
+	/* Until TUNSETPERSIST the device dies with this fd, so a crash here
+	 * leaves nothing behind. */
+	c.alias = alias[0] ? alias : NULL;
+	c.set_master = cfg->master > 0;
+	c.master = cfg->master;
+	c.mtu = cfg->mtu;
+	c.mac = cfg->mac;
+	c.up = cfg->up ? 1 : -1;
+	if (cfg->tag && cfg->tag->range[0]) {
+		c.set_group = true;
+		c.group = cyris_range_group(cfg->tag->range);
+	}
+	r = link_apply(nl, ifindex, &c);
+	if (r == 0 && cfg->altname) {
+		r = cyris_link_add_altname(nl, ifindex, cfg->altname);
+		if (r == -EOPNOTSUPP)
+			r = 0;
+	}
+	if (r == 0 && ioctl(fd, TUNSETPERSIST, 1UL) < 0)
+		r = -errno;
+	if (r < 0)
+		return r;
+	if (ret_ifindex)
+		*ret_ifindex = ifindex;
+	return 0;
+}
+
+/* ---- changing --------------------------------------------------------- */
+
+int cyris_link_set_master(struct cyris_nl *nl, int ifindex, int master)
+{
+	struct link_change c = LINK_CHANGE_INIT;
+
+	c.set_master = true;
+	c.master = master > 0 ? master : 0;
+	return link_apply(nl, ifindex, &c);
+}
+
+int cyris_link_set_up(struct cyris_nl *nl, int ifindex, bool up)
+{
+	struct link_change c = LINK_CHANGE_INIT;
+
+	c.up = up ? 1 : 0;
+	return link_apply(nl, ifindex, &c);
+}
+
+int cyris_link_set_mtu(struct cyris_nl *nl, int ifindex, unsigned mtu)
+{
+	struct link_change c = LINK_CHANGE_INIT;
+
+	if (!mtu)
+		return -EINVAL;
+	c.mtu = mtu;
+	return link_apply(nl, ifindex, &c);
+}
+
+int cyris_link_set_mac(struct cyris_nl *nl, int ifindex, const uint8_t mac[6])
+{
+	struct link_change c = LINK_CHANGE_INIT;
+
+	c.mac = mac;
+	return link_apply(nl, ifindex, &c);
+}
+
+int cyris_link_set_alias(struct cyris_nl *nl, int ifindex, const char *alias)
+{
+	struct link_change c = LINK_CHANGE_INIT;
+
+	if (!alias || strlen(alias) >= CYRIS_ALIASSIZ)
+		return -EINVAL;
+	c.alias = alias;
+	return link_apply(nl, ifindex, &c);
+}
+
+int cyris_link_set_tag(struct cyris_nl *nl, int ifindex, const struct cyris_tag *tag)
+{
+	struct link_change c = LINK_CHANGE_INIT;
+	char alias[CYRIS_ALIASSIZ];
+	int r = cyris_tag_format(tag, alias, sizeof(alias));
+
+	if (r < 0)
+		return r;
+	c.alias = alias;
+	if (tag->range[0]) {
+		c.set_group = true;
+		c.group = cyris_range_group(tag->range);
+	}
+	return link_apply(nl, ifindex, &c);
+}
+
+int cyris_link_add_altname(struct cyris_nl *nl, int ifindex, const char *altname)
+{
+	struct nlattr *props;
+	struct nl_msg *msg;
+	int r = -EMSGSIZE;
+
+	if (!altname || !*altname || strlen(altname) >= CYRIS_ALTNAMSIZ)
+		return -EINVAL;
+	msg = link_msg(RTM_NEWLINKPROP, NLM_F_CREATE | NLM_F_EXCL, ifindex, -1);
+	if (!msg)
+		return -ENOMEM;
+	props = nla_nest_start(msg, IFLA_PROP_LIST);
+	if (props && put_name(msg, IFLA_ALT_IFNAME, altname) == 0) {
+		nla_nest_end(msg, props);
+		r = cyris_nl_talk(nl, msg, NULL, NULL);
+	}
+	nlmsg_free(msg);
+	return r;
+}
+
+int cyris_link_set_netns(struct cyris_nl *nl, int ifindex, const char *netns,
+			 const char *new_name)
+{
+	struct link_change c = LINK_CHANGE_INIT;
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (new_name && !cyris_ifname_valid(new_name))
+		return -EINVAL;
+	r = peer_ns(netns, &fd, &c.ns_pid);
+	if (r < 0)
+		return r;
+	if (fd < 0 && c.ns_pid == 0)
+		return -EINVAL;
+	c.ns_fd = fd;
+	c.name = new_name;
+	return link_apply(nl, ifindex, &c);
+}
+
+/* ---- deleting --------------------------------------------------------- */
+
+int cyris_link_del(struct cyris_nl *nl, int ifindex)
+{
+	struct nl_msg *msg;
+	int r;
+
+	if (ifindex <= 0)
+		return -EINVAL;
+	msg = link_msg(RTM_DELLINK, 0, ifindex, -1);
+	if (!msg)
+		return -ENOMEM;
+	r = cyris_nl_talk(nl, msg, NULL, NULL);
+	nlmsg_free(msg);
+	return r;
+}
+
+static int group_del(struct cyris_nl *nl, uint32_t group)
+{
+	struct nl_msg *msg = link_msg(RTM_DELLINK, 0, 0, -1);
+	int r = -EMSGSIZE;
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, IFLA_GROUP, group) == 0)
+		r = cyris_nl_talk(nl, msg, NULL, NULL);
+	nlmsg_free(msg);
+	return r;
+}
+
+static bool group_used(const struct cyris_link_list *l, uint32_t g)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].group == g)
+			return true;
+	return false;
+}
+
+static bool in_set(const int *v, size_t n, int x)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+/* true when every link of group @g is in @set (and the group is not 0). */
+static bool group_is_exactly(const struct cyris_link_list *l, uint32_t g,
+			     const int *set, size_t n)
+{
+	size_t i;
+
+	if (g == 0)
+		return false;
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].group == g && !in_set(set, n, l->v[i].ifindex))
+			return false;
+	return true;
+}
+
+/* Delete @set one link at a time; a link already gone (a veth whose peer
+ * went first) is not an error. */
+static int del_each(struct cyris_nl *nl, const int *set, size_t n)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		r = cyris_link_del(nl, set[i]);
+		if (r < 0 && r != -ENODEV)
+			return r;
+	}
+	return 0;
+}
+
+static int del_many(struct cyris_nl *nl, const struct cyris_link_list *l,
+		    const int *set, size_t n, uint32_t hint)
+{
+	struct link_change c = LINK_CHANGE_INIT;
+	uint32_t g = hint;
+	size_t i;
+	int r;
+
+	if (n == 0)
+		return 0;
+	if (n == 1)
+		return del_each(nl, set, n);
+	if (!group_is_exactly(l, g, set, n)) {
+		/* move the links into a group nobody uses, then delete it */
+		do {
+			if (getrandom(&g, sizeof(g), 0) != sizeof(g))
+				return del_each(nl, set, n);
+			g |= 0x40000000u;
+		} while (group_used(l, g));
+		c.set_group = true;
+		c.group = g;
+		for (i = 0; i < n; i++) {
+			r = link_apply(nl, set[i], &c);
+			if (r < 0 && r != -ENODEV)
+				return del_each(nl, set, n);
+		}
+	}
+	r = group_del(nl, g);
+	/* a kernel that cannot delete by group: one at a time */
+	return r == -EOPNOTSUPP || r == -EINVAL ? del_each(nl, set, n) : r;
+}
+
+int cyris_link_del_many(struct cyris_nl *nl, const int *ifindex, size_t n)
+{
+	struct cyris_link_list l = {0};
+	int r;
+
+	if (n < 2)
+		return del_each(nl, ifindex, n);
+	r = cyris_link_list(nl, &l);
+	if (r == 0)
+		r = del_many(nl, &l, ifindex, n, 0);
+	cyris_link_list_free(&l);
+	return r;
+}
+
+int cyris_range_destroy(struct cyris_nl *nl, const char *range, size_t *ret_count)
+{
+	struct cyris_link_list l = {0};
+	uint32_t g;
+	_cleanup_free_ int *set = NULL;
+	size_t i, n = 0;
+	int r;
+
+	if (!cyris_id_valid(range))
+		return -EINVAL;
+	g = cyris_range_group(range);
+	r = cyris_link_list(nl, &l);
+	if (r < 0)
+		return r;
+	set = calloc(l.n + 1, sizeof(*set));
+	if (!set) {
+		cyris_link_list_free(&l);
+		return -ENOMEM;
+	}
+	for (i = 0; i < l.n; i++) {
+		const struct cyris_link *k = &l.v[i];
+		/* tagged for this range, or an untagged link left in the
+		 * range's group by a create that died before tagging it */
+		if ((k->owned && cyris_tag_in_range(&k->tag, range)) ||
+		    (!k->alias[0] && k->group == g))
+			set[n++] = k->ifindex;
+	}
+	r = del_many(nl, &l, set, n, g);
+	cyris_link_list_free(&l);
+	if (r == 0 && ret_count)
+		*ret_count = n;
+	return r;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+static void parse_bridge(struct cyris_link *k, struct nlattr *data)
+{
+	struct nlattr *tb[IFLA_BR_MAX + 1];
+
+	if (nla_parse_nested(tb, IFLA_BR_MAX, data, NULL) < 0)
+		return;
+	if (tb[IFLA_BR_STP_STATE])
+		k->stp_state = nla_get_u32(tb[IFLA_BR_STP_STATE]);
+	if (tb[IFLA_BR_FORWARD_DELAY])
+		k->forward_delay = nla_get_u32(tb[IFLA_BR_FORWARD_DELAY]);
+	if (tb[IFLA_BR_VLAN_FILTERING])
+		k->vlan_filtering = nla_get_u8(tb[IFLA_BR_VLAN_FILTERING]);
+}
+
+static void get_ip(struct cyris_ip *ip, int family, struct nlattr *a)
+{
+	size_t n = family == AF_INET ? 4 : 16;
+
+	if (!a || (size_t)nla_len(a) < n)
+		return;
+	ip->family = family;
+	memcpy(ip->a, nla_data(a), n);
+}
+
+static void parse_vxlan(struct cyris_link *k, struct nlattr *data)
+{
+	struct nlattr *tb[IFLA_VXLAN_MAX + 1];
+
+	if (nla_parse_nested(tb, IFLA_VXLAN_MAX, data, NULL) < 0)
+		return;
+	if (tb[IFLA_VXLAN_ID])
+		k->vni = nla_get_u32(tb[IFLA_VXLAN_ID]);
+	if (tb[IFLA_VXLAN_PORT])
+		k->dstport = ntohs(nla_get_u16(tb[IFLA_VXLAN_PORT]));
+	get_ip(&k->remote, AF_INET, tb[IFLA_VXLAN_GROUP]);
+	get_ip(&k->remote, AF_INET6, tb[IFLA_VXLAN_GROUP6]);
+	get_ip(&k->local, AF_INET, tb[IFLA_VXLAN_LOCAL]);
+	get_ip(&k->local, AF_INET6, tb[IFLA_VXLAN_LOCAL6]);
+}
+
+static void parse_tun(struct cyris_link *k, struct nlattr *data)
+{
+	struct nlattr *tb[IFLA_TUN_MAX + 1];
+
+	if (nla_parse_nested(tb, IFLA_TUN_MAX, data, NULL) < 0)
+		return;
+	if (tb[IFLA_TUN_OWNER])
+		k->tun_owner = (long)nla_get_u32(tb[IFLA_TUN_OWNER]);
+	if (tb[IFLA_TUN_PERSIST])
+		k->tun_persist = nla_get_u8(tb[IFLA_TUN_PERSIST]);
+}
+
+static void parse_linkinfo(struct cyris_link *k, struct nlattr *info)
+{
+	struct nlattr *tb[IFLA_INFO_MAX + 1];
+
+	if (nla_parse_nested(tb, IFLA_INFO_MAX, info, NULL) < 0)
+		return;
+	if (tb[IFLA_INFO_KIND])
+		nla_strlcpy(k->kind, tb[IFLA_INFO_KIND], sizeof(k->kind));
+	if (tb[IFLA_INFO_SLAVE_KIND])
+		nla_strlcpy(k->slave_kind, tb[IFLA_INFO_SLAVE_KIND], sizeof(k->slave_kind));
+	if (!tb[IFLA_INFO_DATA])
+		return;
+	if (streq(k->kind, "bridge"))
+		parse_bridge(k, tb[IFLA_INFO_DATA]);
+	else if (streq(k->kind, "vxlan"))
+		parse_vxlan(k, tb[IFLA_INFO_DATA]);
+	else if (streq(k->kind, "tun"))
+		parse_tun(k, tb[IFLA_INFO_DATA]);
+}
+
+static int parse_altnames(struct cyris_link *k, struct nlattr *list)
+{
+	struct nlattr *a;
+	size_t n = 0;
+	int rem;
+
+	nla_for_each_nested(a, list, rem)
+		if (nla_type(a) == IFLA_ALT_IFNAME)
+			n++;
+	if (!n)
+		return 0;
+	k->altnames = calloc(n, sizeof(*k->altnames));
+	if (!k->altnames)
+		return -ENOMEM;
+	nla_for_each_nested(a, list, rem)
+		if (nla_type(a) == IFLA_ALT_IFNAME)
+			nla_strlcpy(k->altnames[k->n_altnames++], a, CYRIS_ALTNAMSIZ);
+	return 0;
+}
+
+/* Fill @k from one RTM_NEWLINK message. */
+static int parse_link(struct nlmsghdr *h, struct cyris_link *k)
+{
+	struct ifinfomsg *ifi = nlmsg_data(h);
+	struct nlattr *tb[IFLA_MAX + 1];
+
+	memset(k, 0, sizeof(*k));
+	if (nlmsg_parse(h, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0 || !tb[IFLA_IFNAME])
+		return -EPROTO;
+	k->ifindex = ifi->ifi_index;
+	k->flags = ifi->ifi_flags;
+	k->peer_netnsid = -1;
+	k->tun_owner = -1;
+	nla_strlcpy(k->name, tb[IFLA_IFNAME], sizeof(k->name));
+	if (tb[IFLA_MASTER])
+		k->master = (int)nla_get_u32(tb[IFLA_MASTER]);
+	if (tb[IFLA_LINK] && (int)nla_get_u32(tb[IFLA_LINK]) != k->ifindex)
+		k->peer = (int)nla_get_u32(tb[IFLA_LINK]);
+	if (tb[IFLA_LINK_NETNSID])
+		k->peer_netnsid = (int)nla_get_s32(tb[IFLA_LINK_NETNSID]);
+	if (tb[IFLA_MTU])
+		k->mtu = nla_get_u32(tb[IFLA_MTU]);
+	if (tb[IFLA_GROUP])
+		k->group = nla_get_u32(tb[IFLA_GROUP]);
+	if (tb[IFLA_OPERSTATE])
+		k->operstate = nla_get_u8(tb[IFLA_OPERSTATE]);
+	if (tb[IFLA_ADDRESS] && nla_len(tb[IFLA_ADDRESS]) == 6) {
+		memcpy(k->mac, nla_data(tb[IFLA_ADDRESS]), 6);
+		k->has_mac = true;
+	}
+	if (tb[IFLA_IFALIAS]) {
+		nla_strlcpy(k->alias, tb[IFLA_IFALIAS], sizeof(k->alias));
+		k->owned = cyris_tag_parse(k->alias, &k->tag);
+	}
+	if (tb[IFLA_LINKINFO])
+		parse_linkinfo(k, tb[IFLA_LINKINFO]);
+	if (tb[IFLA_PROP_LIST])
+		return parse_altnames(k, tb[IFLA_PROP_LIST]);
+	return 0;
+}
+
+struct link_dump {
+	struct cyris_link_list *l;
+	int err;
+};
+
+static int on_link(struct nl_msg *msg, void *arg)
+{
+	struct link_dump *d = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct cyris_link k, *slot;
+
+	if (h->nlmsg_type != RTM_NEWLINK || parse_link(h, &k) < 0)
+		return NL_OK;
+	slot = cyris_grow((void **)&d->l->v, &d->l->n, &d->l->cap, sizeof(*slot));
+	if (!slot) {
+		cyris_link_clear(&k);
+		d->err = -ENOMEM;
+		return NL_STOP;
+	}
+	*slot = k;
+	return NL_OK;
+}
+
+static void link_reset(void *arg)
+{
+	struct link_dump *d = arg;
+	size_t i;
+
+	for (i = 0; i < d->l->n; i++)
+		cyris_link_clear(&d->l->v[i]);
+	d->l->n = 0;
+}
+
+/* A GETLINK request that leaves statistics out of the reply. */
+static struct nl_msg *getlink_msg(int ifindex, int flags)
+{
+	struct nl_msg *msg = link_msg(RTM_GETLINK, flags, ifindex, -1);
+
+	if (msg && nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+int cyris_link_list(struct cyris_nl *nl, struct cyris_link_list *ret)
+{
+	struct cyris_link_list l = {0};
+	struct link_dump d = { .l = &l };
+	struct nl_msg *msg = getlink_msg(0, 0);
+	int r;
+
+	if (!msg)
+		return -ENOMEM;
+	r = cyris_nl_dump(nl, msg, on_link, &d, link_reset);
+	nlmsg_free(msg);
+	if (r == 0)
+		r = d.err;
+	if (r < 0) {
+		cyris_link_list_free(&l);
+		return r;
+	}
+	*ret = l;
+	return 0;
+}
+
+struct link_one {
+	struct cyris_link *k;
+	int found;
+	int err;
+};
+
+static int on_one(struct nl_msg *msg, void *arg)
+{
+	struct link_one *o = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+
+	if (h->nlmsg_type != RTM_NEWLINK || o->found)
+		return NL_OK;
+	o->err = parse_link(h, o->k);
+	o->found = o->err == 0;
+	return NL_OK;
+}
+
+static int get_one(struct cyris_nl *nl, int ifindex, int attr, const char *name,
+		   struct cyris_link *ret)
+{
+	struct cyris_link k;
+	struct link_one o = { .k = &k };
+	struct nl_msg *msg = getlink_msg(ifindex, 0);
+	int r;
+
+	if (!msg)
+		return -ENOMEM;
+	if (name && put_name(msg, attr, name) < 0) {
+		nlmsg_free(msg);
+		return -EINVAL;
+	}
+	r = cyris_nl_talk(nl, msg, on_one, &o);
+	nlmsg_free(msg);
+	if (r == 0 && !o.found)
+		r = o.err ? o.err : -ENODEV;
+	if (r < 0) {
+		if (o.found)
+			cyris_link_clear(&k);
+		return r;
+	}
+	*ret = k;
+	return 0;
+}
+
+int cyris_link_get(struct cyris_nl *nl, const char *name, struct cyris_link *ret)
+{
+	size_t n = name ? strlen(name) : 0;
+	int r = -ENODEV;
+
+	if (n == 0 || n >= CYRIS_ALTNAMSIZ || strchr(name, '/'))
+		return -EINVAL;
+	if (n < CYRIS_IFNAMSIZ)
+		r = get_one(nl, 0, IFLA_IFNAME, name, ret);
+	if (r == -ENODEV) {
+		r = get_one(nl, 0, IFLA_ALT_IFNAME, name, ret);
+		/* a kernel without altnames rejects the attribute */
+		if (r == -EINVAL || r == -EOPNOTSUPP)
+			r = -ENODEV;
+	}
+	/* RTM_GETLINK by name answers ENODEV; keep one code for "no such" */
+	return r == -ENOENT ? -ENODEV : r;
+}
+
+int cyris_link_get_index(struct cyris_nl *nl, int ifindex, struct cyris_link *ret)
+{
+	if (ifindex <= 0)
+		return -EINVAL;
+	return get_one(nl, ifindex, 0, NULL, ret);
+}
+
+void cyris_link_clear(struct cyris_link *l)
+{
+	if (!l)
+		return;
+	free(l->altnames);
+	l->altnames = NULL;
+	l->n_altnames = 0;
+}
+
+void cyris_link_list_free(struct cyris_link_list *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->n; i++)
+		cyris_link_clear(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+const struct cyris_link *cyris_link_list_find(const struct cyris_link_list *l,
+					      int ifindex)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].ifindex == ifindex)
+			return &l->v[i];
+	return NULL;
+}
+
+const struct cyris_link *cyris_link_list_find_name(const struct cyris_link_list *l,
+						   const char *name)
+{
+	size_t i, j;
+
+	for (i = 0; i < l->n; i++) {
+		if (streq(l->v[i].name, name))
+			return &l->v[i];
+		for (j = 0; j < l->v[i].n_altnames; j++)
+			if (streq(l->v[i].altnames[j], name))
+				return &l->v[i];
+	}
+	return NULL;
+}
+
+const char *cyris_operstate_str(uint8_t s)
+{
+	static const char *const names[] = {
+		[IF_OPER_UNKNOWN] = "unknown", [IF_OPER_NOTPRESENT] = "notpresent",
+		[IF_OPER_DOWN] = "down", [IF_OPER_LOWERLAYERDOWN] = "lowerlayerdown",
+		[IF_OPER_TESTING] = "testing", [IF_OPER_DORMANT] = "dormant",
+		[IF_OPER_UP] = "up",
+	};
+
+	return s < ARRAY_SIZE(names) && names[s] ? names[s] : "unknown";
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int cyris_mac_parse(const char *s, uint8_t ret[6])
+{
+	uint8_t m[6];
+	int i;
+
+	if (!s || strlen(s) != 17)
+		return -EINVAL;
+	for (i = 0; i < 6; i++, s += 3) {
+		int hi = hexval(s[0]), lo = hexval(s[1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[2] != ':'))
+			return -EINVAL;
+		m[i] = (uint8_t)(hi << 4 | lo);
+	}
+	memcpy(ret, m, 6);
+	return 0;
+}
+
+const char *cyris_mac_format(const uint8_t mac[6], char buf[18])
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+		 mac[2], mac[3], mac[4], mac[5]);
+	return buf;
+}

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The rtnetlink context: one libnl socket in a chosen network namespace,
+ * extended acks on, every request acknowledged, every error turned into
+ * -errno at this boundary (libnl's -NLE_* codes never reach callers).
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/netlink.h>
+#include <sched.h>
+#include <sys/socket.h>
+
+#include <netlink/socket.h>
+#include <netlink/handlers.h>
+#include <netlink/errno.h>
+
+#include "nl-priv.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+int cyris_nle_errno(int nle)
+{
+	switch (nle < 0 ? -nle : nle) {
+	case 0: return 0;
+	case NLE_NOMEM: return -ENOMEM;
+	case NLE_EXIST: return -EEXIST;
+	case NLE_OBJ_NOTFOUND: return -ENOENT;
+	case NLE_NODEV: return -ENODEV;
+	case NLE_PERM: return -EPERM;
+	case NLE_NOACCESS: return -EACCES;
+	case NLE_INVAL: return -EINVAL;
+	case NLE_RANGE: return -ERANGE;
+	case NLE_BUSY: return -EBUSY;
+	case NLE_AGAIN: return -EAGAIN;
+	case NLE_INTR: return -EINTR;
+	case NLE_OPNOTSUPP: return -EOPNOTSUPP;
+	case NLE_AF_NOSUPPORT: return -EAFNOSUPPORT;
+	case NLE_MSGSIZE: case NLE_MSG_TOOSHORT: case NLE_MSG_TRUNC:
+		return -EMSGSIZE;
+	case NLE_BAD_SOCK: return -EBADF;
+	case NLE_PROTO_MISMATCH: case NLE_SEQ_MISMATCH: case NLE_MSG_OVERFLOW:
+	case NLE_PARSE_ERR: case NLE_MSGTYPE_NOSUPPORT:
+		return -EPROTO;
+	case NLE_NOATTR: return -ENODATA;
+	case NLE_IMMUTABLE: return -EROFS;
+	default: return -EIO;
+	}
+}
+
+bool cyris_netns_is_pid(const char *spec, pid_t *ret_pid)
+{
+	unsigned long pid;
+
+	if (!spec || strncmp(spec, "pid:", 4) != 0)
+		return false;
+	if (cyris_parse_uint(spec + 4, INT_MAX, &pid) < 0 || pid == 0)
+		return false;
+	if (ret_pid)
+		*ret_pid = (pid_t)pid;
+	return true;
+}
+
+int cyris_netns_open(const char *spec)
+{
+	char path[PATH_MAX];
+	pid_t pid;
+	int fd;
+
+	if (!spec || !*spec)
+		snprintf(path, sizeof(path), "/proc/self/ns/net");
+	else if (cyris_netns_is_pid(spec, &pid))
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	else if (spec[0] == '/')
+		snprintf(path, sizeof(path), "%s", spec);
+	else if (strchr(spec, '/') || streq(spec, ".") || streq(spec, "..") ||
+		 strncmp(spec, "pid:", 4) == 0)
+		return -EINVAL;
+	else if (snprintf(path, sizeof(path), "/run/netns/%s", spec) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int cyris_netns_enter(int fd, int *ret_old)
+{
+	int old = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	if (old < 0)
+		return -errno;
+	if (setns(fd, CLONE_NEWNET) < 0) {
+		int r = -errno;
+
+		close(old);
+		return r;
+	}
+	*ret_old = old;
+	return 0;
+}
+
+int cyris_netns_leave(int old)
+{
+	int r = setns(old, CLONE_NEWNET) < 0 ? -errno : 0;
+
+	close(old);
+	return r;
+}
+
+static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct cyris_nl *nl = arg;
+	struct nlmsghdr *h = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	size_t off = sizeof(*e);
+
+	(void)nla;
+	nl->err = e->error < 0 ? e->error : -EIO;
+	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NL_STOP;
+	/* the TLVs follow the error and, unless capped, the echoed request */
+	if (!(h->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(e->msg);
+	if (NLMSG_HDRLEN + off >= h->nlmsg_len)
+		return NL_STOP;
+	if (nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + off),
+		      (int)(h->nlmsg_len - NLMSG_HDRLEN - off), NULL) == 0 &&
+	    tb[NLMSGERR_ATTR_MSG])
+		nla_strlcpy(nl->extack, tb[NLMSGERR_ATTR_MSG], sizeof(nl->extack));
+	return NL_STOP;
+}
+
+static int on_valid(struct nl_msg *msg, void *arg)
+{
+	struct cyris_nl *nl = arg;
+
+	if (nlmsg_hdr(msg)->nlmsg_flags & NLM_F_DUMP_INTR)
+		nl->intr = 1;
+	return nl->valid ? nl->valid(msg, nl->valid_arg) : NL_OK;
+}
+
+static int on_stop(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_STOP;
+}
+
+static int nl_setup(struct cyris_nl *nl)
+{
+	static const int on = 1;
+	int fd, r;
+
+	nl->sk = nl_socket_alloc();
+	nl->cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!nl->sk || !nl->cb)
+		return -ENOMEM;
+	r = nl_connect(nl->sk, NETLINK_ROUTE);
+	if (r < 0)
+		return errno ? -errno : cyris_nle_errno(r);
+	fd = nl_socket_get_fd(nl->sk);
+	/* extended acks and capped acks are best effort: old kernels lack them */
+	(void)setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof(on));
+	(void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof(on));
+	(void)setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof(on));
+	nl_socket_enable_msg_peek(nl->sk);
+	nl_socket_set_msg_buf_size(nl->sk, 32768);
+	nl_cb_err(nl->cb, NL_CB_CUSTOM, on_error, nl);
+	nl_cb_set(nl->cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, nl);
+	nl_cb_set(nl->cb, NL_CB_ACK, NL_CB_CUSTOM, on_stop, nl);
+	nl_cb_set(nl->cb, NL_CB_FINISH, NL_CB_CUSTOM, on_stop, nl);
+	return 0;
+}
+
+int cyris_nl_open(struct cyris_nl **ret, const char *netns)
+{
+	struct cyris_nl *nl;
+	int old = -1, r;
+
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	nl->nsfd = -1;
+	nl->spec = strdup(netns ? netns : "");
+	if (!nl->spec) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (netns && *netns) {
+		nl->nsfd = cyris_netns_open(netns);
+		if (nl->nsfd < 0) {
+			r = nl->nsfd;
+			goto fail;
+		}
+		r = cyris_netns_enter(nl->nsfd, &old);
+		if (r < 0)
+			goto fail;
+	}
+	r = nl_setup(nl);
+	if (old >= 0) {
+		int r2 = cyris_netns_leave(old);
+
+		if (r == 0)
+			r = r2;
+	}
+	if (r < 0)
+		goto fail;
+	*ret = nl;
+	return 0;
+fail:
+	cyris_nl_close(nl);
+	return r;
+}
+
+void cyris_nl_close(struct cyris_nl *nl)
+{
+	if (!nl)
+		return;
+	if (nl->cb)
+		nl_cb_put(nl->cb);
+	if (nl->sk)
+		nl_socket_free(nl->sk);
+	if (nl->nsfd >= 0)
+		close(nl->nsfd);
+	free(nl->spec);
+	free(nl);
+}
+
+const char *cyris_nl_extack(const struct cyris_nl *nl)
+{
+	return nl && nl->extack[0] ? nl->extack : NULL;
+}
+
+const char *cyris_nl_netns(const struct cyris_nl *nl)
+{
+	return nl->spec;
+}
+
+int cyris_nl_netns_fd(const struct cyris_nl *nl)
+{
+	return nl->nsfd >= 0 ? nl->nsfd : -ENOENT;
+}
+
+struct nl_msg *cyris_nlmsg_new(int type, int flags, const void *hdr,
+			       size_t hdrlen)
+{
+	struct nl_msg *msg = nlmsg_alloc_simple(type, flags);
+
+	if (msg && hdrlen && nlmsg_append(msg, (void *)hdr, hdrlen, NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+static int send_and_wait(struct cyris_nl *nl, struct nl_msg *msg)
+{
+	int r;
+
+	nl->err = 0;
+	nl->intr = 0;
+	nl->extack[0] = '\0';
+	errno = 0;
+	nlmsg_hdr(msg)->nlmsg_seq = NL_AUTO_SEQ; /* a resent dump gets a fresh one */
+	r = nl_send_auto(nl->sk, msg);
+	if (r < 0)
+		return errno ? -errno : cyris_nle_errno(r);
+	r = nl_recvmsgs(nl->sk, nl->cb);
+	if (nl->err)
+		return nl->err;
+	return r < 0 ? cyris_nle_errno(r) : 0;
+}
+
+int cyris_nl_talk(struct cyris_nl *nl, struct nl_msg *msg,
+		  nl_recvmsg_msg_cb_t cb, void *arg)
+{
+	int r;
+
+	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
+	nl->valid = cb;
+	nl->valid_arg = arg;
+	r = send_and_wait(nl, msg);
+	nl->valid = NULL;
+	return r;
+}
+
+int cyris_nl_dump(struct cyris_nl *nl, struct nl_msg *msg,
+		  nl_recvmsg_msg_cb_t cb, void *arg, void (*reset)(void *arg))
+{
+	int r, tries = 0;
+
+	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_DUMP;
+	nl->valid = cb;
+	nl->valid_arg = arg;
+	do {
+		if (tries && reset)
+			reset(arg);
+		r = send_and_wait(nl, msg);
+	} while (r == 0 && nl->intr && ++tries < 5);
+	nl->valid = NULL;
+	if (r == 0 && nl->intr)
+		r = -EAGAIN;
+	return r;
+}

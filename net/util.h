@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal helpers shared by the library and the tools (not installed). */
+#ifndef CYRIS_UTIL_H
+#define CYRIS_UTIL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Automatic cleanup, as in systemd: the variable is released when it goes
+ * out of scope; TAKE_PTR hands ownership on. */
+static inline void cyris_freep(void *p) { free(*(void **)p); }
+static inline void cyris_closep(int *fd) { if (*fd >= 0) close(*fd); }
+static inline void cyris_fclosep(FILE **f) { if (*f) fclose(*f); }
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(cyris_freep)
+#define _cleanup_close_ _cleanup_(cyris_closep)
+#define _cleanup_fclose_ _cleanup_(cyris_fclosep)
+#define TAKE_PTR(p) ({ __typeof__(p) _p = (p); (p) = NULL; _p; })
+#define TAKE_FD(fd) ({ int _fd = (fd); (fd) = -1; _fd; })
+
+#define streq(a, b) (strcmp((a), (b)) == 0)
+
+/* Copy @src into @dst of @size bytes; -ENAMETOOLONG if it does not fit. */
+static inline int cyris_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+
+	if (n >= size)
+		return -ENAMETOOLONG;
+	memcpy(dst, src, n + 1);
+	return (int)n;
+}
+
+/* Parse a decimal unsigned integer in [0, max]; -EINVAL / -ERANGE. */
+int cyris_parse_uint(const char *s, unsigned long max, unsigned long *ret);
+
+/* Grow *@v (of *@n elements, *@cap capacity) to hold one more element of
+ * @size bytes; returns a pointer to the new zeroed slot or NULL. */
+void *cyris_grow(void **v, size_t *n, size_t *cap, size_t size);
+
+#endif

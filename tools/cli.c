@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util.h"
+
+#ifndef CYRIS_VERSION
+#define CYRIS_VERSION "0.1.0"
+#endif
+
+static void vmsg(struct cli *c, const char *fmt, va_list ap)
+{
+	if (c->line)
+		fprintf(stderr, "%s:%u: ", streq(c->file, "-") ? "<stdin>" : c->file, c->line);
+	else
+		fprintf(stderr, "%s: ", c->prog);
+	vfprintf(stderr, fmt, ap);
+}
+
+void cli_msg(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(c, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_err(struct cli *c, int err, const char *fmt, ...)
+{
+	const char *ext = c->nl ? cyris_nl_extack(c->nl) : NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(c, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
+	if (ext)
+		fprintf(stderr, " (kernel: %s)", ext);
+	fputc('\n', stderr);
+	return CLI_FAIL;
+}
+
+int cli_usage(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(c, fmt, ap);
+	va_end(ap);
+	if (c->line)
+		fputc('\n', stderr);
+	else
+		fprintf(stderr, "\nTry '%s --help' for more information.\n", c->prog);
+	return CLI_USAGE;
+}
+
+const char *cli_value(struct cli *c, int argc, char **argv, int *i)
+{
+	if (*i + 1 >= argc) {
+		cli_usage(c, "'%s' needs a value", argv[*i]);
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+int cli_parse_bool(const char *s, bool *ret)
+{
+	if (streq(s, "on") || streq(s, "yes") || streq(s, "1") || streq(s, "true"))
+		*ret = true;
+	else if (streq(s, "off") || streq(s, "no") || streq(s, "0") || streq(s, "false"))
+		*ret = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int cli_nl(struct cli *c, struct cyris_nl **ret)
+{
+	int r;
+
+	if (!c->nl) {
+		r = cyris_nl_open(&c->nl, c->netns);
+		if (r < 0) {
+			if (c->netns)
+				cli_err(c, r, "netns %s", c->netns);
+			else
+				cli_err(c, r, "netlink");
+			return r;
+		}
+	}
+	*ret = c->nl;
+	return 0;
+}
+
+struct json *cli_json(struct cli *c)
+{
+	json_init(&c->j, stdout, c->pretty);
+	return &c->j;
+}
+
+int cli_run(struct cli *c, int argc, char **argv)
+{
+	const struct cli_cmd *cmd;
+
+	if (argc < 1)
+		return cli_usage(c, "no command given");
+	for (cmd = c->cmds; cmd->name; cmd++) {
+		if (!streq(cmd->name, argv[0]))
+			continue;
+		if (argc - 1 < cmd->min || (cmd->max >= 0 && argc - 1 > cmd->max))
+			return cli_usage(c, "%s: wrong number of arguments", cmd->name);
+		return cmd->fn(c, argc - 1, argv + 1);
+	}
+	return cli_usage(c, "unknown command '%s'", argv[0]);
+}
+
+/* Shell-like word splitting: blanks separate, '…' and "…" quote, \ escapes,
+ * a word starting with # begins a comment. */
+int cli_split(const char *line, char ***ret_argv)
+{
+	size_t len = strlen(line), n = 0, cap = len / 2 + 2;
+	char **argv, *o;
+	const char *p = line;
+
+	/* the pointer array and the words share one allocation */
+	argv = malloc(cap * sizeof(char *) + len + 1);
+	if (!argv)
+		return -ENOMEM;
+	o = (char *)(argv + cap);
+	for (;;) {
+		char q = 0;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		if (!*p || *p == '#')
+			break;
+		argv[n++] = o;
+		for (; *p; p++) {
+			if (q) {
+				if (*p == q)
+					q = 0;
+				else if (*p == '\\' && q == '"' && p[1])
+					*o++ = *++p;
+				else
+					*o++ = *p;
+			} else if (*p == '\'' || *p == '"') {
+				q = *p;
+			} else if (*p == '\\' && p[1]) {
+				*o++ = *++p;
+			} else if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+				break;
+			} else {
+				*o++ = *p;
+			}
+		}
+		*o++ = '\0';
+		if (q) {
+			free(argv);
+			return -EINVAL;
+		}
+	}
+	argv[n] = NULL;
+	*ret_argv = argv;
+	return (int)n;
+}
+
+int cli_batch(struct cli *c, const char *file)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+	int r = CLI_OK;
+
+	f = streq(file, "-") ? stdin : fopen(file, "re");
+	if (!f)
+		return cli_err(c, -errno, "%s", file);
+	c->file = file;
+	c->line = 0;
+	while (getline(&line, &cap, f) >= 0) {
+		char **argv;
+		int argc;
+
+		c->line++;
+		argc = cli_split(line, &argv);
+		if (argc < 0) {
+			r = cli_usage(c, "unbalanced quote");
+			break;
+		}
+		if (argc > 0)
+			r = cli_run(c, argc, argv);
+		free(argv);
+		if (r != CLI_OK)
+			break;
+	}
+	if (r == CLI_OK && ferror(f))
+		r = cli_err(c, -EIO, "%s", file);
+	if (f != stdin)
+		fclose(f);
+	c->line = 0;
+	return r;
+}
+
+static const struct option common_long[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "pretty", no_argument, NULL, 'p' },
+	{ "netns", required_argument, NULL, 'n' },
+	{ "batch", required_argument, NULL, 'b' },
+	{ "force", no_argument, NULL, 'F' },
+	{ 0 },
+};
+
+static int merge_opts(const struct cli_ext *ext, struct option **ret_long,
+		      char **ret_short)
+{
+	size_t nc = ARRAY_SIZE(common_long) - 1, ne = 0;
+	struct option *lo;
+	char *so;
+
+	if (ext && ext->longopts)
+		while (ext->longopts[ne].name)
+			ne++;
+	lo = calloc(nc + ne + 1, sizeof(*lo));
+	so = malloc(32 + (ext && ext->shortopts ? strlen(ext->shortopts) : 0));
+	if (!lo || !so) {
+		free(lo);
+		free(so);
+		return -ENOMEM;
+	}
+	memcpy(lo, common_long, nc * sizeof(*lo));
+	if (ne)
+		memcpy(lo + nc, ext->longopts, ne * sizeof(*lo));
+	snprintf(so, 32 + (ext && ext->shortopts ? strlen(ext->shortopts) : 0),
+		 ":hVjpn:b:%s", ext && ext->shortopts ? ext->shortopts : "");
+	*ret_long = lo;
+	*ret_short = so;
+	return 0;
+}
+
+int cli_main(struct cli *c, int argc, char **argv)
+{
+	_cleanup_free_ struct option *lo = NULL;
+	_cleanup_free_ char *so = NULL;
+	int opt, r;
+
+	if (merge_opts(c->ext, &lo, &so) < 0) {
+		cli_msg(c, "out of memory");
+		return CLI_FAIL;
+	}
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs(c->help, stdout);
+			return CLI_OK;
+		case 'V':
+			printf("%s %s\n", c->prog, CYRIS_VERSION);
+			return CLI_OK;
+		case 'j': c->json = true; break;
+		case 'p': c->pretty = true; break;
+		case 'n': c->netns = optarg; break;
+		case 'b':
+			if (!c->batch_ok)
+				return cli_usage(c, "this tool has no batch mode");
+			c->batch = optarg;
+			break;
+		case 'F': c->force = true; break;
+		case '?':
+			if (optopt)
+				return cli_usage(c, "unknown option '-%c'", optopt);
+			return cli_usage(c, "unknown option '%s'", argv[optind - 1]);
+		case ':':
+			return cli_usage(c, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (c->ext && c->ext->handle) {
+				r = c->ext->handle(c, opt, optarg);
+				if (r)
+					return r;
+				break;
+			}
+			return cli_usage(c, "unknown option");
+		}
+	}
+	if (c->batch) {
+		if (optind < argc)
+			return cli_usage(c, "-b takes no command on the command line");
+		r = cli_batch(c, c->batch);
+	} else if (optind >= argc) {
+		fputs(c->help, stderr);
+		return CLI_USAGE;
+	} else {
+		r = cli_run(c, argc - optind, argv + optind);
+	}
+	cyris_nl_close(c->nl);
+	c->nl = NULL;
+	return r;
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What every cyris tool shares: option parsing, the subcommand table,
+ * batch mode, error reporting and exit codes.
+ *
+ * Exit codes: 0 success, 1 an operation failed, 2 bad usage. --help goes to
+ * stdout with exit 0; usage errors to stderr with exit 2. Each error is
+ * reported once, naming the object, with the kernel's extended-ack text.
+ */
+#ifndef CYRIS_CLI_H
+#define CYRIS_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "cyris/nl.h"
+#include "json.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+struct cli;
+typedef int (*cli_fn)(struct cli *c, int argc, char **argv);
+
+/* One subcommand: exact name, argument count bounds (-1: no upper bound). */
+struct cli_cmd {
+	const char *name;
+	int min, max;
+	cli_fn fn;
+};
+
+/* Options a tool adds to the common ones (-j -p -n -b --force -h -V). */
+struct cli_ext {
+	const char *shortopts;
+	const struct option *longopts;     /* terminated by a zero entry */
+	int (*handle)(struct cli *c, int opt, const char *arg); /* 0 or CLI_USAGE */
+};
+
+struct cli {
+	const char *prog;
+	const char *help;           /* the whole --help text */
+	const struct cli_cmd *cmds; /* terminated by a zero entry */
+	const struct cli_ext *ext;
+	bool json, pretty, force, batch_ok;
+	const char *netns;
+	const char *batch;          /* -b FILE, NULL when not given */
+	const char *file;           /* batch file being read ("-" = stdin) */
+	unsigned line;              /* its current line, 0 outside batch mode */
+	struct cyris_nl *nl;
+	struct json j;
+	void *data;                 /* the tool's own state */
+};
+
+/* Parse options (anywhere on the line, as getopt permutes them), then run
+ * one command or a batch. Returns the exit code. */
+int cli_main(struct cli *c, int argc, char **argv);
+
+/* Run one command line (already split). */
+int cli_run(struct cli *c, int argc, char **argv);
+
+/* Read commands from @file ("-" = stdin), one per line, '#' comments,
+ * quotes as in the shell; stop at the first failing line. */
+int cli_batch(struct cli *c, const char *file);
+
+/* Split @line into words; *ret_argv is one allocation (free it).
+ * Returns the word count or -EINVAL (unbalanced quote) / -ENOMEM. */
+int cli_split(const char *line, char ***ret_argv);
+
+/* The netlink context, opened on first use in -n NETNS. 0 or -errno
+ * (the error is reported). */
+int cli_nl(struct cli *c, struct cyris_nl **ret);
+
+/* Report to stderr, prefixed by the tool name or FILE:LINE in batch mode. */
+void cli_msg(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "OBJ: strerror(-err)" plus the kernel's message; returns CLI_FAIL. */
+int cli_err(struct cli *c, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A usage error; returns CLI_USAGE. */
+int cli_usage(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The value after keyword argv[*i]; reports a usage error and returns NULL
+ * when it is missing. */
+const char *cli_value(struct cli *c, int argc, char **argv, int *i);
+
+/* Parse "on"/"off"/"yes"/"no"/"1"/"0"; -EINVAL otherwise. */
+int cli_parse_bool(const char *s, bool *ret);
+
+/* Start / finish a JSON document on stdout. */
+struct json *cli_json(struct cli *c);
+
+#endif

@@ -1,0 +1,871 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cyris-bridge — bridges, veth pairs, taps and VXLAN for cyber ranges.
+ * A thin layer over libcyris: parse words, call the library, report.
+ */
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "cyris/addr.h"
+#include "cyris/link.h"
+#include "cyris/neigh.h"
+#include "cyris/tag.h"
+#include "linkfmt.h"
+#include "util.h"
+
+static const char help[] =
+"Usage: cyris-bridge [-j] [-p] [-n NETNS] [--force] COMMAND\n"
+"       cyris-bridge [-n NETNS] [--force] -b FILE|-\n"
+"\n"
+"Bridges, veth pairs, taps and VXLAN links for cyber ranges, tagged with\n"
+"their owner so that they can be listed and removed exactly.\n"
+"\n"
+"Commands:\n"
+"  add [BRIDGE] [range R] [net N] [inst I] [addr CIDR]... [stp on|off]\n"
+"      [forward-delay CS] [vlan-filtering on|off] [mtu N] [mac MAC]\n"
+"                        create (or confirm) a bridge; without BRIDGE the\n"
+"                        name is derived from R and N and printed\n"
+"  del NAME              delete a link cyris owns\n"
+"  veth NAME peer PEER [master BRIDGE] [peer-netns NETNS] [range R] [net N]\n"
+"      [mtu N] [mac MAC] [peer-mac MAC]\n"
+"  tap NAME [master BRIDGE] [owner UID] [group GID] [vnet-hdr] [range R] [net N]\n"
+"      [mtu N] [mac MAC]  a persistent tap, the device a VM NIC plugs into\n"
+"  vxlan NAME id VNI remote IP [local IP] [dstport PORT] [dev IFACE]\n"
+"      [master BRIDGE] [range R] [net N]\n"
+"  attach PORT BRIDGE    make PORT a port of BRIDGE\n"
+"  detach PORT           release PORT from its bridge\n"
+"  set NAME [up|down] [mtu N] [mac MAC]\n"
+"  addr add|del CIDR dev NAME\n"
+"  show [NAME] [range R] bridges with their ports, addresses, alias, altnames\n"
+"  fdb [BRIDGE] [all]    learned MAC -> port (all: also the ports' own)\n"
+"  name R N [inst I]     print the kernel name derived for (R, N)\n"
+"  destroy range R       delete every link tagged with range R, nothing else\n"
+"\n"
+"Options:\n"
+"  -j, --json            JSON output (show, fdb, name, add, destroy)\n"
+"  -p, --pretty          indent JSON\n"
+"  -n, --netns NETNS     work in /run/netns/NETNS, a path, or pid:PID\n"
+"  -b, --batch FILE|-    one command per line from FILE or stdin, in one\n"
+"                        process; stops at the first failing line (FILE:LINE)\n"
+"      --force           change links that cyris does not own\n"
+"  -h, --help            this text;  -V, --version\n"
+"\n"
+"Links cyris creates carry the alias \"cyris range=R net=N role=...\" and the\n"
+"range's netdev group. del, detach, set, attach, addr and destroy refuse links\n"
+"without that tag unless --force.\n"
+"\n"
+"Exit status: 0 success, 1 an operation failed, 2 usage error.\n";
+
+/* Links this process created or looked up, so that a batch does not ask the
+ * kernel for an index it already knows. */
+struct known {
+	char name[CYRIS_ALTNAMSIZ];
+	int ifindex;
+	bool owned;
+	char kind[16];
+};
+
+struct state {
+	struct known *v;
+	size_t n, cap;
+};
+
+static struct state *st(struct cli *c)
+{
+	return c->data;
+}
+
+static void forget(struct cli *c, int ifindex)
+{
+	struct state *s = st(c);
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].ifindex == ifindex || ifindex == 0)
+			s->v[i].ifindex = 0;
+}
+
+static void remember(struct cli *c, const char *name, int ifindex, bool owned,
+		     const char *kind)
+{
+	struct state *s = st(c);
+	struct known *k = cyris_grow((void **)&s->v, &s->n, &s->cap, sizeof(*k));
+
+	if (!k)
+		return; /* only a cache */
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	snprintf(k->kind, sizeof(k->kind), "%s", kind);
+	k->ifindex = ifindex;
+	k->owned = owned;
+}
+
+static const struct known *lookup(struct cli *c, const char *name)
+{
+	struct state *s = st(c);
+	size_t i = s->n;
+
+	while (i--)
+		if (s->v[i].ifindex && streq(s->v[i].name, name))
+			return &s->v[i];
+	return NULL;
+}
+
+/*
+ * Find link @name. With @modify, refuse a link cyris does not own unless
+ * --force. Returns 0 and the index, or an exit code (the error is reported).
+ */
+static int resolve(struct cli *c, const char *name, bool modify, struct known *ret)
+{
+	const struct known *k = lookup(c, name);
+	struct cyris_link l = {0};
+	struct cyris_nl *nl;
+	int r;
+
+	if (!k) {
+		if (strlen(name) >= CYRIS_ALTNAMSIZ || strchr(name, '/'))
+			return cli_usage(c, "%s: not a valid link name", name);
+		r = cli_nl(c, &nl);
+		if (r < 0)
+			return CLI_FAIL;
+		r = cyris_link_get(nl, name, &l);
+		if (r == -ENODEV) {
+			cli_msg(c, "%s: no such link", name);
+			return CLI_FAIL;
+		}
+		if (r < 0)
+			return cli_err(c, r, "%s", name);
+		remember(c, name, l.ifindex, l.owned, l.kind);
+		cyris_link_clear(&l);
+		k = lookup(c, name);
+		if (!k)
+			return cli_err(c, -ENOMEM, "%s", name);
+	}
+	if (modify && !k->owned && !c->force) {
+		cli_msg(c, "%s: not owned by cyris (no cyris tag); use --force to change it", name);
+		return CLI_FAIL;
+	}
+	*ret = *k;
+	return CLI_OK;
+}
+
+static int parse_name(struct cli *c, const char *what, const char *s)
+{
+	if (strlen(s) >= CYRIS_IFNAMSIZ)
+		return cli_usage(c, "%s '%s' is too long (at most %d bytes)", what, s,
+				 CYRIS_IFNAMSIZ - 1);
+	if (!cyris_ifname_valid(s))
+		return cli_usage(c, "%s '%s' is not a valid interface name", what, s);
+	return CLI_OK;
+}
+
+static int parse_id(struct cli *c, const char *what, const char *s)
+{
+	if (!cyris_id_valid(s))
+		return cli_usage(c, "%s '%s' is not a valid id (1-%d of A-Z a-z 0-9 _ . -)",
+				 what, s, CYRIS_ID_MAX);
+	return CLI_OK;
+}
+
+static int parse_uint(struct cli *c, const char *what, const char *s,
+		      unsigned long max, unsigned long *ret)
+{
+	if (cyris_parse_uint(s, max, ret) < 0)
+		return cli_usage(c, "%s '%s' is not a number in 0..%lu", what, s, max);
+	return CLI_OK;
+}
+
+static int parse_mac(struct cli *c, const char *s, uint8_t mac[6])
+{
+	if (cyris_mac_parse(s, mac) < 0)
+		return cli_usage(c, "'%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", s);
+	return CLI_OK;
+}
+
+/* Options most link commands share. */
+struct common {
+	const char *range, *net, *master;
+	unsigned long inst, mtu;
+	uint8_t mac[6];
+	bool has_mac;
+};
+
+/* Parse a keyword that struct common knows; returns -1 when @argv[*i] is
+ * not one of them, else an exit code. */
+static int parse_common(struct cli *c, int argc, char **argv, int *i,
+			struct common *o)
+{
+	const char *kw = argv[*i], *v;
+
+	if (!streq(kw, "range") && !streq(kw, "net") && !streq(kw, "master") &&
+	    !streq(kw, "inst") && !streq(kw, "mtu") && !streq(kw, "mac"))
+		return -1;
+	v = cli_value(c, argc, argv, i);
+	if (!v)
+		return CLI_USAGE;
+	if (streq(kw, "range"))
+		return o->range = v, parse_id(c, "range", v);
+	if (streq(kw, "net"))
+		return o->net = v, parse_id(c, "net", v);
+	if (streq(kw, "master"))
+		return o->master = v, CLI_OK;
+	if (streq(kw, "inst"))
+		return parse_uint(c, "inst", v, UINT32_MAX, &o->inst);
+	if (streq(kw, "mtu"))
+		return parse_uint(c, "mtu", v, UINT32_MAX, &o->mtu);
+	o->has_mac = true;
+	return parse_mac(c, v, o->mac);
+}
+
+static void fill_tag(struct cyris_tag *t, const struct common *o, const char *role)
+{
+	memset(t, 0, sizeof(*t));
+	if (o->range)
+		snprintf(t->range, sizeof(t->range), "%s", o->range);
+	if (o->net)
+		snprintf(t->net, sizeof(t->net), "%s", o->net);
+	snprintf(t->role, sizeof(t->role), "%s", role);
+	t->instance = (unsigned)o->inst;
+}
+
+/* Resolve the master bridge of @o (it must be a bridge cyris owns). */
+static int resolve_master(struct cli *c, const struct common *o, int *ret)
+{
+	struct known k;
+	int r;
+
+	*ret = 0;
+	if (!o->master)
+		return CLI_OK;
+	r = resolve(c, o->master, true, &k);
+	if (r)
+		return r;
+	if (!streq(k.kind, "bridge")) {
+		cli_msg(c, "%s: not a bridge", o->master);
+		return CLI_FAIL;
+	}
+	*ret = k.ifindex;
+	return CLI_OK;
+}
+
+/*
+ * A create failed with EEXIST: it is a success when the existing link is
+ * cyris's, of the same kind, and its tag agrees with what was asked.
+ */
+static int confirm_existing(struct cli *c, const char *name, const char *kind,
+			    const struct common *o, int *ret_ifindex)
+{
+	struct cyris_link l = {0};
+	struct cyris_nl *nl = c->nl;
+	bool match;
+	int r = cyris_link_get(nl, name, &l);
+
+	if (r < 0)
+		return cli_err(c, r, "%s", name);
+	match = l.owned && streq(l.kind, kind) &&
+		(!o->range || streq(l.tag.range, o->range)) &&
+		(!o->net || streq(l.tag.net, o->net));
+	*ret_ifindex = l.ifindex;
+	if (!match) {
+		if (!l.owned)
+			cli_msg(c, "%s: exists and is not owned by cyris", name);
+		else
+			cli_msg(c, "%s: exists as a different %s link (%s)", name,
+				l.kind[0] ? l.kind : "", l.alias);
+		cyris_link_clear(&l);
+		return CLI_FAIL;
+	}
+	remember(c, name, l.ifindex, true, l.kind);
+	cyris_link_clear(&l);
+	return CLI_OK;
+}
+
+/* After a create or a confirm: ensure the master is the one asked for. */
+static int ensure_master(struct cli *c, const char *name, int ifindex, int master)
+{
+	struct cyris_link l = {0};
+	int r;
+
+	if (!master)
+		return CLI_OK;
+	r = cyris_link_get_index(c->nl, ifindex, &l);
+	if (r == 0 && l.master != master)
+		r = cyris_link_set_master(c->nl, ifindex, master);
+	cyris_link_clear(&l);
+	return r < 0 ? cli_err(c, r, "%s: set master", name) : CLI_OK;
+}
+
+static void print_created(struct cli *c, const char *name, int ifindex, bool created,
+			  bool print_text)
+{
+	if (c->json) {
+		struct json *j = cli_json(c);
+
+		json_obj_open(j, NULL);
+		json_str(j, "name", name);
+		json_int(j, "ifindex", ifindex);
+		json_bool(j, "created", created);
+		json_obj_close(j);
+		json_end(j);
+	} else if (print_text) {
+		printf("%s\n", name);
+	}
+}
+
+static bool is_add_keyword(const char *s)
+{
+	static const char *const kw[] = { "range", "net", "inst", "mtu", "mac",
+		"master", "addr", "stp", "forward-delay", "vlan-filtering" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(kw); i++)
+		if (streq(s, kw[i]))
+			return true;
+	return false;
+}
+
+static int cmd_add(struct cli *c, int argc, char **argv)
+{
+	struct cyris_bridge_cfg br = {0};
+	struct cyris_link_cfg cfg = {0};
+	struct common o = {0};
+	struct cyris_tag tag;
+	struct cyris_nl *nl;
+	_cleanup_free_ struct cyris_prefix *addrs = NULL;
+	char name[CYRIS_IFNAMSIZ], alt[CYRIS_ALTNAMSIZ];
+	const char *given = NULL, *v;
+	size_t naddr = 0, k;
+	unsigned long fd;
+	bool created = true, b;
+	int i = 0, r, ifindex;
+
+	addrs = calloc((size_t)argc + 1, sizeof(*addrs));
+	if (!addrs)
+		return cli_err(c, -ENOMEM, "add");
+	if (argc > 0 && !is_add_keyword(argv[0]))
+		given = argv[i++];
+	for (; i < argc; i++) {
+		r = parse_common(c, argc, argv, &i, &o);
+		if (r >= 0) {
+			if (r)
+				return r;
+			continue;
+		}
+		if (streq(argv[i], "addr")) {
+			if (!(v = cli_value(c, argc, argv, &i)))
+				return CLI_USAGE;
+			if (cyris_prefix_parse(v, true, &addrs[naddr++]) < 0)
+				return cli_usage(c, "'%s' is not an address with a prefix length (CIDR)", v);
+		} else if (streq(argv[i], "stp") || streq(argv[i], "vlan-filtering")) {
+			const char *kw = argv[i];
+
+			if (!(v = cli_value(c, argc, argv, &i)))
+				return CLI_USAGE;
+			if (cli_parse_bool(v, &b) < 0)
+				return cli_usage(c, "%s takes on or off, not '%s'", kw, v);
+			if (streq(kw, "stp"))
+				br.stp = b;
+			else
+				br.vlan_filtering = b;
+		} else if (streq(argv[i], "forward-delay")) {
+			if (!(v = cli_value(c, argc, argv, &i)))
+				return CLI_USAGE;
+			if ((r = parse_uint(c, "forward-delay", v, 3000, &fd)))
+				return r;
+			br.forward_delay = (unsigned)fd;
+		} else {
+			return cli_usage(c, "add: unknown keyword '%s'", argv[i]);
+		}
+	}
+	if (o.master)
+		return cli_usage(c, "add: a bridge takes no master");
+	if (given) {
+		if ((r = parse_name(c, "bridge name", given)))
+			return r;
+		snprintf(name, sizeof(name), "%s", given);
+	} else if (!o.range || !o.net) {
+		return cli_usage(c, "add: give a BRIDGE name, or range R and net N to derive it");
+	} else if (cyris_name_bridge(o.range, o.net, (unsigned)o.inst, name) < 0) {
+		return cli_usage(c, "add: cannot derive a name from range %s net %s", o.range, o.net);
+	}
+	fill_tag(&tag, &o, "bridge");
+	cfg.name = name;
+	cfg.tag = &tag;
+	cfg.up = true;
+	cfg.mtu = (unsigned)o.mtu;
+	cfg.mac = o.has_mac ? o.mac : NULL;
+	if (o.range && o.net && cyris_altname_bridge(o.range, o.net, (unsigned)o.inst, alt) == 0)
+		cfg.altname = alt;
+	if (cli_nl(c, &nl) < 0)
+		return CLI_FAIL;
+	r = cyris_bridge_create(nl, &cfg, &br, &ifindex);
+	if (r == -EEXIST) {
+		created = false;
+		if ((r = confirm_existing(c, name, "bridge", &o, &ifindex)))
+			return r;
+	} else if (r < 0) {
+		return cli_err(c, r, "add %s", name);
+	} else {
+		remember(c, name, ifindex, true, "bridge");
+	}
+	for (k = 0; k < naddr; k++) {
+		char buf[CYRIS_PREFIXSTRLEN];
+
+		r = cyris_addr_add(nl, ifindex, &addrs[k]);
+		if (r == -EEXIST)
+			continue;
+		if (r < 0) {
+			cli_err(c, r, "add %s: addr %s", name,
+				cyris_prefix_format(&addrs[k], buf, sizeof(buf)));
+			if (created) {
+				(void)cyris_link_del(nl, ifindex);
+				forget(c, ifindex);
+			}
+			return CLI_FAIL;
+		}
+	}
+	print_created(c, name, ifindex, created, !given);
+	return CLI_OK;
+}
+
+static int cmd_del(struct cli *c, int argc, char **argv)
+{
+	struct known k;
+	int r;
+
+	(void)argc;
+	if ((r = resolve(c, argv[0], true, &k)))
+		return r;
+	r = cyris_link_del(c->nl, k.ifindex);
+	if (r < 0)
+		return cli_err(c, r, "del %s", argv[0]);
+	forget(c, k.ifindex);
+	return CLI_OK;
+}
+
+/* Create a link with @create; on EEXIST confirm the existing one. */
+static int create_link(struct cli *c, const char *kind, const struct common *o,
+		       struct cyris_link_cfg *cfg, const void *extra,
+		       int (*create)(struct cyris_nl *, const struct cyris_link_cfg *,
+				     const void *, int *))
+{
+	struct cyris_tag tag;
+	struct cyris_nl *nl;
+	int r, ifindex, master;
+
+	if ((r = resolve_master(c, o, &master)))
+		return r;
+	if (cli_nl(c, &nl) < 0)
+		return CLI_FAIL;
+	fill_tag(&tag, o, kind);
+	cfg->tag = &tag;
+	cfg->master = master;
+	cfg->up = true;
+	cfg->mtu = (unsigned)o->mtu;
+	cfg->mac = o->has_mac ? o->mac : NULL;
+	r = create(nl, cfg, extra, &ifindex);
+	if (r == -EEXIST) {
+		if ((r = confirm_existing(c, cfg->name, streq(kind, "tap") ? "tun" : kind, o, &ifindex)))
+			return r;
+		return ensure_master(c, cfg->name, ifindex, master);
+	}
+	if (r < 0)
+		return cli_err(c, r, "%s %s", kind, cfg->name);
+	remember(c, cfg->name, ifindex, true, streq(kind, "tap") ? "tun" : kind);
+	return CLI_OK;
+}
+
+static int veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
+		       const void *x, int *ret)
+{
+	return cyris_veth_create(nl, cfg, x, ret);
+}
+
+static int cmd_veth(struct cli *c, int argc, char **argv)
+{
+	struct cyris_veth_cfg veth = { .peer_up = true };
+	struct cyris_link_cfg cfg = { .name = argv[0] };
+	struct common o = {0};
+	uint8_t pmac[6];
+	const char *v;
+	int i, r;
+
+	if ((r = parse_name(c, "veth name", argv[0])))
+		return r;
+	for (i = 1; i < argc; i++) {
+		r = parse_common(c, argc, argv, &i, &o);
+		if (r >= 0) {
+			if (r)
+				return r;
+			continue;
+		}
+		if (!(v = cli_value(c, argc, argv, &i)))
+			return CLI_USAGE;
+		if (streq(argv[i - 1], "peer")) {
+			if ((r = parse_name(c, "peer name", v)))
+				return r;
+			veth.peer = v;
+		} else if (streq(argv[i - 1], "peer-netns")) {
+			veth.peer_netns = v;
+		} else if (streq(argv[i - 1], "peer-mac")) {
+			if ((r = parse_mac(c, v, pmac)))
+				return r;
+			veth.peer_mac = pmac;
+		} else {
+			return cli_usage(c, "veth: unknown keyword '%s'", argv[i - 1]);
+		}
+	}
+	if (!veth.peer)
+		return cli_usage(c, "veth: 'peer PEER' is required");
+	if (!veth.peer_netns && streq(veth.peer, argv[0]))
+		return cli_usage(c, "veth: the peer needs a name of its own");
+	return create_link(c, "veth", &o, &cfg, &veth, veth_create);
+}
+
+static int tap_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
+		      const void *x, int *ret)
+{
+	return cyris_tap_create(nl, cfg, x, ret);
+}
+
+static int cmd_tap(struct cli *c, int argc, char **argv)
+{
+	struct cyris_tap_cfg tap = { .owner = -1, .group = -1 };
+	struct cyris_link_cfg cfg = { .name = argv[0] };
+	struct common o = {0};
+	unsigned long id;
+	const char *v;
+	int i, r;
+
+	if ((r = parse_name(c, "tap name", argv[0])))
+		return r;
+	for (i = 1; i < argc; i++) {
+		r = parse_common(c, argc, argv, &i, &o);
+		if (r >= 0) {
+			if (r)
+				return r;
+			continue;
+		}
+		if (streq(argv[i], "vnet-hdr")) {
+			tap.vnet_hdr = true;
+			continue;
+		}
+		if (!streq(argv[i], "owner") && !streq(argv[i], "group"))
+			return cli_usage(c, "tap: unknown keyword '%s'", argv[i]);
+		if (!(v = cli_value(c, argc, argv, &i)))
+			return CLI_USAGE;
+		if ((r = parse_uint(c, argv[i - 1], v, UINT32_MAX - 1, &id)))
+			return r;
+		if (streq(argv[i - 1], "owner"))
+			tap.owner = (long)id;
+		else
+			tap.group = (long)id;
+	}
+	return create_link(c, "tap", &o, &cfg, &tap, tap_create);
+}
+
+static int vxlan_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
+			const void *x, int *ret)
+{
+	return cyris_vxlan_create(nl, cfg, x, ret);
+}
+
+static int cmd_vxlan(struct cli *c, int argc, char **argv)
+{
+	struct cyris_vxlan_cfg vx = {0};
+	struct cyris_link_cfg cfg = { .name = argv[0] };
+	struct common o = {0};
+	unsigned long n;
+	bool has_id = false;
+	const char *v, *kw;
+	struct known dev;
+	int i, r;
+
+	if ((r = parse_name(c, "vxlan name", argv[0])))
+		return r;
+	for (i = 1; i < argc; i++) {
+		r = parse_common(c, argc, argv, &i, &o);
+		if (r >= 0) {
+			if (r)
+				return r;
+			continue;
+		}
+		kw = argv[i];
+		if (!(v = cli_value(c, argc, argv, &i)))
+			return CLI_USAGE;
+		if (streq(kw, "id")) {
+			if ((r = parse_uint(c, "id", v, (1u << 24) - 1, &n)))
+				return r;
+			vx.vni = (uint32_t)n;
+			has_id = true;
+		} else if (streq(kw, "remote") || streq(kw, "local")) {
+			if (cyris_ip_parse(v, streq(kw, "remote") ? &vx.remote : &vx.local) < 0)
+				return cli_usage(c, "vxlan: %s '%s' is not an IP address", kw, v);
+		} else if (streq(kw, "dstport")) {
+			if ((r = parse_uint(c, "dstport", v, 65535, &n)))
+				return r;
+			vx.dstport = (uint16_t)n;
+		} else if (streq(kw, "dev")) {
+			if ((r = resolve(c, v, false, &dev)))
+				return r;
+			vx.dev = dev.ifindex;
+		} else {
+			return cli_usage(c, "vxlan: unknown keyword '%s'", kw);
+		}
+	}
+	if (!has_id || !vx.remote.family)
+		return cli_usage(c, "vxlan: 'id VNI' and 'remote IP' are required");
+	if (vx.local.family && vx.local.family != vx.remote.family)
+		return cli_usage(c, "vxlan: local and remote must be of one family");
+	return create_link(c, "vxlan", &o, &cfg, &vx, vxlan_create);
+}
+
+static int cmd_attach(struct cli *c, int argc, char **argv)
+{
+	struct known port, br;
+	int r;
+
+	(void)argc;
+	if ((r = resolve(c, argv[0], true, &port)) || (r = resolve(c, argv[1], true, &br)))
+		return r;
+	if (!streq(br.kind, "bridge")) {
+		cli_msg(c, "%s: not a bridge", argv[1]);
+		return CLI_FAIL;
+	}
+	r = cyris_link_set_master(c->nl, port.ifindex, br.ifindex);
+	return r < 0 ? cli_err(c, r, "attach %s %s", argv[0], argv[1]) : CLI_OK;
+}
+
+static int cmd_detach(struct cli *c, int argc, char **argv)
+{
+	struct known port;
+	int r;
+
+	(void)argc;
+	if ((r = resolve(c, argv[0], true, &port)))
+		return r;
+	r = cyris_link_set_master(c->nl, port.ifindex, 0);
+	return r < 0 ? cli_err(c, r, "detach %s", argv[0]) : CLI_OK;
+}
+
+static int cmd_set(struct cli *c, int argc, char **argv)
+{
+	struct common o = {0};
+	struct known k;
+	int i, r, up = -1;
+
+	for (i = 1; i < argc; i++) {
+		if (streq(argv[i], "up") || streq(argv[i], "down")) {
+			up = streq(argv[i], "up");
+			continue;
+		}
+		if (!streq(argv[i], "mtu") && !streq(argv[i], "mac"))
+			return cli_usage(c, "set: unknown keyword '%s'", argv[i]);
+		if ((r = parse_common(c, argc, argv, &i, &o)))
+			return r;
+	}
+	if ((r = resolve(c, argv[0], true, &k)))
+		return r;
+	if (o.mtu && (r = cyris_link_set_mtu(c->nl, k.ifindex, (unsigned)o.mtu)) < 0)
+		return cli_err(c, r, "set %s mtu %lu", argv[0], o.mtu);
+	if (o.has_mac && (r = cyris_link_set_mac(c->nl, k.ifindex, o.mac)) < 0)
+		return cli_err(c, r, "set %s mac", argv[0]);
+	if (up >= 0 && (r = cyris_link_set_up(c->nl, k.ifindex, up)) < 0)
+		return cli_err(c, r, "set %s %s", argv[0], up ? "up" : "down");
+	return CLI_OK;
+}
+
+static int cmd_addr(struct cli *c, int argc, char **argv)
+{
+	struct cyris_prefix p;
+	struct known k;
+	bool add;
+	int r;
+
+	(void)argc;
+	if (!streq(argv[0], "add") && !streq(argv[0], "del"))
+		return cli_usage(c, "addr: add or del, not '%s'", argv[0]);
+	add = streq(argv[0], "add");
+	if (cyris_prefix_parse(argv[1], true, &p) < 0)
+		return cli_usage(c, "'%s' is not an address with a prefix length (CIDR)", argv[1]);
+	if (!streq(argv[2], "dev"))
+		return cli_usage(c, "addr: expected 'dev NAME', got '%s'", argv[2]);
+	if ((r = resolve(c, argv[3], true, &k)))
+		return r;
+	r = add ? cyris_addr_add(c->nl, k.ifindex, &p) : cyris_addr_del(c->nl, k.ifindex, &p);
+	if (r == -EEXIST && add)
+		return CLI_OK;
+	return r < 0 ? cli_err(c, r, "addr %s %s dev %s", argv[0], argv[1], argv[3]) : CLI_OK;
+}
+
+static int cmd_show(struct cli *c, int argc, char **argv)
+{
+	struct show_filter flt = {0};
+	struct cyris_link_list links = {0};
+	struct cyris_addr_list addrs = {0};
+	struct cyris_nl *nl;
+	int i, r;
+
+	for (i = 0; i < argc; i++) {
+		if (streq(argv[i], "range")) {
+			if (!(flt.range = cli_value(c, argc, argv, &i)))
+				return CLI_USAGE;
+			if ((r = parse_id(c, "range", flt.range)))
+				return r;
+		} else if (!flt.name) {
+			flt.name = argv[i];
+		} else {
+			return cli_usage(c, "show: unexpected '%s'", argv[i]);
+		}
+	}
+	if (cli_nl(c, &nl) < 0)
+		return CLI_FAIL;
+	r = cyris_link_list(nl, &links);
+	if (r == 0)
+		r = cyris_addr_list(nl, 0, &addrs);
+	if (r < 0) {
+		cyris_link_list_free(&links);
+		return cli_err(c, r, "show");
+	}
+	r = CLI_OK;
+	if (flt.name && !cyris_link_list_find_name(&links, flt.name)) {
+		cli_msg(c, "%s: no such link", flt.name);
+		r = CLI_FAIL;
+	} else {
+		linkfmt_show(stdout, c->json ? cli_json(c) : NULL, &links, &addrs, &flt);
+	}
+	cyris_addr_list_free(&addrs);
+	cyris_link_list_free(&links);
+	return r;
+}
+
+static int cmd_fdb(struct cli *c, int argc, char **argv)
+{
+	struct cyris_link_list links = {0};
+	struct cyris_fdb_list fdb = {0};
+	struct known br = { .ifindex = 0 };
+	struct cyris_nl *nl;
+	bool all = false;
+	int r;
+
+	if (argc > 0 && streq(argv[argc - 1], "all")) {
+		all = true;
+		argc--;
+	}
+	if (argc > 1)
+		return cli_usage(c, "fdb: [BRIDGE] [all]");
+	if (argc > 0 && (r = resolve(c, argv[0], false, &br)))
+		return r;
+	if (argc > 0 && !streq(br.kind, "bridge")) {
+		cli_msg(c, "%s: not a bridge", argv[0]);
+		return CLI_FAIL;
+	}
+	if (cli_nl(c, &nl) < 0)
+		return CLI_FAIL;
+	r = cyris_link_list(nl, &links);
+	if (r == 0)
+		r = cyris_fdb_list(nl, br.ifindex, &fdb);
+	if (r == 0)
+		linkfmt_fdb(stdout, c->json ? cli_json(c) : NULL, &links, &fdb, all);
+	cyris_fdb_list_free(&fdb);
+	cyris_link_list_free(&links);
+	return r < 0 ? cli_err(c, r, "fdb") : CLI_OK;
+}
+
+static int cmd_name(struct cli *c, int argc, char **argv)
+{
+	char name[CYRIS_IFNAMSIZ], alt[CYRIS_ALTNAMSIZ];
+	unsigned long inst = 0;
+	int r;
+
+	if ((r = parse_id(c, "range", argv[0])) || (r = parse_id(c, "net", argv[1])))
+		return r;
+	if (argc == 4) {
+		if (!streq(argv[2], "inst"))
+			return cli_usage(c, "name: unexpected '%s'", argv[2]);
+		if ((r = parse_uint(c, "inst", argv[3], UINT32_MAX, &inst)))
+			return r;
+	} else if (argc != 2) {
+		return cli_usage(c, "name: R N [inst I]");
+	}
+	if (cyris_name_bridge(argv[0], argv[1], (unsigned)inst, name) < 0 ||
+	    cyris_altname_bridge(argv[0], argv[1], (unsigned)inst, alt) < 0)
+		return cli_usage(c, "name: cannot derive a name");
+	if (c->json) {
+		struct json *j = cli_json(c);
+
+		json_obj_open(j, NULL);
+		json_str(j, "range", argv[0]);
+		json_str(j, "net", argv[1]);
+		json_uint(j, "instance", inst);
+		json_str(j, "name", name);
+		json_str(j, "altname", alt);
+		json_obj_close(j);
+		json_end(j);
+	} else {
+		printf("%s\n", name);
+	}
+	return CLI_OK;
+}
+
+static int cmd_destroy(struct cli *c, int argc, char **argv)
+{
+	struct cyris_nl *nl;
+	size_t n = 0;
+	int r;
+
+	(void)argc;
+	if (!streq(argv[0], "range"))
+		return cli_usage(c, "destroy: expected 'range R'");
+	if ((r = parse_id(c, "range", argv[1])))
+		return r;
+	if (cli_nl(c, &nl) < 0)
+		return CLI_FAIL;
+	r = cyris_range_destroy(nl, argv[1], &n);
+	forget(c, 0);
+	if (r < 0)
+		return cli_err(c, r, "destroy range %s", argv[1]);
+	if (c->json) {
+		struct json *j = cli_json(c);
+
+		json_obj_open(j, NULL);
+		json_str(j, "range", argv[1]);
+		json_uint(j, "deleted", n);
+		json_obj_close(j);
+		json_end(j);
+	}
+	return CLI_OK;
+}
+
+static const struct cli_cmd cmds[] = {
+	{ "add", 0, -1, cmd_add },
+	{ "del", 1, 1, cmd_del },
+	{ "veth", 3, -1, cmd_veth },
+	{ "tap", 1, -1, cmd_tap },
+	{ "vxlan", 5, -1, cmd_vxlan },
+	{ "attach", 2, 2, cmd_attach },
+	{ "detach", 1, 1, cmd_detach },
+	{ "set", 2, -1, cmd_set },
+	{ "addr", 4, 4, cmd_addr },
+	{ "show", 0, 3, cmd_show },
+	{ "fdb", 0, 2, cmd_fdb },
+	{ "name", 2, 4, cmd_name },
+	{ "destroy", 2, 2, cmd_destroy },
+	{ 0 },
+};
+
+int main(int argc, char **argv)
+{
+	struct state s = {0};
+	struct cli c = {
+		.prog = "cyris-bridge",
+		.help = help,
+		.cmds = cmds,
+		.batch_ok = true,
+		.data = &s,
+	};
+	int r = cli_main(&c, argc, argv);
+
+	free(s.v);
+	return r;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A small streaming JSON writer for the tools' -j output (one code path
+ * prints text or JSON, as in iproute2). Keys are snake_case and stable.
+ */
+#ifndef CYRIS_JSON_H
+#define CYRIS_JSON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define JSON_MAX_DEPTH 32
+
+/* Version of the -j documents; bumped when a key changes meaning. */
+#define CYRIS_JSON_SCHEMA 1
+
+struct json {
+	FILE *f;
+	bool pretty;
+	int depth;
+	bool first[JSON_MAX_DEPTH];
+};
+
+void json_init(struct json *j, FILE *f, bool pretty);
+
+/* @key is NULL inside arrays and at the top level. */
+void json_obj_open(struct json *j, const char *key);
+void json_obj_close(struct json *j);
+void json_arr_open(struct json *j, const char *key);
+void json_arr_close(struct json *j);
+void json_str(struct json *j, const char *key, const char *val); /* NULL -> null */
+void json_int(struct json *j, const char *key, long long val);
+void json_uint(struct json *j, const char *key, unsigned long long val);
+void json_bool(struct json *j, const char *key, bool val);
+void json_null(struct json *j, const char *key);
+void json_double(struct json *j, const char *key, double val);
+
+/* Close the document: a newline after the top-level value. */
+void json_end(struct json *j);
+
+/* Write @s as a JSON string literal (with quotes). */
+void json_escape(FILE *f, const char *s);
+
+#endif
