@@ -14,7 +14,7 @@ DESTDIR ?=
 CC      ?= cc
 SAN     ?= 0
 # Objects of a sanitizer build never mix with a normal one.
-O       := $(if $(filter 1,$(SAN)),build/san,build/default)
+O       := build/$(if $(filter 1,$(SAN)),san,default)$(if $(findstring clang,$(CC)),-clang)
 
 # Every library the toolkit links; pkg-config gives the flags.
 PKGS := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1 libvirt \
@@ -24,8 +24,7 @@ PKGS := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1 libvirt \
 DEB_BUILD := gcc clang make pkg-config libnl-3-dev libnl-route-3-dev \
         libmnl-dev libnftnl-dev libyaml-dev libvirt-dev libxml2-dev \
         libisofs-dev libssh-dev
-DEB_TEST  := perl iproute2 nftables socat iputils-ping jq valgrind procps \
-        util-linux kmod
+DEB_TEST  := perl iproute2 nftables socat iputils-ping jq valgrind procps util-linux
 DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST)
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -121,7 +120,7 @@ TESTS ?= $(UNITS) $(sort $(wildcard tests/*.t))
 PROVE ?= prove
 PROVE_FLAGS ?= -j2 --timer
 TEST_ENV = CYRIS_BUILD=$(abspath $(O)) CYRIS_BIN=$(abspath $(O)/bin) \
-           CYRIS_SRC=$(CURDIR) CYRIS_SAN=$(SAN) \
+           CYRIS_SRC=$(CURDIR) CYRIS_SAN=$(SAN) CYRIS_CC=$(CC) \
            ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 

@@ -89,31 +89,44 @@ static int put_change(struct nl_msg *msg, const struct link_change *c)
 	return r ? -EMSGSIZE : 0;
 }
 
-static int link_apply(struct cyris_nl *nl, int ifindex, const struct link_change *c)
+/* Apply @c to the link @ifindex, or when it is 0 to the link named @name
+ * (the kernel looks it up: no round trip to learn the index). */
+static int link_apply_to(struct cyris_nl *nl, int ifindex, const char *name,
+			 const struct link_change *c)
 {
 	struct nl_msg *msg;
 	int r;
 
-	if (ifindex <= 0)
+	if (ifindex < 0 || (ifindex == 0 && (!name || c->name)))
 		return -EINVAL;
 	msg = link_msg(RTM_NEWLINK, 0, ifindex, c->up);
 	if (!msg)
 		return -ENOMEM;
 	r = put_change(msg, c);
+	if (r == 0 && ifindex == 0)
+		r = put_name(msg, IFLA_IFNAME, name);
 	if (r == 0)
 		r = cyris_nl_talk(nl, msg, NULL, NULL);
 	nlmsg_free(msg);
 	return r;
 }
 
-/* The attributes every new link carries: name, mtu, mac, master, group. */
-static struct nl_msg *newlink_begin(const struct cyris_link_cfg *cfg)
+static int link_apply(struct cyris_nl *nl, int ifindex, const struct link_change *c)
+{
+	return ifindex > 0 ? link_apply_to(nl, ifindex, NULL, c) : -EINVAL;
+}
+
+/*
+ * The attributes every new link carries: name, mtu, mac, master, group.
+ * With @echo the kernel sends the new link back, which tells its index.
+ */
+static struct nl_msg *newlink_begin(const struct cyris_link_cfg *cfg, bool echo)
 {
 	struct link_change c = LINK_CHANGE_INIT;
 	struct nl_msg *msg;
 
-	msg = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, 0,
-		       cfg->up ? 1 : -1);
+	msg = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | (echo ? NLM_F_ECHO : 0),
+		       0, cfg->up ? 1 : -1);
 	if (!msg)
 		return NULL;
 	c.name = cfg->name;
@@ -154,13 +167,31 @@ static int on_echo(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-/* Delete @ifindex after a failure without losing the failure's message. */
-static void undo_create(struct cyris_nl *nl, int ifindex)
+static int del_by(struct cyris_nl *nl, int ifindex, const char *name)
+{
+	struct nl_msg *msg;
+	int r;
+
+	if (ifindex < 0 || (ifindex == 0 && !name))
+		return -EINVAL;
+	msg = link_msg(RTM_DELLINK, 0, ifindex, -1);
+	if (!msg)
+		return -ENOMEM;
+	r = ifindex ? 0 : put_name(msg, IFLA_IFNAME, name);
+	if (r == 0)
+		r = cyris_nl_talk(nl, msg, NULL, NULL);
+	nlmsg_free(msg);
+	return r;
+}
+
+/* Delete a link just made (by index, or by name when the index is 0) after
+ * a failure, without losing the failure's message. */
+static void undo_create(struct cyris_nl *nl, int ifindex, const char *name)
 {
 	char saved[sizeof(nl->extack)];
 
 	memcpy(saved, nl->extack, sizeof(saved));
-	(void)cyris_link_del(nl, ifindex);
+	(void)del_by(nl, ifindex, name);
 	memcpy(nl->extack, saved, sizeof(saved));
 }
 
@@ -175,7 +206,11 @@ static int validate_cfg(const struct cyris_link_cfg *cfg, char alias[CYRIS_ALIAS
 	return cfg->tag ? cyris_tag_format(cfg->tag, alias, CYRIS_ALIASSIZ) : 0;
 }
 
-/* Tag and name a link that the kernel has just made. */
+static int altname_add(struct cyris_nl *nl, int ifindex, const char *name,
+		       const char *altname);
+
+/* Tag and name a link that the kernel has just made (by index, or by name
+ * when the index is 0). */
 static int link_finish(struct cyris_nl *nl, int ifindex,
 		       const struct cyris_link_cfg *cfg, const char *alias)
 {
@@ -185,12 +220,12 @@ static int link_finish(struct cyris_nl *nl, int ifindex,
 		struct link_change c = LINK_CHANGE_INIT;
 
 		c.alias = alias;
-		r = link_apply(nl, ifindex, &c);
+		r = link_apply_to(nl, ifindex, cfg->name, &c);
 		if (r < 0)
 			return r;
 	}
 	if (cfg->altname) {
-		r = cyris_link_add_altname(nl, ifindex, cfg->altname);
+		r = altname_add(nl, ifindex, cfg->name, cfg->altname);
 		/* kernels before 5.5 have no altnames: the alias still tags it */
 		if (r < 0 && r != -EOPNOTSUPP)
 			return r;
@@ -198,6 +233,9 @@ static int link_finish(struct cyris_nl *nl, int ifindex,
 	return 0;
 }
 
+/* Send the create request @msg, then tag and name the new link. Only when
+ * the caller wants the index (@ret_ifindex) was it asked to be echoed;
+ * otherwise everything after the create goes by name. */
 static int link_create(struct cyris_nl *nl, struct nl_msg *msg,
 		       const struct cyris_link_cfg *cfg, const char *alias,
 		       int *ret_ifindex)
@@ -206,10 +244,10 @@ static int link_create(struct cyris_nl *nl, struct nl_msg *msg,
 	struct cyris_link l = {0};
 	int r;
 
-	r = cyris_nl_talk(nl, msg, on_echo, &e);
+	r = cyris_nl_talk(nl, msg, ret_ifindex ? on_echo : NULL, &e);
 	if (r < 0)
 		return r;
-	if (e.ifindex <= 0) {
+	if (ret_ifindex && e.ifindex <= 0) {
 		/* kernels before 6.3 do not echo a new link */
 		r = cyris_link_get(nl, cfg->name, &l);
 		cyris_link_clear(&l);
@@ -219,7 +257,7 @@ static int link_create(struct cyris_nl *nl, struct nl_msg *msg,
 	}
 	r = link_finish(nl, e.ifindex, cfg, alias);
 	if (r < 0) {
-		undo_create(nl, e.ifindex);
+		undo_create(nl, e.ifindex, cfg->name);
 		return r;
 	}
 	if (ret_ifindex)
@@ -253,7 +291,7 @@ int cyris_bridge_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 		return r;
 	if (!br)
 		br = &defaults;
-	msg = newlink_begin(cfg);
+	msg = newlink_begin(cfg, ret_ifindex != NULL);
 	if (!msg)
 		return -ENOMEM;
 	r = -EMSGSIZE;
@@ -327,7 +365,7 @@ int cyris_veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	struct nlattr *info, *data, *pn;
 	_cleanup_close_ int nsfd = -1;
 	struct nl_msg *msg;
-	int r, ifindex;
+	int r, ifindex = 0;
 
 	r = validate_cfg(cfg, alias);
 	if (r < 0)
@@ -341,7 +379,7 @@ int cyris_veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	pc.name = veth->peer;
 	pc.mac = veth->peer_mac;
 	pc.mtu = veth->peer_mtu ? veth->peer_mtu : cfg->mtu;
-	msg = newlink_begin(cfg);
+	msg = newlink_begin(cfg, ret_ifindex != NULL);
 	if (!msg)
 		return -ENOMEM;
 	r = -EMSGSIZE;
@@ -353,11 +391,11 @@ int cyris_veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	nla_nest_end(msg, pn);
 	nla_nest_end(msg, data);
 	nla_nest_end(msg, info);
-	r = link_create(nl, msg, cfg, alias, &ifindex);
+	r = link_create(nl, msg, cfg, alias, ret_ifindex ? &ifindex : NULL);
 	if (r == 0 && veth->peer_up) {
 		r = veth_peer_up(nl, veth);
 		if (r < 0)
-			undo_create(nl, ifindex);
+			undo_create(nl, ret_ifindex ? ifindex : 0, cfg->name);
 	}
 	if (r == 0 && ret_ifindex)
 		*ret_ifindex = ifindex;
@@ -384,7 +422,7 @@ int cyris_vxlan_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	if (vx->remote.family && vx->local.family &&
 	    vx->remote.family != vx->local.family)
 		return -EINVAL;
-	msg = newlink_begin(cfg);
+	msg = newlink_begin(cfg, ret_ifindex != NULL);
 	if (!msg)
 		return -ENOMEM;
 	r = -EMSGSIZE;
@@ -559,13 +597,15 @@ int cyris_link_set_tag(struct cyris_nl *nl, int ifindex, const struct cyris_tag 
 	return link_apply(nl, ifindex, &c);
 }
 
-int cyris_link_add_altname(struct cyris_nl *nl, int ifindex, const char *altname)
+static int altname_add(struct cyris_nl *nl, int ifindex, const char *name,
+		       const char *altname)
 {
 	struct nlattr *props;
 	struct nl_msg *msg;
 	int r = -EMSGSIZE;
 
-	if (!altname || !*altname || strlen(altname) >= CYRIS_ALTNAMSIZ)
+	if (!altname || !*altname || strlen(altname) >= CYRIS_ALTNAMSIZ ||
+	    ifindex < 0 || (ifindex == 0 && !name))
 		return -EINVAL;
 	msg = link_msg(RTM_NEWLINKPROP, NLM_F_CREATE | NLM_F_EXCL, ifindex, -1);
 	if (!msg)
@@ -573,10 +613,16 @@ int cyris_link_add_altname(struct cyris_nl *nl, int ifindex, const char *altname
 	props = nla_nest_start(msg, IFLA_PROP_LIST);
 	if (props && put_name(msg, IFLA_ALT_IFNAME, altname) == 0) {
 		nla_nest_end(msg, props);
-		r = cyris_nl_talk(nl, msg, NULL, NULL);
+		if (ifindex || put_name(msg, IFLA_IFNAME, name) == 0)
+			r = cyris_nl_talk(nl, msg, NULL, NULL);
 	}
 	nlmsg_free(msg);
 	return r;
+}
+
+int cyris_link_add_altname(struct cyris_nl *nl, int ifindex, const char *altname)
+{
+	return ifindex > 0 ? altname_add(nl, ifindex, NULL, altname) : -EINVAL;
 }
 
 int cyris_link_set_netns(struct cyris_nl *nl, int ifindex, const char *netns,
@@ -694,7 +740,8 @@ static int del_many(struct cyris_nl *nl, const struct cyris_link_list *l,
 		do {
 			if (getrandom(&g, sizeof(g), 0) != sizeof(g))
 				return del_each(nl, set, n);
-			g |= 0x40000000u;
+			/* 0x20000000..0x3fffffff: apart from range groups */
+			g = (g & 0x1fffffffu) | 0x20000000u;
 		} while (group_used(l, g));
 		c.set_group = true;
 		c.group = g;

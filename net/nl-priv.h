@@ -18,6 +18,7 @@ struct cyris_nl {
 	/* per-request state, read by the callbacks */
 	int err;                  /* -errno from the kernel's NLMSG_ERROR */
 	int intr;                 /* a dump was interrupted (NLM_F_DUMP_INTR) */
+	int done;                 /* the ACK, error or NLMSG_DONE was read */
 	nl_recvmsg_msg_cb_t valid;
 	void *valid_arg;
 	char extack[256];

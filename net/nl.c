@@ -115,6 +115,7 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	size_t off = sizeof(*e);
 
 	(void)nla;
+	nl->done = 1;
 	nl->err = e->error < 0 ? e->error : -EIO;
 	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
 		return NL_STOP;
@@ -139,10 +140,13 @@ static int on_valid(struct nl_msg *msg, void *arg)
 	return nl->valid ? nl->valid(msg, nl->valid_arg) : NL_OK;
 }
 
+/* The ACK of a request, or the NLMSG_DONE of a dump: the exchange is over. */
 static int on_stop(struct nl_msg *msg, void *arg)
 {
+	struct cyris_nl *nl = arg;
+
 	(void)msg;
-	(void)arg;
+	nl->done = 1;
 	return NL_STOP;
 }
 
@@ -259,13 +263,19 @@ static int send_and_wait(struct cyris_nl *nl, struct nl_msg *msg)
 
 	nl->err = 0;
 	nl->intr = 0;
+	nl->done = 0;
 	nl->extack[0] = '\0';
 	errno = 0;
 	nlmsg_hdr(msg)->nlmsg_seq = NL_AUTO_SEQ; /* a resent dump gets a fresh one */
 	r = nl_send_auto(nl->sk, msg);
 	if (r < 0)
 		return errno ? -errno : cyris_nle_errno(r);
-	r = nl_recvmsgs(nl->sk, nl->cb);
+	/* libnl returns after each datagram that is not multipart (a GETLINK
+	 * answer comes before its ACK): read until the exchange is over, so
+	 * no reply is left behind for the next request to mistake. */
+	do
+		r = nl_recvmsgs(nl->sk, nl->cb);
+	while (r >= 0 && !nl->done);
 	if (nl->err)
 		return nl->err;
 	return r < 0 ? cyris_nle_errno(r) : 0;

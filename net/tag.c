@@ -155,7 +155,7 @@ uint32_t cyris_range_group(const char *range)
 	uint64_t h = fnv1a(0xcbf29ce484222325ULL, "group", 5);
 
 	h = fnv1a(h, range, strlen(range));
-	return 0x80000000u | (uint32_t)((h ^ (h >> 32)) & 0x7fffffffu);
+	return 0x40000000u | (uint32_t)((h ^ (h >> 32)) & 0x3fffffffu);
 }
 
 int cyris_name_derive(char kind, const char *const *parts, size_t n,

@@ -291,8 +291,7 @@ int cli_main(struct cli *c, int argc, char **argv)
 			return cli_usage(c, "-b takes no command on the command line");
 		r = cli_batch(c, c->batch);
 	} else if (optind >= argc) {
-		fputs(c->help, stderr);
-		return CLI_USAGE;
+		return cli_usage(c, "no command given");
 	} else {
 		r = cli_run(c, argc - optind, argv + optind);
 	}

@@ -28,7 +28,9 @@ static const char help[] =
 "                        name is derived from R and N and printed\n"
 "  del NAME              delete a link cyris owns\n"
 "  veth NAME peer PEER [master BRIDGE] [peer-netns NETNS] [range R] [net N]\n"
-"      [mtu N] [mac MAC] [peer-mac MAC]\n"
+"      [mtu N] [mac MAC] [peer-mac MAC] [peer-down]\n"
+"                        a veth pair, both ends up (the peer down with\n"
+"                        peer-down), the peer optionally in another netns\n"
 "  tap NAME [master BRIDGE] [owner UID] [group GID] [vnet-hdr] [range R] [net N]\n"
 "      [mtu N] [mac MAC]  a persistent tap, the device a VM NIC plugs into\n"
 "  vxlan NAME id VNI remote IP [local IP] [dstport PORT] [dev IFACE]\n"
@@ -39,6 +41,8 @@ static const char help[] =
 "  addr add|del CIDR dev NAME\n"
 "  show [NAME] [range R] bridges with their ports, addresses, alias, altnames\n"
 "  fdb [BRIDGE] [all]    learned MAC -> port (all: also the ports' own)\n"
+"  neigh [dev NAME] [mac MAC]\n"
+"                        ARP/NDP entries; with mac: the best address for it\n"
 "  name R N [inst I]     print the kernel name derived for (R, N)\n"
 "  destroy range R       delete every link tagged with range R, nothing else\n"
 "\n"
@@ -463,7 +467,8 @@ static int create_link(struct cli *c, const char *kind, const struct common *o,
 	cfg->up = true;
 	cfg->mtu = (unsigned)o->mtu;
 	cfg->mac = o->has_mac ? o->mac : NULL;
-	r = create(nl, cfg, extra, &ifindex);
+	/* no index wanted back: the library then goes by name, one reply less */
+	r = create(nl, cfg, extra, NULL);
 	if (r == -EEXIST) {
 		if ((r = confirm_existing(c, cfg->name, streq(kind, "tap") ? "tun" : kind, o, &ifindex)))
 			return r;
@@ -471,7 +476,6 @@ static int create_link(struct cli *c, const char *kind, const struct common *o,
 	}
 	if (r < 0)
 		return cli_err(c, r, "%s %s", kind, cfg->name);
-	remember(c, cfg->name, ifindex, true, streq(kind, "tap") ? "tun" : kind);
 	return CLI_OK;
 }
 
@@ -497,6 +501,10 @@ static int cmd_veth(struct cli *c, int argc, char **argv)
 		if (r >= 0) {
 			if (r)
 				return r;
+			continue;
+		}
+		if (streq(argv[i], "peer-down")) {
+			veth.peer_up = false;
 			continue;
 		}
 		if (!(v = cli_value(c, argc, argv, &i)))
@@ -772,6 +780,66 @@ static int cmd_fdb(struct cli *c, int argc, char **argv)
 	return r < 0 ? cli_err(c, r, "fdb") : CLI_OK;
 }
 
+static int cmd_neigh(struct cli *c, int argc, char **argv)
+{
+	struct cyris_link_list links = {0};
+	struct cyris_neigh_list nb = {0};
+	struct known dev = { .ifindex = 0 };
+	const char *v = NULL;
+	uint8_t mac[6];
+	bool has_mac = false;
+	struct cyris_nl *nl;
+	int i, r;
+
+	for (i = 0; i < argc; i++) {
+		if (streq(argv[i], "mac")) {
+			if (!(v = cli_value(c, argc, argv, &i)))
+				return CLI_USAGE;
+			if ((r = parse_mac(c, v, mac)))
+				return r;
+			has_mac = true;
+		} else if (streq(argv[i], "dev")) {
+			if (!(v = cli_value(c, argc, argv, &i)))
+				return CLI_USAGE;
+			if ((r = resolve(c, v, false, &dev)))
+				return r;
+		} else {
+			return cli_usage(c, "neigh: unknown keyword '%s'", argv[i]);
+		}
+	}
+	if (cli_nl(c, &nl) < 0)
+		return CLI_FAIL;
+	r = cyris_link_list(nl, &links);
+	if (r == 0 && has_mac) {
+		struct cyris_neigh n;
+
+		r = cyris_neigh_find_mac(nl, mac, dev.ifindex, &n);
+		if (r == 0) {
+			nb.v = malloc(sizeof(n));
+			if (nb.v) {
+				nb.v[0] = n;
+				nb.n = nb.cap = 1;
+			} else {
+				r = -ENOMEM;
+			}
+		}
+	} else if (r == 0) {
+		r = cyris_neigh_list(nl, dev.ifindex, 0, &nb);
+	}
+	if (r == -ENOENT) {
+		char buf[18];
+
+		cli_msg(c, "no neighbour has MAC %s", cyris_mac_format(mac, buf));
+		cyris_link_list_free(&links);
+		return CLI_FAIL;
+	}
+	if (r == 0)
+		linkfmt_neigh(stdout, c->json ? cli_json(c) : NULL, &links, &nb);
+	cyris_neigh_list_free(&nb);
+	cyris_link_list_free(&links);
+	return r < 0 ? cli_err(c, r, "neigh") : CLI_OK;
+}
+
 static int cmd_name(struct cli *c, int argc, char **argv)
 {
 	char name[CYRIS_IFNAMSIZ], alt[CYRIS_ALTNAMSIZ];
@@ -849,6 +917,7 @@ static const struct cli_cmd cmds[] = {
 	{ "addr", 4, 4, cmd_addr },
 	{ "show", 0, 3, cmd_show },
 	{ "fdb", 0, 2, cmd_fdb },
+	{ "neigh", 0, 4, cmd_neigh },
 	{ "name", 2, 4, cmd_name },
 	{ "destroy", 2, 2, cmd_destroy },
 	{ 0 },

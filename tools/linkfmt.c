@@ -231,3 +231,40 @@ void linkfmt_fdb(FILE *f, struct json *j, const struct cyris_link_list *links,
 		json_end(j);
 	}
 }
+
+void linkfmt_neigh(FILE *f, struct json *j, const struct cyris_link_list *links,
+		   const struct cyris_neigh_list *nb)
+{
+	char mac[18], ip[CYRIS_IPSTRLEN];
+	size_t i;
+
+	if (j) {
+		json_obj_open(j, NULL);
+		json_uint(j, "schema", CYRIS_JSON_SCHEMA);
+		json_arr_open(j, "neighbours");
+	}
+	for (i = 0; i < nb->n; i++) {
+		const struct cyris_neigh *n = &nb->v[i];
+		const char *dev = name_of(links, n->ifindex);
+
+		cyris_ip_format(&n->ip, ip, sizeof(ip));
+		if (n->has_mac)
+			cyris_mac_format(n->mac, mac);
+		if (j) {
+			json_obj_open(j, NULL);
+			json_str(j, "ip", ip);
+			json_str(j, "mac", n->has_mac ? mac : NULL);
+			json_str(j, "dev", dev);
+			json_str(j, "state", cyris_nud_str(n->state));
+			json_obj_close(j);
+		} else {
+			fprintf(f, "%s dev %s lladdr %s %s\n", ip, dev ? dev : "?",
+				n->has_mac ? mac : "-", cyris_nud_str(n->state));
+		}
+	}
+	if (j) {
+		json_arr_close(j);
+		json_obj_close(j);
+		json_end(j);
+	}
+}

@@ -30,6 +30,10 @@ size_t linkfmt_show(FILE *f, struct json *j, const struct cyris_link_list *links
 void linkfmt_fdb(FILE *f, struct json *j, const struct cyris_link_list *links,
 		 const struct cyris_fdb_list *fdb, bool all);
 
+/* Neighbour (ARP/NDP) entries. */
+void linkfmt_neigh(FILE *f, struct json *j, const struct cyris_link_list *links,
+		   const struct cyris_neigh_list *nb);
+
 /* One link's fields as members of an open JSON object. */
 void linkfmt_json_link(struct json *j, const struct cyris_link *k,
 		       const struct cyris_addr_list *addrs);

@@ -72,8 +72,9 @@ int cyris_name_derive(char kind, const char *const *parts, size_t n,
 /*
  * The netdev group every link of range @range is created in: a crash between
  * creating a link and tagging it leaves it findable, and a range's links can
- * be deleted with one group delete. High bit set, so it never meets the small
- * group numbers administrators use.
+ * be deleted with one group delete. Bit 30 set (0x40000000..0x7fffffff): far
+ * from the small numbers administrators use, yet still a positive int that
+ * `ip link show group N` accepts.
  */
 uint32_t cyris_range_group(const char *range);
 

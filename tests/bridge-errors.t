@@ -1,0 +1,37 @@
+#!/bin/bash
+# Bad input: one clear line on stderr naming the object, exit 2 for usage
+# and 1 for failed operations, and no change at all.
+. "$(dirname "$0")/lib.sh"
+
+cyris-bridge add br0 range 1 net a >/dev/null
+before=$(links_state; ip -br addr)
+check() { # check CODE PATTERN DESC ARGS...
+	local code=$1 pat=$2 desc=$3 err got; shift 3
+	err=$(cyris-bridge "$@" 2>&1 >/dev/null)
+	got=$?
+	is "$got" "$code" "$desc: exit $code"
+	like "$(echo "$err" | head -1)" "$pat" "$desc: says so"
+}
+check 2 "'bridge-name-too-long' is too long" "a 20-byte name" add bridge-name-too-long
+check 2 "'10.0.0.300/24' is not an address" "a bad CIDR" add br1 addr 10.0.0.300/24
+check 2 "'10.0.0.1' is not an address with a prefix" "a CIDR without length" add br1 addr 10.0.0.1
+check 2 "unknown keyword 'colour'" "an unknown keyword" add br1 colour red
+check 2 "unknown command 'ad'" "no prefix matching" ad br1
+check 2 "'master' needs a value" "a keyword without value" veth v1 peer p1 master
+check 2 "'peer PEER' is required" "veth without peer" veth v1 mtu 1400 range 1
+check 2 "range 'a b' is not a valid id" "a bad range id" add range "a b" net x
+check 2 "give a BRIDGE name, or range R and net N" "add without name or range" add
+check 2 "id '16777216' is not a number" "a VNI out of range" vxlan vx1 id 16777216 remote 10.0.0.2
+check 2 "'id VNI' and 'remote IP' are required" "vxlan without remote" vxlan vx1 id 5 dstport 4789
+check 2 "is not a MAC address" "a bad MAC" set br0 mac 02:00:00:00:00
+check 1 "nosuch: no such link" "an unknown link" attach nosuch br0
+check 1 "nosuch: no such link" "an unknown master" veth v1 peer p1 master nosuch
+check 1 "netns nons: No such file or directory" "an unknown netns" -n nons show
+check 2 "unknown option" "an unknown option" --colour show
+exits 2 "no command at all" cyris-bridge
+is "$(links_state; ip -br addr)" "$before" "nothing changed in the kernel"
+out=$(cyris-bridge --help)
+is "$?" 0 "--help exits 0"
+like "$out" "^Usage: cyris-bridge" "--help prints usage on stdout"
+like "$(cyris-bridge --version)" "^cyris-bridge [0-9]" "--version"
+done_testing

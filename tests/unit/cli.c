@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests without privileges: word splitting, JSON output against the
+ * golden files in tests/dumps (CYRIS_UPDATE_GOLDEN=1 rewrites them). */
+#include <errno.h>
+#include <linux/if.h>
+#include <linux/neighbour.h>
+#include <sys/socket.h>
+
+#include "cli.h"
+#include "cyris/link.h"
+#include "linkfmt.h"
+#include "../tap.h"
+
+static void test_split(void)
+{
+	char **argv;
+	int n;
+
+	n = cli_split("  add br0   range 124 # a comment\n", &argv);
+	ok(n == 4 && strcmp(argv[0], "add") == 0 && strcmp(argv[3], "124") == 0 &&
+	   argv[4] == NULL, "words, blanks and a comment");
+	free(argv);
+	n = cli_split("a 'b c' \"d \\\"e\\\"\" f\\ g", &argv);
+	ok(n == 4 && strcmp(argv[1], "b c") == 0 && strcmp(argv[2], "d \"e\"") == 0 &&
+	   strcmp(argv[3], "f g") == 0, "quotes and escapes");
+	free(argv);
+	n = cli_split("   # only a comment", &argv);
+	is_int(n, 0, "a comment line has no words");
+	free(argv);
+	n = cli_split("", &argv);
+	is_int(n, 0, "an empty line has no words");
+	free(argv);
+	is_int(cli_split("add 'br0", &argv), -EINVAL, "an unbalanced quote is an error");
+	n = cli_split("a#b ''", &argv);
+	ok(n == 2 && strcmp(argv[0], "a#b") == 0 && argv[1][0] == '\0',
+	   "# inside a word is kept; '' is an empty word");
+	free(argv);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f)
+		return NULL;
+	n = getdelim(&buf, &cap, '\0', f);
+	fclose(f);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Compare @got with tests/dumps/@name. */
+static void golden(const char *name, const char *got)
+{
+	const char *src = getenv("CYRIS_SRC");
+	char path[4096];
+	char *want;
+
+	snprintf(path, sizeof(path), "%s/tests/dumps/%s", src ? src : ".", name);
+	if (getenv("CYRIS_UPDATE_GOLDEN")) {
+		FILE *f = fopen(path, "w");
+
+		if (f) {
+			fputs(got, f);
+			fclose(f);
+		}
+	}
+	want = slurp(path);
+	if (!ok(want && strcmp(want, got) == 0, "output matches %s", name))
+		diag("got:\n%s", got);
+	free(want);
+}
+
+static void add_link(struct cyris_link_list *l, int ifindex, const char *name,
+		     const char *kind, int master, const char *alias)
+{
+	struct cyris_link *k = &l->v[l->n++];
+
+	memset(k, 0, sizeof(*k));
+	k->ifindex = ifindex;
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	snprintf(k->kind, sizeof(k->kind), "%s", kind);
+	k->master = master;
+	k->flags = IFF_UP;
+	k->operstate = 6; /* IF_OPER_UP */
+	k->mtu = 1500;
+	k->has_mac = true;
+	k->tun_owner = -1;
+	memcpy(k->mac, (uint8_t[]){ 0x02, 0, 0, 0, 0, (uint8_t)ifindex }, 6);
+	if (alias) {
+		snprintf(k->alias, sizeof(k->alias), "%s", alias);
+		k->owned = cyris_tag_parse(alias, &k->tag);
+	}
+}
+
+static char *capture_show(const struct cyris_link_list *l, const struct cyris_addr_list *a,
+			  const struct show_filter *flt, bool as_json)
+{
+	struct json j;
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+
+	json_init(&j, f, true);
+	linkfmt_show(f, as_json ? &j : NULL, l, a, flt);
+	fclose(f);
+	return buf;
+}
+
+static void test_show(void)
+{
+	static struct cyris_link v[8];
+	static char alt[1][CYRIS_ALTNAMSIZ] = { "cyris-124-office" };
+	struct cyris_link_list l = { .v = v };
+	struct cyris_addr a[2] = {0};
+	struct cyris_addr_list al = { .v = a, .n = 2 };
+	struct show_filter all = {0}, r124 = { .range = "124" }, one = { .name = "v1" };
+	char *out;
+
+	add_link(&l, 2, "c124-of-5tx1pd", "bridge", 0, "cyris range=124 net=office role=bridge");
+	l.v[0].altnames = alt;
+	l.v[0].n_altnames = 1;
+	add_link(&l, 3, "v1", "veth", 2, "cyris range=124 net=office role=veth");
+	add_link(&l, 4, "uplink", "veth", 2, "to the core \"switch\"");
+	add_link(&l, 5, "br-host", "bridge", 0, NULL);
+	add_link(&l, 6, "t9", "tun", 0, "cyris range=125 role=tap");
+	l.v[4].flags = 0;
+	cyris_prefix_parse("10.1.0.1/24", true, &a[0].prefix);
+	a[0].ifindex = 2;
+	cyris_prefix_parse("fd00::1/64", true, &a[1].prefix);
+	a[1].ifindex = 2;
+
+	out = capture_show(&l, &al, &all, true);
+	golden("bridge-show-all.json", out);
+	free(out);
+	out = capture_show(&l, &al, &r124, true);
+	golden("bridge-show-range.json", out);
+	free(out);
+	out = capture_show(&l, &al, &one, true);
+	golden("bridge-show-one.json", out);
+	free(out);
+	out = capture_show(&l, &al, &all, false);
+	golden("bridge-show-all.txt", out);
+	free(out);
+}
+
+static void test_fdb(void)
+{
+	static struct cyris_link v[3];
+	struct cyris_link_list l = { .v = v };
+	struct cyris_fdb e[3] = {
+		{ .ifindex = 3, .master = 2, .mac = { 2, 0, 0, 0, 0, 0x33 }, .state = NUD_REACHABLE },
+		{ .ifindex = 3, .master = 2, .mac = { 2, 0, 0, 0, 0, 3 }, .state = NUD_PERMANENT },
+		{ .ifindex = 4, .mac = { 0 }, .state = NUD_PERMANENT | NUD_NOARP },
+	};
+	struct cyris_fdb_list fl = { .v = e, .n = 3 };
+	struct json j;
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	add_link(&l, 2, "br0", "bridge", 0, NULL);
+	add_link(&l, 3, "v1", "veth", 2, NULL);
+	add_link(&l, 4, "vx1", "vxlan", 2, NULL);
+	cyris_ip_parse("192.0.2.7", &e[2].dst);
+	f = open_memstream(&buf, &n);
+	json_init(&j, f, false);
+	linkfmt_fdb(f, &j, &l, &fl, false);
+	linkfmt_fdb(f, NULL, &l, &fl, true);
+	fclose(f);
+	golden("bridge-fdb.txt", buf);
+	free(buf);
+}
+
+static void test_json_escape(void)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+
+	json_escape(f, "a\"b\\c\n\x01");
+	fclose(f);
+	is_str(buf, "\"a\\\"b\\\\c\\n\\u0001\"", "JSON escaping");
+	free(buf);
+}
+
+int main(void)
+{
+	test_split();
+	test_json_escape();
+	test_show();
+	test_fdb();
+	return done();
+}
