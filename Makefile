@@ -24,8 +24,14 @@ PKGS := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1 libvirt \
 DEB_BUILD := gcc clang make pkg-config libnl-3-dev libnl-route-3-dev \
         libmnl-dev libnftnl-dev libyaml-dev libvirt-dev libxml2-dev \
         libisofs-dev libssh-dev
-DEB_TEST  := perl iproute2 nftables socat iputils-ping jq valgrind procps util-linux
-DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST)
+DEB_TEST  := perl iproute2 nftables socat iputils-ping jq valgrind procps util-linux \
+        binutils man-db
+# per area, so that each stays one line to change
+DEB_FW     :=
+DEB_TOPO   :=
+DEB_VM     :=
+DEB_TUNNEL :=
+DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST) $(DEB_FW) $(DEB_TOPO) $(DEB_VM) $(DEB_TUNNEL)
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -164,8 +170,7 @@ install: all
 	install -m 644 include/cyris/*.h $(DESTDIR)$(INCDIR)/cyris/
 	printf '%s\n' "$$PC" > $(DESTDIR)$(LIBDIR)/pkgconfig/libcyris.pc
 	for m in $(MANS); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
-	install -m 644 contrib/bash-completion/cyris $(DESTDIR)$(COMPDIR)/cyris
-	for t in $(notdir $(TOOLS)); do [ $$t = cyris ] || ln -sf cyris $(DESTDIR)$(COMPDIR)/$$t; done
+	install -m 644 contrib/bash-completion/* $(DESTDIR)$(COMPDIR)/
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOLS)))
@@ -173,7 +178,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(INCDIR)/cyris
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MANS))))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(filter %.5,$(MANS))))
-	rm -f $(DESTDIR)$(COMPDIR)/cyris $(addprefix $(DESTDIR)$(COMPDIR)/,$(notdir $(TOOLS)))
+	rm -f $(addprefix $(DESTDIR)$(COMPDIR)/,$(notdir $(wildcard contrib/bash-completion/*)))
 
 clean:
 	rm -rf build

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cyris/provider.h — the one small interface between a topology and the
+ * guests that live on it: create / destroy / list / status / ip.
+ *
+ * Two providers implement it: "netns" (net/provider-netns.c; a guest is a
+ * network namespace) and "libvirt" (vm/provider-libvirt.c; a guest is a
+ * QEMU/KVM domain). cyris-topo only ever talks to this interface.
+ *
+ * Guests are found again from the kernel or from libvirt (tags, metadata),
+ * never from a state file: list and destroy work after a crash.
+ */
+#ifndef CYRIS_PROVIDER_H
+#define CYRIS_PROVIDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "cyris/addr.h"
+#include "cyris/conf.h"
+#include "cyris/tag.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The reference data model's VMStatus. */
+enum cyris_vm_status {
+	CYRIS_VM_CREATING,
+	CYRIS_VM_RUNNING,
+	CYRIS_VM_STOPPED,
+	CYRIS_VM_FAILED,
+	CYRIS_VM_DESTROYING,
+};
+
+const char *cyris_vm_status_str(enum cyris_vm_status s);
+
+#define CYRIS_GUEST_MAX_NICS 8
+#define CYRIS_GUEST_NAMSIZ 128
+
+/* One NIC of a guest, as planned. */
+struct cyris_guest_nic {
+	char nic[16];                     /* guest-side name: eth0, eth1 ... */
+	char bridge[CYRIS_ALTNAMSIZ];     /* host bridge it plugs into (a name or
+					     altname); "" = libvirt network */
+	char network[64];                 /* libvirt network when bridge is "" */
+	char host_ifname[CYRIS_IFNAMSIZ]; /* host-side veth/tap name, "" = let the
+					     provider derive it */
+	uint8_t mac[6];
+	struct cyris_prefix addr;         /* family 0 = none (DHCP/unknown) */
+	struct cyris_ip gateway;          /* family 0 = no default route here */
+};
+
+/* What to create. Strings are borrowed for the duration of the call. */
+struct cyris_guest_spec {
+	const char *name;                 /* provider-level name: netns or domain */
+	struct cyris_tag tag;             /* range, instance, guest ("desktop.1"),
+					     role; written where the provider
+					     keeps its tags */
+	const char *guest_id;             /* guest_settings id, e.g. "desktop" */
+	unsigned index;                   /* 1..number */
+	struct cyris_guest_nic nics[CYRIS_GUEST_MAX_NICS];
+	size_t n_nics;
+	bool forwarding;                  /* route between its NICs (a gateway) */
+	/* libvirt */
+	const char *base_image;           /* base disk the overlay is backed by */
+	unsigned memory_mib, vcpus;       /* 0 = provider default */
+	const char *kernel, *initrd, *cmdline;   /* direct kernel boot, or NULL */
+	const char *const *ssh_keys;      /* public key lines for cloud-init */
+	size_t n_ssh_keys;
+	const char *hostname;             /* NULL = name */
+};
+
+/* What a provider reports: the reference data model's VMInfo. */
+struct cyris_guest_info {
+	char vm_id[64];                   /* libvirt UUID; netns: inode number */
+	char vm_name[CYRIS_GUEST_NAMSIZ];
+	enum cyris_vm_status status;
+	struct cyris_ip ip;               /* family 0 = not known */
+	char ip_source[16];               /* lease, agent, arp, neigh, plan, ... */
+	char provider[16];                /* "netns", "libvirt" */
+	time_t created_at;                /* 0 = unknown */
+	struct cyris_tag tag;             /* metadata: range, inst, guest, role */
+	uint8_t macs[CYRIS_GUEST_MAX_NICS][6];
+	size_t n_macs;
+};
+
+struct cyris_provider;
+
+struct cyris_provider_ops {
+	const char *name;
+	int (*create)(struct cyris_provider *p, const struct cyris_guest_spec *spec,
+		      struct cyris_guest_info *ret);         /* ret may be NULL */
+	int (*destroy)(struct cyris_provider *p, const char *name, bool force);
+	/* every guest of @range (NULL: every cyris guest) */
+	int (*list)(struct cyris_provider *p, const char *range,
+		    struct cyris_guest_info **ret, size_t *ret_n);
+	int (*status)(struct cyris_provider *p, const char *name,
+		      enum cyris_vm_status *ret);
+	/* the address and the source that gave it; -ENOENT when none yet */
+	int (*ip)(struct cyris_provider *p, const char *name,
+		  struct cyris_guest_info *ret);
+	void (*free)(struct cyris_provider *p);
+};
+
+struct cyris_provider {
+	const struct cyris_provider_ops *ops;
+	const struct cyris_conf *conf;    /* borrowed */
+	char netns[64];                   /* host namespace the bridges are in
+					     ("" = ours) */
+	void *priv;
+};
+
+/*
+ * Open provider @name ("netns" or "libvirt") with @conf (borrowed, must
+ * outlive the provider). @netns is where the range's bridges live (NULL =
+ * ours). Returns 0, -ENOENT for an unknown provider, or -errno. A provider
+ * not built in returns -EOPNOTSUPP.
+ */
+int cyris_provider_open(const char *name, const struct cyris_conf *conf,
+			const char *netns, struct cyris_provider **ret);
+void cyris_provider_free(struct cyris_provider *p);
+
+/* The implementations, for cyris_provider_open(). */
+int cyris_provider_netns_new(struct cyris_provider *p);
+int cyris_provider_libvirt_new(struct cyris_provider *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

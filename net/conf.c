@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/* The configuration file, the environment and the defaults. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+
+#include "cyris/conf.h"
+#include "cyris/tag.h"
+#include "util.h"
+
+void cyris_conf_defaults(struct cyris_conf *c)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->libvirt_uri, sizeof(c->libvirt_uri), "qemu:///system");
+	snprintf(c->virt_type, sizeof(c->virt_type), "auto");
+	snprintf(c->storage_pool, sizeof(c->storage_pool), "cyris");
+	snprintf(c->image_dir, sizeof(c->image_dir), "/var/lib/cyris/images");
+	snprintf(c->ifname_prefix, sizeof(c->ifname_prefix), "c");
+	(void)cyris_prefix_parse("10.200.0.0/16", true, &c->subnet_pool);
+	c->subnet_size = 24;
+	c->cloud_init = true;
+	if (geteuid() != 0 && xdg && *xdg)
+		snprintf(c->runtime_dir, sizeof(c->runtime_dir), "%s/cyris", xdg);
+	else
+		snprintf(c->runtime_dir, sizeof(c->runtime_dir), "/run/cyris");
+}
+
+static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+static int set_str(char *dst, size_t size, const char *key, const char *v,
+		   char *err, size_t errlen)
+{
+	if (!*v || strlen(v) >= size)
+		return fail(err, errlen, -EINVAL, "%s: value must be 1..%zu bytes", key, size - 1);
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+static int set_bool(bool *dst, const char *key, const char *v, char *err, size_t errlen)
+{
+	if (streq(v, "yes") || streq(v, "true") || streq(v, "on") || streq(v, "1"))
+		*dst = true;
+	else if (streq(v, "no") || streq(v, "false") || streq(v, "off") || streq(v, "0"))
+		*dst = false;
+	else
+		return fail(err, errlen, -EINVAL, "%s: '%s' is not yes or no", key, v);
+	return 0;
+}
+
+int cyris_conf_set(struct cyris_conf *c, const char *key, const char *v,
+		   char *err, size_t errlen)
+{
+	unsigned long n;
+
+	if (streq(key, "libvirt_uri"))
+		return set_str(c->libvirt_uri, sizeof(c->libvirt_uri), key, v, err, errlen);
+	if (streq(key, "virt_type")) {
+		if (!streq(v, "kvm") && !streq(v, "qemu") && !streq(v, "auto"))
+			return fail(err, errlen, -EINVAL, "virt_type: '%s' is not kvm, qemu or auto", v);
+		return set_str(c->virt_type, sizeof(c->virt_type), key, v, err, errlen);
+	}
+	if (streq(key, "storage_pool"))
+		return set_str(c->storage_pool, sizeof(c->storage_pool), key, v, err, errlen);
+	if (streq(key, "image_dir") || streq(key, "runtime_dir")) {
+		if (v[0] != '/')
+			return fail(err, errlen, -EINVAL, "%s: '%s' is not an absolute path", key, v);
+		if (streq(key, "image_dir"))
+			return set_str(c->image_dir, sizeof(c->image_dir), key, v, err, errlen);
+		return set_str(c->runtime_dir, sizeof(c->runtime_dir), key, v, err, errlen);
+	}
+	if (streq(key, "ifname_prefix")) {
+		if (strlen(v) < 1 || strlen(v) > 2 || !isalpha((unsigned char)v[0]) ||
+		    !cyris_id_valid(v))
+			return fail(err, errlen, -EINVAL,
+				    "ifname_prefix: '%s' is not 1-2 characters starting with a letter", v);
+		return set_str(c->ifname_prefix, sizeof(c->ifname_prefix), key, v, err, errlen);
+	}
+	if (streq(key, "subnet_pool")) {
+		struct cyris_prefix p;
+
+		if (cyris_prefix_parse(v, true, &p) < 0 || p.ip.family != AF_INET)
+			return fail(err, errlen, -EINVAL, "subnet_pool: '%s' is not an IPv4 CIDR", v);
+		c->subnet_pool = cyris_prefix_network(&p);
+		return 0;
+	}
+	if (streq(key, "subnet_size")) {
+		if (cyris_parse_uint(v, 30, &n) < 0 || n < 8)
+			return fail(err, errlen, -EINVAL, "subnet_size: '%s' is not a prefix length in 8..30", v);
+		c->subnet_size = (unsigned)n;
+		return 0;
+	}
+	if (streq(key, "cloud_init"))
+		return set_bool(&c->cloud_init, key, v, err, errlen);
+	return fail(err, errlen, -ENOENT, "unknown key '%s'", key);
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int load_file(struct cyris_conf *c, const char *path, bool must_exist,
+		     char *err, size_t errlen)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_free_ char *line = NULL;
+	char msg[256];
+	size_t cap = 0;
+	unsigned lineno = 0;
+	int r;
+
+	if (!f) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+	}
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	while (getline(&line, &cap, f) >= 0) {
+		char *s, *eq, *hash;
+
+		lineno++;
+		hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		s = trim(line);
+		if (!*s)
+			continue;
+		eq = strchr(s, '=');
+		if (!eq)
+			return fail(err, errlen, -EINVAL, "%s:%u: expected 'key = value'", path, lineno);
+		*eq = '\0';
+		r = cyris_conf_set(c, trim(s), trim(eq + 1), msg, sizeof(msg));
+		if (r < 0)
+			return fail(err, errlen, -EINVAL, "%s:%u: %s", path, lineno, msg);
+	}
+	return 0;
+}
+
+static const struct {
+	const char *env, *key;
+} env_keys[] = {
+	{ "CYRIS_LIBVIRT_URI", "libvirt_uri" },
+	{ "CYRIS_VIRT_TYPE", "virt_type" },
+	{ "CYRIS_STORAGE_POOL", "storage_pool" },
+	{ "CYRIS_IMAGE_DIR", "image_dir" },
+	{ "CYRIS_IFNAME_PREFIX", "ifname_prefix" },
+	{ "CYRIS_SUBNET_POOL", "subnet_pool" },
+	{ "CYRIS_SUBNET_SIZE", "subnet_size" },
+	{ "CYRIS_CLOUD_INIT", "cloud_init" },
+	{ "CYRIS_RUNTIME_DIR", "runtime_dir" },
+};
+
+int cyris_conf_load(struct cyris_conf *c, char *err, size_t errlen)
+{
+	const char *path = getenv("CYRIS_CONFIG");
+	char msg[256];
+	size_t i;
+	int r;
+
+	cyris_conf_defaults(c);
+	r = load_file(c, path && *path ? path : CYRIS_CONF_PATH, path && *path, err, errlen);
+	if (r < 0)
+		return r;
+	for (i = 0; i < ARRAY_SIZE(env_keys); i++) {
+		const char *v = getenv(env_keys[i].env);
+
+		if (!v || !*v)
+			continue;
+		r = cyris_conf_set(c, env_keys[i].key, v, msg, sizeof(msg));
+		if (r < 0)
+			return fail(err, errlen, -EINVAL, "%s: %s", env_keys[i].env, msg);
+	}
+	return 0;
+}
