@@ -161,3 +161,47 @@ _cleanup() {
 	wait 2>/dev/null
 }
 trap _cleanup EXIT
+
+# ---- guests and real packets (tests/helpers/netcheck) ----------------------
+NETCHECK=$CYRIS_BUILD/tests/helpers/netcheck
+
+# guest_add NS BRIDGE ADDR/LEN [GATEWAY]: a namespace on BRIDGE through a
+# cyris veth, with its address and default route.
+guest_add() {
+	local ns=$1 br=$2 addr=$3 gw=${4:-} host="vh-$1"
+	netns_add "$ns" || return 1
+	"$CYRIS_BIN/cyris-bridge" veth "${host:0:15}" peer eth0 peer-netns "$ns" master "$br" >/dev/null || return 1
+	ip -n "$ns" addr add "$addr" dev eth0 || return 1
+	[ -z "$gw" ] || ip -n "$ns" route add default via "$gw"
+}
+
+# listen_in NS tcp:PORT udp:PORT ...: an answering service in NS (killed at exit)
+listen_in() {
+	local ns=$1 fifo line; shift
+	fifo=$(mktemp -u)
+	mkfifo "$fifo"
+	ip netns exec "$ns" "$NETCHECK" listen "$@" > "$fifo" &
+	bg_track $!
+	read -r -t 5 line < "$fifo"
+	rm -f "$fifo"
+	[ "$line" = listening ]
+}
+
+# can PROTO FROM_NS ADDR PORT: a round trip works ("-" = this namespace)
+can() {
+	local proto=$1 ns=$2 addr=$3 port=$4
+	if [ "$ns" = - ]; then
+		"$NETCHECK" connect "$proto" "$addr" "$port" "${CAN_MS:-700}" >/dev/null 2>&1
+	else
+		ip netns exec "$ns" "$NETCHECK" connect "$proto" "$addr" "$port" "${CAN_MS:-700}" >/dev/null 2>&1
+	fi
+}
+cannot() { ! can "$@"; }
+# answer PROTO FROM_NS ADDR PORT: the peer address the service saw
+answer() {
+	ip netns exec "$2" "$NETCHECK" connect "$1" "$3" "$4" "${CAN_MS:-700}" 2>/dev/null | cut -d' ' -f1
+}
+pings() { ip netns exec "$1" ping -c1 -W1 "$2" >/dev/null 2>&1; }
+
+# The nftables ruleset as JSON without counters (traffic changes those).
+ruleset() { nft -j list ruleset | jq -cS 'del(.. | .counter?)'; }

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cyris/fw.h — range isolation and forwarding rules in nftables.
+ *
+ * One `inet` table per range ("cyris_" + range id, commented
+ * "cyris range=R"), built with libnftnl and sent over libmnl as one batch
+ * per call: a policy is replaced by deleting and re-adding the table in the
+ * same transaction, so there is never a moment without rules and a batch the
+ * kernel rejects leaves the previous policy in force.
+ *
+ * The range's interfaces — links tagged with the range that carry a network
+ * name and are nobody's port (its bridges; in a gateway guest, its NICs) —
+ * are found from the kernel's tags and kept in the named set @ifaces. Base
+ * chains have policy accept and return at once for packets that touch none
+ * of them, so one range's table never changes another range's or the
+ * host's traffic:
+ *
+ *   forward     established/related accepted; the rules (chain allow), the
+ *               exposed guests (chain expose), egress (chain egress); then
+ *               anything else from or to the range's interfaces dropped
+ *   input       from the range's interfaces to the host: only what a rule
+ *               with dst=host allows
+ *   prerouting  DNAT of exposed host ports (nat)
+ *   postrouting masquerade of the range's traffic leaving through a NAT
+ *               interface (nat)
+ *
+ * Rules use CyRIS's syntax: "src=office,external dst=internal dport=3306",
+ * keys src, dst, sport, dport, proto (tcp|udp|icmp), comma lists, ports or
+ * port ranges (1000-2000). A network name stands for the subnets of that
+ * network's interfaces; CIDRs and addresses stand for themselves; dst=host
+ * means the host itself (the input chain). A port rule without proto allows
+ * TCP and UDP. Each rule's text is kept as the kernel rules' comment.
+ */
+#ifndef CYRIS_FW_H
+#define CYRIS_FW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cyris/addr.h"
+#include "cyris/tag.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CYRIS_FW_TCP  1u
+#define CYRIS_FW_UDP  2u
+#define CYRIS_FW_ICMP 4u
+
+#define CYRIS_FW_MAX_LIST 16        /* entries in one src/dst/port list */
+#define CYRIS_FW_TABLESIZ 48
+
+struct cyris_fw_ports {
+	uint16_t lo, hi;
+};
+
+/* A source or destination as written. */
+struct cyris_fw_endpoint {
+	char name[64];                  /* as written */
+	bool is_host;                   /* "host": the host itself */
+	bool is_prefix;                 /* a CIDR or an address */
+	struct cyris_prefix prefix;     /* when is_prefix */
+};
+
+/* One rule as written (names not yet resolved). */
+struct cyris_fw_rule {
+	unsigned line;                  /* source line, 0 if none */
+	char text[256];                 /* canonical text: the kernel comment */
+	struct cyris_fw_endpoint src[CYRIS_FW_MAX_LIST], dst[CYRIS_FW_MAX_LIST];
+	size_t n_src, n_dst;            /* 0 = any */
+	struct cyris_fw_ports sport[CYRIS_FW_MAX_LIST], dport[CYRIS_FW_MAX_LIST];
+	size_t n_sport, n_dport;
+	unsigned proto;                 /* CYRIS_FW_*; 0 = every protocol */
+};
+
+/*
+ * Parse "src=a,b dst=c dport=25,53 proto=tcp". Returns 0, or -EINVAL with a
+ * message in @err (which does not repeat the rule).
+ */
+int cyris_fw_rule_parse(const char *text, struct cyris_fw_rule *ret,
+			char *err, size_t errlen);
+
+/* A range network as the firewall sees it. */
+struct cyris_fw_net {
+	char name[CYRIS_ID_MAX + 1];
+	struct cyris_prefix addrs[8];   /* the range's addresses on it (prefix =
+					   the address with its length) */
+	size_t n_addrs;
+	char ifnames[8][CYRIS_IFNAMSIZ];
+	size_t n_ifnames;
+};
+
+/* An exposed guest: host port -> guest address and port. */
+struct cyris_fw_expose {
+	uint16_t host_port;
+	struct cyris_ip to;
+	uint16_t to_port;
+	unsigned proto;                 /* CYRIS_FW_TCP or CYRIS_FW_UDP */
+	struct cyris_prefix from;       /* family 0 = from anywhere */
+};
+
+struct cyris_fw_policy {
+	char range[CYRIS_ID_MAX + 1];
+	struct cyris_fw_net *nets;
+	size_t n_nets, cap_nets;
+	struct cyris_fw_rule *rules;
+	size_t n_rules, cap_rules;
+	struct cyris_fw_expose *exposes;
+	size_t n_exposes, cap_exposes;
+	char (*nat)[CYRIS_IFNAMSIZ];    /* egress interfaces */
+	size_t n_nat, cap_nat;
+};
+
+/* An empty policy for @range (-EINVAL for an invalid range id). */
+int cyris_fw_policy_init(struct cyris_fw_policy *p, const char *range);
+void cyris_fw_policy_clear(struct cyris_fw_policy *p);
+
+/* Add an interface with its addresses to network @net (created on first use). */
+int cyris_fw_policy_add_iface(struct cyris_fw_policy *p, const char *net,
+			      const char *ifname, const struct cyris_prefix *addrs,
+			      size_t n_addrs);
+/* Add a rule; every network name it uses must be known. -EINVAL with a
+ * message in @err otherwise. */
+int cyris_fw_policy_add_rule(struct cyris_fw_policy *p, const struct cyris_fw_rule *r,
+			     char *err, size_t errlen);
+int cyris_fw_policy_add_expose(struct cyris_fw_policy *p, const struct cyris_fw_expose *e);
+int cyris_fw_policy_add_nat(struct cyris_fw_policy *p, const char *ifname);
+
+/* The table name of @range into @buf (CYRIS_FW_TABLESIZ bytes). */
+int cyris_fw_table_name(const char *range, char *buf, size_t size);
+
+struct cyris_fw;
+
+/* A firewall context in namespace @netns (as cyris_nl_open). */
+int cyris_fw_open(struct cyris_fw **ret, const char *netns);
+void cyris_fw_free(struct cyris_fw *fw);
+
+/* What went wrong in the last failed call: the rule (index into the
+ * policy's rules, -1 if none) and the kernel's extended-ack text. */
+struct cyris_fw_error {
+	int err;                        /* -errno */
+	int rule;                       /* rule index, -1 = not a rule */
+	unsigned line;                  /* that rule's source line */
+	char text[256];                 /* that rule's text, or what failed */
+	char extack[256];
+};
+const struct cyris_fw_error *cyris_fw_last_error(const struct cyris_fw *fw);
+
+/* Fill @p's networks from the kernel's tags in the context's namespace. */
+int cyris_fw_resolve(struct cyris_fw *fw, struct cyris_fw_policy *p);
+
+/*
+ * Replace @p->range's whole policy in one transaction. Exposed ports and NAT
+ * interfaces already in the kernel are kept unless @p names its own. A
+ * table of that name that cyris does not own is refused (-EEXIST) unless
+ * @force.
+ */
+int cyris_fw_apply(struct cyris_fw *fw, const struct cyris_fw_policy *p, bool force);
+
+/* Add one rule / exposed port / NAT interface to an applied policy, each in
+ * its own transaction (-ENOENT when the range has no table). */
+int cyris_fw_allow(struct cyris_fw *fw, const char *range,
+		   const struct cyris_fw_rule *r, char *err, size_t errlen);
+int cyris_fw_expose(struct cyris_fw *fw, const char *range,
+		    const struct cyris_fw_expose *e);
+int cyris_fw_nat(struct cyris_fw *fw, const char *range, const char *ifname);
+
+/* Remove @range's table and nothing else (-ENOENT when there is none;
+ * -EPERM for a table of that name cyris does not own, unless @force). */
+int cyris_fw_destroy(struct cyris_fw *fw, const char *range, bool force);
+
+/* What is installed, with counters. */
+struct cyris_fw_krule {
+	char chain[32];
+	uint64_t handle;
+	char comment[256];              /* the source rule's text, or a role */
+	uint64_t packets, bytes;
+	char verdict[16];               /* accept, drop, return, jump, dnat, masquerade */
+};
+
+struct cyris_fw_table {
+	char range[CYRIS_ID_MAX + 1];
+	char name[CYRIS_FW_TABLESIZ];
+	char (*ifaces)[CYRIS_IFNAMSIZ];
+	size_t n_ifaces, cap_ifaces;
+	struct cyris_fw_krule *rules;
+	size_t n_rules, cap_rules;
+};
+
+/* Tables of @range (NULL: every cyris table). Free with cyris_fw_tables_free. */
+int cyris_fw_show(struct cyris_fw *fw, const char *range,
+		  struct cyris_fw_table **ret, size_t *ret_n);
+void cyris_fw_tables_free(struct cyris_fw_table *t, size_t n);
+
+/*
+ * Base chains of other tables on the forward hook with policy drop (a host
+ * firewall that may drop range traffic), as "family table chain" names,
+ * separated by ", ", into @buf. Returns how many there are, or -errno.
+ */
+int cyris_fw_foreign_drops(struct cyris_fw *fw, char *buf, size_t size);
+
+/* Fill @ret with the expansion of rule @r against @p: one line per kernel
+ * rule, in nft's own syntax (what `check` prints). Returns the number of
+ * lines or -errno; free *ret. */
+int cyris_fw_explain(const struct cyris_fw_policy *p, char **ret);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Firewall rules as written (CyRIS syntax) and the policy they belong to:
+ * parsing, validation, and the policy's networks, exposed ports and NAT.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+
+#include "cyris/fw.h"
+#include "util.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static int parse_endpoints(const char *key, const char *v, bool is_dst,
+			   struct cyris_fw_endpoint *out, size_t *n,
+			   char *err, size_t errlen)
+{
+	char buf[512], *save = NULL, *tok;
+
+	if (strlen(v) >= sizeof(buf))
+		return fail(err, errlen, "%s: list too long", key);
+	memcpy(buf, v, strlen(v) + 1);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct cyris_fw_endpoint *e;
+
+		if (*n >= CYRIS_FW_MAX_LIST)
+			return fail(err, errlen, "%s: more than %d entries", key, CYRIS_FW_MAX_LIST);
+		e = &out[(*n)++];
+		memset(e, 0, sizeof(*e));
+		if (strlen(tok) >= sizeof(e->name))
+			return fail(err, errlen, "%s: '%.20s...' is too long", key, tok);
+		memcpy(e->name, tok, strlen(tok) + 1);
+		if (streq(tok, "host")) {
+			if (!is_dst)
+				return fail(err, errlen, "src=host is not a forwarding source (the host's own traffic is not filtered)");
+			e->is_host = true;
+		} else if (cyris_prefix_parse(tok, false, &e->prefix) == 0) {
+			e->is_prefix = true;
+			e->prefix = cyris_prefix_network(&e->prefix);
+		} else if (strchr(tok, '/') || isdigit((unsigned char)tok[0]) || strchr(tok, ':')) {
+			return fail(err, errlen, "%s: '%s' is not an address or CIDR", key, tok);
+		} else if (!cyris_id_valid(tok)) {
+			return fail(err, errlen, "%s: '%s' is not a network name", key, tok);
+		}
+	}
+	if (*n == 0)
+		return fail(err, errlen, "%s: empty list", key);
+	return 0;
+}
+
+static int parse_port(const char *s, uint16_t *ret)
+{
+	unsigned long v;
+
+	if (cyris_parse_uint(s, 65535, &v) < 0 || v == 0)
+		return -EINVAL;
+	*ret = (uint16_t)v;
+	return 0;
+}
+
+static int parse_ports(const char *key, const char *v, struct cyris_fw_ports *out,
+		       size_t *n, char *err, size_t errlen)
+{
+	char buf[512], *save = NULL, *tok;
+
+	if (strlen(v) >= sizeof(buf))
+		return fail(err, errlen, "%s: list too long", key);
+	memcpy(buf, v, strlen(v) + 1);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct cyris_fw_ports *p;
+		char *dash = strchr(tok, '-');
+
+		if (*n >= CYRIS_FW_MAX_LIST)
+			return fail(err, errlen, "%s: more than %d entries", key, CYRIS_FW_MAX_LIST);
+		p = &out[(*n)++];
+		if (dash)
+			*dash = '\0';
+		if (parse_port(tok, &p->lo) < 0 || (dash && parse_port(dash + 1, &p->hi) < 0))
+			return fail(err, errlen, "%s: '%s%s%s' is not a port in 1..65535 or a range lo-hi",
+				    key, tok, dash ? "-" : "", dash ? dash + 1 : "");
+		if (!dash)
+			p->hi = p->lo;
+		if (p->hi < p->lo)
+			return fail(err, errlen, "%s: range %u-%u is empty", key, p->lo, p->hi);
+	}
+	if (*n == 0)
+		return fail(err, errlen, "%s: empty list", key);
+	return 0;
+}
+
+static int parse_proto(const char *v, unsigned *ret, char *err, size_t errlen)
+{
+	char buf[64], *save = NULL, *tok;
+
+	if (strlen(v) >= sizeof(buf))
+		return fail(err, errlen, "proto: '%s' is not tcp, udp or icmp", v);
+	memcpy(buf, v, strlen(v) + 1);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (streq(tok, "tcp"))
+			*ret |= CYRIS_FW_TCP;
+		else if (streq(tok, "udp"))
+			*ret |= CYRIS_FW_UDP;
+		else if (streq(tok, "icmp"))
+			*ret |= CYRIS_FW_ICMP;
+		else
+			return fail(err, errlen, "proto: '%s' is not tcp, udp or icmp", tok);
+	}
+	return *ret ? 0 : fail(err, errlen, "proto: empty");
+}
+
+static void append(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	if (len >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+static void canon_endpoints(char *buf, size_t size, const char *key,
+			    const struct cyris_fw_endpoint *e, size_t n)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	append(buf, size, "%s%s=", buf[0] ? " " : "", key);
+	for (i = 0; i < n; i++)
+		append(buf, size, "%s%s", i ? "," : "", e[i].name);
+}
+
+static void canon_ports(char *buf, size_t size, const char *key,
+			const struct cyris_fw_ports *p, size_t n)
+{
+	size_t i;
+
+	if (!n)
+		return;
+	append(buf, size, "%s%s=", buf[0] ? " " : "", key);
+	for (i = 0; i < n; i++) {
+		append(buf, size, "%s%u", i ? "," : "", p[i].lo);
+		if (p[i].hi != p[i].lo)
+			append(buf, size, "-%u", p[i].hi);
+	}
+}
+
+/* The rule's canonical text: keys in a fixed order, single spaces. */
+static void canonical(struct cyris_fw_rule *r)
+{
+	char *b = r->text;
+	size_t size = sizeof(r->text);
+
+	b[0] = '\0';
+	canon_endpoints(b, size, "src", r->src, r->n_src);
+	canon_endpoints(b, size, "dst", r->dst, r->n_dst);
+	canon_ports(b, size, "sport", r->sport, r->n_sport);
+	canon_ports(b, size, "dport", r->dport, r->n_dport);
+	if (r->proto) {
+		const char *sep = "";
+
+		append(b, size, "%sproto=", b[0] ? " " : "");
+		if (r->proto & CYRIS_FW_TCP)
+			append(b, size, "%stcp", sep), sep = ",";
+		if (r->proto & CYRIS_FW_UDP)
+			append(b, size, "%sudp", sep), sep = ",";
+		if (r->proto & CYRIS_FW_ICMP)
+			append(b, size, "%sicmp", sep);
+	}
+}
+
+int cyris_fw_rule_parse(const char *text, struct cyris_fw_rule *ret,
+			char *err, size_t errlen)
+{
+	struct cyris_fw_rule r;
+	char buf[1024], *save = NULL, *tok;
+	unsigned seen = 0;
+	int k;
+
+	memset(&r, 0, sizeof(r));
+	if (!text || strlen(text) >= sizeof(buf))
+		return fail(err, errlen, "rule too long");
+	memcpy(buf, text, strlen(text) + 1);
+	for (tok = strtok_r(buf, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
+		static const char *const keys[] = { "src", "dst", "sport", "dport", "proto" };
+		char *eq = strchr(tok, '=');
+		int rc;
+
+		if (!eq)
+			return fail(err, errlen, "'%s' is not key=value", tok);
+		*eq = '\0';
+		for (k = 0; k < (int)ARRAY_SIZE(keys) && !streq(keys[k], tok); k++)
+			;
+		if (k == (int)ARRAY_SIZE(keys))
+			return fail(err, errlen, "unknown key '%s' (src, dst, sport, dport, proto)", tok);
+		if (seen & (1u << k))
+			return fail(err, errlen, "%s given twice", tok);
+		seen |= 1u << k;
+		if (!eq[1])
+			return fail(err, errlen, "%s: empty value", tok);
+		switch (k) {
+		case 0: rc = parse_endpoints("src", eq + 1, false, r.src, &r.n_src, err, errlen); break;
+		case 1: rc = parse_endpoints("dst", eq + 1, true, r.dst, &r.n_dst, err, errlen); break;
+		case 2: rc = parse_ports("sport", eq + 1, r.sport, &r.n_sport, err, errlen); break;
+		case 3: rc = parse_ports("dport", eq + 1, r.dport, &r.n_dport, err, errlen); break;
+		default: rc = parse_proto(eq + 1, &r.proto, err, errlen); break;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	if (!seen)
+		return fail(err, errlen, "empty rule");
+	if ((r.n_sport || r.n_dport) && (r.proto & CYRIS_FW_ICMP))
+		return fail(err, errlen, "icmp has no ports");
+	/* CyRIS users write dport=25,53 and expect DNS to work: TCP and UDP */
+	if ((r.n_sport || r.n_dport) && !r.proto)
+		r.proto = CYRIS_FW_TCP | CYRIS_FW_UDP;
+	canonical(&r);
+	*ret = r;
+	return 0;
+}
+
+/* ---- the policy --------------------------------------------------------- */
+
+int cyris_fw_policy_init(struct cyris_fw_policy *p, const char *range)
+{
+	memset(p, 0, sizeof(*p));
+	if (!cyris_id_valid(range))
+		return -EINVAL;
+	memcpy(p->range, range, strlen(range) + 1);
+	return 0;
+}
+
+void cyris_fw_policy_clear(struct cyris_fw_policy *p)
+{
+	if (!p)
+		return;
+	free(p->nets);
+	free(p->rules);
+	free(p->exposes);
+	free(p->nat);
+	memset(p, 0, sizeof(*p));
+}
+
+static struct cyris_fw_net *find_net(const struct cyris_fw_policy *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_nets; i++)
+		if (streq(p->nets[i].name, name))
+			return &p->nets[i];
+	return NULL;
+}
+
+int cyris_fw_policy_add_iface(struct cyris_fw_policy *p, const char *net,
+			      const char *ifname, const struct cyris_prefix *addrs,
+			      size_t n_addrs)
+{
+	struct cyris_fw_net *n;
+	size_t i;
+
+	if (!cyris_id_valid(net) || (ifname && !cyris_ifname_valid(ifname)))
+		return -EINVAL;
+	n = find_net(p, net);
+	if (!n) {
+		n = cyris_grow((void **)&p->nets, &p->n_nets, &p->cap_nets, sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		memcpy(n->name, net, strlen(net) + 1);
+	}
+	if (ifname) {
+		for (i = 0; i < n->n_ifnames && !streq(n->ifnames[i], ifname); i++)
+			;
+		if (i == n->n_ifnames) {
+			if (n->n_ifnames >= ARRAY_SIZE(n->ifnames))
+				return -E2BIG;
+			memcpy(n->ifnames[n->n_ifnames++], ifname, strlen(ifname) + 1);
+		}
+	}
+	for (i = 0; i < n_addrs; i++) {
+		if (n->n_addrs >= ARRAY_SIZE(n->addrs))
+			return -E2BIG;
+		n->addrs[n->n_addrs++] = addrs[i];
+	}
+	return 0;
+}
+
+int cyris_fw_policy_add_rule(struct cyris_fw_policy *p, const struct cyris_fw_rule *r,
+			     char *err, size_t errlen)
+{
+	const struct cyris_fw_endpoint *lists[2] = { r->src, r->dst };
+	size_t counts[2] = { r->n_src, r->n_dst }, i, k;
+	struct cyris_fw_rule *slot;
+
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < counts[k]; i++) {
+			const struct cyris_fw_endpoint *e = &lists[k][i];
+			const struct cyris_fw_net *n;
+
+			if (e->is_host || e->is_prefix)
+				continue;
+			n = find_net(p, e->name);
+			if (!n)
+				return fail(err, errlen, "%s: no network '%s' in range %s%s",
+					    k ? "dst" : "src", e->name, p->range,
+					    strchr(e->name, '.') ? " (member names are resolved by cyris-topo)" : "");
+			if (!n->n_addrs)
+				return fail(err, errlen, "%s: network '%s' has no address", k ? "dst" : "src", e->name);
+		}
+	}
+	slot = cyris_grow((void **)&p->rules, &p->n_rules, &p->cap_rules, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	*slot = *r;
+	return 0;
+}
+
+int cyris_fw_policy_add_expose(struct cyris_fw_policy *p, const struct cyris_fw_expose *e)
+{
+	struct cyris_fw_expose *slot;
+	size_t i;
+
+	if (!e->host_port || !e->to_port || e->to.family != AF_INET ||
+	    (e->proto != CYRIS_FW_TCP && e->proto != CYRIS_FW_UDP) ||
+	    (e->from.ip.family && e->from.ip.family != AF_INET))
+		return -EINVAL;
+	for (i = 0; i < p->n_exposes; i++)
+		if (p->exposes[i].host_port == e->host_port && p->exposes[i].proto == e->proto)
+			return -EADDRINUSE;
+	slot = cyris_grow((void **)&p->exposes, &p->n_exposes, &p->cap_exposes, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	*slot = *e;
+	return 0;
+}
+
+int cyris_fw_policy_add_nat(struct cyris_fw_policy *p, const char *ifname)
+{
+	char (*slot)[CYRIS_IFNAMSIZ];
+	size_t i;
+
+	if (!cyris_ifname_valid(ifname))
+		return -EINVAL;
+	for (i = 0; i < p->n_nat; i++)
+		if (streq(p->nat[i], ifname))
+			return 0;
+	slot = cyris_grow((void **)&p->nat, &p->n_nat, &p->cap_nat, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	memcpy(*slot, ifname, strlen(ifname) + 1);
+	return 0;
+}
+
+int cyris_fw_table_name(const char *range, char *buf, size_t size)
+{
+	size_t i, n;
+
+	if (!cyris_id_valid(range) || size < CYRIS_FW_TABLESIZ)
+		return -EINVAL;
+	/* nft's parser takes [A-Za-z0-9_] unquoted; the comment keeps the
+	 * exact range, so "a-b" and "a_b" cannot be confused */
+	n = (size_t)snprintf(buf, size, "cyris_%s", range);
+	for (i = 6; i < n; i++)
+		if (!isalnum((unsigned char)buf[i]))
+			buf[i] = '_';
+	return 0;
+}

@@ -1,0 +1,1374 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The firewall in the kernel: libnftnl objects sent over libmnl, one batch
+ * (one nf_tables transaction) per call, every message acknowledged and every
+ * error mapped back to the rule that caused it; reading tables back.
+ */
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_nat.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/rtnetlink.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "cyris/fw.h"
+#include "cyris/link.h"
+#include "cyris/nl.h"
+#include "fw-priv.h"
+#include "util.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+#define IFNAME_TYPE 41          /* nft's datatype id for ifname */
+#define IFACES_SET_ID 1
+
+struct cyris_fw {
+	struct mnl_socket *nl;
+	uint32_t portid, seq;
+	char *netns;
+	struct cyris_nl *rt;        /* rtnetlink, opened when resolving */
+	struct cyris_fw_error err;
+};
+
+/* ---- the context -------------------------------------------------------- */
+
+int cyris_fw_open(struct cyris_fw **ret, const char *netns)
+{
+	static const int on = 1;
+	struct cyris_fw *fw = calloc(1, sizeof(*fw));
+	int old = -1, nsfd = -1, r = 0, buf = 8 << 20;
+
+	if (!fw)
+		return -ENOMEM;
+	fw->netns = strdup(netns ? netns : "");
+	if (!fw->netns) {
+		free(fw);
+		return -ENOMEM;
+	}
+	if (netns && *netns) {
+		nsfd = cyris_netns_open(netns);
+		if (nsfd < 0 || (r = cyris_netns_enter(nsfd, &old)) < 0) {
+			r = nsfd < 0 ? nsfd : r;
+			goto out;
+		}
+	}
+	fw->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!fw->nl || mnl_socket_bind(fw->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		r = -errno;
+	if (old >= 0) {
+		int r2 = cyris_netns_leave(old);
+
+		if (r == 0)
+			r = r2;
+	}
+	if (r == 0) {
+		int fd = mnl_socket_get_fd(fw->nl);
+
+		fw->portid = mnl_socket_get_portid(fw->nl);
+		fw->seq = (uint32_t)time(NULL);
+		(void)setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof(on));
+		(void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof(on));
+		/* every message of a batch is acknowledged: room for the replies */
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
+			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	}
+out:
+	if (nsfd >= 0)
+		close(nsfd);
+	if (r < 0) {
+		cyris_fw_free(fw);
+		return r;
+	}
+	*ret = fw;
+	return 0;
+}
+
+void cyris_fw_free(struct cyris_fw *fw)
+{
+	if (!fw)
+		return;
+	if (fw->nl)
+		mnl_socket_close(fw->nl);
+	cyris_nl_close(fw->rt);
+	free(fw->netns);
+	free(fw);
+}
+
+const struct cyris_fw_error *cyris_fw_last_error(const struct cyris_fw *fw)
+{
+	return &fw->err;
+}
+
+static void set_error(struct cyris_fw *fw, int err, int rule, const char *what)
+{
+	memset(&fw->err, 0, sizeof(fw->err));
+	fw->err.err = err;
+	fw->err.rule = rule;
+	if (what)
+		snprintf(fw->err.text, sizeof(fw->err.text), "%s", what);
+}
+
+/* ---- resolving the range's interfaces from the kernel ------------------- */
+
+int cyris_fw_resolve(struct cyris_fw *fw, struct cyris_fw_policy *p)
+{
+	struct cyris_link_list links = {0};
+	struct cyris_addr_list addrs = {0};
+	size_t i, j;
+	int r;
+
+	if (!fw->rt && (r = cyris_nl_open(&fw->rt, fw->netns)) < 0)
+		return r;
+	r = cyris_link_list(fw->rt, &links);
+	if (r == 0)
+		r = cyris_addr_list(fw->rt, 0, &addrs);
+	for (i = 0; r == 0 && i < links.n; i++) {
+		const struct cyris_link *k = &links.v[i];
+		struct cyris_prefix a[8];
+		size_t n = 0;
+
+		/* the range's L3 interfaces: tagged, with a network, no master */
+		if (!k->owned || !cyris_tag_in_range(&k->tag, p->range) || !k->tag.net[0] ||
+		    k->master)
+			continue;
+		for (j = 0; j < addrs.n && n < ARRAY_SIZE(a); j++)
+			if (addrs.v[j].ifindex == k->ifindex && addrs.v[j].scope == RT_SCOPE_UNIVERSE)
+				a[n++] = addrs.v[j].prefix;
+		r = cyris_fw_policy_add_iface(p, k->tag.net, k->name, a, n);
+	}
+	cyris_addr_list_free(&addrs);
+	cyris_link_list_free(&links);
+	return r;
+}
+
+/* ---- building a batch --------------------------------------------------- */
+
+struct msginfo {
+	int rule;
+	char what[128];
+};
+
+struct batch {
+	struct cyris_fw *fw;
+	struct nftnl_batch *nb;
+	uint32_t first;             /* seq of the first message after BEGIN */
+	struct msginfo *info;
+	size_t n, cap;
+	int err;                    /* first build error */
+};
+
+static int batch_init(struct batch *b, struct cyris_fw *fw)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+
+	memset(b, 0, sizeof(*b));
+	b->fw = fw;
+	/* pages of 32 system pages; room for the largest message past the end */
+	b->nb = nftnl_batch_alloc((uint32_t)pg * 32, UINT16_MAX + (uint32_t)pg);
+	if (!b->nb)
+		return -ENOMEM;
+	nftnl_batch_begin(nftnl_batch_buffer(b->nb), fw->seq++);
+	nftnl_batch_update(b->nb);
+	b->first = fw->seq;
+	return 0;
+}
+
+static void batch_free(struct batch *b)
+{
+	if (b->nb)
+		nftnl_batch_free(b->nb);
+	free(b->info);
+}
+
+/* Start a message: its header, with a sequence number recorded against
+ * @rule / @what so that an error can name its cause. */
+static struct nlmsghdr *msg_begin(struct batch *b, uint16_t type, uint16_t flags,
+				  int rule, const char *what)
+{
+	struct msginfo *mi = cyris_grow((void **)&b->info, &b->n, &b->cap, sizeof(*mi));
+
+	if (!mi) {
+		b->err = -ENOMEM;
+		return NULL;
+	}
+	mi->rule = rule;
+	snprintf(mi->what, sizeof(mi->what), "%s", what);
+	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->nb), type, NFPROTO_INET,
+				     flags | NLM_F_ACK, b->fw->seq++);
+}
+
+static void msg_end(struct batch *b)
+{
+	nftnl_batch_update(b->nb);
+}
+
+static void udata_comment(void *obj, int which, int type, const char *text,
+			  int (*set)(void *, uint16_t, const void *, uint32_t))
+{
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(256);
+	char c[NFTNL_UDATA_COMMENT_MAXLEN];
+
+	if (!u)
+		return;
+	/* nft shows at most NFTNL_UDATA_COMMENT_MAXLEN - 1 bytes */
+	memcpy(c, text, strnlen(text, sizeof(c) - 1));
+	c[strnlen(text, sizeof(c) - 1)] = '\0';
+	nftnl_udata_put_strz(u, (uint8_t)type, c);
+	set(obj, (uint16_t)which, nftnl_udata_buf_data(u), nftnl_udata_buf_len(u));
+	nftnl_udata_buf_free(u);
+}
+
+static int set_table_data(void *t, uint16_t w, const void *d, uint32_t l)
+{
+	return nftnl_table_set_data(t, w, d, l);
+}
+
+static int set_rule_data(void *r, uint16_t w, const void *d, uint32_t l)
+{
+	return nftnl_rule_set_data(r, w, d, l);
+}
+
+static struct nftnl_table *table_new(const char *table, const char *range)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	char comment[64];
+
+	if (!t)
+		return NULL;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	if (range) {
+		snprintf(comment, sizeof(comment), "cyris range=%s", range);
+		udata_comment(t, NFTNL_TABLE_USERDATA, NFTNL_UDATA_TABLE_COMMENT, comment,
+			      set_table_data);
+	}
+	return t;
+}
+
+static void add_table(struct batch *b, uint16_t type, uint16_t flags,
+		      const char *table, const char *range)
+{
+	struct nftnl_table *t = table_new(table, range);
+	struct nlmsghdr *h;
+
+	if (!t || !(h = msg_begin(b, type, flags, -1, "table"))) {
+		b->err = -ENOMEM;
+		nftnl_table_free(t);
+		return;
+	}
+	nftnl_table_nlmsg_build_payload(h, t);
+	msg_end(b);
+	nftnl_table_free(t);
+}
+
+static void add_ifaces_set(struct batch *b, const char *table, const struct cyris_fw_policy *p)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *h;
+	size_t i, j, n = 0;
+
+	if (!s) {
+		b->err = -ENOMEM;
+		return;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, "ifaces");
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, IFNAME_TYPE);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, CYRIS_IFNAMSIZ);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, IFACES_SET_ID);
+	{
+		/* tell nft the key is a host-order string, so it prints names */
+		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(64);
+
+		if (u) {
+			nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, 1 /* host */);
+			nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u),
+					   nftnl_udata_buf_len(u));
+			nftnl_udata_buf_free(u);
+		}
+	}
+	if ((h = msg_begin(b, NFT_MSG_NEWSET, NLM_F_CREATE, -1, "set ifaces"))) {
+		nftnl_set_nlmsg_build_payload(h, s);
+		msg_end(b);
+	}
+	for (i = 0; i < p->n_nets; i++) {
+		for (j = 0; j < p->nets[i].n_ifnames; j++, n++) {
+			struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+			char key[CYRIS_IFNAMSIZ] = {0};
+
+			if (!e) {
+				b->err = -ENOMEM;
+				break;
+			}
+			memcpy(key, p->nets[i].ifnames[j], strlen(p->nets[i].ifnames[j]));
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof(key));
+			nftnl_set_elem_add(s, e);
+		}
+	}
+	if (n && (h = msg_begin(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, -1, "set ifaces elements"))) {
+		nftnl_set_elems_nlmsg_build_payload(h, s);
+		msg_end(b);
+	}
+	nftnl_set_free(s);
+}
+
+static void add_chains(struct batch *b, const char *table)
+{
+	size_t i;
+
+	for (i = 0; i < fw_n_chains; i++) {
+		const struct fw_chain_def *d = &fw_chains[i];
+		struct nftnl_chain *c = nftnl_chain_alloc();
+		struct nlmsghdr *h;
+		char what[64];
+
+		if (!c) {
+			b->err = -ENOMEM;
+			return;
+		}
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, d->name);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+		if (d->type) {
+			nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t)d->hook);
+			nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, d->prio);
+			nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, d->type);
+			nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+		}
+		snprintf(what, sizeof(what), "chain %s", d->name);
+		if ((h = msg_begin(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE, -1, what))) {
+			nftnl_chain_nlmsg_build_payload(h, c);
+			msg_end(b);
+		}
+		nftnl_chain_free(c);
+	}
+}
+
+/* ---- expressions -------------------------------------------------------- */
+
+static void e_add(struct nftnl_rule *r, struct nftnl_expr *e, int *err)
+{
+	if (!e)
+		*err = -ENOMEM;
+	else
+		nftnl_rule_add_expr(r, e);
+}
+
+static struct nftnl_expr *e_meta(uint32_t key)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	}
+	return e;
+}
+
+static struct nftnl_expr *e_cmp(uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	}
+	return e;
+}
+
+static struct nftnl_expr *e_payload(uint32_t base, uint32_t off, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	}
+	return e;
+}
+
+static struct nftnl_expr *e_bitwise(const void *mask, uint32_t len)
+{
+	static const uint8_t zero[16];
+	struct nftnl_expr *e = nftnl_expr_alloc("bitwise");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	}
+	return e;
+}
+
+static struct nftnl_expr *e_lookup(bool invert)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "ifaces");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, IFACES_SET_ID);
+		if (invert)
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	}
+	return e;
+}
+
+static struct nftnl_expr *e_ct(uint32_t key)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("ct");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	}
+	return e;
+}
+
+static struct nftnl_expr *e_imm_data(uint32_t reg, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, reg);
+		nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
+	}
+	return e;
+}
+
+static struct nftnl_expr *e_verdict(int verdict, const char *chain)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+		if (chain)
+			nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	}
+	return e;
+}
+
+/* ip/ip6 saddr/daddr in @p: load, compare. A byte-aligned prefix loads
+ * only its bytes; any other is masked first. */
+static void m_addr(struct nftnl_rule *r, const struct fw_match *m, int *err)
+{
+	bool v6 = m->pfx.ip.family == AF_INET6;
+	uint32_t len = v6 ? 16 : 4;
+	uint32_t off = v6 ? (m->kind == FM_SADDR ? 8 : 24) : (m->kind == FM_SADDR ? 12 : 16);
+	struct cyris_prefix net = cyris_prefix_network(&m->pfx);
+	uint8_t mask[16] = {0};
+	unsigned i;
+
+	if (m->pfx.len == 0)
+		return;
+	if (m->pfx.len % 8 == 0) {
+		e_add(r, e_payload(NFT_PAYLOAD_NETWORK_HEADER, off, m->pfx.len / 8u), err);
+		e_add(r, e_cmp(NFT_CMP_EQ, net.ip.a, m->pfx.len / 8u), err);
+		return;
+	}
+	e_add(r, e_payload(NFT_PAYLOAD_NETWORK_HEADER, off, len), err);
+	for (i = 0; i < m->pfx.len; i++)
+		mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	e_add(r, e_bitwise(mask, len), err);
+	e_add(r, e_cmp(NFT_CMP_EQ, net.ip.a, len), err);
+}
+
+static void m_ports(struct nftnl_rule *r, const struct fw_match *m, int *err)
+{
+	uint16_t lo = htons(m->ports.lo), hi = htons(m->ports.hi);
+
+	e_add(r, e_payload(NFT_PAYLOAD_TRANSPORT_HEADER, m->kind == FM_SPORT ? 0 : 2, 2), err);
+	if (m->ports.lo == m->ports.hi) {
+		e_add(r, e_cmp(NFT_CMP_EQ, &lo, 2), err);
+	} else {
+		/* big-endian bytes compare in numeric order */
+		e_add(r, e_cmp(NFT_CMP_GTE, &lo, 2), err);
+		e_add(r, e_cmp(NFT_CMP_LTE, &hi, 2), err);
+	}
+}
+
+static void m_one(struct nftnl_rule *r, const struct fw_match *m, int *err)
+{
+	uint32_t bits, zero = 0, local = RTN_LOCAL;
+	uint8_t v8 = (uint8_t)m->v;
+	char name[CYRIS_IFNAMSIZ] = {0};
+	struct nftnl_expr *e;
+
+	switch (m->kind) {
+	case FM_IIF_IN_SET:
+	case FM_IIF_NOT_IN_SET:
+	case FM_OIF_IN_SET:
+	case FM_OIF_NOT_IN_SET:
+		e_add(r, e_meta(m->kind <= FM_IIF_NOT_IN_SET ? NFT_META_IIFNAME : NFT_META_OIFNAME), err);
+		e_add(r, e_lookup(m->kind == FM_IIF_NOT_IN_SET || m->kind == FM_OIF_NOT_IN_SET), err);
+		break;
+	case FM_IIFNAME:
+	case FM_OIFNAME:
+		memcpy(name, m->name, strlen(m->name));
+		e_add(r, e_meta(m->kind == FM_IIFNAME ? NFT_META_IIFNAME : NFT_META_OIFNAME), err);
+		e_add(r, e_cmp(NFT_CMP_EQ, name, sizeof(name)), err);
+		break;
+	case FM_NFPROTO:
+	case FM_L4PROTO:
+		e_add(r, e_meta(m->kind == FM_NFPROTO ? NFT_META_NFPROTO : NFT_META_L4PROTO), err);
+		e_add(r, e_cmp(NFT_CMP_EQ, &v8, 1), err);
+		break;
+	case FM_SADDR:
+	case FM_DADDR:
+		m_addr(r, m, err);
+		break;
+	case FM_SPORT:
+	case FM_DPORT:
+		m_ports(r, m, err);
+		break;
+	case FM_CT_ESTREL:
+	case FM_CT_DNAT:
+		bits = m->kind == FM_CT_ESTREL
+			? NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED)
+			: IPS_DST_NAT;
+		e_add(r, e_ct(m->kind == FM_CT_ESTREL ? NFT_CT_STATE : NFT_CT_STATUS), err);
+		e_add(r, e_bitwise(&bits, 4), err);
+		e_add(r, e_cmp(NFT_CMP_NEQ, &zero, 4), err);
+		break;
+	case FM_FIB_LOCAL:
+		e = nftnl_expr_alloc("fib");
+		if (e) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+		}
+		e_add(r, e, err);
+		e_add(r, e_cmp(NFT_CMP_EQ, &local, 4), err);
+		break;
+	}
+}
+
+static void m_verdict(struct nftnl_rule *r, const struct fw_krule *k, int *err)
+{
+	uint16_t port = htons(k->nat_port);
+	struct nftnl_expr *e;
+
+	switch (k->verdict) {
+	case FV_ACCEPT: e_add(r, e_verdict(NF_ACCEPT, NULL), err); break;
+	case FV_DROP: e_add(r, e_verdict(NF_DROP, NULL), err); break;
+	case FV_RETURN: e_add(r, e_verdict(NFT_RETURN, NULL), err); break;
+	case FV_JUMP: e_add(r, e_verdict(NFT_JUMP, k->target), err); break;
+	case FV_DNAT:
+		e_add(r, e_imm_data(NFT_REG_1, k->nat_ip.a, 4), err);
+		e_add(r, e_imm_data(NFT_REG_2, &port, 2), err);
+		e = nftnl_expr_alloc("nat");
+		if (e) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG_2);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED);
+		}
+		e_add(r, e, err);
+		break;
+	case FV_MASQ:
+		e_add(r, nftnl_expr_alloc("masq"), err);
+		break;
+	}
+}
+
+/* Test hook: CYRIS_FW_INJECT_BAD_RULE=N gives the N-th kernel rule of a
+ * batch (1-based) a payload the kernel rejects, to prove that a rejected
+ * batch changes nothing and that the error names its rule. */
+static int inject_bad(void)
+{
+	const char *s = getenv("CYRIS_FW_INJECT_BAD_RULE");
+	unsigned long n;
+
+	return s && cyris_parse_uint(s, 1000000, &n) == 0 ? (int)n : 0;
+}
+
+static void add_rule(struct batch *b, const char *table, const struct fw_krule *k,
+		     const char *what, int nth)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *h;
+	int err = 0;
+	size_t i;
+
+	if (!r) {
+		b->err = -ENOMEM;
+		return;
+	}
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, k->chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	for (i = 0; i < k->n; i++)
+		m_one(r, &k->m[i], &err);
+	if (nth == inject_bad())
+		e_add(r, e_payload(NFT_PAYLOAD_NETWORK_HEADER, 0, 0), &err);
+	if (k->counter)
+		e_add(r, nftnl_expr_alloc("counter"), &err);
+	m_verdict(r, k, &err);
+	if (k->comment[0])
+		udata_comment(r, NFTNL_RULE_USERDATA, NFTNL_UDATA_RULE_COMMENT, k->comment,
+			      set_rule_data);
+	if (err)
+		b->err = err;
+	else if ((h = msg_begin(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, k->rule, what))) {
+		nftnl_rule_nlmsg_build_payload(h, r);
+		msg_end(b);
+	}
+	nftnl_rule_free(r);
+}
+
+static void add_plan(struct batch *b, const char *table, const struct fw_plan *plan)
+{
+	size_t i;
+
+	for (i = 0; i < plan->n; i++)
+		add_rule(b, table, &plan->v[i], plan->v[i].comment[0] ? plan->v[i].comment : plan->v[i].chain,
+			 (int)i + 1);
+}
+
+/* ---- sending a batch and reading every ACK ------------------------------ */
+
+static void parse_extack(const struct nlmsghdr *h, char *buf, size_t size)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+	size_t off = sizeof(*e);
+	const struct nlattr *attr;
+
+	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(h->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(e->msg);
+	if (MNL_NLMSG_HDRLEN + off >= h->nlmsg_len)
+		return;
+	mnl_attr_for_each_payload((const void *)((const char *)e + off), h->nlmsg_len - MNL_NLMSG_HDRLEN - off) {
+		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+			snprintf(buf, size, "%s", mnl_attr_get_str(attr));
+	}
+}
+
+/* One reply: count the ACK; keep the first error with what caused it. */
+static void note_reply(struct batch *b, const struct cyris_fw_policy *p,
+		       const struct nlmsghdr *h, size_t *acks, int *first_err)
+{
+	struct cyris_fw *fw = b->fw;
+	const struct nlmsgerr *e;
+	size_t idx = h->nlmsg_seq - b->first;
+
+	if (h->nlmsg_type != NLMSG_ERROR)
+		return;
+	(*acks)++;
+	e = mnl_nlmsg_get_payload(h);
+	if (!e->error || *first_err)
+		return;
+	*first_err = e->error;
+	fw->err.err = e->error;
+	parse_extack(h, fw->err.extack, sizeof(fw->err.extack));
+	if (h->nlmsg_seq >= b->first && idx < b->n) {
+		const struct msginfo *mi = &b->info[idx];
+
+		fw->err.rule = mi->rule;
+		snprintf(fw->err.text, sizeof(fw->err.text), "%s", mi->what);
+		if (p && mi->rule >= 0 && (size_t)mi->rule < p->n_rules)
+			fw->err.line = p->rules[mi->rule].line;
+	} else {
+		snprintf(fw->err.text, sizeof(fw->err.text), "the batch");
+	}
+}
+
+/*
+ * Send the batch and read its replies. nfnetlink processes a batch inside
+ * sendmsg(), so by the time it returns every reply is queued: read until
+ * the socket is empty. Returns 0, or the first error with fw->err naming
+ * the message that caused it.
+ */
+static int batch_send(struct batch *b, const struct cyris_fw_policy *p)
+{
+	struct cyris_fw *fw = b->fw;
+	int fd = mnl_socket_get_fd(fw->nl), r = 0, niov, first_err = 0;
+	_cleanup_free_ char *buf = malloc(64 * 1024);
+	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
+	struct msghdr mh = { .msg_name = &snl, .msg_namelen = sizeof(snl) };
+	size_t acks = 0, total = 0, i;
+	_cleanup_free_ struct iovec *iov = NULL;
+
+	if (!buf)
+		return -ENOMEM;
+	if (b->err) {
+		set_error(fw, b->err, -1, "building the batch");
+		return b->err;
+	}
+	nftnl_batch_end(nftnl_batch_buffer(b->nb), fw->seq++);
+	nftnl_batch_update(b->nb);
+	niov = nftnl_batch_iovec_len(b->nb);
+	iov = calloc((size_t)niov, sizeof(*iov));
+	if (!iov)
+		return -ENOMEM;
+	nftnl_batch_iovec(b->nb, iov, (uint32_t)niov);
+	for (i = 0; i < (size_t)niov; i++)
+		total += iov[i].iov_len;
+	/* the whole batch goes in one sendmsg: make room for it */
+	{
+		int sz = (int)total + 65536;
+
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+			(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	}
+	mh.msg_iov = iov;
+	mh.msg_iovlen = (size_t)niov;
+	if (sendmsg(fd, &mh, 0) < 0) {
+		r = -errno;
+		set_error(fw, r, -1, "sending the batch");
+		return r;
+	}
+	memset(&fw->err, 0, sizeof(fw->err));
+	fw->err.rule = -1;
+	while (acks < b->n) {
+		/* many ACKs per system call: one datagram each */
+		struct mmsghdr mm[64];
+		struct iovec rio[64];
+		int got, m;
+
+		for (m = 0; m < 64; m++) {
+			rio[m].iov_base = buf + (size_t)m * 1024;
+			rio[m].iov_len = 1024;
+			memset(&mm[m].msg_hdr, 0, sizeof(mm[m].msg_hdr));
+			mm[m].msg_hdr.msg_iov = &rio[m];
+			mm[m].msg_hdr.msg_iovlen = 1;
+		}
+		got = recvmmsg(fd, mm, 64, MSG_DONTWAIT, NULL);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN && first_err)
+				break;   /* the kernel said why; the rest is not coming */
+			r = errno == EAGAIN ? -EPROTO : -errno;
+			break;
+		}
+		for (m = 0; m < got; m++) {
+			int left = (int)mm[m].msg_len;
+
+			for (const struct nlmsghdr *h = rio[m].iov_base; mnl_nlmsg_ok(h, left);
+			     h = mnl_nlmsg_next(h, &left))
+				note_reply(b, p, h, &acks, &first_err);
+		}
+	}
+	if (first_err)
+		return first_err;
+	if (r < 0)
+		set_error(fw, r, -1, "reading the replies");
+	return r;
+}
+
+/* ---- dumps -------------------------------------------------------------- */
+
+/* Run a dump request (of @table and @chain when given) and feed each
+ * reply to @cb. */
+static int dump_chain(struct cyris_fw *fw, uint16_t type, const char *table,
+		      const char *chain, mnl_cb_t cb, void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE * 4];
+	uint32_t seq = fw->seq++;
+	struct nlmsghdr *h;
+	ssize_t n;
+	int r;
+
+	h = nftnl_nlmsg_build_hdr(buf, type, table ? NFPROTO_INET : NFPROTO_UNSPEC,
+				  NLM_F_DUMP, seq);
+	if (table) {
+		/* filter by table: a rule/chain object carrying just the name */
+		struct nftnl_rule *t = nftnl_rule_alloc();
+
+		if (!t)
+			return -ENOMEM;
+		nftnl_rule_set_str(t, NFTNL_RULE_TABLE, table);
+		if (chain)
+			nftnl_rule_set_str(t, NFTNL_RULE_CHAIN, chain);
+		nftnl_rule_nlmsg_build_payload(h, t);
+		nftnl_rule_free(t);
+	}
+	if (mnl_socket_sendto(fw->nl, h, h->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		n = mnl_socket_recvfrom(fw->nl, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		r = mnl_cb_run(buf, (size_t)n, seq, fw->portid, cb, data);
+		if (r < 0)
+			return errno ? -errno : -EIO;
+		if (r == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+static int dump(struct cyris_fw *fw, uint16_t type, const char *table,
+		mnl_cb_t cb, void *data)
+{
+	return dump_chain(fw, type, table, NULL, cb, data);
+}
+
+/* ---- tables: ownership -------------------------------------------------- */
+
+struct table_info {
+	const char *name;         /* the one asked for */
+	bool found;
+	char comment[NFTNL_UDATA_COMMENT_MAXLEN];
+	/* every cyris table, for show */
+	char (*names)[CYRIS_FW_TABLESIZ];
+	char (*ranges)[CYRIS_ID_MAX + 1];
+	size_t n, cap, cap2, n2;
+};
+
+static int udata_cb(const struct nftnl_udata *attr, void *data)
+{
+	char *out = data;
+
+	if (nftnl_udata_type(attr) == 0 && nftnl_udata_len(attr) > 0) {
+		size_t len = nftnl_udata_len(attr);
+
+		if (len > NFTNL_UDATA_COMMENT_MAXLEN)
+			len = NFTNL_UDATA_COMMENT_MAXLEN;
+		memcpy(out, nftnl_udata_get(attr), len);
+		out[len - 1] = '\0';
+	}
+	return 0;
+}
+
+static void udata_get(const void *data, uint32_t len, char *out)
+{
+	out[0] = '\0';
+	if (data && len)
+		(void)nftnl_udata_parse(data, len, udata_cb, out);
+}
+
+static int table_cb(const struct nlmsghdr *h, void *data)
+{
+	struct table_info *ti = data;
+	struct nftnl_table *t = nftnl_table_alloc();
+	char comment[NFTNL_UDATA_COMMENT_MAXLEN];
+	const char *name;
+	uint32_t len = 0;
+	const void *ud;
+
+	if (!t)
+		return MNL_CB_ERROR;
+	if (nftnl_table_nlmsg_parse(h, t) < 0 ||
+	    nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) != NFPROTO_INET) {
+		nftnl_table_free(t);
+		return MNL_CB_OK;
+	}
+	name = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
+	ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
+	udata_get(ud, len, comment);
+	if (ti->name && name && streq(name, ti->name)) {
+		ti->found = true;
+		memcpy(ti->comment, comment, sizeof(comment));
+	}
+	if (strncmp(comment, "cyris range=", 12) == 0 && name && strlen(name) < CYRIS_FW_TABLESIZ &&
+	    cyris_id_valid(comment + 12)) {
+		char (*n)[CYRIS_FW_TABLESIZ] = cyris_grow((void **)&ti->names, &ti->n, &ti->cap, sizeof(*n));
+		char (*rg)[CYRIS_ID_MAX + 1] = cyris_grow((void **)&ti->ranges, &ti->n2, &ti->cap2, sizeof(*rg));
+
+		if (n && rg) {
+			memcpy(*n, name, strlen(name) + 1);
+			memcpy(*rg, comment + 12, strlen(comment + 12) + 1);
+		}
+	}
+	nftnl_table_free(t);
+	return MNL_CB_OK;
+}
+
+static void table_info_free(struct table_info *ti)
+{
+	free(ti->names);
+	free(ti->ranges);
+}
+
+/* Is there an inet table @name, and is it range @range's? 1 = ours,
+ * 0 = absent, -EEXIST = present and not ours. */
+static int table_owner(struct cyris_fw *fw, const char *name, const char *range)
+{
+	struct table_info ti = { .name = name };
+	char want[64];
+	int r = dump(fw, NFT_MSG_GETTABLE, NULL, table_cb, &ti);
+
+	table_info_free(&ti);
+	if (r < 0)
+		return r;
+	if (!ti.found)
+		return 0;
+	snprintf(want, sizeof(want), "cyris range=%s", range);
+	return streq(ti.comment, want) ? 1 : -EEXIST;
+}
+
+/* ---- reading rules back ------------------------------------------------- */
+
+struct rules_dump {
+	struct cyris_fw_table *t;
+	int err;
+};
+
+static int expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct cyris_fw_krule *k = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (streq(name, "counter")) {
+		k->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		k->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	} else if (streq(name, "immediate") && nftnl_expr_is_set(e, NFTNL_EXPR_IMM_VERDICT)) {
+		switch ((int)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT)) {
+		case NF_ACCEPT: snprintf(k->verdict, sizeof(k->verdict), "accept"); break;
+		case NF_DROP: snprintf(k->verdict, sizeof(k->verdict), "drop"); break;
+		case NFT_RETURN: snprintf(k->verdict, sizeof(k->verdict), "return"); break;
+		case NFT_JUMP: snprintf(k->verdict, sizeof(k->verdict), "jump"); break;
+		default: break;
+		}
+	} else if (streq(name, "nat")) {
+		snprintf(k->verdict, sizeof(k->verdict), "dnat");
+	} else if (streq(name, "masq")) {
+		snprintf(k->verdict, sizeof(k->verdict), "masquerade");
+	}
+	return 0;
+}
+
+static int rule_cb(const struct nlmsghdr *h, void *data)
+{
+	struct rules_dump *d = data;
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct cyris_fw_krule *k;
+	const void *ud;
+	uint32_t len = 0;
+
+	if (!r)
+		return MNL_CB_ERROR;
+	if (nftnl_rule_nlmsg_parse(h, r) < 0 ||
+	    !streq(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), d->t->name)) {
+		nftnl_rule_free(r);
+		return MNL_CB_OK;
+	}
+	k = cyris_grow((void **)&d->t->rules, &d->t->n_rules, &d->t->cap_rules, sizeof(*k));
+	if (!k) {
+		nftnl_rule_free(r);
+		d->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	snprintf(k->chain, sizeof(k->chain), "%s", nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
+	k->handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+	ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
+	udata_get(ud, len, k->comment);
+	nftnl_expr_foreach(r, expr_cb, k);
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+static int setelem_cb(const struct nlmsghdr *h, void *data)
+{
+	struct cyris_fw_table *t = data;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *e;
+
+	if (!s)
+		return MNL_CB_ERROR;
+	if (nftnl_set_elems_nlmsg_parse(h, s) < 0 || !(it = nftnl_set_elems_iter_create(s))) {
+		nftnl_set_free(s);
+		return MNL_CB_OK;
+	}
+	while ((e = nftnl_set_elems_iter_next(it))) {
+		uint32_t len = 0;
+		const char *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+		char (*slot)[CYRIS_IFNAMSIZ];
+
+		if (!key || len > CYRIS_IFNAMSIZ)
+			continue;
+		slot = cyris_grow((void **)&t->ifaces, &t->n_ifaces, &t->cap_ifaces, sizeof(*slot));
+		if (!slot)
+			break;
+		memcpy(*slot, key, len);
+		(*slot)[CYRIS_IFNAMSIZ - 1] = '\0';
+	}
+	nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+static int read_ifaces(struct cyris_fw *fw, struct cyris_fw_table *t)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	uint32_t seq = fw->seq++;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *h;
+	ssize_t n;
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	h = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, seq);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, t->name);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, "ifaces");
+	nftnl_set_elems_nlmsg_build_payload(h, s);
+	nftnl_set_free(s);
+	if (mnl_socket_sendto(fw->nl, h, h->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		n = mnl_socket_recvfrom(fw->nl, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		r = mnl_cb_run(buf, (size_t)n, seq, fw->portid, setelem_cb, t);
+		if (r < 0)
+			return -errno;
+		if (r == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+static int read_table(struct cyris_fw *fw, struct cyris_fw_table *t)
+{
+	struct rules_dump d = { .t = t };
+	int r = dump(fw, NFT_MSG_GETRULE, t->name, rule_cb, &d);
+
+	if (r == 0)
+		r = d.err;
+	if (r == 0)
+		r = read_ifaces(fw, t);
+	return r;
+}
+
+void cyris_fw_tables_free(struct cyris_fw_table *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; t && i < n; i++) {
+		free(t[i].ifaces);
+		free(t[i].rules);
+	}
+	free(t);
+}
+
+int cyris_fw_show(struct cyris_fw *fw, const char *range,
+		  struct cyris_fw_table **ret, size_t *ret_n)
+{
+	struct table_info ti = {0};
+	struct cyris_fw_table *v = NULL;
+	size_t i, n = 0;
+	int r = dump(fw, NFT_MSG_GETTABLE, NULL, table_cb, &ti);
+
+	if (r == 0) {
+		v = calloc(ti.n + 1, sizeof(*v));
+		if (!v)
+			r = -ENOMEM;
+	}
+	for (i = 0; r == 0 && i < ti.n; i++) {
+		if (range && !streq(ti.ranges[i], range))
+			continue;
+		memcpy(v[n].range, ti.ranges[i], sizeof(v[n].range));
+		memcpy(v[n].name, ti.names[i], sizeof(v[n].name));
+		r = read_table(fw, &v[n]);
+		n++;
+	}
+	table_info_free(&ti);
+	if (r < 0) {
+		cyris_fw_tables_free(v, n);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* ---- operations --------------------------------------------------------- */
+
+/* Exposes and NATs of the installed table, to carry over into a new one.
+ * Only the two NAT chains are read: a large policy is not read back. */
+static int keep_existing(struct cyris_fw *fw, const char *table, struct cyris_fw_policy *p)
+{
+	struct cyris_fw_table t = {0};
+	struct rules_dump d = { .t = &t };
+	size_t i;
+	int r;
+
+	snprintf(t.name, sizeof(t.name), "%s", table);
+	r = dump_chain(fw, NFT_MSG_GETRULE, table, "prerouting", rule_cb, &d);
+	if (r == 0)
+		r = dump_chain(fw, NFT_MSG_GETRULE, table, "postrouting", rule_cb, &d);
+	if (r == 0)
+		r = d.err;
+	for (i = 0; r == 0 && i < t.n_rules; i++) {
+		const struct cyris_fw_krule *k = &t.rules[i];
+		struct cyris_fw_expose e;
+
+		if (streq(k->chain, "prerouting") && fw_expose_parse(k->comment, &e) == 0)
+			r = cyris_fw_policy_add_expose(p, &e);
+		else if (streq(k->chain, "postrouting") &&
+			 strncmp(k->comment, FW_NAT_PREFIX, strlen(FW_NAT_PREFIX)) == 0)
+			r = cyris_fw_policy_add_nat(p, k->comment + strlen(FW_NAT_PREFIX));
+		if (r == -EADDRINUSE)
+			r = 0;   /* the new policy exposes that port itself */
+	}
+	free(t.ifaces);
+	free(t.rules);
+	return r;
+}
+
+/* A copy of @p's lists (the arrays are duplicated, not shared). */
+static int policy_copy(struct cyris_fw_policy *dst, const struct cyris_fw_policy *src)
+{
+	size_t i;
+	int r = cyris_fw_policy_init(dst, src->range);
+
+	for (i = 0; r == 0 && i < src->n_nets; i++)
+		r = cyris_fw_policy_add_iface(dst, src->nets[i].name, NULL,
+					      src->nets[i].addrs, src->nets[i].n_addrs);
+	for (i = 0; r == 0 && i < src->n_nets; i++)
+		for (size_t j = 0; r == 0 && j < src->nets[i].n_ifnames; j++)
+			r = cyris_fw_policy_add_iface(dst, src->nets[i].name,
+						      src->nets[i].ifnames[j], NULL, 0);
+	for (i = 0; r == 0 && i < src->n_rules; i++)
+		r = cyris_fw_policy_add_rule(dst, &src->rules[i], NULL, 0);
+	for (i = 0; r == 0 && i < src->n_exposes; i++)
+		r = cyris_fw_policy_add_expose(dst, &src->exposes[i]);
+	for (i = 0; r == 0 && i < src->n_nat; i++)
+		r = cyris_fw_policy_add_nat(dst, src->nat[i]);
+	return r;
+}
+
+int cyris_fw_apply(struct cyris_fw *fw, const struct cyris_fw_policy *src, bool force)
+{
+	char table[CYRIS_FW_TABLESIZ], msg[256];
+	struct cyris_fw_policy p;
+	struct fw_plan plan = {0};
+	struct batch b;
+	int r, owner;
+
+	if (cyris_fw_table_name(src->range, table, sizeof(table)) < 0)
+		return -EINVAL;
+	owner = table_owner(fw, table, src->range);
+	if (owner == -EEXIST && !force) {
+		set_error(fw, -EEXIST, -1, "a table of that name that cyris does not own");
+		return -EEXIST;
+	}
+	if (owner < 0 && owner != -EEXIST)
+		return owner;
+	r = policy_copy(&p, src);
+	if (r == 0 && owner == 1)
+		r = keep_existing(fw, table, &p);
+	if (r == 0 && (r = fw_plan_policy(&p, &plan, msg, sizeof(msg))) < 0)
+		set_error(fw, r, -1, msg);
+	if (r == 0 && (r = batch_init(&b, fw)) == 0) {
+		/* add + delete + add: the old table goes in the same transaction */
+		add_table(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, table, NULL);
+		add_table(&b, NFT_MSG_DELTABLE, 0, table, NULL);
+		add_table(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, table, p.range);
+		add_ifaces_set(&b, table, &p);
+		add_chains(&b, table);
+		add_plan(&b, table, &plan);
+		r = batch_send(&b, &p);
+		batch_free(&b);
+	}
+	fw_plan_clear(&plan);
+	cyris_fw_policy_clear(&p);
+	return r;
+}
+
+/* One more thing in an applied table, in its own transaction. */
+static int add_to_table(struct cyris_fw *fw, const char *range, const struct fw_plan *plan,
+			const struct cyris_fw_policy *p)
+{
+	char table[CYRIS_FW_TABLESIZ];
+	struct batch b;
+	int r;
+
+	if (cyris_fw_table_name(range, table, sizeof(table)) < 0)
+		return -EINVAL;
+	r = table_owner(fw, table, range);
+	if (r <= 0) {
+		r = r == 0 ? -ENOENT : r;
+		set_error(fw, r, -1, r == -ENOENT ? "no table for this range (apply first)"
+						  : "a table of that name that cyris does not own");
+		return r;
+	}
+	if ((r = batch_init(&b, fw)) < 0)
+		return r;
+	add_plan(&b, table, plan);
+	r = batch_send(&b, p);
+	batch_free(&b);
+	return r;
+}
+
+int cyris_fw_allow(struct cyris_fw *fw, const char *range,
+		   const struct cyris_fw_rule *rule, char *err, size_t errlen)
+{
+	struct cyris_fw_policy p;
+	struct fw_plan plan = {0};
+	int r = cyris_fw_policy_init(&p, range);
+
+	if (r == 0)
+		r = cyris_fw_resolve(fw, &p);
+	if (r == 0)
+		r = cyris_fw_policy_add_rule(&p, rule, err, errlen);
+	if (r == 0)
+		r = fw_plan_rule(&p, rule, 0, &plan, err, errlen);
+	if (r == 0)
+		r = add_to_table(fw, range, &plan, &p);
+	fw_plan_clear(&plan);
+	cyris_fw_policy_clear(&p);
+	return r;
+}
+
+/* true when @range's table already exposes @e's host port. */
+static int exposed(struct cyris_fw *fw, const char *range, const struct cyris_fw_expose *e)
+{
+	struct cyris_fw_table *t = NULL;
+	size_t n = 0, i, j;
+	int r = cyris_fw_show(fw, NULL, &t, &n), found = 0;
+
+	for (i = 0; r == 0 && i < n; i++)
+		for (j = 0; j < t[i].n_rules; j++) {
+			struct cyris_fw_expose x;
+
+			if (streq(t[i].rules[j].chain, "prerouting") &&
+			    fw_expose_parse(t[i].rules[j].comment, &x) == 0 &&
+			    x.host_port == e->host_port && x.proto == e->proto) {
+				found = 1;
+				set_error(fw, -EADDRINUSE, -1, streq(t[i].range, range)
+					  ? "this range exposes that host port already"
+					  : "another range exposes that host port");
+			}
+		}
+	cyris_fw_tables_free(t, n);
+	return r < 0 ? r : found;
+}
+
+int cyris_fw_expose(struct cyris_fw *fw, const char *range, const struct cyris_fw_expose *e)
+{
+	struct fw_plan plan = {0};
+	int r;
+
+	if (!e->host_port || !e->to_port || e->to.family != AF_INET)
+		return -EINVAL;
+	r = exposed(fw, range, e);
+	if (r != 0)
+		return r < 0 ? r : -EADDRINUSE;
+	r = fw_plan_expose(e, &plan);
+	if (r == 0)
+		r = add_to_table(fw, range, &plan, NULL);
+	fw_plan_clear(&plan);
+	return r;
+}
+
+int cyris_fw_nat(struct cyris_fw *fw, const char *range, const char *ifname)
+{
+	struct fw_plan plan = {0};
+	int r;
+
+	if (!cyris_ifname_valid(ifname))
+		return -EINVAL;
+	r = fw_plan_nat(ifname, &plan);
+	if (r == 0)
+		r = add_to_table(fw, range, &plan, NULL);
+	fw_plan_clear(&plan);
+	return r;
+}
+
+int cyris_fw_destroy(struct cyris_fw *fw, const char *range, bool force)
+{
+	char table[CYRIS_FW_TABLESIZ];
+	struct batch b;
+	int r;
+
+	if (cyris_fw_table_name(range, table, sizeof(table)) < 0)
+		return -EINVAL;
+	r = table_owner(fw, table, range);
+	if (r == 0) {
+		set_error(fw, -ENOENT, -1, "no table for this range");
+		return -ENOENT;
+	}
+	if (r == -EEXIST && !force) {
+		set_error(fw, -EPERM, -1, "a table of that name that cyris does not own");
+		return -EPERM;
+	}
+	if (r < 0 && r != -EEXIST)
+		return r;
+	if ((r = batch_init(&b, fw)) < 0)
+		return r;
+	add_table(&b, NFT_MSG_DELTABLE, 0, table, NULL);
+	r = batch_send(&b, NULL);
+	batch_free(&b);
+	return r;
+}
+
+/* ---- the host's own firewall -------------------------------------------- */
+
+struct drops {
+	char *buf;
+	size_t size;
+	int n;
+};
+
+static int chain_cb(const struct nlmsghdr *h, void *data)
+{
+	struct drops *d = data;
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	const char *table, *name;
+	uint32_t fam, hook;
+
+	if (!c)
+		return MNL_CB_ERROR;
+	if (nftnl_chain_nlmsg_parse(h, c) < 0 || !nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) ||
+	    !nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)) {
+		nftnl_chain_free(c);
+		return MNL_CB_OK;
+	}
+	fam = nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY);
+	hook = nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM);
+	table = nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE);
+	name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
+	if ((fam == NFPROTO_INET || fam == NFPROTO_IPV4 || fam == NFPROTO_IPV6) &&
+	    hook == NF_INET_FORWARD && nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP &&
+	    strncmp(table, "cyris_", 6) != 0) {
+		size_t len = strlen(d->buf);
+
+		snprintf(d->buf + len, d->size - len, "%s%s %s %s", len ? ", " : "",
+			 fam == NFPROTO_INET ? "inet" : fam == NFPROTO_IPV4 ? "ip" : "ip6",
+			 table, name);
+		d->n++;
+	}
+	nftnl_chain_free(c);
+	return MNL_CB_OK;
+}
+
+int cyris_fw_foreign_drops(struct cyris_fw *fw, char *buf, size_t size)
+{
+	struct drops d = { .buf = buf, .size = size };
+	int r;
+
+	if (size)
+		buf[0] = '\0';
+	r = dump(fw, NFT_MSG_GETCHAIN, NULL, chain_cb, &d);
+	return r < 0 ? r : d.n;
+}

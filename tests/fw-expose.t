@@ -1,0 +1,67 @@
+#!/bin/bash
+# expose, nat, destroy and ownership of tables; the host-firewall warning.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fw-setup.sh"
+
+fw_setup || { echo "Bail out! setup failed"; exit 1; }
+cyris-fw apply 124 /dev/null && cyris-fw apply 200 /dev/null || echo "Bail out! apply failed"
+
+ok "expose 124 2222 to db:22" cyris-fw expose 124 2222 to 10.124.2.10:22
+is "$(answer tcp client 192.0.2.1 2222)" 192.0.2.50 "the client reaches db's port 22 through host port 2222"
+ok "it does not reach db's 3306 that way" cannot tcp client 192.0.2.1 3306
+ok "nor db directly" cannot tcp client 10.124.2.10 22
+ok "nor another guest" cannot tcp client 10.124.1.10 22
+ok "nor another host port" cannot tcp client 192.0.2.1 2223
+ok "range 200 cannot use range 124's exposed port" cannot tcp b1 10.200.1.1 2222
+exits 1 "the same host port twice is refused" cyris-fw expose 124 2222 to 10.124.2.11:22
+exits 1 "another range cannot take it either" cyris-fw expose 200 2222 to 10.200.1.10:22
+like "$(cyris-fw expose 200 2222 to 10.200.1.10:22 2>&1)" "another range exposes that host port" "and says why"
+ok "expose udp from a prefix" cyris-fw expose 124 5353 to 10.124.3.10:53 proto udp from 192.0.2.48/29
+ok "the client (192.0.2.50) reaches it" can udp client 192.0.2.1 5353
+ip -n client addr add 192.0.2.99/24 dev eth0
+ok "from 192.0.2.50 explicitly too" env NETCHECK_SRC=192.0.2.50 ip netns exec client $NETCHECK connect udp 192.0.2.1 5353 700
+ok "but not from 192.0.2.99 (outside the prefix)" bash -c "! NETCHECK_SRC=192.0.2.99 ip netns exec client $NETCHECK connect udp 192.0.2.1 5353 700"
+
+# nat: egress for one range
+ok "desk cannot reach the outside" cannot tcp desk 192.0.2.50 22
+ok "nat 124 out up0" cyris-fw nat 124 out up0
+is "$(answer tcp desk 192.0.2.50 22)" 192.0.2.1 "desk reaches the outside, masqueraded as the host"
+ok "range 200 still cannot" cannot tcp b1 192.0.2.50 22
+ok "internal still cannot reach office (nat is egress only)" cannot tcp db 10.124.1.10 22
+
+# a re-apply keeps the exposed ports and the NAT
+echo "src=office dst=internal dport=3306" > /tmp/.r.$$
+ok "re-apply 124 with a rule" cyris-fw apply 124 /tmp/.r.$$
+ok "the exposed port survived the re-apply" can tcp client 192.0.2.1 2222
+ok "the NAT survived it" can tcp desk 192.0.2.50 22
+ok "the new rule is in" can tcp desk 10.124.2.10 3306
+rm -f /tmp/.r.$$
+
+# the host's own firewall: a foreign table with policy drop on forward
+nft add table inet hostfw
+nft add chain inet hostfw fwdchain '{ type filter hook forward priority 10; policy drop; }'
+nft add rule inet hostfw fwdchain accept comment '"the admin lets things through"'
+nft add table ip legacy
+nft add chain ip legacy FORWARD '{ type filter hook forward priority 0; policy drop; }'
+like "$(cyris-fw apply 200 /dev/null 2>&1)" "warning: the forward hook also has policy drop in inet hostfw fwdchain, ip legacy FORWARD" "apply warns about a host firewall that drops"
+nft delete table ip legacy
+
+# ownership: a table of our name that is not ours
+nft add table inet cyris_999
+exits 1 "destroy refuses a cyris-named table without the tag" cyris-fw destroy 999
+like "$(cyris-fw destroy 999 2>&1)" "not own" "and says so"
+exits 1 "apply refuses it too" cyris-fw apply 999 /dev/null
+ok "it is still there" nft list table inet cyris_999
+exits 1 "expose into a range without a table" cyris-fw expose 555 80 to 10.1.1.1:80
+exits 1 "destroy of a range without a table" cyris-fw destroy 555
+
+before=$(nft -j list ruleset | jq -c '[.nftables[] | select(.table) | .table.name] | sort')
+ok "destroy 124" cyris-fw destroy 124
+after=$(nft -j list ruleset | jq -c '[.nftables[] | select(.table) | .table.name] | sort')
+is "$after" "$(echo "$before" | jq -c 'map(select(. != "cyris_124"))')" "only cyris_124 is gone"
+is "$(nft -j list table inet hostfw | jq -c '[.nftables[] | select(.rule) | .rule.comment]')" '["the admin lets things through"]' "the foreign table is untouched"
+ok "destroy 200" cyris-fw destroy 200
+is "$(nft -j list ruleset | jq '[.nftables[] | select(.table.name? // "" | test("^cyris_(124|200)$"))] | length')" 0 "no cyris range table is left"
+ok "destroy --force takes the foreign cyris_999" cyris-fw --force destroy 999
+ok "hostfw is still there" nft list table inet hostfw
+done_testing

@@ -1,0 +1,76 @@
+#!/bin/bash
+# cyris-fw with real packets: allowed flows pass, every other flow between
+# networks is dropped, range A cannot reach range B, guests reach host
+# services only when allowed, dport=53 lets UDP DNS through.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fw-setup.sh"
+
+fw_setup || { echo "Bail out! setup failed"; exit 1; }
+host_listen
+ok "before any policy, desk reaches db on 22 (routed by the host)" can tcp desk 10.124.2.10 22
+rules=$(mktemp)
+cat > "$rules" <<'R'
+# the forwarding rules of CyRIS's dmz.yml, members resolved to addresses
+- rule: src=office,external dst=internal dport=3306
+src=office dst=external dport=25,53
+src=office dst=host dport=53 proto=udp
+src=office dst=10.124.2.11 proto=icmp
+R
+ok "apply range 124" cyris-fw apply 124 "$rules"
+ok "apply range 200 (isolation only)" cyris-fw apply 200 /dev/null
+
+js=$(nft -j list ruleset)
+is "$(echo "$js" | json '[.nftables[] | select(.table.name=="cyris_124") | .table.family] | join(" ")')" inet "the kernel has table inet cyris_124"
+like "$(nft list table inet cyris_124)" 'comment "cyris range=124"' "tagged with its range (nft -j of 1.0.6 omits table comments)"
+is "$(echo "$js" | json '[.nftables[] | select(.set.name=="ifaces" and .set.table=="cyris_124") | .set.elem[]] | sort | join(" ")')" \
+   "$(echo "$br_external $br_internal $br_office" | tr ' ' '\n' | sort | xargs)" "its ifaces set holds the range's three bridges"
+is "$(echo "$js" | json '[.nftables[] | select(.chain.table=="cyris_124" and .chain.hook) | "\(.chain.name):\(.chain.hook):\(.chain.policy)"] | join(" ")')" \
+   "forward:forward:accept input:input:accept prerouting:prerouting:accept postrouting:postrouting:accept" "base chains hook forward/input/nat with policy accept"
+
+# allowed
+ok "office -> internal tcp/3306" can tcp desk 10.124.2.10 3306
+ok "office -> internal udp/3306 (no proto: TCP and UDP)" can udp desk 10.124.2.10 3306
+ok "office -> the other internal host too (the rule names a network)" can tcp desk 10.124.2.11 3306
+ok "external -> internal tcp/3306" can tcp mail 10.124.2.10 3306
+ok "office -> external tcp/25" can tcp desk 10.124.3.10 25
+ok "office -> external udp/53 (DNS)" can udp desk 10.124.3.10 53
+ok "office -> external tcp/53" can tcp desk 10.124.3.10 53
+ok "office -> 10.124.2.11 icmp" pings desk 10.124.2.11
+ok "inside one network (bridged, not judged): db -> fs tcp/22" can tcp db 10.124.2.11 22
+ok "office -> host udp/53 (dst=host)" can udp desk 10.124.1.1 53
+# denied
+ok "office -> internal tcp/22 is dropped" cannot tcp desk 10.124.2.10 22
+ok "office -> 10.124.2.10 icmp is dropped" bash -c "! ip netns exec desk ping -c1 -W1 10.124.2.10 >/dev/null"
+ok "internal -> office is dropped (rules are one-way)" cannot tcp db 10.124.1.10 3306
+ok "internal -> external is dropped" cannot tcp db 10.124.3.10 25
+ok "external -> office is dropped" cannot tcp mail 10.124.1.10 22
+ok "external -> internal udp/53 is dropped" cannot udp mail 10.124.2.10 53
+ok "office -> host tcp/53 is dropped (the rule says udp)" cannot tcp desk 10.124.1.1 53
+ok "office -> host tcp/8080 is dropped" cannot tcp desk 10.124.1.1 8080
+ok "internal -> host udp/53 is dropped" cannot udp db 10.124.2.1 53
+# between ranges
+ok "range 124 -> range 200 is dropped" cannot tcp desk 10.200.1.10 22
+ok "range 200 -> range 124 is dropped" cannot tcp b1 10.124.1.10 22
+ok "range 200 -> range 124 on an allowed port too" cannot tcp b1 10.124.2.10 3306
+ok "range 200 cannot ping range 124" bash -c "! ip netns exec b1 ping -c1 -W1 10.124.1.10 >/dev/null"
+ok "range 200 -> host is dropped" cannot tcp b1 10.200.1.1 8080
+# the outside and the host
+ok "range -> outside is dropped without nat" cannot tcp desk 192.0.2.50 22
+ok "outside -> range is dropped" cannot tcp client 10.124.1.10 22
+ok "the host still reaches a guest (its own traffic is not judged)" can tcp - 10.124.2.10 22
+ok "the client still reaches the host (not range traffic)" can tcp client 192.0.2.1 8080
+
+# what counted what
+sh=$(cyris-fw -j show 124)
+is "$(echo "$sh" | json '[.ranges[0].rules[] | select(.comment // "" | startswith("src=office,external dst=internal")) | .packets] | add > 0')" true \
+   "show: the 3306 rule counted packets"
+is "$(echo "$sh" | json '[.ranges[0].rules[] | select(.comment=="isolation: from range 124") | .packets] | add > 0')" true \
+   "show: the isolation drop counted packets"
+like "$(cyris-fw show)" "range 200: table inet cyris_200" "text show lists every range"
+
+# allow one more rule in its own transaction
+ok "allow 124 src=internal dst=office dport=22" cyris-fw allow 124 src=internal dst=office dport=22
+ok "internal -> office tcp/22 now passes" can tcp db 10.124.1.10 22
+ok "internal -> office tcp/25 still dropped" cannot tcp db 10.124.1.10 25
+rm -f "$rules"
+done_testing

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/* Firewall rules without a kernel: parsing, validation, the expansion into
+ * kernel rules (golden: tests/dumps/fw-check.nft). */
+#include <errno.h>
+#include <sys/socket.h>
+
+#include "cyris/fw.h"
+#include "../tap.h"
+
+static void parses(const char *in, const char *canon)
+{
+	struct cyris_fw_rule r;
+	char err[256] = "";
+
+	if (ok(cyris_fw_rule_parse(in, &r, err, sizeof(err)) == 0, "parses: %s", in))
+		is_str(r.text, canon, "  canonical text");
+	else
+		diag("error: %s", err);
+}
+
+static void refuses(const char *in, const char *msg)
+{
+	struct cyris_fw_rule r;
+	char err[256] = "";
+
+	ok(cyris_fw_rule_parse(in, &r, err, sizeof(err)) == -EINVAL, "refuses: %s", in);
+	is_str(err, msg, "  with the message");
+}
+
+static void test_parse(void)
+{
+	struct cyris_fw_rule r;
+
+	parses("src=office,external dst=internal dport=3306",
+	       "src=office,external dst=internal dport=3306 proto=tcp,udp");
+	parses("  dst=internal    src=office  dport=25,53 ", "src=office dst=internal dport=25,53 proto=tcp,udp");
+	parses("src=office dst=external dport=25 proto=tcp", "src=office dst=external dport=25 proto=tcp");
+	parses("src=10.0.0.7/24 dst=10.1.0.5 proto=icmp", "src=10.0.0.7/24 dst=10.1.0.5 proto=icmp");
+	parses("src=office dst=host dport=53 proto=udp", "src=office dst=host dport=53 proto=udp");
+	parses("src=a dst=b sport=1024-65535 dport=80", "src=a dst=b sport=1024-65535 dport=80 proto=tcp,udp");
+	parses("src=a dst=b", "src=a dst=b");
+	cyris_fw_rule_parse("src=10.0.0.7/24 dst=b", &r, NULL, 0);
+	ok(r.src[0].is_prefix && r.src[0].prefix.len == 24 && r.src[0].prefix.ip.a[3] == 0,
+	   "a CIDR source is kept as its network");
+	refuses("src=office dst=internal colour=red", "unknown key 'colour' (src, dst, sport, dport, proto)");
+	refuses("src=office src=lab dst=x", "src given twice");
+	refuses("src=office dst=internal dport=0", "dport: '0' is not a port in 1..65535 or a range lo-hi");
+	refuses("src=office dst=internal dport=70000", "dport: '70000' is not a port in 1..65535 or a range lo-hi");
+	refuses("src=office dst=internal dport=90-80", "dport: range 90-80 is empty");
+	refuses("src=office dst=internal proto=sctp", "proto: 'sctp' is not tcp, udp or icmp");
+	refuses("src=office dst=internal dport=22 proto=icmp", "icmp has no ports");
+	refuses("src=host dst=office", "src=host is not a forwarding source (the host's own traffic is not filtered)");
+	refuses("src=10.0.0.300 dst=office", "src: '10.0.0.300' is not an address or CIDR");
+	refuses("src=of fice", "'fice' is not key=value");
+	refuses("src= dst=x", "src: empty value");
+	refuses("", "empty rule");
+}
+
+static void test_policy(void)
+{
+	struct cyris_fw_policy p;
+	struct cyris_fw_rule r;
+	struct cyris_prefix a[2];
+	char err[256] = "", *script = NULL;
+	char *want = NULL;
+	const char *src = getenv("CYRIS_SRC");
+	char path[4096];
+	FILE *f;
+	size_t cap = 0;
+	int n;
+
+	ok(cyris_fw_policy_init(&p, "124") == 0, "a policy for range 124");
+	is_int(cyris_fw_policy_init(&(struct cyris_fw_policy){0}, "bad id"), -EINVAL, "an invalid range id is refused");
+	cyris_prefix_parse("10.124.1.1/24", true, &a[0]);
+	cyris_prefix_parse("fd00:124:1::1/64", true, &a[1]);
+	cyris_fw_policy_add_iface(&p, "office", "c124-of-x", a, 2);
+	cyris_prefix_parse("10.124.2.1/24", true, &a[0]);
+	cyris_fw_policy_add_iface(&p, "internal", "c124-in-x", a, 1);
+	cyris_fw_policy_add_iface(&p, "empty", "c124-em-x", NULL, 0);
+	cyris_fw_rule_parse("src=office dst=nowhere dport=1", &r, NULL, 0);
+	is_int(cyris_fw_policy_add_rule(&p, &r, err, sizeof(err)), -EINVAL, "an unknown network is refused");
+	is_str(err, "dst: no network 'nowhere' in range 124", "  named");
+	cyris_fw_rule_parse("src=office dst=empty dport=1", &r, NULL, 0);
+	cyris_fw_policy_add_rule(&p, &r, err, sizeof(err));
+	is_str(err, "dst: network 'empty' has no address", "a network without an address is refused");
+	cyris_fw_rule_parse("src=office,internal dst=internal dport=3306", &r, NULL, 0);
+	ok(cyris_fw_policy_add_rule(&p, &r, err, sizeof(err)) == 0, "a valid rule is added");
+	cyris_fw_rule_parse("src=office dst=host,internal proto=icmp", &r, NULL, 0);
+	ok(cyris_fw_policy_add_rule(&p, &r, err, sizeof(err)) == 0, "a rule to the host and a network");
+	cyris_fw_rule_parse("dport=80 proto=tcp", &r, NULL, 0);
+	ok(cyris_fw_policy_add_rule(&p, &r, err, sizeof(err)) == 0, "a rule without addresses");
+	ok(cyris_fw_policy_add_expose(&p, &(struct cyris_fw_expose){ .host_port = 2222, .to_port = 22,
+		.proto = CYRIS_FW_TCP, .to = a[0].ip }) == 0, "an expose");
+	is_int(cyris_fw_policy_add_expose(&p, &(struct cyris_fw_expose){ .host_port = 2222, .to_port = 23,
+		.proto = CYRIS_FW_TCP, .to = a[0].ip }), -EADDRINUSE, "the same host port twice is refused");
+	ok(cyris_fw_policy_add_nat(&p, "eth0") == 0, "a NAT interface");
+	n = cyris_fw_explain(&p, &script);
+	ok(n > 0, "the policy expands into %d kernel rules", n);
+	snprintf(path, sizeof(path), "%s/tests/dumps/fw-check.nft", src ? src : ".");
+	if (getenv("CYRIS_UPDATE_GOLDEN") && (f = fopen(path, "w"))) {
+		fputs(script, f);
+		fclose(f);
+	}
+	if ((f = fopen(path, "r"))) {
+		if (getdelim(&want, &cap, '\0', f) < 0) {
+			free(want);
+			want = NULL;
+		}
+		fclose(f);
+	}
+	if (!ok(want && script && strcmp(want, script) == 0, "the nft script matches fw-check.nft"))
+		diag("got:\n%s", script ? script : "(null)");
+	free(want);
+	free(script);
+	cyris_fw_policy_clear(&p);
+}
+
+int main(void)
+{
+	char name[CYRIS_FW_TABLESIZ];
+
+	test_parse();
+	test_policy();
+	cyris_fw_table_name("a-b.c", name, sizeof(name));
+	is_str(name, "cyris_a_b_c", "table names keep to [A-Za-z0-9_]");
+	return done();
+}

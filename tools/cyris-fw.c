@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cyris-fw — range isolation and forwarding rules in nftables, one
+ * transaction per command. A thin layer over net/fw*.c.
+ */
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "cli.h"
+#include "cyris/fw.h"
+#include "util.h"
+
+static const char help[] =
+"Usage: cyris-fw [-j] [-p] [-n NETNS] [--force] COMMAND\n"
+"       cyris-fw [-n NETNS] [--force] -b FILE|-\n"
+"\n"
+"Range isolation and forwarding rules in nftables: one inet table per range,\n"
+"replaced atomically, judging only packets that touch the range's interfaces.\n"
+"\n"
+"Commands:\n"
+"  apply R FILE|-        replace R's whole policy (isolation + the rules in\n"
+"                        FILE, one per line) in one transaction\n"
+"  allow R RULE          add one rule in its own transaction\n"
+"  expose R HOSTPORT to IP:PORT [proto tcp|udp] [from CIDR]\n"
+"                        a host port leads to one guest's port (DNAT + the\n"
+"                        one forward accept it needs)\n"
+"  nat R out IFACE       masquerade R's traffic leaving through IFACE\n"
+"  show [R]              R's policy (every cyris table) with counters\n"
+"  check R FILE|-        parse and resolve, print the nft rules that apply\n"
+"                        would install, change nothing\n"
+"  destroy R             remove R's table and nothing else\n"
+"\n"
+"Rules (CyRIS syntax): src=NET|CIDR,... dst=NET|CIDR|host,... sport=P,...\n"
+"dport=P|LO-HI,... proto=tcp|udp|icmp. A network name stands for the subnets\n"
+"of the range's interfaces on that network (found from cyris tags); dst=host\n"
+"is the host itself. A port rule without proto allows TCP and UDP.\n"
+"Example: src=office,external dst=internal dport=3306\n"
+"\n"
+"Options:\n"
+"  -j, --json            JSON output (show, check)\n"
+"  -p, --pretty          indent JSON\n"
+"  -n, --netns NETNS     work in /run/netns/NETNS, a path, or pid:PID\n"
+"  -b, --batch FILE|-    one command per line; stops at the first failure\n"
+"      --force           replace or remove a table cyris does not own\n"
+"  -h, --help            this text;  -V, --version\n"
+"\n"
+"Environment: CYRIS_FW_INJECT_BAD_RULE=N makes the N-th kernel rule of a\n"
+"batch invalid (for tests of the all-or-nothing behaviour).\n"
+"\n"
+"Exit status: 0 success, 1 an operation failed (or a bad rule), 2 usage error.\n";
+
+static struct cyris_fw *fw_ctx;
+
+static int fw(struct cli *c, struct cyris_fw **ret)
+{
+	int r;
+
+	if (!fw_ctx && (r = cyris_fw_open(&fw_ctx, c->netns)) < 0) {
+		if (c->netns)
+			return cli_err(c, r, "netns %s", c->netns);
+		return cli_err(c, r, "nftables");
+	}
+	*ret = fw_ctx;
+	return CLI_OK;
+}
+
+/* Report the last library error: the rule that caused it when there is one. */
+static int fw_fail(struct cli *c, int r, const char *file, const char *what)
+{
+	const struct cyris_fw_error *e = fw_ctx ? cyris_fw_last_error(fw_ctx) : NULL;
+	char ext[300] = "";
+
+	if (e && e->extack[0])
+		snprintf(ext, sizeof(ext), " (kernel: %s)", e->extack);
+	if (e && e->rule >= 0 && e->line && file) {
+		fprintf(stderr, "%s:%u: rule '%s': %s%s\n", streq(file, "-") ? "<stdin>" : file,
+			e->line, e->text, strerror(-r), ext);
+		return CLI_FAIL;
+	}
+	if (e && e->text[0])
+		cli_msg(c, "%s: %s: %s%s", what, e->text, strerror(-r), ext);
+	else
+		cli_msg(c, "%s: %s%s", what, strerror(-r), ext);
+	return CLI_FAIL;
+}
+
+static int parse_range(struct cli *c, const char *r)
+{
+	if (!cyris_id_valid(r))
+		return cli_usage(c, "range '%s' is not a valid id (1-%d of A-Z a-z 0-9 _ . -)",
+				 r, CYRIS_ID_MAX);
+	return CLI_OK;
+}
+
+/* Strip a line of a rules file: comments, "- rule:" as in CyRIS's YAML. */
+static char *rule_text(char *line)
+{
+	char *s = line, *e;
+
+	if ((e = strchr(s, '#')))
+		*e = '\0';
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (s[0] == '-' && (s[1] == ' ' || s[1] == '\t'))
+		for (s++; *s == ' ' || *s == '\t'; s++)
+			;
+	if (strncmp(s, "rule:", 5) == 0)
+		s += 5;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/* Read the rules of @file into @p (already resolved). Every error is
+ * FILE:LINE: message, exit 1, and nothing is applied. */
+static int read_rules(struct cli *c, const char *file, struct cyris_fw_policy *p)
+{
+	_cleanup_free_ char *line = NULL;
+	const char *shown = streq(file, "-") ? "<stdin>" : file;
+	size_t cap = 0;
+	unsigned no = 0;
+	FILE *f;
+	int r = CLI_OK;
+
+	f = streq(file, "-") ? stdin : fopen(file, "re");
+	if (!f)
+		return cli_err(c, -errno, "%s", file);
+	while (getline(&line, &cap, f) >= 0) {
+		struct cyris_fw_rule rule;
+		char err[256], *s;
+
+		no++;
+		s = rule_text(line);
+		if (!*s)
+			continue;
+		if (cyris_fw_rule_parse(s, &rule, err, sizeof(err)) < 0 ||
+		    (rule.line = no, cyris_fw_policy_add_rule(p, &rule, err, sizeof(err)) < 0)) {
+			fprintf(stderr, "%s:%u: %s\n", shown, no, err);
+			r = CLI_FAIL;
+			break;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	return r;
+}
+
+/* A policy for @range: networks from the kernel, rules from @file. */
+static int load_policy(struct cli *c, const char *range, const char *file,
+		       struct cyris_fw_policy *p)
+{
+	struct cyris_fw *f;
+	int r;
+
+	if ((r = parse_range(c, range)))
+		return r;
+	if (cyris_fw_policy_init(p, range) < 0)
+		return cli_err(c, -EINVAL, "%s", range);
+	if ((r = fw(c, &f)))
+		return r;
+	r = cyris_fw_resolve(f, p);
+	if (r < 0)
+		return cli_err(c, r, "range %s: reading its interfaces", range);
+	return read_rules(c, file, p);
+}
+
+static void warn_host_drops(struct cli *c, struct cyris_fw *f)
+{
+	char buf[512];
+
+	if (cyris_fw_foreign_drops(f, buf, sizeof(buf)) > 0)
+		cli_msg(c, "warning: the forward hook also has policy drop in %s: range traffic "
+			"that cyris accepts may still be dropped there", buf);
+}
+
+static int cmd_apply(struct cli *c, int argc, char **argv)
+{
+	struct cyris_fw_policy p;
+	struct cyris_fw *f;
+	int r;
+
+	(void)argc;
+	r = load_policy(c, argv[0], argv[1], &p);
+	if (r == CLI_OK && (r = fw(c, &f)) == CLI_OK) {
+		warn_host_drops(c, f);
+		int k = cyris_fw_apply(f, &p, c->force);
+
+		if (k == -EEXIST)
+			r = fw_fail(c, k, argv[1], "apply: its table exists and is not cyris's (--force replaces it)");
+		else if (k < 0)
+			r = fw_fail(c, k, argv[1], "apply");
+	}
+	cyris_fw_policy_clear(&p);
+	return r;
+}
+
+static int cmd_check(struct cli *c, int argc, char **argv)
+{
+	_cleanup_free_ char *script = NULL;
+	struct cyris_fw_policy p;
+	size_t i, j;
+	int r, n;
+
+	(void)argc;
+	r = load_policy(c, argv[0], argv[1], &p);
+	if (r != CLI_OK)
+		goto out;
+	n = cyris_fw_explain(&p, &script);
+	if (n < 0) {
+		r = cli_err(c, n, "check %s", argv[0]);
+		goto out;
+	}
+	if (!c->json) {
+		fputs(script, stdout);
+		goto out;
+	}
+	struct json *js = cli_json(c);
+	char tbl[CYRIS_FW_TABLESIZ], buf[CYRIS_PREFIXSTRLEN];
+
+	cyris_fw_table_name(p.range, tbl, sizeof(tbl));
+	json_obj_open(js, NULL);
+	json_uint(js, "schema", CYRIS_JSON_SCHEMA);
+	json_str(js, "range", p.range);
+	json_str(js, "table", tbl);
+	json_arr_open(js, "networks");
+	for (i = 0; i < p.n_nets; i++) {
+		json_obj_open(js, NULL);
+		json_str(js, "name", p.nets[i].name);
+		json_arr_open(js, "ifaces");
+		for (j = 0; j < p.nets[i].n_ifnames; j++)
+			json_str(js, NULL, p.nets[i].ifnames[j]);
+		json_arr_close(js);
+		json_arr_open(js, "addresses");
+		for (j = 0; j < p.nets[i].n_addrs; j++)
+			json_str(js, NULL, cyris_prefix_format(&p.nets[i].addrs[j], buf, sizeof(buf)));
+		json_arr_close(js);
+		json_obj_close(js);
+	}
+	json_arr_close(js);
+	json_arr_open(js, "rules");
+	for (i = 0; i < p.n_rules; i++) {
+		json_obj_open(js, NULL);
+		json_uint(js, "line", p.rules[i].line);
+		json_str(js, "rule", p.rules[i].text);
+		json_obj_close(js);
+	}
+	json_arr_close(js);
+	json_uint(js, "kernel_rules", (unsigned)n);
+	json_str(js, "nft", script);
+	json_obj_close(js);
+	json_end(js);
+out:
+	cyris_fw_policy_clear(&p);
+	return r;
+}
+
+static int cmd_allow(struct cli *c, int argc, char **argv)
+{
+	struct cyris_fw_rule rule;
+	char text[1024] = "", err[256];
+	struct cyris_fw *f;
+	int i, r;
+
+	if ((r = parse_range(c, argv[0])))
+		return r;
+	/* the rule may come as one word or several */
+	for (i = 1; i < argc; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s%s", i > 1 ? " " : "", argv[i]);
+	if (cyris_fw_rule_parse(text, &rule, err, sizeof(err)) < 0) {
+		cli_msg(c, "rule '%s': %s", text, err);
+		return CLI_FAIL;
+	}
+	if ((r = fw(c, &f)))
+		return r;
+	err[0] = '\0';
+	r = cyris_fw_allow(f, argv[0], &rule, err, sizeof(err));
+	if (r < 0 && err[0]) {
+		cli_msg(c, "rule '%s': %s", rule.text, err);
+		return CLI_FAIL;
+	}
+	return r < 0 ? fw_fail(c, r, NULL, "allow") : CLI_OK;
+}
+
+static int parse_port(struct cli *c, const char *s, uint16_t *ret)
+{
+	unsigned long v;
+
+	if (cyris_parse_uint(s, 65535, &v) < 0 || !v)
+		return cli_usage(c, "'%s' is not a port in 1..65535", s);
+	*ret = (uint16_t)v;
+	return CLI_OK;
+}
+
+static int cmd_expose(struct cli *c, int argc, char **argv)
+{
+	struct cyris_fw_expose e = { .proto = CYRIS_FW_TCP };
+	char ip[64], *colon;
+	struct cyris_fw *f;
+	const char *v;
+	int i, r;
+
+	if ((r = parse_range(c, argv[0])) || (r = parse_port(c, argv[1], &e.host_port)))
+		return r;
+	if (!streq(argv[2], "to"))
+		return cli_usage(c, "expose: R HOSTPORT to IP:PORT [proto tcp|udp] [from CIDR]");
+	snprintf(ip, sizeof(ip), "%s", argv[3]);
+	colon = strrchr(ip, ':');
+	if (!colon)
+		return cli_usage(c, "expose: '%s' is not IP:PORT", argv[3]);
+	*colon = '\0';
+	if (cyris_ip_parse(ip, &e.to) < 0 || e.to.family != AF_INET)
+		return cli_usage(c, "expose: '%s' is not an IPv4 address", ip);
+	if ((r = parse_port(c, colon + 1, &e.to_port)))
+		return r;
+	for (i = 4; i < argc; i++) {
+		const char *kw = argv[i];
+
+		if (!(v = cli_value(c, argc, argv, &i)))
+			return CLI_USAGE;
+		if (streq(kw, "proto") && (streq(v, "tcp") || streq(v, "udp")))
+			e.proto = streq(v, "udp") ? CYRIS_FW_UDP : CYRIS_FW_TCP;
+		else if (streq(kw, "proto"))
+			return cli_usage(c, "expose: proto is tcp or udp, not '%s'", v);
+		else if (streq(kw, "from")) {
+			if (cyris_prefix_parse(v, false, &e.from) < 0 || e.from.ip.family != AF_INET)
+				return cli_usage(c, "expose: '%s' is not an IPv4 CIDR", v);
+			e.from = cyris_prefix_network(&e.from);
+		} else
+			return cli_usage(c, "expose: unknown keyword '%s'", kw);
+	}
+	if ((r = fw(c, &f)))
+		return r;
+	r = cyris_fw_expose(f, argv[0], &e);
+	return r < 0 ? fw_fail(c, r, NULL, "expose") : CLI_OK;
+}
+
+static int cmd_nat(struct cli *c, int argc, char **argv)
+{
+	struct cyris_fw *f;
+	int r;
+
+	(void)argc;
+	if ((r = parse_range(c, argv[0])))
+		return r;
+	if (!streq(argv[1], "out"))
+		return cli_usage(c, "nat: R out IFACE");
+	if (!cyris_ifname_valid(argv[2]))
+		return cli_usage(c, "nat: '%s' is not an interface name", argv[2]);
+	if ((r = fw(c, &f)))
+		return r;
+	r = cyris_fw_nat(f, argv[0], argv[2]);
+	return r < 0 ? fw_fail(c, r, NULL, "nat") : CLI_OK;
+}
+
+static int cmd_destroy(struct cli *c, int argc, char **argv)
+{
+	struct cyris_fw *f;
+	int r;
+
+	(void)argc;
+	if ((r = parse_range(c, argv[0])) || (r = fw(c, &f)))
+		return r;
+	r = cyris_fw_destroy(f, argv[0], c->force);
+	if (r == -EPERM)
+		return fw_fail(c, r, NULL, "destroy (--force removes it)");
+	return r < 0 ? fw_fail(c, r, NULL, "destroy") : CLI_OK;
+}
+
+static void show_text(const struct cyris_fw_table *t)
+{
+	size_t i;
+
+	printf("range %s: table inet %s\n  ifaces:", t->range, t->name);
+	for (i = 0; i < t->n_ifaces; i++)
+		printf(" %s", t->ifaces[i]);
+	printf("%s\n", t->n_ifaces ? "" : " (none)");
+	for (i = 0; i < t->n_rules; i++) {
+		const struct cyris_fw_krule *k = &t->rules[i];
+
+		printf("  %-11s %-10s %10llu pkts %12llu bytes  %s\n", k->chain,
+		       k->verdict[0] ? k->verdict : "-", (unsigned long long)k->packets,
+		       (unsigned long long)k->bytes, k->comment);
+	}
+}
+
+static void show_json(struct json *j, const struct cyris_fw_table *t)
+{
+	size_t i;
+
+	json_obj_open(j, NULL);
+	json_str(j, "range", t->range);
+	json_str(j, "table", t->name);
+	json_arr_open(j, "ifaces");
+	for (i = 0; i < t->n_ifaces; i++)
+		json_str(j, NULL, t->ifaces[i]);
+	json_arr_close(j);
+	json_arr_open(j, "rules");
+	for (i = 0; i < t->n_rules; i++) {
+		const struct cyris_fw_krule *k = &t->rules[i];
+
+		json_obj_open(j, NULL);
+		json_str(j, "chain", k->chain);
+		json_uint(j, "handle", k->handle);
+		json_str(j, "comment", k->comment[0] ? k->comment : NULL);
+		json_str(j, "verdict", k->verdict[0] ? k->verdict : NULL);
+		json_uint(j, "packets", k->packets);
+		json_uint(j, "bytes", k->bytes);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	json_obj_close(j);
+}
+
+static int cmd_show(struct cli *c, int argc, char **argv)
+{
+	struct cyris_fw_table *t = NULL;
+	struct cyris_fw *f;
+	size_t n = 0, i;
+	int r;
+
+	if (argc && (r = parse_range(c, argv[0])))
+		return r;
+	if ((r = fw(c, &f)))
+		return r;
+	r = cyris_fw_show(f, argc ? argv[0] : NULL, &t, &n);
+	if (r < 0)
+		return cli_err(c, r, "show");
+	if (argc && n == 0) {
+		cli_msg(c, "range %s has no table", argv[0]);
+		r = CLI_FAIL;
+	} else if (c->json) {
+		struct json *j = cli_json(c);
+
+		json_obj_open(j, NULL);
+		json_uint(j, "schema", CYRIS_JSON_SCHEMA);
+		json_arr_open(j, "ranges");
+		for (i = 0; i < n; i++)
+			show_json(j, &t[i]);
+		json_arr_close(j);
+		json_obj_close(j);
+		json_end(j);
+		r = CLI_OK;
+	} else {
+		for (i = 0; i < n; i++)
+			show_text(&t[i]);
+		r = CLI_OK;
+	}
+	cyris_fw_tables_free(t, n);
+	return r;
+}
+
+static const struct cli_cmd cmds[] = {
+	{ "apply", 2, 2, cmd_apply },
+	{ "check", 2, 2, cmd_check },
+	{ "allow", 2, -1, cmd_allow },
+	{ "expose", 4, 8, cmd_expose },
+	{ "nat", 3, 3, cmd_nat },
+	{ "show", 0, 1, cmd_show },
+	{ "destroy", 1, 1, cmd_destroy },
+	{ 0 },
+};
+
+int main(int argc, char **argv)
+{
+	struct cli c = {
+		.prog = "cyris-fw",
+		.help = help,
+		.cmds = cmds,
+		.batch_ok = true,
+	};
+	int r = cli_main(&c, argc, argv);
+
+	cyris_fw_free(fw_ctx);
+	return r;
+}
