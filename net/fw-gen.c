@@ -15,6 +15,7 @@ const struct fw_chain_def fw_chains[] = {
 	{ "forward", "filter", NF_INET_FORWARD, 0 },
 	{ "input", "filter", NF_INET_LOCAL_IN, 0 },
 	{ "prerouting", "nat", NF_INET_PRE_ROUTING, -100 },
+	{ "output", "nat", NF_INET_LOCAL_OUT, -100 },
 	{ "postrouting", "nat", NF_INET_POST_ROUTING, 100 },
 	{ "allow", NULL, 0, 0 },
 	{ "services", NULL, 0, 0 },
@@ -306,6 +307,15 @@ int fw_plan_expose(const struct cyris_fw_expose *e, struct fw_plan *plan)
 	match(k, FM_DPORT, 0)->ports = (struct cyris_fw_ports){ e->host_port, e->host_port };
 	k->nat_ip = e->to;
 	k->nat_port = e->to_port;
+	/* the same for connections the host itself makes to its own port */
+	if (!e->from.ip.family) {
+		struct fw_krule *o = krule(plan, "output", FV_DNAT, comment);
+
+		if (!o)
+			return -ENOMEM;
+		*o = plan->v[plan->n - 2];
+		o->chain = "output";
+	}
 	/* the one forward accept the DNAT needs */
 	k = krule(plan, "expose", FV_ACCEPT, comment);
 	if (!k)

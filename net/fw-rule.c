@@ -163,7 +163,7 @@ static void canon_ports(char *buf, size_t size, const char *key,
 }
 
 /* The rule's canonical text: keys in a fixed order, single spaces. */
-static void canonical(struct cyris_fw_rule *r)
+void cyris_fw_rule_format(struct cyris_fw_rule *r)
 {
 	char *b = r->text;
 	size_t size = sizeof(r->text);
@@ -232,7 +232,7 @@ int cyris_fw_rule_parse(const char *text, struct cyris_fw_rule *ret,
 	/* CyRIS users write dport=25,53 and expect DNS to work: TCP and UDP */
 	if ((r.n_sport || r.n_dport) && !r.proto)
 		r.proto = CYRIS_FW_TCP | CYRIS_FW_UDP;
-	canonical(&r);
+	cyris_fw_rule_format(&r);
 	*ret = r;
 	return 0;
 }

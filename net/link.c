@@ -11,6 +11,7 @@
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
+#include <linux/ip.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <stdint.h>
@@ -322,34 +323,27 @@ static int peer_ns(const char *spec, int *ret_fd, pid_t *ret_pid)
 	return *ret_fd < 0 ? *ret_fd : 0;
 }
 
-/* Bring a link up by name (RTM_NEWLINK with ifindex 0 looks it up). */
-static int up_by_name(struct cyris_nl *nl, const char *name)
-{
-	struct nl_msg *msg = link_msg(RTM_NEWLINK, 0, 0, 1);
-	int r;
-
-	if (!msg)
-		return -ENOMEM;
-	r = put_name(msg, IFLA_IFNAME, name);
-	if (r == 0)
-		r = cyris_nl_talk(nl, msg, NULL, NULL);
-	nlmsg_free(msg);
-	return r;
-}
-
 /* The peer cannot be opened in the message that creates the pair (the
  * kernel opens it before the two halves are linked: ENOTCONN), so it is
- * brought up afterwards, from inside its namespace. */
-static int veth_peer_up(struct cyris_nl *nl, const struct cyris_veth_cfg *veth)
+ * brought up — and tagged — afterwards, by name, from inside its namespace. */
+static int veth_peer_finish(struct cyris_nl *nl, const struct cyris_veth_cfg *veth)
 {
+	struct link_change c = LINK_CHANGE_INIT;
+	char alias[CYRIS_ALIASSIZ];
 	struct cyris_nl *pnl = NULL;
 	int r;
 
+	c.up = veth->peer_up ? 1 : -1;
+	if (veth->peer_tag) {
+		if ((r = cyris_tag_format(veth->peer_tag, alias, sizeof(alias))) < 0)
+			return r;
+		c.alias = alias;
+	}
 	if (!veth->peer_netns || !*veth->peer_netns)
-		return up_by_name(nl, veth->peer);
+		return link_apply_to(nl, 0, veth->peer, &c);
 	r = cyris_nl_open(&pnl, veth->peer_netns);
 	if (r == 0)
-		r = up_by_name(pnl, veth->peer);
+		r = link_apply_to(pnl, 0, veth->peer, &c);
 	if (r < 0 && pnl && pnl->extack[0])
 		memcpy(nl->extack, pnl->extack, sizeof(nl->extack));
 	cyris_nl_close(pnl);
@@ -392,8 +386,8 @@ int cyris_veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	nla_nest_end(msg, data);
 	nla_nest_end(msg, info);
 	r = link_create(nl, msg, cfg, alias, ret_ifindex ? &ifindex : NULL);
-	if (r == 0 && veth->peer_up) {
-		r = veth_peer_up(nl, veth);
+	if (r == 0 && (veth->peer_up || veth->peer_tag)) {
+		r = veth_peer_finish(nl, veth);
 		if (r < 0)
 			undo_create(nl, ret_ifindex ? ifindex : 0, cfg->name);
 	}
@@ -623,6 +617,30 @@ static int altname_add(struct cyris_nl *nl, int ifindex, const char *name,
 int cyris_link_add_altname(struct cyris_nl *nl, int ifindex, const char *altname)
 {
 	return ifindex > 0 ? altname_add(nl, ifindex, NULL, altname) : -EINVAL;
+}
+
+int cyris_link_set_forwarding(struct cyris_nl *nl, int ifindex, bool on)
+{
+	struct nlattr *spec, *af, *conf;
+	struct nl_msg *msg;
+	int r = -EMSGSIZE;
+
+	if (ifindex <= 0)
+		return -EINVAL;
+	msg = link_msg(RTM_NEWLINK, 0, ifindex, -1);
+	if (!msg)
+		return -ENOMEM;
+	/* IFLA_AF_SPEC { AF_INET { IFLA_INET_CONF { [FORWARDING] = on } } } */
+	if ((spec = nla_nest_start(msg, IFLA_AF_SPEC)) && (af = nla_nest_start(msg, AF_INET)) &&
+	    (conf = nla_nest_start(msg, IFLA_INET_CONF)) &&
+	    nla_put_u32(msg, IPV4_DEVCONF_FORWARDING, on ? 1 : 0) == 0) {
+		nla_nest_end(msg, conf);
+		nla_nest_end(msg, af);
+		nla_nest_end(msg, spec);
+		r = cyris_nl_talk(nl, msg, NULL, NULL);
+	}
+	nlmsg_free(msg);
+	return r;
 }
 
 int cyris_link_set_netns(struct cyris_nl *nl, int ifindex, const char *netns,

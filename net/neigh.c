@@ -230,3 +230,23 @@ const char *cyris_nud_str(uint16_t s)
 	if (s & NUD_FAILED) return "failed";
 	return "none";
 }
+
+int cyris_fdb_append_remote(struct cyris_nl *nl, int ifindex, const struct cyris_ip *dst)
+{
+	static const uint8_t zero[6];
+	struct ndmsg ndm = { .ndm_family = AF_BRIDGE, .ndm_ifindex = ifindex,
+			     .ndm_state = NUD_NOARP | NUD_PERMANENT, .ndm_flags = NTF_SELF };
+	struct nl_msg *msg;
+	int r = -EMSGSIZE;
+
+	if (ifindex <= 0 || !cyris_ip_len(dst))
+		return -EINVAL;
+	msg = cyris_nlmsg_new(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_APPEND, &ndm, sizeof(ndm));
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put(msg, NDA_LLADDR, 6, zero) == 0 &&
+	    nla_put(msg, NDA_DST, (int)cyris_ip_len(dst), dst->a) == 0)
+		r = cyris_nl_talk(nl, msg, NULL, NULL);
+	nlmsg_free(msg);
+	return r;
+}

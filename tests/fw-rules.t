@@ -25,7 +25,7 @@ like "$(nft list table inet cyris_124)" 'comment "cyris range=124"' "tagged with
 is "$(echo "$js" | json '[.nftables[] | select(.set.name=="ifaces" and .set.table=="cyris_124") | .set.elem[]] | sort | join(" ")')" \
    "$(echo "$br_external $br_internal $br_office" | tr ' ' '\n' | sort | xargs)" "its ifaces set holds the range's three bridges"
 is "$(echo "$js" | json '[.nftables[] | select(.chain.table=="cyris_124" and .chain.hook) | "\(.chain.name):\(.chain.hook):\(.chain.policy)"] | join(" ")')" \
-   "forward:forward:accept input:input:accept prerouting:prerouting:accept postrouting:postrouting:accept" "base chains hook forward/input/nat with policy accept"
+   "forward:forward:accept input:input:accept prerouting:prerouting:accept output:output:accept postrouting:postrouting:accept" "base chains hook forward/input/nat with policy accept"
 
 # allowed
 ok "office -> internal tcp/3306" can tcp desk 10.124.2.10 3306

@@ -5,11 +5,14 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 #include "cli.h"
 #include "cyris/addr.h"
 #include "cyris/link.h"
 #include "cyris/neigh.h"
+#include "cyris/netns.h"
+#include "cyris/route.h"
 #include "cyris/tag.h"
 #include "linkfmt.h"
 #include "util.h"
@@ -28,7 +31,7 @@ static const char help[] =
 "                        name is derived from R and N and printed\n"
 "  del NAME              delete a link cyris owns\n"
 "  veth NAME peer PEER [master BRIDGE] [peer-netns NETNS] [range R] [net N]\n"
-"      [mtu N] [mac MAC] [peer-mac MAC] [peer-down]\n"
+"      [inst I] [guest G] [nic N] [mtu N] [mac MAC] [peer-mac MAC] [peer-down]\n"
 "                        a veth pair, both ends up (the peer down with\n"
 "                        peer-down), the peer optionally in another netns\n"
 "  tap NAME [master BRIDGE] [owner UID] [group GID] [vnet-hdr] [range R] [net N]\n"
@@ -37,7 +40,15 @@ static const char help[] =
 "      [master BRIDGE] [range R] [net N]\n"
 "  attach PORT BRIDGE    make PORT a port of BRIDGE\n"
 "  detach PORT           release PORT from its bridge\n"
-"  set NAME [up|down] [mtu N] [mac MAC]\n"
+"  set NAME [up|down] [mtu N] [mac MAC] [forwarding on|off]\n"
+"  route add|del DEST|default via GW [dev NAME]\n"
+"                        routes cyris adds carry proto 199; del touches\n"
+"                        only those unless --force\n"
+"  remote add VXLAN IP    flood to one more host (head-end replication)\n"
+"  in NETNS COMMAND...   run one command in another namespace (for batches)\n"
+"  netns add NAME [range R] [inst I] [guest G]\n"
+"  netns del NAME | netns list [range R]\n"
+"                        named namespaces (/run/netns), tagged on lo\n"
 "  addr add|del CIDR dev NAME\n"
 "  show [NAME] [range R] bridges with their ports, addresses, alias, altnames\n"
 "  fdb [BRIDGE] [all]    learned MAC -> port (all: also the ports' own)\n"
@@ -188,7 +199,7 @@ static int parse_mac(struct cli *c, const char *s, uint8_t mac[6])
 
 /* Options most link commands share. */
 struct common {
-	const char *range, *net, *master;
+	const char *range, *net, *master, *guest, *nic;
 	unsigned long inst, mtu;
 	uint8_t mac[6];
 	bool has_mac;
@@ -202,7 +213,8 @@ static int parse_common(struct cli *c, int argc, char **argv, int *i,
 	const char *kw = argv[*i], *v;
 
 	if (!streq(kw, "range") && !streq(kw, "net") && !streq(kw, "master") &&
-	    !streq(kw, "inst") && !streq(kw, "mtu") && !streq(kw, "mac"))
+	    !streq(kw, "inst") && !streq(kw, "mtu") && !streq(kw, "mac") &&
+	    !streq(kw, "guest") && !streq(kw, "nic"))
 		return -1;
 	v = cli_value(c, argc, argv, i);
 	if (!v)
@@ -213,6 +225,10 @@ static int parse_common(struct cli *c, int argc, char **argv, int *i,
 		return o->net = v, parse_id(c, "net", v);
 	if (streq(kw, "master"))
 		return o->master = v, CLI_OK;
+	if (streq(kw, "guest"))
+		return o->guest = v, parse_id(c, "guest", v);
+	if (streq(kw, "nic"))
+		return o->nic = v, parse_id(c, "nic", v);
 	if (streq(kw, "inst"))
 		return parse_uint(c, "inst", v, UINT32_MAX, &o->inst);
 	if (streq(kw, "mtu"))
@@ -228,6 +244,10 @@ static void fill_tag(struct cyris_tag *t, const struct common *o, const char *ro
 		snprintf(t->range, sizeof(t->range), "%s", o->range);
 	if (o->net)
 		snprintf(t->net, sizeof(t->net), "%s", o->net);
+	if (o->guest)
+		snprintf(t->guest, sizeof(t->guest), "%s", o->guest);
+	if (o->nic)
+		snprintf(t->nic, sizeof(t->nic), "%s", o->nic);
 	snprintf(t->role, sizeof(t->role), "%s", role);
 	t->instance = (unsigned)o->inst;
 }
@@ -489,6 +509,7 @@ static int cmd_veth(struct cli *c, int argc, char **argv)
 {
 	struct cyris_veth_cfg veth = { .peer_up = true };
 	struct cyris_link_cfg cfg = { .name = argv[0] };
+	struct cyris_tag ptag;
 	struct common o = {0};
 	uint8_t pmac[6];
 	const char *v;
@@ -527,6 +548,11 @@ static int cmd_veth(struct cli *c, int argc, char **argv)
 		return cli_usage(c, "veth: 'peer PEER' is required");
 	if (!veth.peer_netns && streq(veth.peer, argv[0]))
 		return cli_usage(c, "veth: the peer needs a name of its own");
+	/* in a range, the peer is tagged too: a guest's NIC */
+	if (o.range) {
+		fill_tag(&ptag, &o, "nic");
+		veth.peer_tag = &ptag;
+	}
 	return create_link(c, "veth", &o, &cfg, &veth, veth_create);
 }
 
@@ -660,11 +686,22 @@ static int cmd_set(struct cli *c, int argc, char **argv)
 {
 	struct common o = {0};
 	struct known k;
-	int i, r, up = -1;
+	int i, r, up = -1, fwd = -1;
+	bool b;
 
 	for (i = 1; i < argc; i++) {
 		if (streq(argv[i], "up") || streq(argv[i], "down")) {
 			up = streq(argv[i], "up");
+			continue;
+		}
+		if (streq(argv[i], "forwarding")) {
+			const char *v = cli_value(c, argc, argv, &i);
+
+			if (!v)
+				return CLI_USAGE;
+			if (cli_parse_bool(v, &b) < 0)
+				return cli_usage(c, "forwarding takes on or off, not '%s'", v);
+			fwd = b;
 			continue;
 		}
 		if (!streq(argv[i], "mtu") && !streq(argv[i], "mac"))
@@ -680,6 +717,8 @@ static int cmd_set(struct cli *c, int argc, char **argv)
 		return cli_err(c, r, "set %s mac", argv[0]);
 	if (up >= 0 && (r = cyris_link_set_up(c->nl, k.ifindex, up)) < 0)
 		return cli_err(c, r, "set %s %s", argv[0], up ? "up" : "down");
+	if (fwd >= 0 && (r = cyris_link_set_forwarding(c->nl, k.ifindex, fwd)) < 0)
+		return cli_err(c, r, "set %s forwarding", argv[0]);
 	return CLI_OK;
 }
 
@@ -704,6 +743,188 @@ static int cmd_addr(struct cli *c, int argc, char **argv)
 	if (r == -EEXIST && add)
 		return CLI_OK;
 	return r < 0 ? cli_err(c, r, "addr %s %s dev %s", argv[0], argv[1], argv[3]) : CLI_OK;
+}
+
+/* route add|del DEST|default via GW [dev NAME] */
+static int cmd_route(struct cli *c, int argc, char **argv)
+{
+	struct cyris_prefix dst = {0};
+	struct cyris_ip gw = {0};
+	struct known dev = { .ifindex = 0 };
+	struct cyris_nl *nl;
+	bool add;
+	int i, r;
+
+	if (!streq(argv[0], "add") && !streq(argv[0], "del"))
+		return cli_usage(c, "route: add or del, not '%s'", argv[0]);
+	add = streq(argv[0], "add");
+	if (!streq(argv[1], "default") && cyris_prefix_parse(argv[1], false, &dst) < 0)
+		return cli_usage(c, "route: '%s' is not default or a CIDR", argv[1]);
+	for (i = 2; i < argc; i++) {
+		const char *kw = argv[i], *v = cli_value(c, argc, argv, &i);
+
+		if (!v)
+			return CLI_USAGE;
+		if (streq(kw, "via")) {
+			if (cyris_ip_parse(v, &gw) < 0)
+				return cli_usage(c, "route: via '%s' is not an address", v);
+		} else if (streq(kw, "dev")) {
+			/* the route changes what goes out of that link */
+			if ((r = resolve(c, v, true, &dev)))
+				return r;
+		} else {
+			return cli_usage(c, "route: unknown keyword '%s'", kw);
+		}
+	}
+	if (!gw.family && !dev.ifindex)
+		return cli_usage(c, "route: give 'via GW' or 'dev NAME'");
+	if (streq(argv[1], "default"))
+		dst.ip.family = gw.family ? gw.family : AF_INET;
+	if (gw.family && gw.family != dst.ip.family)
+		return cli_usage(c, "route: destination and gateway differ in family");
+	if (cli_nl(c, &nl) < 0)
+		return CLI_FAIL;
+	r = add ? cyris_route_add(nl, &dst, &gw, dev.ifindex, false)
+		: cyris_route_del(nl, &dst, &gw, dev.ifindex, c->force);
+	if (r == -EEXIST && add)
+		return CLI_OK;
+	if (r == -ESRCH && !add && !c->force) {
+		cli_msg(c, "route del %s: no such route made by cyris (--force deletes any)", argv[1]);
+		return CLI_FAIL;
+	}
+	return r < 0 ? cli_err(c, r, "route %s %s", argv[0], argv[1]) : CLI_OK;
+}
+
+/* netns add NAME [range R] [inst I] [guest G] | del NAME | list [range R] */
+static int cmd_netns(struct cli *c, int argc, char **argv)
+{
+	struct common o = {0};
+	struct cyris_tag tag;
+	int i, r;
+
+	if (streq(argv[0], "list")) {
+		struct cyris_netns_entry *v = NULL;
+		size_t n = 0, k;
+
+		if (argc == 3 && streq(argv[1], "range") && !(r = parse_id(c, "range", argv[2])))
+			o.range = argv[2];
+		else if (argc != 1)
+			return r ? r : cli_usage(c, "netns list [range R]");
+		r = cyris_netns_list(o.range, &v, &n);
+		if (r < 0)
+			return cli_err(c, r, "netns list");
+		if (c->json) {
+			struct json *j = cli_json(c);
+
+			json_obj_open(j, NULL);
+			json_uint(j, "schema", CYRIS_JSON_SCHEMA);
+			json_arr_open(j, "netns");
+			for (k = 0; k < n; k++) {
+				char alias[CYRIS_ALIASSIZ];
+
+				cyris_tag_format(&v[k].tag, alias, sizeof(alias));
+				json_obj_open(j, NULL);
+				json_str(j, "name", v[k].name);
+				json_str(j, "tag", alias);
+				json_obj_close(j);
+			}
+			json_arr_close(j);
+			json_obj_close(j);
+			json_end(j);
+		} else {
+			for (k = 0; k < n; k++)
+				printf("%s\n", v[k].name);
+		}
+		free(v);
+		return CLI_OK;
+	}
+	if (argc < 2 || !cyris_netns_name_valid(argv[1]))
+		return cli_usage(c, "netns: add|del NAME, or list");
+	if (streq(argv[0], "del")) {
+		if (argc != 2)
+			return cli_usage(c, "netns del NAME");
+		r = cyris_netns_tag(argv[1], NULL);
+		if (r == -ENOENT) {
+			cli_msg(c, "netns %s: no such namespace", argv[1]);
+			return CLI_FAIL;
+		}
+		if (r == 0 && !c->force) {
+			cli_msg(c, "netns %s: not owned by cyris (no cyris tag); use --force", argv[1]);
+			return CLI_FAIL;
+		}
+		r = cyris_netns_delete(argv[1]);
+		return r < 0 ? cli_err(c, r, "netns del %s", argv[1]) : CLI_OK;
+	}
+	if (!streq(argv[0], "add"))
+		return cli_usage(c, "netns: add, del or list, not '%s'", argv[0]);
+	for (i = 2; i < argc; i++) {
+		r = parse_common(c, argc, argv, &i, &o);
+		if (r < 0)
+			return cli_usage(c, "netns add: unknown keyword '%s'", argv[i]);
+		if (r)
+			return r;
+	}
+	fill_tag(&tag, &o, "guest");
+	r = cyris_netns_create(argv[1], &tag);
+	if (r == -EEXIST) {
+		struct cyris_tag cur;
+
+		/* confirm: ours, and the same owner */
+		if (cyris_netns_tag(argv[1], &cur) == 1 && (!o.range || streq(cur.range, o.range)))
+			return CLI_OK;
+		cli_msg(c, "netns %s: exists and is not this owner's", argv[1]);
+		return CLI_FAIL;
+	}
+	return r < 0 ? cli_err(c, r, "netns add %s", argv[1]) : CLI_OK;
+}
+
+/* remote add|del VXLAN IP: one more (or one less) host the VXLAN floods to */
+static int cmd_remote(struct cli *c, int argc, char **argv)
+{
+	struct cyris_ip ip;
+	struct known k;
+	int r;
+
+	(void)argc;
+	if (!streq(argv[0], "add"))
+		return cli_usage(c, "remote: only 'add' is supported");
+	if (cyris_ip_parse(argv[2], &ip) < 0)
+		return cli_usage(c, "remote: '%s' is not an IP address", argv[2]);
+	if ((r = resolve(c, argv[1], true, &k)))
+		return r;
+	if (!streq(k.kind, "vxlan")) {
+		cli_msg(c, "%s: not a vxlan link", argv[1]);
+		return CLI_FAIL;
+	}
+	r = cyris_fdb_append_remote(c->nl, k.ifindex, &ip);
+	if (r == -EEXIST)
+		return CLI_OK;
+	return r < 0 ? cli_err(c, r, "remote add %s %s", argv[1], argv[2]) : CLI_OK;
+}
+
+/* in NETNS COMMAND...: one command in another namespace (batch files built
+ * by cyris-topo plan --emit bridge configure guests this way) */
+static int cmd_in(struct cli *c, int argc, char **argv)
+{
+	struct state *s = st(c), saved_state = *s, empty = {0};
+	struct cyris_nl *saved_nl = c->nl;
+	const char *saved_ns = c->netns;
+	int r;
+
+	if (!cyris_netns_name_valid(argv[0]) && argv[0][0] != '/' && !cyris_netns_is_pid(argv[0], NULL))
+		return cli_usage(c, "in: '%s' is not a namespace", argv[0]);
+	if (streq(argv[1], "in"))
+		return cli_usage(c, "in: one namespace at a time");
+	c->netns = argv[0];
+	c->nl = NULL;
+	*s = empty;                  /* links known here are not known there */
+	r = cli_run(c, argc - 1, argv + 1);
+	cyris_nl_close(c->nl);
+	free(s->v);
+	*s = saved_state;
+	c->nl = saved_nl;
+	c->netns = saved_ns;
+	return r;
 }
 
 static int cmd_show(struct cli *c, int argc, char **argv)
@@ -918,6 +1139,10 @@ static const struct cli_cmd cmds[] = {
 	{ "show", 0, 3, cmd_show },
 	{ "fdb", 0, 2, cmd_fdb },
 	{ "neigh", 0, 4, cmd_neigh },
+	{ "route", 4, 6, cmd_route },
+	{ "remote", 3, 3, cmd_remote },
+	{ "in", 2, -1, cmd_in },
+	{ "netns", 1, 12, cmd_netns },
 	{ "name", 2, 4, cmd_name },
 	{ "destroy", 2, 2, cmd_destroy },
 	{ 0 },

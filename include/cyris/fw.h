@@ -82,6 +82,9 @@ struct cyris_fw_rule {
 int cyris_fw_rule_parse(const char *text, struct cyris_fw_rule *ret,
 			char *err, size_t errlen);
 
+/* Recompute @r->text from its fields (after a caller changed them). */
+void cyris_fw_rule_format(struct cyris_fw_rule *r);
+
 /* A range network as the firewall sees it. */
 struct cyris_fw_net {
 	char name[CYRIS_ID_MAX + 1];

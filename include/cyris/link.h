@@ -86,6 +86,7 @@ struct cyris_veth_cfg {
 	const uint8_t *peer_mac;        /* NULL = random */
 	bool peer_up;
 	unsigned peer_mtu;              /* 0 = same as the link's */
+	const struct cyris_tag *peer_tag; /* the peer's alias, NULL = none */
 };
 
 struct cyris_vxlan_cfg {
@@ -123,6 +124,10 @@ int cyris_link_set_tag(struct cyris_nl *nl, int ifindex,
 		       const struct cyris_tag *tag);
 int cyris_link_add_altname(struct cyris_nl *nl, int ifindex,
 			   const char *altname);
+/* IPv4 forwarding on this interface only (devconf "forwarding"), so a
+ * range's bridges route without turning the host into a router. */
+int cyris_link_set_forwarding(struct cyris_nl *nl, int ifindex, bool on);
+
 /* Move a link into namespace @netns (a spec as for cyris_nl_open), renaming
  * it to @new_name there when not NULL. */
 int cyris_link_set_netns(struct cyris_nl *nl, int ifindex, const char *netns,

@@ -50,6 +50,10 @@ struct cyris_neigh_list {
 int cyris_fdb_list(struct cyris_nl *nl, int bridge, struct cyris_fdb_list *ret);
 void cyris_fdb_list_free(struct cyris_fdb_list *l);
 
+/* Add a default (all-zeros MAC) FDB entry to VXLAN device @ifindex pointing
+ * at remote @dst: head-end replication to one more host. -EEXIST if there. */
+int cyris_fdb_append_remote(struct cyris_nl *nl, int ifindex, const struct cyris_ip *dst);
+
 /* "learned", "static" or "permanent" (a port's own address). */
 const char *cyris_fdb_state_str(const struct cyris_fdb *f);
 

@@ -51,6 +51,7 @@ struct cyris_guest_nic {
 	uint8_t mac[6];
 	struct cyris_prefix addr;         /* family 0 = none (DHCP/unknown) */
 	struct cyris_ip gateway;          /* family 0 = no default route here */
+	char net[CYRIS_ID_MAX + 1];       /* the range network (for tags) */
 };
 
 /* What to create. Strings are borrowed for the duration of the call. */

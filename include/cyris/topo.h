@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cyris/topo.h — a range plan made real on this host, as a transaction, and
+ * taken down again from the kernel's tags alone.
+ *
+ * up: every step (bridge, VXLAN, guest, firewall) is recorded; on the first
+ * failure — or a cancel request (Ctrl-C) — everything done is undone in
+ * reverse and the host is as before. down: the range's firewall tables,
+ * guests (every provider), links and namespaces, found by their tags, so it
+ * works after a crash or `kill -9` of up.
+ */
+#ifndef CYRIS_TOPO_H
+#define CYRIS_TOPO_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cyris/conf.h"
+#include "cyris/plan.h"
+#include "cyris/provider.h"
+#include "cyris/range.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct cyris_topo_opts {
+	const char *provider;             /* "netns" (default) or "libvirt" */
+	const char *host;                 /* build this host's share (--host) */
+	unsigned instance;                /* plan: only this instance (0: all) */
+	const char *netns;                /* the "host" namespace (NULL: ours) */
+	volatile sig_atomic_t *cancel;    /* set it to roll back */
+	void (*progress)(void *arg, size_t step, size_t n, const char *what);
+	void *progress_arg;
+	unsigned fail_at;                 /* tests: fail before step N (1-based) */
+};
+
+/* The plan for this host, given what is already in use here. */
+int cyris_topo_plan(const struct cyris_range *r, const struct cyris_conf *conf,
+		    const struct cyris_topo_opts *o, struct cyris_plan **ret,
+		    char *err, size_t errlen);
+
+/* How many steps up takes for @plan (for failure injection). */
+size_t cyris_topo_steps(const struct cyris_plan *plan);
+
+/* Build the range. On failure everything is undone and -errno returned with
+ * a message; *ret_plan (may be NULL) gets the plan that was built. */
+int cyris_topo_up(const struct cyris_range *r, const struct cyris_conf *conf,
+		  const struct cyris_topo_opts *o, struct cyris_plan **ret_plan,
+		  char *err, size_t errlen);
+
+struct cyris_topo_down_stats {
+	size_t tables, guests, links, namespaces;
+};
+
+/* Remove everything of @range on this host. */
+int cyris_topo_down(const char *range, const struct cyris_conf *conf,
+		    const struct cyris_topo_opts *o, struct cyris_topo_down_stats *ret,
+		    char *err, size_t errlen);
+
+/* The live range, read back from the kernel (and the providers). */
+struct cyris_live_nic {
+	char nic[16];
+	char net[CYRIS_ID_MAX + 1];
+	struct cyris_prefix addr;         /* family 0: unknown */
+	uint8_t mac[6];
+};
+
+struct cyris_live_guest {
+	char guest_id[CYRIS_ID_MAX + 1];
+	unsigned index, instance;
+	char name[CYRIS_GUEST_NAMSIZ];    /* namespace or domain */
+	char provider[16];
+	enum cyris_vm_status status;
+	bool gateway;                     /* forwards between its NICs */
+	struct cyris_live_nic nics[CYRIS_GUEST_MAX_NICS];
+	size_t n_nics;
+};
+
+struct cyris_live_net {
+	char name[CYRIS_ID_MAX + 1];
+	unsigned instance;
+	char bridge[CYRIS_IFNAMSIZ];
+	struct cyris_prefix subnet;
+	struct cyris_ip gateway;
+	struct cyris_prefix host_addr;    /* family 0: none */
+	uint32_t vni;                     /* 0: none */
+};
+
+struct cyris_live {
+	char range[CYRIS_ID_MAX + 1];
+	struct cyris_live_net *nets;
+	size_t n_nets, cap_nets;
+	struct cyris_live_guest *guests;
+	size_t n_guests, cap_guests;
+	bool has_table;                   /* the host firewall table */
+	uint16_t entry_ports[16];         /* exposed host ports */
+	struct cyris_ip entry_to[16];
+	size_t n_entries;
+};
+
+/* -ENOENT when nothing of @range is on this host. */
+int cyris_topo_show(const char *range, const struct cyris_conf *conf,
+		    const struct cyris_topo_opts *o, struct cyris_live **ret);
+void cyris_live_free(struct cyris_live *l);
+
+/* Every range with something on this host. Free *ret. */
+int cyris_topo_ls(const struct cyris_conf *conf, const struct cyris_topo_opts *o,
+		  char (**ret)[CYRIS_ID_MAX + 1], size_t *ret_n);
+
+/* One probed flow: what the rules say, and what the packets did. */
+struct cyris_probe {
+	char from[CYRIS_GUEST_NAMSIZ], to[CYRIS_GUEST_NAMSIZ];
+	struct cyris_ip dst;
+	unsigned proto;                   /* CYRIS_FW_TCP / _UDP / _ICMP */
+	uint16_t port;
+	bool expected;                    /* a rule allows it */
+	bool passed;                      /* it got through */
+	char rule[256];                   /* the rule that allows it, "" if none */
+};
+
+/*
+ * Try each allowed flow of @range (one guest of each source, every
+ * destination, every port) and a sample of denied ones between guests, all
+ * at once, each with @timeout_ms. netns guests only.
+ */
+int cyris_topo_probe(const struct cyris_live *live, const char *netns, unsigned timeout_ms,
+		     struct cyris_probe **ret, size_t *ret_n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* Opening a guest provider by name. */
+#include "cyris/provider.h"
+#include "util.h"
+
+const char *cyris_vm_status_str(enum cyris_vm_status s)
+{
+	static const char *const names[] = {
+		[CYRIS_VM_CREATING] = "creating", [CYRIS_VM_RUNNING] = "running",
+		[CYRIS_VM_STOPPED] = "stopped", [CYRIS_VM_FAILED] = "failed",
+		[CYRIS_VM_DESTROYING] = "destroying",
+	};
+
+	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "failed";
+}
+
+int cyris_provider_open(const char *name, const struct cyris_conf *conf,
+			const char *netns, struct cyris_provider **ret)
+{
+	struct cyris_provider *p;
+	int r;
+
+	if (!name || !conf)
+		return -EINVAL;
+	if (!streq(name, "netns") && !streq(name, "libvirt"))
+		return -ENOENT;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->conf = conf;
+	if (netns && cyris_strlcpy(p->netns, netns, sizeof(p->netns)) < 0) {
+		free(p);
+		return -ENAMETOOLONG;
+	}
+	r = streq(name, "netns") ? cyris_provider_netns_new(p) : cyris_provider_libvirt_new(p);
+	if (r < 0) {
+		free(p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+void cyris_provider_free(struct cyris_provider *p)
+{
+	if (!p)
+		return;
+	if (p->ops && p->ops->free)
+		p->ops->free(p);
+	free(p);
+}

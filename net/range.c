@@ -1,0 +1,739 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * CyRIS range files: libyaml's document API, then validation. Unknown keys
+ * are the layer above's (tasks, accounts, packages) and are ignored.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <yaml.h>
+
+#include "cyris/fw.h"
+#include "cyris/range.h"
+#include "util.h"
+
+struct ctx {
+	yaml_document_t *doc;
+	const char *file;
+	char *err;
+	size_t errlen;
+	struct cyris_range *r;
+};
+
+static struct cyris_mark mark_of(const yaml_node_t *n)
+{
+	struct cyris_mark m = {0};
+
+	if (n) {
+		m.line = (unsigned)n->start_mark.line + 1;
+		m.column = (unsigned)n->start_mark.column + 1;
+	}
+	return m;
+}
+
+static int fail_mark(struct ctx *c, struct cyris_mark m, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail_mark(struct ctx *c, struct cyris_mark m, const char *fmt, ...)
+{
+	size_t len;
+	va_list ap;
+
+	if (!c->err || !c->errlen)
+		return -EINVAL;
+	snprintf(c->err, c->errlen, "%s:%u:%u: ", c->file, m.line, m.column);
+	len = strlen(c->err);
+	va_start(ap, fmt);
+	vsnprintf(c->err + len, c->errlen - len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+#define fail(c, node, ...) fail_mark((c), mark_of(node), __VA_ARGS__)
+
+static yaml_node_t *node(struct ctx *c, int id)
+{
+	return yaml_document_get_node(c->doc, id);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+/* The value of @key in mapping @map, or NULL. */
+static yaml_node_t *get(struct ctx *c, yaml_node_t *map, const char *key)
+{
+	yaml_node_pair_t *p;
+
+	if (!map || map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		const char *k = scalar(node(c, p->key));
+
+		if (k && streq(k, key))
+			return node(c, p->value);
+	}
+	return NULL;
+}
+
+/* A scalar of @map into @dst; @required makes its absence an error. */
+static int get_str(struct ctx *c, yaml_node_t *map, const char *key, char *dst,
+		   size_t size, bool required)
+{
+	yaml_node_t *v = get(c, map, key);
+	const char *s = scalar(v);
+
+	dst[0] = '\0';
+	if (!v) {
+		if (required)
+			return fail(c, map, "'%s' is missing", key);
+		return 0;
+	}
+	if (!s)
+		return fail(c, v, "'%s' must be a single value", key);
+	if (strlen(s) >= size)
+		return fail(c, v, "'%s' is too long (at most %zu bytes)", key, size - 1);
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+static int get_id(struct ctx *c, yaml_node_t *map, const char *key, char *dst, bool required)
+{
+	int r = get_str(c, map, key, dst, CYRIS_ID_MAX + 1, required);
+
+	if (r == 0 && dst[0] && !cyris_id_valid(dst))
+		return fail(c, get(c, map, key), "'%s' is not a valid id (1-%d of A-Z a-z 0-9 _ . -)",
+			    dst, CYRIS_ID_MAX);
+	return r;
+}
+
+static int get_uint(struct ctx *c, yaml_node_t *map, const char *key, unsigned dflt,
+		    unsigned min, unsigned max, unsigned *ret)
+{
+	yaml_node_t *v = get(c, map, key);
+	unsigned long n;
+
+	*ret = dflt;
+	if (!v)
+		return 0;
+	if (!scalar(v) || cyris_parse_uint(scalar(v), max, &n) < 0 || n < min)
+		return fail(c, v, "'%s' must be a number in %u..%u", key, min, max);
+	*ret = (unsigned)n;
+	return 0;
+}
+
+static int get_bool(struct ctx *c, yaml_node_t *map, const char *key, bool *ret)
+{
+	static const char *const yes[] = { "yes", "true", "on", "y", "Yes", "True", "YES", "TRUE" };
+	static const char *const no[] = { "no", "false", "off", "n", "No", "False", "NO", "FALSE" };
+	yaml_node_t *v = get(c, map, key);
+	size_t i;
+
+	*ret = false;
+	if (!v)
+		return 0;
+	for (i = 0; scalar(v) && i < ARRAY_SIZE(yes); i++) {
+		if (streq(scalar(v), yes[i]))
+			return *ret = true, 0;
+		if (streq(scalar(v), no[i]))
+			return 0;
+	}
+	return fail(c, v, "'%s' must be yes or no", key);
+}
+
+/* Iterate a sequence node: each item's node. */
+#define for_items(c, seq, it)                                                          \
+	for (yaml_node_item_t *_i_##it = (seq)->data.sequence.items.start;             \
+	     _i_##it < (seq)->data.sequence.items.top && ((it) = node((c), *_i_##it), 1); \
+	     _i_##it++)
+
+static int need_seq(struct ctx *c, yaml_node_t *n, const char *what)
+{
+	if (!n || n->type != YAML_SEQUENCE_NODE)
+		return fail(c, n, "'%s' must be a list", what);
+	return 0;
+}
+
+/* ---- sections ------------------------------------------------------------ */
+
+static int parse_hosts(struct ctx *c, yaml_node_t *seq)
+{
+	yaml_node_t *it;
+	size_t cap = 0;
+	int r;
+
+	if ((r = need_seq(c, seq, "host_settings")))
+		return r;
+	for_items(c, seq, it) {
+		struct cyris_range_host *h = cyris_grow((void **)&c->r->hosts, &c->r->n_hosts, &cap, sizeof(*h));
+
+		if (!h)
+			return -ENOMEM;
+		h->mark = mark_of(it);
+		if ((r = get_id(c, it, "id", h->id, true)) ||
+		    (r = get_str(c, it, "mgmt_addr", h->mgmt_addr, sizeof(h->mgmt_addr), false)) ||
+		    (r = get_str(c, it, "account", h->account, sizeof(h->account), false)))
+			return r;
+	}
+	return 0;
+}
+
+static int parse_guestdefs(struct ctx *c, yaml_node_t *seq)
+{
+	yaml_node_t *it;
+	size_t cap = 0;
+	int r;
+
+	if ((r = need_seq(c, seq, "guest_settings")))
+		return r;
+	for_items(c, seq, it) {
+		struct cyris_range_guestdef *g = cyris_grow((void **)&c->r->guestdefs,
+							    &c->r->n_guestdefs, &cap, sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		g->mark = mark_of(it);
+		if ((r = get_id(c, it, "id", g->id, true)) ||
+		    (r = get_id(c, it, "basevm_host", g->basevm_host, false)) ||
+		    (r = get_str(c, it, "basevm_config_file", g->basevm_config_file,
+				 sizeof(g->basevm_config_file), false)) ||
+		    (r = get_str(c, it, "basevm_type", g->basevm_type, sizeof(g->basevm_type), false)) ||
+		    (r = get_str(c, it, "basevm_os_type", g->basevm_os_type, sizeof(g->basevm_os_type), false)) ||
+		    (r = get_str(c, it, "image", g->image, sizeof(g->image), false)) ||
+		    (r = get_str(c, it, "kernel", g->kernel, sizeof(g->kernel), false)) ||
+		    (r = get_str(c, it, "initrd", g->initrd, sizeof(g->initrd), false)) ||
+		    (r = get_str(c, it, "cmdline", g->cmdline, sizeof(g->cmdline), false)) ||
+		    (r = get_uint(c, it, "memory", 0, 16, 1u << 20, &g->memory_mib)) ||
+		    (r = get_uint(c, it, "vcpus", 0, 1, 256, &g->vcpus)))
+			return r;
+		if (g->basevm_type[0] && !streq(g->basevm_type, "kvm") && !streq(g->basevm_type, "aws"))
+			return fail(c, get(c, it, "basevm_type"), "basevm_type must be kvm or aws");
+	}
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* "guest.ethN" at @m. */
+static int parse_member(struct ctx *c, const char *text, struct cyris_mark m,
+			struct cyris_range_member *ret)
+{
+	const char *dot = strrchr(text, '.');
+	unsigned long idx;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->mark = m;
+	if (!dot || (size_t)(dot - text) > CYRIS_ID_MAX || strncmp(dot + 1, "eth", 3) != 0 ||
+	    cyris_parse_uint(dot + 4, 63, &idx) < 0 || strlen(dot + 1) >= sizeof(ret->nic))
+		return fail_mark(c, m, "'%s' is not GUEST.ethN", text);
+	memcpy(ret->guest, text, (size_t)(dot - text));
+	ret->guest[dot - text] = '\0';
+	if (!cyris_id_valid(ret->guest))
+		return fail_mark(c, m, "'%s' is not a valid guest id", ret->guest);
+	memcpy(ret->nic, dot + 1, strlen(dot + 1) + 1);
+	ret->nic_index = (unsigned)idx;
+	return 0;
+}
+
+/* members: "a.eth0, b.eth0" or a list of them. */
+static int parse_members(struct ctx *c, yaml_node_t *v, struct cyris_range_net *n)
+{
+	size_t cap = 0;
+	yaml_node_t *it;
+	int r;
+
+	if (v && v->type == YAML_SEQUENCE_NODE) {
+		for_items(c, v, it) {
+			struct cyris_range_member *m = cyris_grow((void **)&n->members, &n->n_members,
+								  &cap, sizeof(*m));
+
+			if (!m)
+				return -ENOMEM;
+			if (!scalar(it))
+				return fail(c, it, "a member must be GUEST.ethN");
+			if ((r = parse_member(c, scalar(it), mark_of(it), m)))
+				return r;
+		}
+		return 0;
+	}
+	if (!scalar(v))
+		return fail(c, v ? v : NULL, "'members' must be GUEST.ethN, ... or a list");
+	{
+		_cleanup_free_ char *copy = strdup(scalar(v));
+		char *save = NULL, *tok;
+
+		if (!copy)
+			return -ENOMEM;
+		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			struct cyris_range_member *m = cyris_grow((void **)&n->members, &n->n_members,
+								  &cap, sizeof(*m));
+			struct cyris_mark mk = mark_of(v);
+			char *t = trim(tok);
+
+			if (!m)
+				return -ENOMEM;
+			/* point at the member inside a plain one-line scalar */
+			if (v->start_mark.line == v->end_mark.line)
+				mk.column += (unsigned)(t - copy);
+			if ((r = parse_member(c, t, mk, m)))
+				return r;
+		}
+	}
+	return n->n_members ? 0 : fail(c, v, "'members' is empty");
+}
+
+static int parse_nets(struct ctx *c, yaml_node_t *topo, struct cyris_range_site *s)
+{
+	yaml_node_t *t, *nets, *it;
+	size_t cap = 0;
+	int r;
+
+	if ((r = need_seq(c, topo, "topology")))
+		return r;
+	for_items(c, topo, t) {
+		char type[32];
+
+		if ((r = get_str(c, t, "type", type, sizeof(type), false)))
+			return r;
+		if (type[0] && !streq(type, "custom"))
+			return fail(c, get(c, t, "type"), "topology type '%s' is not supported (custom)", type);
+		nets = get(c, t, "networks");
+		if ((r = need_seq(c, nets, "networks")))
+			return r;
+		for_items(c, nets, it) {
+			struct cyris_range_net *n = cyris_grow((void **)&s->nets, &s->n_nets, &cap, sizeof(*n));
+			yaml_node_t *gw;
+
+			if (!n)
+				return -ENOMEM;
+			n->mark = mark_of(it);
+			if ((r = get_id(c, it, "name", n->name, true)))
+				return r;
+			if (get(c, it, "members") && (r = parse_members(c, get(c, it, "members"), n)))
+				return r;
+			gw = get(c, it, "gateway");
+			if (gw) {
+				if (!scalar(gw))
+					return fail(c, gw, "'gateway' must be GUEST.ethN");
+				if ((r = parse_member(c, trim((char *)scalar(gw)), mark_of(gw), &n->gateway)))
+					return r;
+				n->has_gateway = true;
+			}
+		}
+	}
+	return 0;
+}
+
+static int parse_rules(struct ctx *c, yaml_node_t *seq, struct cyris_range_clone *g)
+{
+	yaml_node_t *it;
+	size_t cap = 0;
+	int r;
+
+	if ((r = need_seq(c, seq, "forwarding_rules")))
+		return r;
+	for_items(c, seq, it) {
+		struct cyris_range_rule *ru = cyris_grow((void **)&g->rules, &g->n_rules, &cap, sizeof(*ru));
+		yaml_node_t *v = get(c, it, "rule");
+
+		if (!ru)
+			return -ENOMEM;
+		if (!scalar(v))
+			return fail(c, v ? v : it, "a forwarding rule is '- rule: src=... dst=...'");
+		if (strlen(scalar(v)) >= sizeof(ru->text))
+			return fail(c, v, "rule too long");
+		memcpy(ru->text, scalar(v), strlen(scalar(v)) + 1);
+		ru->mark = mark_of(v);
+	}
+	return 0;
+}
+
+static int parse_site(struct ctx *c, yaml_node_t *h, struct cyris_range_site *s)
+{
+	char ids[256], *save = NULL, *tok;
+	yaml_node_t *guests, *it;
+	size_t cap = 0, hcap = 0;
+	int r;
+
+	s->mark = mark_of(h);
+	if ((r = get_str(c, h, "host_id", ids, sizeof(ids), true)))
+		return r;
+	for (tok = strtok_r(ids, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char (*slot)[CYRIS_ID_MAX + 1];
+		char *t = trim(tok);
+
+		if (!cyris_id_valid(t))
+			return fail(c, get(c, h, "host_id"), "'%s' is not a valid host id", t);
+		slot = cyris_grow((void **)&s->hosts, &s->n_hosts, &hcap, sizeof(*slot));
+		if (!slot)
+			return -ENOMEM;
+		memcpy(*slot, t, strlen(t) + 1);
+	}
+	if ((r = get_uint(c, h, "instance_number", 1, 1, 1000, &s->instances)))
+		return r;
+	guests = get(c, h, "guests");
+	if ((r = need_seq(c, guests, "guests")))
+		return r;
+	for_items(c, guests, it) {
+		struct cyris_range_clone *g = cyris_grow((void **)&s->guests, &s->n_guests, &cap, sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		g->mark = mark_of(it);
+		if ((r = get_id(c, it, "guest_id", g->guest_id, true)) ||
+		    (r = get_uint(c, it, "number", 1, 1, 1000, &g->number)) ||
+		    (r = get_bool(c, it, "entry_point", &g->entry_point)))
+			return r;
+		if (get(c, it, "forwarding_rules") && (r = parse_rules(c, get(c, it, "forwarding_rules"), g)))
+			return r;
+	}
+	if (!get(c, h, "topology"))
+		return fail(c, h, "'topology' is missing");
+	return parse_nets(c, get(c, h, "topology"), s);
+}
+
+static int parse_clone(struct ctx *c, yaml_node_t *seq, yaml_node_t *where)
+{
+	yaml_node_t *item, *hosts, *h;
+	size_t cap = 0, n = 0;
+	int r;
+
+	if ((r = need_seq(c, seq, "clone_settings")))
+		return r;
+	for_items(c, seq, item) {
+		if (++n > 1)
+			return fail(c, item, "one range per file: a second clone_settings entry");
+		if (!get(c, item, "range_id"))
+			return fail(c, item, "'range_id' is missing");
+		c->r->id_mark = mark_of(get(c, item, "range_id"));
+		if ((r = get_id(c, item, "range_id", c->r->id, true)))
+			return r;
+		hosts = get(c, item, "hosts");
+		if ((r = need_seq(c, hosts, "hosts")))
+			return r;
+		for_items(c, hosts, h) {
+			struct cyris_range_site *s = cyris_grow((void **)&c->r->sites, &c->r->n_sites,
+								&cap, sizeof(*s));
+
+			if (!s)
+				return -ENOMEM;
+			if ((r = parse_site(c, h, s)))
+				return r;
+		}
+	}
+	if (!n)
+		return fail(c, where, "clone_settings is empty: no range_id");
+	return 0;
+}
+
+/* ---- validation ---------------------------------------------------------- */
+
+const struct cyris_range_host *cyris_range_host(const struct cyris_range *r, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_hosts; i++)
+		if (streq(r->hosts[i].id, id))
+			return &r->hosts[i];
+	return NULL;
+}
+
+const struct cyris_range_guestdef *cyris_range_guestdef(const struct cyris_range *r, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_guestdefs; i++)
+		if (streq(r->guestdefs[i].id, id))
+			return &r->guestdefs[i];
+	return NULL;
+}
+
+static const struct cyris_range_clone *site_guest(const struct cyris_range_site *s, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_guests; i++)
+		if (streq(s->guests[i].guest_id, id))
+			return &s->guests[i];
+	return NULL;
+}
+
+static const struct cyris_range_net *site_net(const struct cyris_range *r, const char *name,
+					      const struct cyris_range_site **ret_site)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->n_sites; i++)
+		for (j = 0; j < r->sites[i].n_nets; j++)
+			if (streq(r->sites[i].nets[j].name, name)) {
+				if (ret_site)
+					*ret_site = &r->sites[i];
+				return &r->sites[i].nets[j];
+			}
+	return NULL;
+}
+
+static bool on_net(const struct cyris_range_net *n, const char *guest)
+{
+	size_t i;
+
+	if (n->has_gateway && streq(n->gateway.guest, guest))
+		return true;
+	for (i = 0; i < n->n_members; i++)
+		if (streq(n->members[i].guest, guest))
+			return true;
+	return false;
+}
+
+/* A rule endpoint: a network of the site, or NET.GUEST (a member of NET). */
+static int check_endpoint(struct ctx *c, const struct cyris_range_site *s,
+			  const struct cyris_range_rule *ru, const char *name)
+{
+	const struct cyris_range_site *ns = NULL;
+	const struct cyris_range_net *n;
+	char net[CYRIS_ID_MAX + 1];
+	const char *dot;
+
+	if (site_net(c->r, name, &ns))
+		return ns == s ? 0 : fail_mark(c, ru->mark, "rule '%s': network '%s' is on another host entry",
+					       ru->text, name);
+	dot = strchr(name, '.');
+	if (!dot || (size_t)(dot - name) > CYRIS_ID_MAX)
+		return fail_mark(c, ru->mark, "rule '%s': no network '%s'", ru->text, name);
+	memcpy(net, name, (size_t)(dot - name));
+	net[dot - name] = '\0';
+	n = site_net(c->r, net, &ns);
+	if (!n || ns != s)
+		return fail_mark(c, ru->mark, "rule '%s': no network '%s' (in '%s')", ru->text, net, name);
+	if (!on_net(n, dot + 1))
+		return fail_mark(c, ru->mark, "rule '%s': '%s' is not a member of network '%s'",
+				 ru->text, dot + 1, net);
+	return 0;
+}
+
+static int check_rule(struct ctx *c, const struct cyris_range_site *s, const struct cyris_range_rule *ru)
+{
+	struct cyris_fw_rule fr;
+	char err[256];
+	size_t i;
+	int r;
+
+	if (cyris_fw_rule_parse(ru->text, &fr, err, sizeof(err)) < 0)
+		return fail_mark(c, ru->mark, "rule '%s': %s", ru->text, err);
+	for (i = 0; i < fr.n_src; i++)
+		if (!fr.src[i].is_prefix && (r = check_endpoint(c, s, ru, fr.src[i].name)))
+			return r;
+	for (i = 0; i < fr.n_dst; i++)
+		if (!fr.dst[i].is_prefix && !fr.dst[i].is_host &&
+		    (r = check_endpoint(c, s, ru, fr.dst[i].name)))
+			return r;
+	return 0;
+}
+
+/* Is (guest, nic) used earlier than network @upto / member @m? */
+static int check_nic_unique(struct ctx *c, const struct cyris_range_site *s,
+			    const struct cyris_range_member *m)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->n_nets; i++) {
+		const struct cyris_range_net *n = &s->nets[i];
+
+		for (j = 0; j <= n->n_members; j++) {
+			const struct cyris_range_member *o = j < n->n_members ? &n->members[j]
+					: (n->has_gateway ? &n->gateway : NULL);
+
+			if (!o)
+				continue;
+			if (o == m)
+				return 0;
+			if (streq(o->guest, m->guest) && streq(o->nic, m->nic))
+				return fail_mark(c, m->mark, "%s.%s is already on network '%s'",
+						 m->guest, m->nic, n->name);
+		}
+	}
+	return 0;
+}
+
+static int check_member(struct ctx *c, const struct cyris_range_site *s,
+			const struct cyris_range_member *m, bool gateway)
+{
+	const struct cyris_range_clone *g = site_guest(s, m->guest);
+
+	if (!g)
+		return fail_mark(c, m->mark, "unknown guest '%s' in %s (not in this host entry's guests)",
+				 m->guest, gateway ? "gateway" : "members");
+	if (gateway && g->number != 1)
+		return fail_mark(c, m->mark, "gateway guest '%s' must have number: 1", m->guest);
+	return check_nic_unique(c, s, m);
+}
+
+static int validate_site(struct ctx *c, const struct cyris_range_site *s)
+{
+	size_t i, j;
+	int r;
+
+	for (i = 0; i < s->n_hosts; i++)
+		if (!cyris_range_host(c->r, s->hosts[i]))
+			return fail_mark(c, s->mark, "unknown host '%s' (not in host_settings)", s->hosts[i]);
+	for (i = 0; i < s->n_guests; i++) {
+		const struct cyris_range_clone *g = &s->guests[i];
+
+		if (!cyris_range_guestdef(c->r, g->guest_id))
+			return fail_mark(c, g->mark, "unknown guest '%s' (not in guest_settings)", g->guest_id);
+		for (j = 0; j < i; j++)
+			if (streq(s->guests[j].guest_id, g->guest_id))
+				return fail_mark(c, g->mark, "guest '%s' is listed twice", g->guest_id);
+	}
+	for (i = 0; i < s->n_nets; i++) {
+		const struct cyris_range_net *n = &s->nets[i];
+		const struct cyris_range_site *other = NULL;
+
+		if (site_net(c->r, n->name, &other) != n)
+			return fail_mark(c, n->mark, "duplicate network name '%s'", n->name);
+		for (j = 0; j < n->n_members; j++)
+			if ((r = check_member(c, s, &n->members[j], false)))
+				return r;
+		if (n->has_gateway && (r = check_member(c, s, &n->gateway, true)))
+			return r;
+	}
+	for (i = 0; i < s->n_guests; i++)
+		for (j = 0; j < s->guests[i].n_rules; j++)
+			if ((r = check_rule(c, s, &s->guests[i].rules[j])))
+				return r;
+	return 0;
+}
+
+static int validate(struct ctx *c)
+{
+	size_t i, j;
+	int r;
+
+	for (i = 0; i < c->r->n_hosts; i++)
+		for (j = 0; j < i; j++)
+			if (streq(c->r->hosts[i].id, c->r->hosts[j].id))
+				return fail_mark(c, c->r->hosts[i].mark, "duplicate host id '%s'", c->r->hosts[i].id);
+	for (i = 0; i < c->r->n_guestdefs; i++)
+		for (j = 0; j < i; j++)
+			if (streq(c->r->guestdefs[i].id, c->r->guestdefs[j].id))
+				return fail_mark(c, c->r->guestdefs[i].mark, "duplicate guest id '%s'",
+						 c->r->guestdefs[i].id);
+	for (i = 0; i < c->r->n_sites; i++)
+		if ((r = validate_site(c, &c->r->sites[i])))
+			return r;
+	return 0;
+}
+
+/* ---- loading ------------------------------------------------------------- */
+
+static int parse_root(struct ctx *c)
+{
+	yaml_node_t *root = yaml_document_get_root_node(c->doc), *it, *clone = NULL;
+	int r;
+
+	if (!root)
+		return fail_mark(c, (struct cyris_mark){ 1, 1 }, "empty file");
+	if (root->type != YAML_SEQUENCE_NODE)
+		return fail(c, root, "a range file is a list of host_settings, guest_settings and clone_settings");
+	for_items(c, root, it) {
+		yaml_node_t *v;
+
+		if ((v = get(c, it, "host_settings")) && (r = parse_hosts(c, v)))
+			return r;
+		if ((v = get(c, it, "guest_settings")) && (r = parse_guestdefs(c, v)))
+			return r;
+		if ((v = get(c, it, "clone_settings"))) {
+			if (clone)
+				return fail(c, v, "clone_settings given twice");
+			clone = v;
+			if ((r = parse_clone(c, v, it)))
+				return r;
+		}
+	}
+	if (!clone)
+		return fail(c, root, "no clone_settings: 'range_id' is missing");
+	return validate(c);
+}
+
+int cyris_range_load(const char *file, struct cyris_range **ret, char *err, size_t errlen)
+{
+	struct cyris_range *r = NULL;
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct ctx c = { .doc = &doc, .file = file, .err = err, .errlen = errlen };
+	FILE *f;
+	int rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	f = fopen(file, "re");
+	if (!f) {
+		rc = -errno;
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		return rc;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		struct cyris_mark m = { (unsigned)parser.problem_mark.line + 1,
+					(unsigned)parser.problem_mark.column + 1 };
+
+		rc = fail_mark(&c, m, "YAML: %s", parser.problem ? parser.problem : "syntax error");
+		yaml_parser_delete(&parser);
+		fclose(f);
+		return rc;
+	}
+	r = calloc(1, sizeof(*r));
+	c.r = r;
+	if (!r) {
+		rc = -ENOMEM;
+	} else {
+		snprintf(r->file, sizeof(r->file), "%s", file);
+		rc = parse_root(&c);
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	if (rc < 0) {
+		cyris_range_free(r);
+		return rc;
+	}
+	*ret = r;
+	return 0;
+}
+
+void cyris_range_free(struct cyris_range *r)
+{
+	size_t i, j, k;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n_sites; i++) {
+		struct cyris_range_site *s = &r->sites[i];
+
+		for (j = 0; j < s->n_guests; j++)
+			free(s->guests[j].rules);
+		for (k = 0; k < s->n_nets; k++)
+			free(s->nets[k].members);
+		free(s->hosts);
+		free(s->guests);
+		free(s->nets);
+	}
+	free(r->sites);
+	free(r->hosts);
+	free(r->guestdefs);
+	free(r);
+}

@@ -1,0 +1,874 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cyris-topo — a CyRIS range file becomes a running, isolated topology, and
+ * goes away cleanly. A thin layer over net/range.c, plan.c, topo.c, probe.c.
+ */
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cyris/conf.h"
+#include "cyris/fw.h"
+#include "cyris/link.h"
+#include "cyris/plan.h"
+#include "cyris/range.h"
+#include "cyris/topo.h"
+#include "util.h"
+
+static const char help[] =
+"Usage: cyris-topo [-j] [-p] [-n NETNS] COMMAND\n"
+"\n"
+"A CyRIS range file (YAML) becomes a running, isolated topology on this host:\n"
+"bridges, guests, firewall, entry points; and goes away again, found from the\n"
+"kernel's tags alone.\n"
+"\n"
+"Commands:\n"
+"  check FILE                      validate only\n"
+"  plan FILE [--instance I] [--host ID]\n"
+"                                  everything up would create: kernel names,\n"
+"                                  subnets, addresses, MACs, resolved rules\n"
+"  plan FILE --emit bridge|fw|vm [--gateway NAME] [--instance I] [--host ID]\n"
+"                                  the plan as input for one tool: a batch for\n"
+"                                  cyris-bridge -b -, rules for cyris-fw apply R -\n"
+"                                  (the host's, or those a gateway guest enforces),\n"
+"                                  cyris-vm command lines\n"
+"  up FILE [--provider netns|libvirt] [--host ID]\n"
+"                                  build it, as a transaction: the first failure\n"
+"                                  (or Ctrl-C) undoes everything done\n"
+"  down R                          remove everything of range R on this host\n"
+"  show R [--dot]                  the live range (-j JSON, --dot Graphviz)\n"
+"  ls                              ranges present on this host\n"
+"  probe R [--timeout MS]          try each allowed flow and a sample of denied\n"
+"                                  ones between guests; a table against the rules\n"
+"\n"
+"Options:\n"
+"  -j, --json            JSON output\n"
+"  -p, --pretty          indent JSON\n"
+"  -n, --netns NETNS     the host's side lives in this namespace\n"
+"  -h, --help            this text;  -V, --version\n"
+"\n"
+"Environment: CYRIS_CONFIG (the configuration file, see cyris.conf(5)),\n"
+"CYRIS_SUBNET_POOL, CYRIS_SUBNET_SIZE, CYRIS_IFNAME_PREFIX, CYRIS_LIBVIRT_URI, ...;\n"
+"CYRIS_TOPO_FAIL_AT=N makes up fail before its step N (tests of the rollback).\n"
+"\n"
+"Exit status: 0 success, 1 an operation failed (or probe saw a flow disagree\n"
+"with the rules), 2 usage error.\n";
+
+/* options of the commands */
+static struct {
+	unsigned instance;
+	const char *emit, *gateway, *provider, *host;
+	bool dot;
+	unsigned timeout;
+} opt = { .timeout = 500 };
+
+enum { O_INSTANCE = 1000, O_EMIT, O_GATEWAY, O_PROVIDER, O_HOST, O_DOT, O_TIMEOUT };
+
+static const struct option longopts[] = {
+	{ "instance", required_argument, NULL, O_INSTANCE },
+	{ "emit", required_argument, NULL, O_EMIT },
+	{ "gateway", required_argument, NULL, O_GATEWAY },
+	{ "provider", required_argument, NULL, O_PROVIDER },
+	{ "host", required_argument, NULL, O_HOST },
+	{ "dot", no_argument, NULL, O_DOT },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ 0 },
+};
+
+static int handle_opt(struct cli *c, int o, const char *arg)
+{
+	unsigned long v;
+
+	switch (o) {
+	case O_INSTANCE:
+		if (cyris_parse_uint(arg, 1000, &v) < 0 || !v)
+			return cli_usage(c, "--instance takes a number in 1..1000");
+		opt.instance = (unsigned)v;
+		return 0;
+	case O_EMIT:
+		if (!streq(arg, "bridge") && !streq(arg, "fw") && !streq(arg, "vm"))
+			return cli_usage(c, "--emit takes bridge, fw or vm");
+		opt.emit = arg;
+		return 0;
+	case O_GATEWAY: opt.gateway = arg; return 0;
+	case O_PROVIDER:
+		if (!streq(arg, "netns") && !streq(arg, "libvirt"))
+			return cli_usage(c, "--provider takes netns or libvirt");
+		opt.provider = arg;
+		return 0;
+	case O_HOST:
+		if (!cyris_id_valid(arg))
+			return cli_usage(c, "--host '%s' is not a host id", arg);
+		opt.host = arg;
+		return 0;
+	case O_DOT: opt.dot = true; return 0;
+	case O_TIMEOUT:
+		if (cyris_parse_uint(arg, 60000, &v) < 0 || v < 10)
+			return cli_usage(c, "--timeout takes milliseconds in 10..60000");
+		opt.timeout = (unsigned)v;
+		return 0;
+	}
+	return CLI_USAGE;
+}
+
+static const struct cli_ext ext = { .longopts = longopts, .handle = handle_opt };
+
+static struct cyris_conf conf;
+
+static int load_conf(struct cli *c)
+{
+	char err[512];
+	int r = cyris_conf_load(&conf, err, sizeof(err));
+
+	if (r < 0) {
+		cli_msg(c, "%s", err);
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+static int load_range(struct cli *c, const char *file, struct cyris_range **ret)
+{
+	char err[1024];
+	int r = cyris_range_load(file, ret, err, sizeof(err));
+
+	(void)c;
+	if (r < 0) {
+		/* FILE:LINE:COLUMN: message, like a compiler */
+		fprintf(stderr, "%s\n", err);
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
+static struct cyris_topo_opts topo_opts(struct cli *c)
+{
+	struct cyris_topo_opts o = {
+		.provider = opt.provider,
+		.host = opt.host,
+		.instance = opt.instance,
+		.netns = c->netns,
+	};
+
+	return o;
+}
+
+/* ---- check / plan ----------------------------------------------------------- */
+
+static int cmd_check(struct cli *c, int argc, char **argv)
+{
+	struct cyris_range *r;
+	int rc;
+
+	(void)argc;
+	if ((rc = load_range(c, argv[0], &r)))
+		return rc;
+	if (c->json) {
+		struct json *j = cli_json(c);
+		size_t i, nn = 0, ng = 0;
+
+		for (i = 0; i < r->n_sites; i++) {
+			nn += r->sites[i].n_nets;
+			for (size_t k = 0; k < r->sites[i].n_guests; k++)
+				ng += r->sites[i].guests[k].number;
+		}
+		json_obj_open(j, NULL);
+		json_uint(j, "schema", CYRIS_JSON_SCHEMA);
+		json_str(j, "file", argv[0]);
+		json_str(j, "range", r->id);
+		json_uint(j, "networks", nn);
+		json_uint(j, "guests_per_instance", ng);
+		json_bool(j, "valid", true);
+		json_obj_close(j);
+		json_end(j);
+	} else {
+		printf("%s: range %s is valid\n", argv[0], r->id);
+	}
+	cyris_range_free(r);
+	return CLI_OK;
+}
+
+static void fmt_mac(const uint8_t m[6], char buf[18])
+{
+	cyris_mac_format(m, buf);
+}
+
+static void plan_json(struct cli *c, const struct cyris_plan *p)
+{
+	struct json *j = cli_json(c);
+	char b[CYRIS_PREFIXSTRLEN], mac[18];
+	size_t i, k;
+
+	json_obj_open(j, NULL);
+	json_uint(j, "schema", CYRIS_JSON_SCHEMA);
+	json_str(j, "range", p->range);
+	json_str(j, "host", p->host[0] ? p->host : NULL);
+	json_uint(j, "instances", p->instances);
+	json_uint(j, "steps", cyris_topo_steps(p));
+	json_arr_open(j, "networks");
+	for (i = 0; i < p->n_nets; i++) {
+		const struct cyris_plan_net *n = &p->nets[i];
+
+		json_obj_open(j, NULL);
+		json_str(j, "name", n->name);
+		json_uint(j, "instance", n->instance);
+		json_str(j, "bridge", n->bridge);
+		json_str(j, "altname", n->altname);
+		json_str(j, "subnet", cyris_prefix_format(&n->subnet, b, sizeof(b)));
+		json_str(j, "gateway", cyris_ip_format(&n->gateway, b, sizeof(b)));
+		json_str(j, "gateway_guest", n->gw_guest >= 0 ? p->guests[n->gw_guest].name : NULL);
+		json_str(j, "host_address", cyris_prefix_format(&n->host_addr, b, sizeof(b)));
+		json_bool(j, "host_routes", n->host_routes);
+		json_bool(j, "local", n->local);
+		if (n->vni) {
+			json_uint(j, "vni", n->vni);
+			json_str(j, "vxlan", n->vxlan);
+			json_arr_open(j, "remotes");
+			for (k = 0; k < n->n_remotes; k++)
+				json_str(j, NULL, cyris_ip_format(&n->remotes[k], b, sizeof(b)));
+			json_arr_close(j);
+		}
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	json_arr_open(j, "guests");
+	for (i = 0; i < p->n_guests; i++) {
+		const struct cyris_plan_guest *g = &p->guests[i];
+
+		json_obj_open(j, NULL);
+		json_str(j, "guest_id", g->guest_id);
+		json_uint(j, "index", g->index);
+		json_uint(j, "instance", g->instance);
+		json_str(j, "name", g->name);
+		json_str(j, "host", g->host[0] ? g->host : NULL);
+		json_bool(j, "local", g->local);
+		json_bool(j, "gateway", g->gateway);
+		json_bool(j, "entry_point", g->entry_point);
+		json_arr_open(j, "nics");
+		for (k = 0; k < g->n_nics; k++) {
+			const struct cyris_plan_nic *n = &g->nics[k];
+
+			json_obj_open(j, NULL);
+			json_str(j, "nic", n->nic);
+			json_str(j, "network", p->nets[n->net].name);
+			json_str(j, "ip", cyris_prefix_format(&n->addr, b, sizeof(b)));
+			fmt_mac(n->mac, mac);
+			json_str(j, "mac", mac);
+			json_str(j, "host_ifname", n->host_ifname);
+			json_obj_close(j);
+		}
+		json_arr_close(j);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	json_arr_open(j, "rules");
+	for (i = 0; i < p->n_rules; i++) {
+		const struct cyris_plan_rule *r = &p->rules[i];
+
+		json_obj_open(j, NULL);
+		json_uint(j, "instance", r->instance);
+		json_str(j, "at", r->at < 0 ? "host" : p->guests[r->at].name);
+		json_str(j, "rule", r->text);
+		json_str(j, "source", r->orig);
+		json_uint(j, "line", r->mark.line);
+		json_uint(j, "column", r->mark.column);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	json_arr_open(j, "entry_points");
+	for (i = 0; i < p->n_exposes; i++) {
+		const struct cyris_plan_expose *e = &p->exposes[i];
+
+		json_obj_open(j, NULL);
+		json_str(j, "guest", p->guests[e->guest].name);
+		json_str(j, "ip", cyris_ip_format(&p->guests[e->guest].nics[0].addr.ip, b, sizeof(b)));
+		json_uint(j, "port", e->port);
+		json_uint(j, "host_port", e->host_port);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	json_obj_close(j);
+	json_end(j);
+}
+
+static void plan_text(const struct cyris_plan *p)
+{
+	char b[CYRIS_PREFIXSTRLEN], g[CYRIS_IPSTRLEN], mac[18];
+	size_t i, k;
+
+	printf("range %s%s%s: %u instance(s), %zu steps\n", p->range, p->host[0] ? " on " : "",
+	       p->host, p->instances, cyris_topo_steps(p));
+	for (i = 0; i < p->n_nets; i++) {
+		const struct cyris_plan_net *n = &p->nets[i];
+
+		printf("  network %-10s inst %u  bridge %-15s %-18s gateway %s%s%s", n->name, n->instance,
+		       n->bridge, cyris_prefix_format(&n->subnet, b, sizeof(b)),
+		       cyris_ip_format(&n->gateway, g, sizeof(g)),
+		       n->gw_guest >= 0 ? " (" : " (host", n->gw_guest >= 0 ? p->guests[n->gw_guest].name : "");
+		printf(")%s", n->local ? "" : "  [not on this host]");
+		if (n->vni)
+			printf("  vxlan %s vni %u", n->vxlan, n->vni);
+		printf("\n");
+	}
+	for (i = 0; i < p->n_guests; i++) {
+		const struct cyris_plan_guest *gu = &p->guests[i];
+
+		printf("  guest   %-24s%s%s%s\n", gu->name, gu->gateway ? "  gateway" : "",
+		       gu->entry_point ? "  entry point" : "", gu->local ? "" : "  [on another host]");
+		for (k = 0; k < gu->n_nics; k++) {
+			fmt_mac(gu->nics[k].mac, mac);
+			printf("    %-5s %-10s %-18s %s  %s\n", gu->nics[k].nic, p->nets[gu->nics[k].net].name,
+			       cyris_prefix_format(&gu->nics[k].addr, b, sizeof(b)), mac, gu->nics[k].host_ifname);
+		}
+	}
+	for (i = 0; i < p->n_rules; i++)
+		printf("  rule    inst %u at %-22s %s\n", p->rules[i].instance,
+		       p->rules[i].at < 0 ? "host" : p->guests[p->rules[i].at].name, p->rules[i].text);
+	for (i = 0; i < p->n_exposes; i++)
+		printf("  entry   host port %u -> %s:%u\n", p->exposes[i].host_port,
+		       p->guests[p->exposes[i].guest].name, p->exposes[i].port);
+}
+
+/* ---- emitting input for the single-purpose tools ---------------------------- */
+
+static void emit_bridge(const struct cyris_plan *p)
+{
+	char b[CYRIS_PREFIXSTRLEN], ip[CYRIS_IPSTRLEN], mac[18];
+	size_t i, k;
+
+	printf("# cyris-bridge -b - input for range %s (cyris-topo plan --emit bridge)\n", p->range);
+	for (i = 0; i < p->n_nets; i++) {
+		const struct cyris_plan_net *n = &p->nets[i];
+
+		if (!n->local)
+			continue;
+		printf("add %s range %s net %s inst %u addr %s\n", n->bridge, p->range, n->name, n->instance,
+		       cyris_prefix_format(&n->host_addr, b, sizeof(b)));
+		printf("set %s forwarding on\n", n->bridge);
+		if (n->vni) {
+			printf("vxlan %s id %u remote %s", n->vxlan, n->vni, cyris_ip_format(&n->remotes[0], ip, sizeof(ip)));
+			printf(" local %s master %s range %s net %s inst %u\n",
+			       cyris_ip_format(&n->local_ip, ip, sizeof(ip)), n->bridge, p->range, n->name, n->instance);
+			for (k = 1; k < n->n_remotes; k++)
+				printf("remote add %s %s\n", n->vxlan, cyris_ip_format(&n->remotes[k], ip, sizeof(ip)));
+		}
+	}
+	for (i = 0; i < p->n_guests; i++) {
+		const struct cyris_plan_guest *g = &p->guests[i];
+		bool routed = false;
+
+		if (!g->local)
+			continue;
+		printf("netns add %s range %s inst %u guest %s\n", g->name, p->range, g->instance, g->tag_guest);
+		for (k = 0; k < g->n_nics; k++) {
+			const struct cyris_plan_nic *n = &g->nics[k];
+
+			fmt_mac(n->mac, mac);
+			printf("veth %s peer %s peer-netns %s master %s range %s net %s inst %u guest %s nic %s peer-mac %s\n",
+			       n->host_ifname, n->nic, g->name, p->nets[n->net].bridge, p->range,
+			       p->nets[n->net].name, g->instance, g->tag_guest, n->nic, mac);
+		}
+		for (k = 0; k < g->n_nics; k++) {
+			const struct cyris_plan_nic *n = &g->nics[k];
+			const struct cyris_plan_net *net = &p->nets[n->net];
+
+			printf("in %s addr add %s dev %s\n", g->name, cyris_prefix_format(&n->addr, b, sizeof(b)), n->nic);
+			if (g->gateway)
+				printf("in %s set %s forwarding on\n", g->name, n->nic);
+			if (!routed) {
+				/* as the netns provider: via the gateway; a gateway via the host */
+				const struct cyris_ip *via = cyris_ip_equal(&n->addr.ip, &net->gateway)
+					? &net->host_addr.ip : &net->gateway;
+
+				printf("in %s route add default via %s dev %s\n", g->name,
+				       cyris_ip_format(via, ip, sizeof(ip)), n->nic);
+				routed = true;
+			}
+		}
+	}
+}
+
+static int emit_fw(struct cli *c, const struct cyris_plan *p)
+{
+	int at = -1;
+	size_t i;
+
+	if (opt.gateway) {
+		for (i = 0; i < p->n_guests && !streq(p->guests[i].name, opt.gateway); i++)
+			;
+		if (i == p->n_guests || !p->guests[i].gateway)
+			return cli_usage(c, "--gateway '%s' is not a gateway guest of the plan", opt.gateway);
+		at = (int)i;
+	}
+	printf("# cyris-fw apply %s - input: the rules enforced %s%s\n", p->range,
+	       at < 0 ? "on the host" : "in ", at < 0 ? "" : opt.gateway);
+	for (i = 0; i < p->n_rules; i++)
+		if (p->rules[i].at == at)
+			printf("%s\n", p->rules[i].text);
+	return CLI_OK;
+}
+
+static void emit_vm(const struct cyris_plan *p)
+{
+	char b[CYRIS_PREFIXSTRLEN], ip[CYRIS_IPSTRLEN], mac[18];
+	size_t i, k;
+
+	printf("# cyris-vm command lines for range %s (cyris-topo plan --emit vm)\n", p->range);
+	for (i = 0; i < p->n_guests; i++) {
+		const struct cyris_plan_guest *g = &p->guests[i];
+		const struct cyris_range_guestdef *d = g->def;
+
+		if (!g->local)
+			continue;
+		printf("create %s --base %s --range %s", g->name,
+		       d && d->image[0] ? d->image : d && d->basevm_config_file[0] ? d->basevm_config_file : "-",
+		       p->range);
+		if (d && d->memory_mib)
+			printf(" --memory %u", d->memory_mib);
+		if (d && d->vcpus)
+			printf(" --vcpus %u", d->vcpus);
+		for (k = 0; k < g->n_nics; k++) {
+			fmt_mac(g->nics[k].mac, mac);
+			printf(" --nic %s,mac=%s", p->nets[g->nics[k].net].bridge, mac);
+		}
+		if (g->n_nics) {
+			const struct cyris_plan_net *n = &p->nets[g->nics[0].net];
+
+			printf(" --ip %s", cyris_prefix_format(&g->nics[0].addr, b, sizeof(b)));
+			if (!g->gateway)
+				printf(",gw=%s", cyris_ip_format(&n->gateway, ip, sizeof(ip)));
+		}
+		if (d && d->kernel[0])
+			printf(" --kernel %s --initrd %s --cmdline '%s'", d->kernel, d->initrd, d->cmdline);
+		printf("\n");
+	}
+}
+
+static int cmd_plan(struct cli *c, int argc, char **argv)
+{
+	struct cyris_topo_opts o = topo_opts(c);
+	struct cyris_range *r;
+	struct cyris_plan *p;
+	char err[1024];
+	int rc;
+
+	(void)argc;
+	if ((rc = load_conf(c)) || (rc = load_range(c, argv[0], &r)))
+		return rc;
+	rc = cyris_topo_plan(r, &conf, &o, &p, err, sizeof(err));
+	if (rc < 0) {
+		cli_msg(c, "%s", err);
+		cyris_range_free(r);
+		return CLI_FAIL;
+	}
+	rc = CLI_OK;
+	if (opt.emit && streq(opt.emit, "bridge"))
+		emit_bridge(p);
+	else if (opt.emit && streq(opt.emit, "fw"))
+		rc = emit_fw(c, p);
+	else if (opt.emit)
+		emit_vm(p);
+	else if (c->json)
+		plan_json(c, p);
+	else
+		plan_text(p);
+	cyris_plan_free(p);
+	cyris_range_free(r);
+	return rc;
+}
+
+/* ---- up / down ---------------------------------------------------------------- */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static void progress(void *arg, size_t step, size_t n, const char *what)
+{
+	(void)arg;
+	fprintf(stderr, "\r\033[K[%zu/%zu] %s", step, n, what);
+	if (step == n)
+		fputs("\r\033[K", stderr);
+	fflush(stderr);
+}
+
+static int cmd_up(struct cli *c, int argc, char **argv)
+{
+	struct cyris_topo_opts o = topo_opts(c);
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct cyris_range *r;
+	struct cyris_plan *p = NULL;
+	const char *fail_at = getenv("CYRIS_TOPO_FAIL_AT");
+	unsigned long n;
+	char err[1024];
+	int rc;
+
+	(void)argc;
+	if ((rc = load_conf(c)) || (rc = load_range(c, argv[0], &r)))
+		return rc;
+	if (fail_at && cyris_parse_uint(fail_at, 1000000, &n) == 0)
+		o.fail_at = (unsigned)n;
+	o.cancel = &interrupted;
+	if (isatty(STDERR_FILENO))
+		o.progress = progress;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	rc = cyris_topo_up(r, &conf, &o, &p, err, sizeof(err));
+	if (isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+	if (rc < 0) {
+		cli_msg(c, "up %s: %s%s", r->id, err, rc == -EEXIST ? "" : " (rolled back: nothing was left)");
+		cyris_range_free(r);
+		return interrupted ? 130 : CLI_FAIL;
+	}
+	if (c->json) {
+		plan_json(c, p);
+	} else {
+		size_t i, nn = 0, ng = 0;
+
+		for (i = 0; i < p->n_nets; i++)
+			nn += p->nets[i].local;
+		for (i = 0; i < p->n_guests; i++)
+			ng += p->guests[i].local;
+		printf("range %s is up: %zu networks, %zu guests\n", p->range, nn, ng);
+		for (i = 0; i < p->n_exposes; i++) {
+			char ip[CYRIS_IPSTRLEN];
+
+			printf("entry point: host port %u -> %s (%s:%u)\n", p->exposes[i].host_port,
+			       p->guests[p->exposes[i].guest].name,
+			       cyris_ip_format(&p->guests[p->exposes[i].guest].nics[0].addr.ip, ip, sizeof(ip)),
+			       p->exposes[i].port);
+		}
+	}
+	cyris_plan_free(p);
+	cyris_range_free(r);
+	return CLI_OK;
+}
+
+static int cmd_down(struct cli *c, int argc, char **argv)
+{
+	struct cyris_topo_opts o = topo_opts(c);
+	struct cyris_topo_down_stats st;
+	char err[1024];
+	int rc;
+
+	(void)argc;
+	if (!cyris_id_valid(argv[0]))
+		return cli_usage(c, "'%s' is not a range id", argv[0]);
+	if ((rc = load_conf(c)))
+		return rc;
+	rc = cyris_topo_down(argv[0], &conf, &o, &st, err, sizeof(err));
+	if (rc < 0) {
+		cli_msg(c, "down %s: %s", argv[0], err);
+		return CLI_FAIL;
+	}
+	if (c->json) {
+		struct json *j = cli_json(c);
+
+		json_obj_open(j, NULL);
+		json_str(j, "range", argv[0]);
+		json_uint(j, "tables", st.tables);
+		json_uint(j, "guests", st.guests);
+		json_uint(j, "links", st.links);
+		json_uint(j, "namespaces", st.namespaces);
+		json_obj_close(j);
+		json_end(j);
+	} else if (st.tables + st.guests + st.links + st.namespaces == 0) {
+		printf("range %s: nothing on this host\n", argv[0]);
+	} else {
+		printf("range %s is down: %zu guests, %zu links, %zu firewall tables removed\n", argv[0],
+		       st.guests, st.links, st.tables);
+	}
+	return CLI_OK;
+}
+
+/* ---- show / ls / probe --------------------------------------------------------- */
+
+static void show_json(struct cli *c, const struct cyris_live *lv)
+{
+	struct json *j = cli_json(c);
+	char b[CYRIS_PREFIXSTRLEN], mac[18];
+	size_t i, k;
+
+	json_obj_open(j, NULL);
+	json_uint(j, "schema", CYRIS_JSON_SCHEMA);
+	json_str(j, "range", lv->range);
+	json_arr_open(j, "networks");
+	for (i = 0; i < lv->n_nets; i++) {
+		const struct cyris_live_net *n = &lv->nets[i];
+
+		json_obj_open(j, NULL);
+		json_str(j, "name", n->name);
+		json_uint(j, "instance", n->instance);
+		json_str(j, "bridge", n->bridge);
+		json_str(j, "subnet", n->subnet.ip.family ? cyris_prefix_format(&n->subnet, b, sizeof(b)) : NULL);
+		json_str(j, "gateway", n->gateway.family ? cyris_ip_format(&n->gateway, b, sizeof(b)) : NULL);
+		if (n->vni)
+			json_uint(j, "vni", n->vni);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	json_arr_open(j, "guests");
+	for (i = 0; i < lv->n_guests; i++) {
+		const struct cyris_live_guest *g = &lv->guests[i];
+		bool netns = streq(g->provider, "netns");
+
+		json_obj_open(j, NULL);
+		json_str(j, "guest_id", g->guest_id);
+		json_uint(j, "index", g->index);
+		json_uint(j, "instance", g->instance);
+		json_str(j, netns ? "netns" : "domain", g->name);
+		json_str(j, "provider", g->provider);
+		json_str(j, "status", cyris_vm_status_str(g->status));
+		json_bool(j, "gateway", g->gateway);
+		json_arr_open(j, "nics");
+		for (k = 0; k < g->n_nics; k++) {
+			json_obj_open(j, NULL);
+			json_str(j, "nic", g->nics[k].nic);
+			json_str(j, "network", g->nics[k].net[0] ? g->nics[k].net : NULL);
+			json_str(j, "ip", g->nics[k].addr.ip.family
+				 ? cyris_ip_format(&g->nics[k].addr.ip, b, sizeof(b)) : NULL);
+			cyris_mac_format(g->nics[k].mac, mac);
+			json_str(j, "mac", mac);
+			json_obj_close(j);
+		}
+		json_arr_close(j);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	json_bool(j, "firewall", lv->has_table);
+	json_arr_open(j, "entry_points");
+	for (i = 0; i < lv->n_entries; i++) {
+		json_obj_open(j, NULL);
+		json_uint(j, "host_port", lv->entry_ports[i]);
+		json_str(j, "ip", cyris_ip_format(&lv->entry_to[i], b, sizeof(b)));
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	json_obj_close(j);
+	json_end(j);
+}
+
+static void show_text(const struct cyris_live *lv)
+{
+	char b[CYRIS_PREFIXSTRLEN], g[CYRIS_IPSTRLEN], mac[18];
+	size_t i, k;
+
+	printf("range %s%s\n", lv->range, lv->has_table ? "" : "  (no firewall table!)");
+	for (i = 0; i < lv->n_nets; i++)
+		printf("  network %-10s inst %u  %-15s %-18s gateway %s%s\n", lv->nets[i].name,
+		       lv->nets[i].instance, lv->nets[i].bridge,
+		       cyris_prefix_format(&lv->nets[i].subnet, b, sizeof(b)),
+		       cyris_ip_format(&lv->nets[i].gateway, g, sizeof(g)),
+		       lv->nets[i].vni ? "  vxlan" : "");
+	for (i = 0; i < lv->n_guests; i++) {
+		const struct cyris_live_guest *gu = &lv->guests[i];
+
+		printf("  guest   %-24s %s %s%s\n", gu->name, gu->provider, cyris_vm_status_str(gu->status),
+		       gu->gateway ? "  gateway" : "");
+		for (k = 0; k < gu->n_nics; k++)
+			printf("    %-5s %-10s %-16s %s\n", gu->nics[k].nic, gu->nics[k].net,
+			       gu->nics[k].addr.ip.family ? cyris_ip_format(&gu->nics[k].addr.ip, g, sizeof(g)) : "-",
+			       cyris_mac_format(gu->nics[k].mac, mac));
+	}
+	for (i = 0; i < lv->n_entries; i++)
+		printf("  entry   host port %u -> %s\n", lv->entry_ports[i],
+		       cyris_ip_format(&lv->entry_to[i], g, sizeof(g)));
+}
+
+/* Graphviz: networks are ellipses, guests boxes, NICs the edges. */
+static void show_dot(const struct cyris_live *lv)
+{
+	char b[CYRIS_PREFIXSTRLEN], g[CYRIS_IPSTRLEN];
+	size_t i, k;
+
+	printf("graph \"range %s\" {\n  graph [label=\"range %s\", fontname=\"sans\"];\n"
+	       "  node [fontname=\"sans\"]; edge [fontname=\"sans\", fontsize=10];\n", lv->range, lv->range);
+	printf("  host [shape=house, label=\"host\"];\n");
+	for (i = 0; i < lv->n_nets; i++) {
+		const struct cyris_live_net *n = &lv->nets[i];
+
+		printf("  \"net:%s:%u\" [shape=ellipse, label=\"%s (inst %u)\\n%s\\n%s\"];\n", n->name,
+		       n->instance, n->name, n->instance, cyris_prefix_format(&n->subnet, b, sizeof(b)),
+		       n->bridge);
+		if (n->host_addr.ip.family)
+			printf("  host -- \"net:%s:%u\" [label=\"%s\", style=dashed];\n", n->name, n->instance,
+			       cyris_ip_format(&n->host_addr.ip, g, sizeof(g)));
+	}
+	for (i = 0; i < lv->n_guests; i++) {
+		const struct cyris_live_guest *gu = &lv->guests[i];
+
+		printf("  \"%s\" [shape=box%s, label=\"%s.%u\\n%s\"];\n", gu->name,
+		       gu->gateway ? ", style=bold" : "", gu->guest_id, gu->index, gu->name);
+		for (k = 0; k < gu->n_nics; k++)
+			if (gu->nics[k].net[0])
+				printf("  \"%s\" -- \"net:%s:%u\" [label=\"%s %s\"];\n", gu->name, gu->nics[k].net,
+				       gu->instance, gu->nics[k].nic,
+				       gu->nics[k].addr.ip.family ? cyris_ip_format(&gu->nics[k].addr.ip, g, sizeof(g)) : "");
+	}
+	printf("}\n");
+}
+
+static int cmd_show(struct cli *c, int argc, char **argv)
+{
+	struct cyris_topo_opts o = topo_opts(c);
+	struct cyris_live *lv;
+	int rc;
+
+	(void)argc;
+	if (!cyris_id_valid(argv[0]))
+		return cli_usage(c, "'%s' is not a range id", argv[0]);
+	if ((rc = load_conf(c)))
+		return rc;
+	rc = cyris_topo_show(argv[0], &conf, &o, &lv);
+	if (rc == -ENOENT) {
+		cli_msg(c, "range %s: nothing on this host", argv[0]);
+		return CLI_FAIL;
+	}
+	if (rc < 0)
+		return cli_err(c, rc, "show %s", argv[0]);
+	if (opt.dot)
+		show_dot(lv);
+	else if (c->json)
+		show_json(c, lv);
+	else
+		show_text(lv);
+	cyris_live_free(lv);
+	return CLI_OK;
+}
+
+static int cmd_ls(struct cli *c, int argc, char **argv)
+{
+	struct cyris_topo_opts o = topo_opts(c);
+	char (*v)[CYRIS_ID_MAX + 1] = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	if ((rc = load_conf(c)))
+		return rc;
+	rc = cyris_topo_ls(&conf, &o, &v, &n);
+	if (rc < 0)
+		return cli_err(c, rc, "ls");
+	if (c->json) {
+		struct json *j = cli_json(c);
+
+		json_obj_open(j, NULL);
+		json_uint(j, "schema", CYRIS_JSON_SCHEMA);
+		json_arr_open(j, "ranges");
+		for (i = 0; i < n; i++)
+			json_str(j, NULL, v[i]);
+		json_arr_close(j);
+		json_obj_close(j);
+		json_end(j);
+	} else {
+		for (i = 0; i < n; i++)
+			printf("%s\n", v[i]);
+	}
+	free(v);
+	return CLI_OK;
+}
+
+static const char *proto_name(unsigned p)
+{
+	return p == CYRIS_FW_UDP ? "udp" : p == CYRIS_FW_ICMP ? "icmp" : "tcp";
+}
+
+static int cmd_probe(struct cli *c, int argc, char **argv)
+{
+	struct cyris_topo_opts o = topo_opts(c);
+	struct cyris_probe *v = NULL;
+	struct cyris_live *lv;
+	size_t n = 0, i, bad = 0;
+	char ip[CYRIS_IPSTRLEN], what[64];
+	int rc;
+
+	(void)argc;
+	if (!cyris_id_valid(argv[0]))
+		return cli_usage(c, "'%s' is not a range id", argv[0]);
+	if ((rc = load_conf(c)))
+		return rc;
+	rc = cyris_topo_show(argv[0], &conf, &o, &lv);
+	if (rc == -ENOENT) {
+		cli_msg(c, "range %s: nothing on this host", argv[0]);
+		return CLI_FAIL;
+	}
+	if (rc < 0)
+		return cli_err(c, rc, "probe %s", argv[0]);
+	rc = cyris_topo_probe(lv, c->netns, opt.timeout, &v, &n);
+	cyris_live_free(lv);
+	if (rc < 0)
+		return cli_err(c, rc, "probe %s", argv[0]);
+	for (i = 0; i < n; i++)
+		bad += v[i].expected != v[i].passed;
+	if (c->json) {
+		struct json *j = cli_json(c);
+
+		json_obj_open(j, NULL);
+		json_uint(j, "schema", CYRIS_JSON_SCHEMA);
+		json_str(j, "range", argv[0]);
+		json_arr_open(j, "flows");
+		for (i = 0; i < n; i++) {
+			json_obj_open(j, NULL);
+			json_str(j, "from", v[i].from);
+			json_str(j, "to", v[i].to);
+			json_str(j, "ip", cyris_ip_format(&v[i].dst, ip, sizeof(ip)));
+			json_str(j, "proto", proto_name(v[i].proto));
+			json_uint(j, "port", v[i].port);
+			json_bool(j, "expected", v[i].expected);
+			json_bool(j, "passed", v[i].passed);
+			json_bool(j, "ok", v[i].expected == v[i].passed);
+			json_str(j, "rule", v[i].rule[0] ? v[i].rule : NULL);
+			json_obj_close(j);
+		}
+		json_arr_close(j);
+		json_uint(j, "mismatches", bad);
+		json_obj_close(j);
+		json_end(j);
+	} else {
+		printf("   %-8s %-8s %-26s %-26s %-10s %s\n", "expect", "saw", "from", "to", "flow", "rule");
+		for (i = 0; i < n; i++) {
+			if (v[i].proto == CYRIS_FW_ICMP)
+				snprintf(what, sizeof(what), "icmp");
+			else
+				snprintf(what, sizeof(what), "%s/%u", proto_name(v[i].proto), v[i].port);
+			printf("%s %-8s %-8s %-26s %-26s %-10s %s\n", v[i].expected == v[i].passed ? "✓" : "✗",
+			       v[i].expected ? "allowed" : "blocked", v[i].passed ? "passed" : "dropped",
+			       v[i].from, v[i].to, what, v[i].rule[0] ? v[i].rule : "-");
+		}
+		printf("%zu flows, %zu as the rules say, %zu not\n", n, n - bad, bad);
+	}
+	free(v);
+	return bad ? CLI_FAIL : CLI_OK;
+}
+
+static const struct cli_cmd cmds[] = {
+	{ "check", 1, 1, cmd_check },
+	{ "plan", 1, 1, cmd_plan },
+	{ "up", 1, 1, cmd_up },
+	{ "down", 1, 1, cmd_down },
+	{ "show", 1, 1, cmd_show },
+	{ "ls", 0, 0, cmd_ls },
+	{ "probe", 1, 1, cmd_probe },
+	{ 0 },
+};
+
+int main(int argc, char **argv)
+{
+	struct cli c = {
+		.prog = "cyris-topo",
+		.help = help,
+		.cmds = cmds,
+		.ext = &ext,
+	};
+
+	return cli_main(&c, argc, argv);
+}
