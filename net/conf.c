@@ -83,10 +83,8 @@ int cyris_conf_set(struct cyris_conf *c, const char *key, const char *v,
 		return set_str(c->runtime_dir, sizeof(c->runtime_dir), key, v, err, errlen);
 	}
 	if (streq(key, "ifname_prefix")) {
-		if (strlen(v) < 1 || strlen(v) > 2 || !isalpha((unsigned char)v[0]) ||
-		    !cyris_id_valid(v))
-			return fail(err, errlen, -EINVAL,
-				    "ifname_prefix: '%s' is not 1-2 characters starting with a letter", v);
+		if (strlen(v) != 1 || !isalpha((unsigned char)v[0]))
+			return fail(err, errlen, -EINVAL, "ifname_prefix: '%s' is not one letter", v);
 		return set_str(c->ifname_prefix, sizeof(c->ifname_prefix), key, v, err, errlen);
 	}
 	if (streq(key, "subnet_pool")) {

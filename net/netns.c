@@ -60,6 +60,7 @@ int cyris_netns_create(const char *name, const struct cyris_tag *tag)
 {
 	char path[sizeof(CYRIS_NETNS_DIR) + CYRIS_NETNS_NAMSIZ], alias[CYRIS_ALIASSIZ] = "";
 	_cleanup_close_ int old = -1;
+	bool made = false;
 	int fd, r;
 
 	if (!cyris_netns_name_valid(name))
@@ -69,23 +70,29 @@ int cyris_netns_create(const char *name, const struct cyris_tag *tag)
 	if ((r = prepare_dir()) < 0)
 		return r;
 	snprintf(path, sizeof(path), "%s/%s", CYRIS_NETNS_DIR, name);
-	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	close(fd);
+	if (access(path, F_OK) == 0)
+		return -EEXIST;
 	old = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (old < 0 || unshare(CLONE_NEWNET) < 0) {
-		r = -errno;
-		unlink(path);
-		return r;
+	if (old < 0 || unshare(CLONE_NEWNET) < 0)
+		return -errno;
+	/* Tagged before it gets a name: a process killed before the bind
+	 * mount takes the namespace with it; after it, down finds the tag. */
+	r = setup_inside(alias);
+	if (r == 0) {
+		fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+		if (fd < 0) {
+			r = -errno;
+		} else {
+			close(fd);
+			made = true;
+			if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0)
+				r = -errno;
+		}
 	}
-	r = mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0 ? -errno : 0;
-	if (r == 0)
-		r = setup_inside(alias);
 	/* back home, whatever happened */
 	if (setns(old, CLONE_NEWNET) < 0 && r == 0)
 		r = -errno;
-	if (r < 0) {
+	if (r < 0 && made) {
 		(void)umount2(path, MNT_DETACH);
 		unlink(path);
 	}

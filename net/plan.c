@@ -160,17 +160,12 @@ static int add_nets(struct pctx *c, const struct cyris_range_site *s, unsigned i
 	for (i = 0; i < s->n_nets; i++) {
 		struct cyris_plan_net *n = cyris_grow((void **)&c->p->nets, &c->p->n_nets,
 						      &c->p->cap_nets, sizeof(*n));
-		const char *parts[3] = { c->r->id, s->nets[i].name, NULL };
-		char num[16];
-
 		if (!n)
 			return -ENOMEM;
 		snprintf(n->name, sizeof(n->name), "%s", s->nets[i].name);
 		n->instance = inst;
 		n->gw_guest = -1;
-		snprintf(num, sizeof(num), "%u", inst);
-		parts[2] = inst > 1 ? num : NULL;
-		if (cyris_name_derive(c->p->ifname_kind, parts, inst > 1 ? 3 : 2, n->bridge) < 0 ||
+		if (cyris_name_bridge_kind(c->p->ifname_kind, c->r->id, n->name, inst, n->bridge) < 0 ||
 		    cyris_altname_bridge(c->r->id, n->name, inst, n->altname) < 0)
 			return fail(c, -EINVAL, "cannot name network %s", n->name);
 	}

@@ -124,6 +124,14 @@ static bool same_net(const struct endpoint *a, const struct endpoint *b)
 	return a->g->instance == b->g->instance && streq(a->nic->net, b->nic->net);
 }
 
+static void label(const struct cyris_live_guest *g, char *buf, size_t size)
+{
+	if (g->instance > 1)
+		snprintf(buf, size, "%s.%u/i%u", g->guest_id, g->index, g->instance);
+	else
+		snprintf(buf, size, "%s.%u", g->guest_id, g->index);
+}
+
 static int add_flow(struct plan *pl, const struct endpoint *s, const struct endpoint *d,
 		    unsigned proto, uint16_t port)
 {
@@ -142,6 +150,8 @@ static int add_flow(struct plan *pl, const struct endpoint *s, const struct endp
 		return -ENOMEM;
 	snprintf(p->from, sizeof(p->from), "%s", s->g->name);
 	snprintf(p->to, sizeof(p->to), "%s", d->g->name);
+	label(s->g, p->from_label, sizeof(p->from_label));
+	label(d->g, p->to_label, sizeof(p->to_label));
 	p->dst = d->nic->addr.ip;
 	p->proto = proto;
 	p->port = port;

@@ -195,8 +195,8 @@ int cyris_name_derive(char kind, const char *const *parts, size_t n,
 	return 0;
 }
 
-int cyris_name_bridge(const char *range, const char *net, unsigned instance,
-		      char ret[CYRIS_IFNAMSIZ])
+int cyris_name_bridge_kind(char kind, const char *range, const char *net,
+			   unsigned instance, char ret[CYRIS_IFNAMSIZ])
 {
 	char inst[16];
 	const char *parts[3] = { range, net, NULL };
@@ -206,9 +206,15 @@ int cyris_name_bridge(const char *range, const char *net, unsigned instance,
 	if (instance > 1) {
 		snprintf(inst, sizeof(inst), "%u", instance);
 		parts[2] = inst;
-		return cyris_name_derive('c', parts, 3, ret);
+		return cyris_name_derive(kind, parts, 3, ret);
 	}
-	return cyris_name_derive('c', parts, 2, ret);
+	return cyris_name_derive(kind, parts, 2, ret);
+}
+
+int cyris_name_bridge(const char *range, const char *net, unsigned instance,
+		      char ret[CYRIS_IFNAMSIZ])
+{
+	return cyris_name_bridge_kind('c', range, net, instance, ret);
 }
 
 int cyris_altname_bridge(const char *range, const char *net, unsigned instance,

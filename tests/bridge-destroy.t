@@ -33,13 +33,13 @@ ip link add lookalike type veth peer name lookalike-p
 ip link set lookalike group 7
 
 before=$(links_state)
-is "$(echo "$before" | grep -c 'cyris range=11')" 6 "range 11 has 6 tagged links (2 bridges, 2 veths, a tap, a vxlan)"
+is "$(echo "$before" | grep -c 'cyris range=11')" 8 "range 11 has 8 tagged links here (2 bridges, 2 veths, a tap, a vxlan, 2 veth peers)"
 out=$(cyris-bridge -j destroy range 11)
 is "$?" 0 "destroy range 11"
-is "$(echo "$out" | json .deleted)" 7 "it deleted the 6 links made for range 11 and the orphan"
+is "$(echo "$out" | json .deleted)" 9 "it deleted the 8 tagged links of range 11 and the orphan"
 after=$(links_state)
 is "$(echo "$after" | grep -c 'cyris range=11')" 0 "no link of range 11 is left"
-is "$(echo "$after" | grep -c 'cyris range=12')" 6 "every link of range 12 is still there"
+is "$(echo "$after" | grep -c 'cyris range=12')" 7 "every link of range 12 is still there"
 gone='cyris range=11|^(p11-1|orphan|orphan-p)\b'
 is "$after" "$(echo "$before" | grep -Ev "$gone" | sed "s/\t$(cyris-bridge name 11 a)\t/\t-\t/")" \
    "everything else is exactly as it was (hv1 only lost its master)"

@@ -205,3 +205,32 @@ pings() { ip netns exec "$1" ping -c1 -W1 "$2" >/dev/null 2>&1; }
 
 # The nftables ruleset as JSON without counters (traffic changes those).
 ruleset() { nft -j list ruleset | jq -cS 'del(.. | .counter?)'; }
+
+# Everything a range could leave behind in this namespace, for "the host is
+# exactly as before" checks: links, addresses, routes, rules, namespaces.
+host_state() {
+	links_state
+	# (not link-local addresses: they follow the kernel's random MACs)
+	ip -j addr show | jq -r '.[] | .ifname as $i | .addr_info[]? | select(.scope != "link") |
+		"\($i) \(.local)/\(.prefixlen)"' | sort
+	ip -j route show table all 2>/dev/null | jq -r '.[] | select((.dst | test("^(fe80|ff00)")) | not) |
+		"\(.dst) \(.dev // "-") \(.gateway // "-")"' | sort
+	nft -j list ruleset | jq -cS 'del(.. | .handle?) | del(.. | .counter?)'
+	ls /run/netns 2>/dev/null | sort
+}
+
+EXAMPLES=$CYRIS_SRC/contrib/cyris-examples
+
+# Inside every namespace in /run/netns: links (MACs of tagged NICs, which
+# are planned), addresses, routes, forwarding, rules.
+guests_state() {
+	local ns
+	for ns in $(ls /run/netns 2>/dev/null | sort); do
+		echo "== $ns"
+		ip -n "$ns" -j link show | jq -r '.[] | [.ifname, (.ifalias // "-"), (if .ifalias then .address else "-" end), .operstate] | @tsv' | sort
+		ip -n "$ns" -j addr show | jq -r '.[] | .ifname as $i | .addr_info[]? | "\($i) \(.local)/\(.prefixlen)"' | sort
+		ip -n "$ns" -j route show | jq -r '.[] | "\(.dst) \(.dev) \(.gateway // "-") \(.protocol // "-")"' | sort
+		ip netns exec "$ns" sh -c 'for f in /proc/sys/net/ipv4/conf/eth*/forwarding; do [ -e "$f" ] && echo "$f $(cat $f)"; done'
+		ip netns exec "$ns" nft -j list ruleset | jq -cS 'del(.. | .handle?) | del(.. | .counter?)'
+	done
+}

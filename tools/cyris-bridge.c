@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "cyris/addr.h"
+#include "cyris/conf.h"
 #include "cyris/link.h"
 #include "cyris/neigh.h"
 #include "cyris/netns.h"
@@ -84,6 +85,7 @@ struct known {
 struct state {
 	struct known *v;
 	size_t n, cap;
+	char kind;                  /* first letter of derived names */
 };
 
 static struct state *st(struct cli *c)
@@ -409,7 +411,7 @@ static int cmd_add(struct cli *c, int argc, char **argv)
 		snprintf(name, sizeof(name), "%s", given);
 	} else if (!o.range || !o.net) {
 		return cli_usage(c, "add: give a BRIDGE name, or range R and net N to derive it");
-	} else if (cyris_name_bridge(o.range, o.net, (unsigned)o.inst, name) < 0) {
+	} else if (cyris_name_bridge_kind(st(c)->kind, o.range, o.net, (unsigned)o.inst, name) < 0) {
 		return cli_usage(c, "add: cannot derive a name from range %s net %s", o.range, o.net);
 	}
 	fill_tag(&tag, &o, "bridge");
@@ -906,7 +908,7 @@ static int cmd_remote(struct cli *c, int argc, char **argv)
  * by cyris-topo plan --emit bridge configure guests this way) */
 static int cmd_in(struct cli *c, int argc, char **argv)
 {
-	struct state *s = st(c), saved_state = *s, empty = {0};
+	struct state *s = st(c), saved_state = *s, empty = { .kind = s->kind };
 	struct cyris_nl *saved_nl = c->nl;
 	const char *saved_ns = c->netns;
 	int r;
@@ -1077,7 +1079,7 @@ static int cmd_name(struct cli *c, int argc, char **argv)
 	} else if (argc != 2) {
 		return cli_usage(c, "name: R N [inst I]");
 	}
-	if (cyris_name_bridge(argv[0], argv[1], (unsigned)inst, name) < 0 ||
+	if (cyris_name_bridge_kind(st(c)->kind, argv[0], argv[1], (unsigned)inst, name) < 0 ||
 	    cyris_altname_bridge(argv[0], argv[1], (unsigned)inst, alt) < 0)
 		return cli_usage(c, "name: cannot derive a name");
 	if (c->json) {
@@ -1150,7 +1152,9 @@ static const struct cli_cmd cmds[] = {
 
 int main(int argc, char **argv)
 {
-	struct state s = {0};
+	struct state s = { .kind = 'c' };
+	struct cyris_conf conf;
+	char err[512];
 	struct cli c = {
 		.prog = "cyris-bridge",
 		.help = help,
@@ -1158,8 +1162,15 @@ int main(int argc, char **argv)
 		.batch_ok = true,
 		.data = &s,
 	};
-	int r = cli_main(&c, argc, argv);
+	int r;
 
+	/* derived names follow the configuration (ifname_prefix) */
+	if (cyris_conf_load(&conf, err, sizeof(err)) < 0) {
+		fprintf(stderr, "cyris-bridge: %s\n", err);
+		return CLI_FAIL;
+	}
+	s.kind = conf.ifname_prefix[0];
+	r = cli_main(&c, argc, argv);
 	free(s.v);
 	return r;
 }

@@ -52,7 +52,8 @@ static const char help[] =
 "\n"
 "Environment: CYRIS_CONFIG (the configuration file, see cyris.conf(5)),\n"
 "CYRIS_SUBNET_POOL, CYRIS_SUBNET_SIZE, CYRIS_IFNAME_PREFIX, CYRIS_LIBVIRT_URI, ...;\n"
-"CYRIS_TOPO_FAIL_AT=N makes up fail before its step N (tests of the rollback).\n"
+"CYRIS_TOPO_FAIL_AT=N makes up fail before its step N (tests of the rollback);\n"
+"CYRIS_TOPO_STEP_DELAY_MS=MS slows every step of up (tests of interruptions).\n"
 "\n"
 "Exit status: 0 success, 1 an operation failed (or probe saw a flow disagree\n"
 "with the rules), 2 usage error.\n";
@@ -490,13 +491,19 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
+static unsigned step_delay_ms;   /* CYRIS_TOPO_STEP_DELAY_MS: tests interrupt mid-way */
+
 static void progress(void *arg, size_t step, size_t n, const char *what)
 {
 	(void)arg;
-	fprintf(stderr, "\r\033[K[%zu/%zu] %s", step, n, what);
-	if (step == n)
-		fputs("\r\033[K", stderr);
-	fflush(stderr);
+	if (isatty(STDERR_FILENO)) {
+		fprintf(stderr, "\r\033[K[%zu/%zu] %s", step, n, what);
+		if (step == n)
+			fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
+	if (step_delay_ms)
+		usleep(step_delay_ms * 1000);
 }
 
 static int cmd_up(struct cli *c, int argc, char **argv)
@@ -506,6 +513,7 @@ static int cmd_up(struct cli *c, int argc, char **argv)
 	struct cyris_range *r;
 	struct cyris_plan *p = NULL;
 	const char *fail_at = getenv("CYRIS_TOPO_FAIL_AT");
+	const char *delay = getenv("CYRIS_TOPO_STEP_DELAY_MS");
 	unsigned long n;
 	char err[1024];
 	int rc;
@@ -515,8 +523,10 @@ static int cmd_up(struct cli *c, int argc, char **argv)
 		return rc;
 	if (fail_at && cyris_parse_uint(fail_at, 1000000, &n) == 0)
 		o.fail_at = (unsigned)n;
+	if (delay && cyris_parse_uint(delay, 60000, &n) == 0)
+		step_delay_ms = (unsigned)n;
 	o.cancel = &interrupted;
-	if (isatty(STDERR_FILENO))
+	if (isatty(STDERR_FILENO) || step_delay_ms)
 		o.progress = progress;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -834,15 +844,17 @@ static int cmd_probe(struct cli *c, int argc, char **argv)
 		json_obj_close(j);
 		json_end(j);
 	} else {
-		printf("   %-8s %-8s %-26s %-26s %-10s %s\n", "expect", "saw", "from", "to", "flow", "rule");
+		printf("   %-8s %-8s %-16s %-16s %-15s %-9s %s\n", "expect", "saw", "from", "to", "address",
+		       "flow", "rule");
 		for (i = 0; i < n; i++) {
 			if (v[i].proto == CYRIS_FW_ICMP)
 				snprintf(what, sizeof(what), "icmp");
 			else
 				snprintf(what, sizeof(what), "%s/%u", proto_name(v[i].proto), v[i].port);
-			printf("%s %-8s %-8s %-26s %-26s %-10s %s\n", v[i].expected == v[i].passed ? "✓" : "✗",
+			printf("%s %-8s %-8s %-16s %-16s %-15s %-9s %s\n", v[i].expected == v[i].passed ? "✓" : "✗",
 			       v[i].expected ? "allowed" : "blocked", v[i].passed ? "passed" : "dropped",
-			       v[i].from, v[i].to, what, v[i].rule[0] ? v[i].rule : "-");
+			       v[i].from_label, v[i].to_label, cyris_ip_format(&v[i].dst, ip, sizeof(ip)), what,
+			       v[i].rule[0] ? v[i].rule : "-");
 		}
 		printf("%zu flows, %zu as the rules say, %zu not\n", n, n - bad, bad);
 	}

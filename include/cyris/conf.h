@@ -11,7 +11,7 @@
  *   virt_type        CYRIS_VIRT_TYPE        auto   (kvm|qemu|auto)
  *   storage_pool     CYRIS_STORAGE_POOL     cyris
  *   image_dir        CYRIS_IMAGE_DIR        /var/lib/cyris/images
- *   ifname_prefix    CYRIS_IFNAME_PREFIX    c      (1-2 characters)
+ *   ifname_prefix    CYRIS_IFNAME_PREFIX    c      (one letter: derived bridge names)
  *   subnet_pool      CYRIS_SUBNET_POOL      10.200.0.0/16
  *   subnet_size      CYRIS_SUBNET_SIZE      24     (prefix length per network)
  *   cloud_init       CYRIS_CLOUD_INIT       yes

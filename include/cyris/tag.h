@@ -78,9 +78,12 @@ int cyris_name_derive(char kind, const char *const *parts, size_t n,
  */
 uint32_t cyris_range_group(const char *range);
 
-/* The bridge name for (range, net[, instance > 1]). */
+/* The bridge name for (range, net[, instance > 1]), beginning with 'c'. */
 int cyris_name_bridge(const char *range, const char *net, unsigned instance,
 		      char ret[CYRIS_IFNAMSIZ]);
+/* The same, beginning with @kind (the configured ifname_prefix). */
+int cyris_name_bridge_kind(char kind, const char *range, const char *net,
+			   unsigned instance, char ret[CYRIS_IFNAMSIZ]);
 
 /* The readable altname for a bridge: "cyris-R-N" (or "cyris-R-iI-N"). */
 int cyris_altname_bridge(const char *range, const char *net, unsigned instance,

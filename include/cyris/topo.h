@@ -111,7 +111,8 @@ int cyris_topo_ls(const struct cyris_conf *conf, const struct cyris_topo_opts *o
 
 /* One probed flow: what the rules say, and what the packets did. */
 struct cyris_probe {
-	char from[CYRIS_GUEST_NAMSIZ], to[CYRIS_GUEST_NAMSIZ];
+	char from[CYRIS_GUEST_NAMSIZ], to[CYRIS_GUEST_NAMSIZ];   /* namespaces */
+	char from_label[48], to_label[48];  /* "desktop.1", "desktop.1/i2" */
 	struct cyris_ip dst;
 	unsigned proto;                   /* CYRIS_FW_TCP / _UDP / _ICMP */
 	uint16_t port;

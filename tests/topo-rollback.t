@@ -1,0 +1,51 @@
+#!/bin/bash
+# up is a transaction: a failure injected before each of its steps, and
+# Ctrl-C in the middle, leave the host exactly as before; after kill -9 at
+# random points, down R leaves nothing.
+. "$(dirname "$0")/lib.sh"
+
+f=$EXAMPLES/dmz.yml
+steps=$(cyris-topo -j plan "$f" | json .steps)
+ok "dmz.yml takes $steps steps" test "$steps" -ge 9
+before=$(host_state)
+for ((i = 1; i <= steps; i++)); do
+	err=$(CYRIS_TOPO_FAIL_AT=$i cyris-topo up "$f" 2>&1)
+	rc=$?
+	is "$rc" 1 "failure before step $i: up fails"
+	like "$err" "injected failure at step $i .*rolled back" "  and says it rolled back"
+	is "$(host_state)" "$before" "  the host is exactly as before"
+done
+# the same with two instances and a host-routed range
+for g in full basic; do
+	n=$(cyris-topo -j plan "$EXAMPLES/$g.yml" | json .steps)
+	bad=0
+	for ((i = 1; i <= n; i++)); do
+		CYRIS_TOPO_FAIL_AT=$i cyris-topo up "$EXAMPLES/$g.yml" >/dev/null 2>&1
+		[ "$(host_state)" = "$before" ] || { bad=$i; break; }
+	done
+	is "$bad" 0 "$g.yml: a failure at any of its $n steps leaves the host as before"
+done
+
+# Ctrl-C (SIGINT) in the middle of up
+CYRIS_TOPO_STEP_DELAY_MS=100 "$CYRIS_BIN/cyris-topo" up "$f" >/dev/null 2>/tmp/.int.$$ &
+pid=$!
+sleep 0.45
+kill -INT $pid
+wait $pid
+is "$?" 130 "SIGINT during up: exit 130"
+like "$(cat /tmp/.int.$$)" "interrupted before .*rolled back" "it rolled back"
+is "$(host_state)" "$before" "the host is exactly as before"
+rm -f /tmp/.int.$$
+
+# kill -9 at random points: down finds everything from the tags
+for k in 1 2 3 4 5; do
+	ms=$((RANDOM % 900 + 50))
+	CYRIS_TOPO_STEP_DELAY_MS=100 "$CYRIS_BIN/cyris-topo" up "$f" >/dev/null 2>&1 &
+	pid=$!
+	sleep "$(awk -v m=$ms 'BEGIN { print m / 1000 }')"
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	ok "kill -9 after ${ms} ms, then down 124" cyris-topo down 124
+	is "$(host_state)" "$before" "  zero leftovers"
+done
+done_testing

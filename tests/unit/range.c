@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/* Range files and plans without a kernel: every CyRIS example parses, every
+ * class of mistake is reported at FILE:LINE:COLUMN, plans are deterministic,
+ * and the configuration's precedence holds. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cyris/conf.h"
+#include "cyris/plan.h"
+#include "cyris/range.h"
+#include "../tap.h"
+
+static const char *examples[] = { "basic.yml", "basic-aws.yml", "basic-multi_host.yml",
+				  "basic-windows7.yml", "dmz.yml", "full.yml" };
+
+static char dir[4096];
+
+static void test_examples(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
+		struct cyris_range *r = NULL;
+		char path[4200], err[512] = "";
+		int rc;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, examples[i]);
+		rc = cyris_range_load(path, &r, err, sizeof(err));
+		if (!ok(rc == 0, "%s parses", examples[i]))
+			diag("%s", err);
+		cyris_range_free(r);
+	}
+}
+
+/* Write @yaml to a temporary file and load it; return the error text. */
+static int load_text(const char *yaml, char *err, size_t errlen, char *path, size_t plen)
+{
+	struct cyris_range *r = NULL;
+	FILE *f;
+	int fd, rc;
+
+	snprintf(path, plen, "/tmp/cyris-range-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	fputs(yaml, f);
+	fclose(f);
+	rc = cyris_range_load(path, &r, err, errlen);
+	cyris_range_free(r);
+	unlink(path);
+	return rc;
+}
+
+#define HEAD "- host_settings:\n  - id: host_1\n    mgmt_addr: localhost\n" \
+	     "- guest_settings:\n  - id: desk\n    basevm_type: kvm\n  - id: fw\n    basevm_type: kvm\n"
+
+static void bad(const char *what, const char *yaml, const char *want)
+{
+	char err[512] = "", path[64], expect[600];
+
+	ok(load_text(yaml, err, sizeof(err), path, sizeof(path)) == -EINVAL, "%s is refused", what);
+	snprintf(expect, sizeof(expect), "%s:%s", path, want);
+	is_str(err, expect, "  at FILE:LINE:COLUMN");
+}
+
+static void test_errors(void)
+{
+	bad("an unknown guest in members",
+	    HEAD "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n"
+	    "      - guest_id: desk\n      topology:\n      - type: custom\n        networks:\n"
+	    "        - name: a\n          members: desk.eth0, nobody.eth0\n",
+	    "19:31: unknown guest 'nobody' in members (not in this host entry's guests)");
+	bad("an unknown guest in gateway",
+	    HEAD "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n"
+	    "      - guest_id: desk\n      topology:\n      - type: custom\n        networks:\n"
+	    "        - name: a\n          members: desk.eth0\n          gateway: fw.eth0\n",
+	    "20:20: unknown guest 'fw' in gateway (not in this host entry's guests)");
+	bad("a NIC on two networks",
+	    HEAD "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n"
+	    "      - guest_id: desk\n      topology:\n      - type: custom\n        networks:\n"
+	    "        - name: a\n          members: desk.eth0\n        - name: b\n          members: desk.eth0\n",
+	    "21:20: desk.eth0 is already on network 'a'");
+	bad("duplicate network names",
+	    HEAD "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n"
+	    "      - guest_id: desk\n      topology:\n      - type: custom\n        networks:\n"
+	    "        - name: a\n          members: desk.eth0\n        - name: a\n          members: desk.eth1\n",
+	    "20:11: duplicate network name 'a'");
+	bad("bad rule syntax",
+	    HEAD "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n"
+	    "      - guest_id: desk\n        forwarding_rules:\n        - rule: src=a dst=b port=22\n"
+	    "      topology:\n      - type: custom\n        networks:\n"
+	    "        - name: a\n          members: desk.eth0\n",
+	    "16:17: rule 'src=a dst=b port=22': unknown key 'port' (src, dst, sport, dport, proto)");
+	bad("a rule naming no network",
+	    HEAD "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n"
+	    "      - guest_id: desk\n        forwarding_rules:\n        - rule: src=a dst=b.db dport=22\n"
+	    "      topology:\n      - type: custom\n        networks:\n"
+	    "        - name: a\n          members: desk.eth0\n",
+	    "16:17: rule 'src=a dst=b.db dport=22': no network 'b' (in 'b.db')");
+	bad("a missing range_id",
+	    HEAD "- clone_settings:\n  - hosts:\n    - host_id: host_1\n",
+	    "10:5: 'range_id' is missing");
+	bad("an unknown host",
+	    HEAD "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_9\n      guests:\n"
+	    "      - guest_id: desk\n      topology:\n      - type: custom\n        networks:\n"
+	    "        - name: a\n          members: desk.eth0\n",
+	    "12:7: unknown host 'host_9' (not in host_settings)");
+	bad("an unknown guest in clone guests",
+	    HEAD "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n"
+	    "      - guest_id: web\n      topology:\n      - type: custom\n        networks: []\n",
+	    "14:9: unknown guest 'web' (not in guest_settings)");
+	bad("a member that is not GUEST.ethN",
+	    HEAD "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n"
+	    "      - guest_id: desk\n      topology:\n      - type: custom\n        networks:\n"
+	    "        - name: a\n          members: desk.wlan0\n",
+	    "19:20: 'desk.wlan0' is not GUEST.ethN");
+	bad("broken YAML", "- host_settings:\n  - id: [\n", "3:1: YAML: did not find expected node content");
+}
+
+static void test_plan(void)
+{
+	struct cyris_range *r = NULL;
+	struct cyris_plan *a = NULL, *b = NULL;
+	struct cyris_conf conf;
+	struct cyris_prefix used;
+	struct cyris_plan_opts o = { .used = &used, .n_used = 1 };
+	char path[4200], err[512];
+	uint8_t m1[6], m2[6];
+
+	cyris_conf_defaults(&conf);
+	snprintf(path, sizeof(path), "%s/dmz.yml", dir);
+	if (cyris_range_load(path, &r, err, sizeof(err)) < 0) {
+		ok(0, "dmz.yml loads");
+		return;
+	}
+	cyris_prefix_parse("10.200.1.0/24", true, &used);
+	ok(cyris_plan_build(r, &conf, &o, &a, err, sizeof(err)) == 0, "plan dmz.yml");
+	ok(cyris_plan_build(r, &conf, &o, &b, err, sizeof(err)) == 0, "plan it again");
+	if (a && b) {
+		char s1[64], s2[64];
+
+		ok(a->n_nets == 3 && a->n_guests == 5, "3 networks, 5 guests");
+		ok(strcmp(a->nets[0].bridge, b->nets[0].bridge) == 0 &&
+		   memcmp(a->guests[1].nics[0].mac, b->guests[1].nics[0].mac, 6) == 0,
+		   "the same names and MACs both times");
+		cyris_prefix_format(&a->nets[0].subnet, s1, sizeof(s1));
+		cyris_prefix_format(&a->nets[1].subnet, s2, sizeof(s2));
+		is_str(s1, "10.200.0.0/24", "the first subnet is the pool's first");
+		is_str(s2, "10.200.2.0/24", "a prefix in use on the host is skipped");
+		ok(a->guests[0].gateway && a->nets[0].gw_guest == 0, "firewall is the gateway guest");
+		cyris_ip_format(&a->guests[0].nics[0].addr.ip, s1, sizeof(s1));
+		is_str(s1, "10.200.0.1", "the gateway guest holds .1");
+		cyris_prefix_format(&a->nets[0].host_addr, s1, sizeof(s1));
+		is_str(s1, "10.200.0.254/24", "the host's bridge takes the last address");
+		ok(a->n_rules == 4 && a->rules[0].at == 0, "3 rules + the entry point's, enforced in the firewall");
+		is_str(a->rules[0].text, "src=10.200.3.0/24,10.200.0.0/24 dst=10.200.2.11 dport=3306 proto=tcp,udp",
+		       "member names resolved to addresses, networks to subnets");
+		ok(a->n_exposes == 1 && a->exposes[0].host_port == CYRIS_ENTRY_PORT_BASE, "one entry point");
+	}
+	cyris_plan_mac("124", 1, "desk", 1, "eth0", m1);
+	cyris_plan_mac("124", 1, "desk", 1, "eth1", m2);
+	ok((m1[0] & 3) == 2 && memcmp(m1, m2, 6) != 0, "MACs are locally administered unicast and differ per NIC");
+	conf.subnet_size = 28;
+	cyris_plan_free(b);
+	b = NULL;
+	{
+		struct cyris_range *f = NULL;
+
+		snprintf(path, sizeof(path), "%s/full.yml", dir);
+		cyris_range_load(path, &f, err, sizeof(err));
+		ok(f && cyris_plan_build(f, &conf, NULL, &b, err, sizeof(err)) == 0 && b->n_nets == 4 &&
+		   b->nets[3].subnet.len == 28, "full.yml: 2 instances x 2 networks of /28");
+		cyris_range_free(f);
+	}
+	conf.subnet_pool.len = 27;
+	cyris_plan_free(b);
+	b = NULL;
+	ok(cyris_plan_build(r, &conf, NULL, &b, err, sizeof(err)) == -ENOSPC, "an exhausted pool is an error");
+	diag("%s", err);
+	cyris_plan_free(a);
+	cyris_plan_free(b);
+	cyris_range_free(r);
+}
+
+static void test_conf(void)
+{
+	struct cyris_conf c;
+	char path[] = "/tmp/cyris-conf-XXXXXX", err[512];
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	fputs("# comment\nsubnet_pool = 10.77.0.0/16\n\nvirt_type = qemu  # trailing\nlibvirt_uri=test:///default\n", f);
+	fclose(f);
+	setenv("CYRIS_CONFIG", path, 1);
+	setenv("CYRIS_LIBVIRT_URI", "qemu:///session", 1);
+	ok(cyris_conf_load(&c, err, sizeof(err)) == 0, "a configuration file loads");
+	is_str(c.virt_type, "qemu", "the file sets virt_type");
+	is_int(c.subnet_pool.ip.a[1], 77, "and subnet_pool");
+	is_str(c.libvirt_uri, "qemu:///session", "the environment wins over the file");
+	is_int(c.subnet_size, 24, "a key not given keeps its default");
+	f = fopen(path, "w");
+	fputs("subnet_pool = 10.0.0.0/8\nbogus_key = 1\n", f);
+	fclose(f);
+	is_int(cyris_conf_load(&c, err, sizeof(err)), -EINVAL, "an unknown key is an error");
+	{
+		char want[600];
+
+		snprintf(want, sizeof(want), "%s:2: unknown key 'bogus_key'", path);
+		is_str(err, want, "  at FILE:LINE");
+	}
+	f = fopen(path, "w");
+	fputs("virt_type = xen\n", f);
+	fclose(f);
+	cyris_conf_load(&c, err, sizeof(err));
+	ok(strstr(err, ":1: virt_type: 'xen' is not kvm, qemu or auto") != NULL, "a bad value names its line");
+	unlink(path);
+	is_int(cyris_conf_load(&c, err, sizeof(err)), -ENOENT, "a missing CYRIS_CONFIG is an error");
+	unsetenv("CYRIS_CONFIG");
+	setenv("CYRIS_SUBNET_SIZE", "31", 1);
+	is_int(cyris_conf_load(&c, err, sizeof(err)), -EINVAL, "a bad environment value is an error");
+	unsetenv("CYRIS_SUBNET_SIZE");
+	unsetenv("CYRIS_LIBVIRT_URI");
+}
+
+int main(void)
+{
+	const char *src = getenv("CYRIS_SRC");
+
+	snprintf(dir, sizeof(dir), "%s/contrib/cyris-examples", src ? src : ".");
+	if (access(dir, R_OK) != 0)
+		snprintf(dir, sizeof(dir), "%s/../shared/cyris-examples", src ? src : ".");
+	test_examples();
+	test_errors();
+	test_plan();
+	test_conf();
+	return done();
+}
