@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <sys/socket.h>
 
+#include "cyris/check.h"
 #include "cyris/fw.h"
 #include "cyris/link.h"
 #include "cyris/neigh.h"
@@ -434,6 +435,26 @@ static int present(const char *range, const struct cyris_topo_opts *o, struct cy
 	return r < 0 ? r : found;
 }
 
+/* The checks cyris-check runs, before anything is made: refuse with the
+ * list of what is missing instead of failing half way. */
+static int preflight(const char *provider, const struct cyris_conf *conf, char *err, size_t errlen)
+{
+	struct cyris_check_item *v = NULL;
+	size_t n = 0, i, len;
+	int failed = cyris_check_run(provider, conf, false, &v, &n);
+
+	if (failed > 0 && err && errlen) {
+		snprintf(err, errlen, "this host cannot run a %s range (cyris-check):", provider);
+		for (i = 0; i < n; i++) {
+			len = strlen(err);
+			if (v[i].needed && !v[i].ok)
+				snprintf(err + len, errlen - len, " %s: %s;", v[i].name, v[i].detail);
+		}
+	}
+	free(v);
+	return failed > 0 ? -EPERM : failed;
+}
+
 int cyris_topo_up(const struct cyris_range *r, const struct cyris_conf *conf,
 		  const struct cyris_topo_opts *o, struct cyris_plan **ret_plan,
 		  char *err, size_t errlen)
@@ -445,6 +466,8 @@ int cyris_topo_up(const struct cyris_range *r, const struct cyris_conf *conf,
 	char label[200];
 	int rc;
 
+	if ((rc = preflight(provider_name(o), conf, err, errlen)) < 0)
+		return rc;
 	if ((rc = cyris_nl_open(&x.nl, o->netns)) < 0)
 		return fail(err, errlen, rc, "netlink: %s", strerror(-rc));
 	rc = present(r->id, o, x.nl);

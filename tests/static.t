@@ -11,7 +11,11 @@ for t in tools/cyris-*.c; do
 	n=$(basename "$t" .c)
 	ok "$n has a man page" test -f "tools/man/$n.8"
 	ok "$n --help exits 0 with a usage line" bash -c "$CYRIS_BIN/$n --help | grep -q '^Usage: $n'"
-	ok "$n without a command exits 2" bash -c "$CYRIS_BIN/$n >/dev/null 2>&1; test \$? = 2"
+	if [ "$n" = cyris-check ]; then   # takes no command: its checks are the command
+		ok "$n with a stray word exits 2" bash -c "$CYRIS_BIN/$n bogus >/dev/null 2>&1; test \$? = 2"
+	else
+		ok "$n without a command exits 2" bash -c "$CYRIS_BIN/$n >/dev/null 2>&1; test \$? = 2"
+	fi
 done
 for h in include/cyris/*.h; do
 	ok "$h compiles on its own" bash -c "echo '#include \"$h\"' | ${CYRIS_CC:-cc} -fsyntax-only -Wall -Wextra -Werror -Iinclude \$(pkg-config --cflags libnl-3.0) -x c -"

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Preflight: what the host can do, probed for real where it can be.
+ */
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/kvm.h>
+#include <pwd.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "cyris/check.h"
+#include "cyris/fw.h"
+#include "cyris/link.h"
+#include "cyris/netns.h"
+#include "util.h"
+
+struct items {
+	struct cyris_check_item *v;
+	size_t n, cap;
+	int failed;
+};
+
+static void add(struct items *it, const char *name, bool ok, bool needed, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static void add(struct items *it, const char *name, bool ok, bool needed, const char *fmt, ...)
+{
+	struct cyris_check_item *x = cyris_grow((void **)&it->v, &it->n, &it->cap, sizeof(*x));
+	va_list ap;
+
+	if (!x)
+		return;
+	snprintf(x->name, sizeof(x->name), "%s", name);
+	x->ok = ok;
+	x->needed = needed;
+	va_start(ap, fmt);
+	vsnprintf(x->detail, sizeof(x->detail), fmt, ap);
+	va_end(ap);
+	if (needed && !ok)
+		it->failed++;
+}
+
+static bool has_cap(int cap)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = {{0}};
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return false;
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+/* Links and nf_tables, created and deleted in a namespace that dies with
+ * this check: the host is never touched. */
+static void probe_kernel(struct items *it)
+{
+	struct cyris_link_cfg br = { .name = "ck-br", .up = true };
+	struct cyris_link_cfg ve = { .name = "ck-v0" };
+	struct cyris_link_cfg vx = { .name = "ck-vx" };
+	struct cyris_veth_cfg vc = { .peer = "ck-v1" };
+	struct cyris_vxlan_cfg xc = { .vni = 42 };
+	struct cyris_fw_policy pol;
+	struct cyris_nl *nl = NULL;
+	struct cyris_fw *fw = NULL;
+	int old = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), r;
+
+	if (old < 0 || unshare(CLONE_NEWNET) < 0) {
+		add(it, "namespaces", false, true, "cannot make a network namespace: %s", strerror(errno));
+		if (old >= 0)
+			close(old);
+		return;
+	}
+	r = cyris_nl_open(&nl, NULL);
+	if (r == 0)
+		r = cyris_bridge_create(nl, &br, NULL, NULL);
+	add(it, "bridge", r == 0, true, "%s", r == 0 ? "a bridge made in a scratch namespace" : strerror(-r));
+	r = nl ? cyris_veth_create(nl, &ve, &vc, NULL) : -ENOTCONN;
+	add(it, "veth", r == 0, true, "%s", r == 0 ? "a veth pair made in a scratch namespace" : strerror(-r));
+	(void)cyris_ip_parse("192.0.2.1", &xc.remote);
+	r = nl ? cyris_vxlan_create(nl, &vx, &xc, NULL) : -ENOTCONN;
+	add(it, "vxlan", r == 0, true, "%s", r == 0 ? "a VXLAN link made in a scratch namespace" : strerror(-r));
+	r = cyris_fw_open(&fw, NULL);
+	if (r == 0 && (r = cyris_fw_policy_init(&pol, "cyris-check")) == 0) {
+		r = cyris_fw_apply(fw, &pol, false);
+		if (r == 0)
+			r = cyris_fw_destroy(fw, "cyris-check", false);
+		cyris_fw_policy_clear(&pol);
+	}
+	add(it, "nf_tables", r == 0, true, "%s", r == 0 ? "a range table applied and removed" : strerror(-r));
+	cyris_fw_free(fw);
+	cyris_nl_close(nl);
+	if (setns(old, CLONE_NEWNET) < 0)
+		add(it, "namespaces", false, true, "cannot return to this namespace: %s", strerror(errno));
+	close(old);
+}
+
+static void probe_netns(struct items *it, bool needed)
+{
+	char name[64];
+	int r;
+
+	snprintf(name, sizeof(name), "cyris-check-%d", (int)getpid());
+	r = cyris_netns_create(name, NULL);
+	if (r == 0)
+		r = cyris_netns_delete(name);
+	add(it, "named_netns", r == 0, needed, "%s/%s %s", CYRIS_NETNS_DIR, name,
+	    r == 0 ? "made and removed" : strerror(-r));
+}
+
+static void probe_kvm(struct items *it, bool needed)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), api, vm;
+
+	if (fd < 0) {
+		add(it, "kvm", false, needed, "/dev/kvm: %s (guests run under TCG: virt_type = qemu)",
+		    strerror(errno));
+		return;
+	}
+	api = ioctl(fd, KVM_GET_API_VERSION, 0);
+	vm = ioctl(fd, KVM_CREATE_VM, 0);
+	add(it, "kvm", vm >= 0, needed, "/dev/kvm: API %d, %s", api,
+	    vm >= 0 ? "a VM can be created (libvirt's capabilities decide kvm or qemu)"
+		    : "no VM can be created: guests run under TCG (virt_type = qemu)");
+	if (vm >= 0)
+		close(vm);
+	close(fd);
+}
+
+/* Can user @name read and enter @dir (by its mode bits)? */
+static bool readable_by(const char *dir, const char *name, char *who, size_t size)
+{
+	struct passwd *pw = getpwnam(name);
+	struct stat st;
+	gid_t groups[64];
+	int ng = 64, i;
+	mode_t need;
+
+	snprintf(who, size, "%s", name);
+	if (!pw || stat(dir, &st) < 0)
+		return false;
+	if (pw->pw_uid == 0)
+		return true;
+	if (st.st_uid == pw->pw_uid)
+		need = S_IRUSR | S_IXUSR;
+	else {
+		need = S_IROTH | S_IXOTH;
+		if (getgrouplist(name, pw->pw_gid, groups, &ng) >= 0)
+			for (i = 0; i < ng; i++)
+				if (groups[i] == st.st_gid)
+					need = S_IRGRP | S_IXGRP;
+	}
+	return (st.st_mode & need) == need;
+}
+
+int cyris_check_run(const char *provider, const struct cyris_conf *conf, bool all,
+		    struct cyris_check_item **ret, size_t *ret_n)
+{
+	struct items it = {0};
+	bool lv = provider && streq(provider, "libvirt");
+	char detail[256], who[64];
+	struct stat st;
+
+	add(&it, "cap_net_admin", has_cap(CAP_NET_ADMIN), true,
+	    has_cap(CAP_NET_ADMIN) ? "CAP_NET_ADMIN here" : "no CAP_NET_ADMIN: run as root");
+	add(&it, "cap_sys_admin", has_cap(CAP_SYS_ADMIN), !lv,
+	    has_cap(CAP_SYS_ADMIN) ? "CAP_SYS_ADMIN (named namespaces)" : "no CAP_SYS_ADMIN: no named namespaces");
+	probe_kernel(&it);
+	if (all || !lv)
+		probe_netns(&it, !lv);
+	if (!all && !lv)
+		goto out;
+	probe_kvm(&it, false);
+	add(&it, "libvirt", cyris_check_libvirt(conf->libvirt_uri, detail, sizeof(detail)), lv, "%s", detail);
+	if (stat(conf->image_dir, &st) < 0)
+		add(&it, "image_dir", false, lv, "%s: %s", conf->image_dir, strerror(errno));
+	else {
+		bool ok = readable_by(conf->image_dir, "libvirt-qemu", who, sizeof(who)) ||
+			  readable_by(conf->image_dir, "root", who, sizeof(who));
+
+		add(&it, "image_dir", ok, lv, "%s %s by %s", conf->image_dir,
+		    ok ? "readable" : "not readable", who);
+	}
+out:
+	*ret = it.v;
+	*ret_n = it.n;
+	return it.failed;
+}
