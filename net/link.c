@@ -341,6 +341,8 @@ static int veth_peer_finish(struct cyris_nl *nl, const struct cyris_veth_cfg *ve
 	}
 	if (!veth->peer_netns || !*veth->peer_netns)
 		return link_apply_to(nl, 0, veth->peer, &c);
+	if (veth->peer_nl)
+		return link_apply_to(veth->peer_nl, 0, veth->peer, &c);
 	r = cyris_nl_open(&pnl, veth->peer_netns);
 	if (r == 0)
 		r = link_apply_to(pnl, 0, veth->peer, &c);

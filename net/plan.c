@@ -233,11 +233,11 @@ static int nic_cmp(const void *a, const void *b)
 static int address(struct pctx *c, const struct cyris_range_site *s, size_t net_base,
 		   size_t guest_base, size_t guest_end, unsigned inst)
 {
-	uint32_t next[64] = {0};
+	_cleanup_free_ uint32_t *next = calloc(s->n_nets + 1, sizeof(*next));
 	size_t i, j;
 
-	if (s->n_nets > ARRAY_SIZE(next))
-		return fail(c, -E2BIG, "more than %zu networks in one host entry", ARRAY_SIZE(next));
+	if (!next)
+		return -ENOMEM;
 	for (i = 0; i < s->n_nets; i++) {
 		struct cyris_plan_net *n = &c->p->nets[net_base + i];
 		uint32_t size = block_size(n->subnet.len);

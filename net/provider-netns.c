@@ -71,12 +71,11 @@ static void nic_tag(struct cyris_tag *t, const struct cyris_guest_spec *s,
 }
 
 /* Inside the guest: addresses, forwarding, the default route. */
-static int configure_inside(const struct cyris_guest_spec *s)
+static int configure_inside(const struct cyris_guest_spec *s, struct cyris_nl *nl)
 {
-	struct cyris_nl *nl;
 	bool routed = false;
 	size_t i;
-	int r = cyris_nl_open(&nl, s->name);
+	int r = 0;
 
 	for (i = 0; r == 0 && i < s->n_nics; i++) {
 		const struct cyris_guest_nic *n = &s->nics[i];
@@ -96,7 +95,6 @@ static int configure_inside(const struct cyris_guest_spec *s)
 			routed = true;
 		}
 	}
-	cyris_nl_close(nl);
 	return r;
 }
 
@@ -106,7 +104,7 @@ static int netns_create(struct cyris_provider *p, const struct cyris_guest_spec 
 			struct cyris_guest_info *ret)
 {
 	struct cyris_tag tag = s->tag;
-	struct cyris_nl *nl;
+	struct cyris_nl *nl, *gnl = NULL;
 	size_t i;
 	int r;
 
@@ -117,12 +115,15 @@ static int netns_create(struct cyris_provider *p, const struct cyris_guest_spec 
 	snprintf(tag.role, sizeof(tag.role), "guest");
 	if ((r = cyris_netns_create(s->name, &tag)) < 0)
 		return r;
+	/* one context inside the guest for all that is done there */
+	r = cyris_nl_open(&gnl, s->name);
 	for (i = 0; r == 0 && i < s->n_nics; i++) {
 		const struct cyris_guest_nic *n = &s->nics[i];
 		struct cyris_tag ht, pt;
 		struct cyris_link_cfg cfg = { .name = n->host_ifname, .tag = &ht, .up = true };
 		struct cyris_veth_cfg veth = { .peer = n->nic, .peer_netns = s->name,
-					       .peer_mac = n->mac, .peer_up = true, .peer_tag = &pt };
+					       .peer_mac = n->mac, .peer_up = true, .peer_tag = &pt,
+					       .peer_nl = gnl };
 
 		nic_tag(&ht, s, n, "veth");
 		nic_tag(&pt, s, n, "nic");
@@ -135,7 +136,8 @@ static int netns_create(struct cyris_provider *p, const struct cyris_guest_spec 
 		r = cyris_veth_create(nl, &cfg, &veth, NULL);
 	}
 	if (r == 0)
-		r = configure_inside(s);
+		r = configure_inside(s, gnl);
+	cyris_nl_close(gnl);
 	if (r < 0) {
 		(void)netns_destroy(p, s->name, true);
 		return r;

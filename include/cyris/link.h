@@ -87,6 +87,8 @@ struct cyris_veth_cfg {
 	bool peer_up;
 	unsigned peer_mtu;              /* 0 = same as the link's */
 	const struct cyris_tag *peer_tag; /* the peer's alias, NULL = none */
+	struct cyris_nl *peer_nl;       /* a context already open in the peer's
+					   namespace (NULL: one is opened) */
 };
 
 struct cyris_vxlan_cfg {
