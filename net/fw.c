@@ -17,7 +17,6 @@
 #include <time.h>
 
 #include <libmnl/libmnl.h>
-#include <libnftnl/batch.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
@@ -165,35 +164,61 @@ struct msginfo {
 	char what[128];
 };
 
+/* The batch is one zeroed buffer: libmnl leaves attribute padding as it
+ * finds it, and a zeroed buffer sends no uninitialised bytes. */
+#define MSG_ROOM (UINT16_MAX + 1)   /* the largest message, kept free ahead */
+
 struct batch {
 	struct cyris_fw *fw;
-	struct nftnl_batch *nb;
+	char *buf;
+	size_t len, size;
 	uint32_t first;             /* seq of the first message after BEGIN */
 	struct msginfo *info;
 	size_t n, cap;
 	int err;                    /* first build error */
 };
 
+/* Keep MSG_ROOM bytes free past the end, growing (zeroed) as needed. */
+static int room(struct batch *b)
+{
+	size_t size;
+	char *nb;
+
+	if (b->size - b->len >= MSG_ROOM)
+		return 0;
+	size = b->size ? b->size * 2 : 4 * MSG_ROOM;
+	nb = realloc(b->buf, size);
+	if (!nb)
+		return -ENOMEM;
+	memset(nb + b->size, 0, size - b->size);
+	b->buf = nb;
+	b->size = size;
+	return 0;
+}
+
+/* The message just built at the end of the buffer belongs to the batch. */
+static void advance(struct batch *b)
+{
+	const struct nlmsghdr *h = (const void *)(b->buf + b->len);
+
+	b->len += MNL_ALIGN(h->nlmsg_len);
+}
+
 static int batch_init(struct batch *b, struct cyris_fw *fw)
 {
-	long pg = sysconf(_SC_PAGESIZE);
-
 	memset(b, 0, sizeof(*b));
 	b->fw = fw;
-	/* pages of 32 system pages; room for the largest message past the end */
-	b->nb = nftnl_batch_alloc((uint32_t)pg * 32, UINT16_MAX + (uint32_t)pg);
-	if (!b->nb)
+	if (room(b) < 0)
 		return -ENOMEM;
-	nftnl_batch_begin(nftnl_batch_buffer(b->nb), fw->seq++);
-	nftnl_batch_update(b->nb);
+	nftnl_batch_begin(b->buf, fw->seq++);
+	advance(b);
 	b->first = fw->seq;
 	return 0;
 }
 
 static void batch_free(struct batch *b)
 {
-	if (b->nb)
-		nftnl_batch_free(b->nb);
+	free(b->buf);
 	free(b->info);
 }
 
@@ -202,21 +227,21 @@ static void batch_free(struct batch *b)
 static struct nlmsghdr *msg_begin(struct batch *b, uint16_t type, uint16_t flags,
 				  int rule, const char *what)
 {
-	struct msginfo *mi = cyris_grow((void **)&b->info, &b->n, &b->cap, sizeof(*mi));
+	struct msginfo *mi;
 
-	if (!mi) {
+	if (room(b) < 0 || !(mi = cyris_grow((void **)&b->info, &b->n, &b->cap, sizeof(*mi)))) {
 		b->err = -ENOMEM;
 		return NULL;
 	}
 	mi->rule = rule;
 	snprintf(mi->what, sizeof(mi->what), "%s", what);
-	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->nb), type, NFPROTO_INET,
+	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_INET,
 				     flags | NLM_F_ACK, b->fw->seq++);
 }
 
 static void msg_end(struct batch *b)
 {
-	nftnl_batch_update(b->nb);
+	advance(b);
 }
 
 static void udata_comment(void *obj, int which, int type, const char *text,
@@ -709,12 +734,13 @@ static void note_reply(struct batch *b, const struct cyris_fw_policy *p,
 static int batch_send(struct batch *b, const struct cyris_fw_policy *p)
 {
 	struct cyris_fw *fw = b->fw;
-	int fd = mnl_socket_get_fd(fw->nl), r = 0, niov, first_err = 0;
+	int fd = mnl_socket_get_fd(fw->nl), r = 0, first_err = 0, sz;
 	_cleanup_free_ char *buf = malloc(64 * 1024);
 	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
-	struct msghdr mh = { .msg_name = &snl, .msg_namelen = sizeof(snl) };
-	size_t acks = 0, total = 0, i;
-	_cleanup_free_ struct iovec *iov = NULL;
+	struct iovec iov;
+	struct msghdr mh = { .msg_name = &snl, .msg_namelen = sizeof(snl),
+			     .msg_iov = &iov, .msg_iovlen = 1 };
+	size_t acks = 0;
 
 	if (!buf)
 		return -ENOMEM;
@@ -722,24 +748,15 @@ static int batch_send(struct batch *b, const struct cyris_fw_policy *p)
 		set_error(fw, b->err, -1, "building the batch");
 		return b->err;
 	}
-	nftnl_batch_end(nftnl_batch_buffer(b->nb), fw->seq++);
-	nftnl_batch_update(b->nb);
-	niov = nftnl_batch_iovec_len(b->nb);
-	iov = calloc((size_t)niov, sizeof(*iov));
-	if (!iov)
+	if (room(b) < 0)
 		return -ENOMEM;
-	nftnl_batch_iovec(b->nb, iov, (uint32_t)niov);
-	for (i = 0; i < (size_t)niov; i++)
-		total += iov[i].iov_len;
+	nftnl_batch_end(b->buf + b->len, fw->seq++);
+	advance(b);
+	iov = (struct iovec){ .iov_base = b->buf, .iov_len = b->len };
 	/* the whole batch goes in one sendmsg: make room for it */
-	{
-		int sz = (int)total + 65536;
-
-		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
-			(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	}
-	mh.msg_iov = iov;
-	mh.msg_iovlen = (size_t)niov;
+	sz = (int)b->len + 65536;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	if (sendmsg(fd, &mh, 0) < 0) {
 		r = -errno;
 		set_error(fw, r, -1, "sending the batch");
@@ -797,6 +814,7 @@ static int dump_chain(struct cyris_fw *fw, uint16_t type, const char *table,
 	ssize_t n;
 	int r;
 
+	memset(buf, 0, 1024);   /* the request: no uninitialised padding */
 	h = nftnl_nlmsg_build_hdr(buf, type, table ? NFPROTO_INET : NFPROTO_UNSPEC,
 				  NLM_F_DUMP, seq);
 	if (table) {
@@ -1028,6 +1046,7 @@ static int read_ifaces(struct cyris_fw *fw, struct cyris_fw_table *t)
 
 	if (!s)
 		return -ENOMEM;
+	memset(buf, 0, 1024);
 	h = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, seq);
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, t->name);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, "ifaces");
