@@ -35,8 +35,9 @@ ok "a third to the source" tunnel_open 124 2224 9
 like "$(in_trainee "$TCPIO" upload $LADDR 2223 32M 2>&1)" "^ok upload bytes=33554432" "32 MiB upload: the sink's count and checksum match"
 like "$(in_trainee "$TCPIO" download $LADDR 2224 32M 2>&1)" "^ok download bytes=33554432" "32 MiB download: every byte checked"
 like "$(in_trainee "$TCPIO" echo $LADDR 2222 50 1M 2>&1)" "^ok conns=50 bytes=1048576" "50 concurrent connections x 1 MiB echoed byte-exact"
-total_is() { [ "$(tunnel_json 124 2222 connections_total)" = 51 ]; }
-wait_for 5 total_is
+# counters reach the state file within 0.2 s
+json_is() { [ "$(tunnel_json 124 2222 "$1")" = "$2" ]; }
+wait_for 5 json_is bytes_down $((58 * 1048576))
 is "$(tunnel_json 124 2222 connections_total)" 51 "51 connections counted"
 is "$(tunnel_json 124 2222 bytes_up)" $((8 * 1048576 + 50 * 1048576)) "bytes_up counts every byte sent"
 is "$(tunnel_json 124 2222 bytes_down)" $((8 * 1048576 + 50 * 1048576)) "bytes_down counts every byte echoed"
