@@ -428,6 +428,36 @@ static int wait_exit(int pidfd, unsigned timeout_ms)
 	return r > 0 ? 0 : -ETIMEDOUT;
 }
 
+/* Without pidfds (valgrind does not know them, kernels before 5.3): check,
+ * signal, and poll until the tunnel is gone. The check and the kill are not
+ * atomic, but the window is microseconds against a pid wrapping around. */
+static int stop_by_pid(const struct cyris_tunnel_info *i, unsigned timeout_ms,
+		       char *err, size_t errlen)
+{
+	struct timespec ts = { .tv_nsec = 20 * 1000 * 1000 };
+	unsigned waited;
+	int sig = SIGTERM;
+
+	for (;;) {
+		if (!cyris_tunnel_alive(i) || kill(i->pid, sig) < 0) {
+			tunnel_state_remove(i);
+			return sig == SIGTERM ? 0 : 1;
+		}
+		for (waited = 0; waited < timeout_ms && cyris_tunnel_alive(i); waited += 20)
+			nanosleep(&ts, NULL);
+		if (!cyris_tunnel_alive(i))
+			break;
+		if (sig == SIGKILL) {
+			snprintf(err, errlen, "pid %d did not exit", (int)i->pid);
+			return -ETIMEDOUT;
+		}
+		sig = SIGKILL;
+		timeout_ms = 2000;
+	}
+	tunnel_state_remove(i);
+	return 1;
+}
+
 int cyris_tunnel_stop(const struct cyris_tunnel_info *i, unsigned timeout_ms,
 		      char *err, size_t errlen)
 {
@@ -436,6 +466,8 @@ int cyris_tunnel_stop(const struct cyris_tunnel_info *i, unsigned timeout_ms,
 	/* Hold the process by a pidfd first, then check it is the tunnel:
 	 * from then on the pid cannot name another process. */
 	pidfd = (int)syscall(SYS_pidfd_open, i->pid, 0);
+	if (pidfd < 0 && errno == ENOSYS)
+		return stop_by_pid(i, timeout_ms, err, errlen);
 	if (pidfd < 0 && errno != ESRCH) {
 		r = -errno;
 		snprintf(err, errlen, "pid %d: %s", (int)i->pid, strerror(errno));

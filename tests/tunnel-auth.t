@@ -65,12 +65,12 @@ ssh-agent -D -a "$TMP/agent.sock" >/dev/null 2>&1 &
 bg_track $!
 wait_for 5 test -S "$TMP/agent.sock"
 SSH_AUTH_SOCK=$TMP/agent.sock ssh-add -q "$TMP/id_user" 2>/dev/null
-ok "with the agent (SSH_AUTH_SOCK), without --identity" env SSH_AUTH_SOCK="$TMP/agent.sock" \
-	"$CYRIS_BIN/cyris-tunnel" open 124 --via "root@$RH" --listen "$LADDR:2222" --to "$GUEST:7" --known-hosts "$TMP/known_hosts"
+SSH_AUTH_SOCK=$TMP/agent.sock ok "with the agent (SSH_AUTH_SOCK), without --identity" \
+	topen 124 --via "root@$RH" --listen "$LADDR:2222" --to "$GUEST:7" --known-hosts "$TMP/known_hosts"
 like "$(in_trainee "$TCPIO" echo $LADDR 2222 2 64K 2>&1)" "^ok" "that tunnel works"
 ok "close" cyris-tunnel close 124
 exits 1 "no agent and no --identity: none of the default keys is authorized" \
-	cyris-tunnel open 124 --via "root@$RH" --listen "$LADDR:2222" --to "$GUEST:7" --known-hosts "$TMP/known_hosts"
+	topen 124 --via "root@$RH" --listen "$LADDR:2222" --to "$GUEST:7" --known-hosts "$TMP/known_hosts"
 
 # a taken listen port: refused before any daemon, before any SSH connection
 socat TCP-LISTEN:2230,bind=$LADDR,reuseaddr,fork /dev/null &
@@ -84,18 +84,19 @@ like "$err" "^cyris-tunnel: open 124: listen $LADDR:2230: Address already in use
 is "$(logins)" "$n" "it did not even connect to the server"
 ok "no daemon, no state" nothing_left
 kill $sp
-err=$(cyris-tunnel open 124 --via "root@$RH" --listen 0.0.0.0:2231 --to "$GUEST:7" --identity "$TMP/id_user" --known-hosts "$TMP/known_hosts" 2>&1)
+err=$(topen 124 --via "root@$RH" --listen 0.0.0.0:2231 --to "$GUEST:7" --identity "$TMP/id_user" --known-hosts "$TMP/known_hosts" 2>&1)
 is "$?" 0 "0.0.0.0:2231 (the default address form)"
 exits 1 "then $LADDR:2231 is taken too" tunnel_open 125 2231 7
 ok "close 124" cyris-tunnel close 124
-exits 0 "--listen PORT alone means 0.0.0.0" cyris-tunnel open 124 --via "root@$RH" --listen 2232 --to "$GUEST:7" --identity "$TMP/id_user" --known-hosts "$TMP/known_hosts"
+exits 0 "--listen PORT alone means 0.0.0.0" topen 124 --via "root@$RH" --listen 2232 --to "$GUEST:7" --identity "$TMP/id_user" --known-hosts "$TMP/known_hosts"
 is "$(cyris-tunnel -j list 124 | jq -r '.tunnels[0].listen')" "0.0.0.0:2232" "listed as 0.0.0.0:2232"
 ok "close 124" cyris-tunnel close 124
 
 # an unreachable server
-err=$(cyris-tunnel open 124 --via "root@$RH:2200" --listen "$LADDR:2222" --to "$GUEST:7" --identity "$TMP/id_user" --known-hosts "$TMP/known_hosts" 2>&1)
+err=$(topen 124 --via "root@$RH:2200" --listen "$LADDR:2222" --to "$GUEST:7" --identity "$TMP/id_user" --known-hosts "$TMP/known_hosts" 2>&1)
 is "$?" 1 "no server on that port: exit 1"
 like "$err" "connect to $RH:2200: Connection refused" "says Connection refused"
 ok "the listen port was released" bash -c "! ss -Hltn 'sport = :2222' | grep -q ."
 ok "nothing left at the end" nothing_left
+ok "the daemons' valgrind reports (CYRIS_VALGRIND=1) are clean" daemons_clean
 done_testing

@@ -93,5 +93,6 @@ is "$?" 0 "the foreground tunnel exits 0 on SIGTERM (and valgrind-clean when CYR
 
 ok "close 125" cyris-tunnel close 125
 is "$(tunnel_pids)" "" "no cyris-tunnel process is left"
+ok "the daemons' valgrind reports (CYRIS_VALGRIND=1) are clean" daemons_clean
 is "$(ls /run/cyris/tunnels)" "" "no state file is left"
 done_testing

@@ -126,10 +126,34 @@ guest_start() {
 
 in_trainee() { ip netns exec trainee "$@"; }
 
+# topen ARGS...: cyris-tunnel open ARGS, its stderr shown as usual. The
+# daemon's stderr is /dev/null, but under valgrind the daemon keeps
+# valgrind's copy of the original stderr for its report: that copy goes to
+# a file of its own (so that no $(...) waits on it for ever), and
+# daemons_clean checks those files once the daemons have exited.
+_topen_n=0
+topen() {
+	local f rc
+	_topen_n=$((_topen_n + 1))
+	f=$TMP/open.$_topen_n.err
+	cyris-tunnel open "$@" 2>>"$f"
+	rc=$?
+	cat "$f" >&2
+	return $rc
+}
+daemons_clean() { # valgrind records other than "possibly lost" (which the
+	# suite's valgrind options do not count as errors either), per process
+	! cat "$TMP"/open.*.err 2>/dev/null | awk '
+		function flush(p) { if (rec[p] != "" && rec[p] !~ /possibly lost|^Warning: /) printf "%s", rec[p]; rec[p] = "" }
+		match($0, /^==[0-9]+==/) { p = substr($0, 1, RLENGTH); t = substr($0, RLENGTH + 1); sub(/^ /, "", t)
+			if (t == "") flush(p); else rec[p] = rec[p] p " " t "\n" }
+		END { for (p in rec) flush(p) }' | grep .
+}
+
 # tunnel_open R PORT TARGETPORT [ARGS...]: open a tunnel from LADDR:PORT
 tunnel_open() {
 	local r=$1 port=$2 tport=$3; shift 3
-	cyris-tunnel open "$r" --via "root@$RH" --listen "$LADDR:$port" --to "$GUEST:$tport" \
+	topen "$r" --via "root@$RH" --listen "$LADDR:$port" --to "$GUEST:$tport" \
 		--identity "$TMP/id_user" --known-hosts "$TMP/known_hosts" "$@"
 }
 

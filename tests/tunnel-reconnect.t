@@ -61,4 +61,5 @@ like "$(in_trainee "$TCPIO" echo $LADDR 2222 2 256K 2>&1)" "^ok" "and it forward
 ok "close" cyris-tunnel close 124
 ok "the process is gone" wait_for 5 proc_gone "$pid"
 is "$(tunnel_pids)" "" "no cyris-tunnel process is left"
+ok "the daemons' valgrind reports (CYRIS_VALGRIND=1) are clean" daemons_clean
 done_testing
