@@ -1027,7 +1027,12 @@ static void serve_conns(struct cyris_tunnel *t, bool ssh_input)
 		short re = c->pidx >= 0 ? t->pfd[c->pidx].revents : 0;
 
 		if (!c->open) {
-			if (ssh_input)
+			/* a confirmation may also have been read inside another
+			 * libssh call: is_open costs nothing, asking libssh again
+			 * (which polls the socket) only when input came */
+			if (ssh_channel_is_open(c->ch))
+				c->open = true;
+			else if (ssh_input)
 				conn_check_open(t, c);
 			continue;
 		}
@@ -1160,11 +1165,13 @@ static __attribute__((noreturn)) void daemon_main(struct cyris_tunnel *t, int wf
 	}
 	r = cyris_tunnel_connect(t, sfd);
 	report(wfd, r, t->err);
-	close(wfd);
 	if (r == 0) {
+		close(wfd);
 		to_devnull();
 		r = cyris_tunnel_run(t, sfd);
 	}
+	/* after a failure the pipe stays open until the process is gone:
+	 * the caller waits for that, so nothing outlives a failed open */
 	close(sfd);
 	cyris_tunnel_free(t);
 	_exit(r < 0 ? 1 : 0);
@@ -1206,13 +1213,19 @@ int cyris_tunnel_start(struct cyris_tunnel *t, pid_t *ret_pid)
 		;
 	close(t->lfd);   /* the daemon has it */
 	t->lfd = -1;
-	while (got < sizeof(m)) {
-		k = read(p[0], (char *)&m + got, sizeof(m) - got);
+	for (;;) {   /* the report, then EOF (at once, or when a failed daemon is gone) */
+		char rest[64];
+
+		if (got < sizeof(m))
+			k = read(p[0], (char *)&m + got, sizeof(m) - got);
+		else
+			k = read(p[0], rest, sizeof(rest));
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
 			break;
-		got += (size_t)k;
+		if (got < sizeof(m))
+			got += (size_t)k;
 	}
 	close(p[0]);
 	if (got < sizeof(m))

@@ -81,7 +81,7 @@ ok "and leaves the other process alone" kill -0 "$other"
 kill "$other"
 
 # --foreground: this process is the tunnel; -j prints it once it is up
-coproc FG { tunnel_open 127 2227 7 --foreground -j 2>&1; }
+coproc FG { tunnel_open 127 2227 7 --foreground -j 2>"$TMP/fg.err"; }
 bg_track "$FG_PID"
 read -r -t 30 line <&"${FG[0]}"
 is "$(echo "$line" | jq -r '.state + " " + .range + " " + .listen')" "up 127 $LADDR:2227" "--foreground -j reports when it is up"
