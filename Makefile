@@ -30,7 +30,7 @@ DEB_TEST  := perl iproute2 nftables socat iputils-ping jq valgrind procps util-l
 DEB_FW     :=
 DEB_TOPO   :=
 DEB_VM     :=
-DEB_TUNNEL :=
+DEB_TUNNEL := openssh-server openssh-client
 DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST) $(DEB_FW) $(DEB_TOPO) $(DEB_VM) $(DEB_TUNNEL)
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

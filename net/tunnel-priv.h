@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by net/tunnel.c and net/tunnel-state.c (not installed). */
+#ifndef CYRIS_TUNNEL_PRIV_H
+#define CYRIS_TUNNEL_PRIV_H
+
+#include "cyris/tunnel.h"
+
+/* The start time (clock ticks since boot, /proc/PID/stat field 22) of
+ * process @pid. 0, -ESRCH, -EIO. */
+int tunnel_proc_start_time(pid_t pid, unsigned long long *ret);
+
+/* Write @i as RUNTIME_DIR/tunnels/RANGE@LISTEN.json, atomically (a
+ * temporary file renamed over it); fills i->path. 0 or -errno. */
+int tunnel_state_write(const char *runtime_dir, struct cyris_tunnel_info *i);
+
+/* Remove @i's state file if it still describes the same process. */
+void tunnel_state_remove(const struct cyris_tunnel_info *i);
+
+/* "ADDR:PORT", or "[ADDR]:PORT" for IPv6; family 0 means 0.0.0.0. */
+void tunnel_format_ep(const struct cyris_ip *ip, unsigned port, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tunnel state files: RUNTIME_DIR/tunnels/RANGE@LISTEN.json, one small flat
+ * JSON object per running tunnel, written atomically by the tunnel itself;
+ * listing them, and stopping a tunnel only when the recorded process really
+ * is that tunnel (same start time, holds the recorded listening socket).
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "cyris/tunnel.h"
+#include "tunnel-priv.h"
+#include "util.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+void tunnel_format_ep(const struct cyris_ip *ip, unsigned port, char *buf, size_t size)
+{
+	char a[CYRIS_IPSTRLEN];
+
+	if (!ip->family)
+		snprintf(buf, size, "0.0.0.0:%u", port);
+	else if (ip->family == AF_INET6)
+		snprintf(buf, size, "[%s]:%u", cyris_ip_format(ip, a, sizeof(a)), port);
+	else
+		snprintf(buf, size, "%s:%u", cyris_ip_format(ip, a, sizeof(a)), port);
+}
+
+int tunnel_proc_start_time(pid_t pid, unsigned long long *ret)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v = 0;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	/* the command name may hold spaces and ')': fields follow the last ')' */
+	p = strrchr(buf, ')');
+	if (!p)
+		return -EIO;
+	p++;
+	for (field = 3; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &v) != 1)
+		return -EIO;
+	*ret = v;
+	return 0;
+}
+
+/* ---- writing ----------------------------------------------------------------- */
+
+static void put_str(FILE *f, const char *key, const char *v, bool last)
+{
+	const unsigned char *p;
+
+	fprintf(f, "\"%s\":\"", key);
+	for (p = (const unsigned char *)v; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fprintf(f, "\"%s", last ? "" : ",");
+}
+
+static int state_dir(const char *runtime_dir, char *buf, size_t size)
+{
+	if ((size_t)snprintf(buf, size, "%s/tunnels", runtime_dir) >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int state_path(const char *runtime_dir, const struct cyris_tunnel_info *i,
+		      char *buf, size_t size)
+{
+	if ((size_t)snprintf(buf, size, "%s/tunnels/%s@%s.json", runtime_dir, i->range,
+			     i->listen) >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int tunnel_state_write(const char *runtime_dir, struct cyris_tunnel_info *i)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX + 128];
+	FILE *f;
+	int fd, r;
+
+	r = state_dir(runtime_dir, dir, sizeof(dir));
+	if (r < 0 || (r = state_path(runtime_dir, i, i->path, sizeof(i->path))) < 0)
+		return r;
+	if ((mkdir(runtime_dir, 0755) < 0 && errno != EEXIST) ||
+	    (mkdir(dir, 0755) < 0 && errno != EEXIST))
+		return -errno;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s@%s.%d.tmp", dir, i->range, i->listen,
+			     (int)getpid()) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		r = -errno;
+		close(fd);
+		unlink(tmp);
+		return r;
+	}
+	fprintf(f, "{\"schema\":%d,", CYRIS_TUNNEL_SCHEMA);
+	put_str(f, "range", i->range, false);
+	put_str(f, "via", i->via, false);
+	put_str(f, "listen", i->listen, false);
+	fprintf(f, "\"listen_port\":%u,", i->listen_port);
+	put_str(f, "target", i->target, false);
+	fprintf(f, "\"pid\":%d,\"start_time\":%llu,\"listen_inode\":%llu,", (int)i->pid,
+		i->start_time, i->listen_inode);
+	put_str(f, "state", cyris_tunnel_state_str(i->state), false);
+	fprintf(f, "\"connections\":%u,\"connections_total\":%llu,\"bytes_up\":%llu,"
+		"\"bytes_down\":%llu,\"reconnects\":%u,\"since\":%lld,\"updated\":%lld,",
+		i->connections, i->connections_total, i->bytes_up, i->bytes_down,
+		i->reconnects, i->since, i->updated);
+	put_str(f, "cipher", i->cipher, false);
+	put_str(f, "last_error", i->last_error, true);
+	fputs("}\n", f);
+	if (fflush(f) != 0 || ferror(f)) {
+		r = -EIO;
+		fclose(f);
+		unlink(tmp);
+		return r;
+	}
+	fclose(f);
+	if (rename(tmp, i->path) < 0) {
+		r = -errno;
+		unlink(tmp);
+		return r;
+	}
+	return 0;
+}
+
+/* ---- reading: a flat object of strings and integers ---------------------- */
+
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* A JSON string at @p into @out (truncated to @size); returns the end. */
+static const char *get_str(const char *p, char *out, size_t size)
+{
+	size_t n = 0;
+
+	if (*p++ != '"')
+		return NULL;
+	while (*p && *p != '"') {
+		char ch = *p++;
+
+		if (ch == '\\') {
+			ch = *p++;
+			switch (ch) {
+			case 'n': ch = '\n'; break;
+			case 't': ch = '\t'; break;
+			case 'r': ch = '\r'; break;
+			case 'b': ch = '\b'; break;
+			case 'f': ch = '\f'; break;
+			case 'u': {
+				unsigned v = 0;
+
+				if (sscanf(p, "%4x", &v) != 1 || strlen(p) < 4)
+					return NULL;
+				p += 4;
+				ch = v < 0x80 ? (char)v : '?';
+				break;
+			}
+			case '"': case '\\': case '/': break;
+			default: return NULL;
+			}
+		}
+		if (n + 1 < size)
+			out[n++] = ch;
+	}
+	if (*p != '"')
+		return NULL;
+	if (size)
+		out[n] = '\0';
+	return p + 1;
+}
+
+static void set_field(struct cyris_tunnel_info *i, const char *key, const char *s,
+		      long long v, bool is_num)
+{
+#define STR(k) if (!is_num && streq(key, #k)) { snprintf(i->k, sizeof(i->k), "%s", s); return; }
+#define NUM(k, type) if (is_num && streq(key, #k)) { i->k = (type)v; return; }
+	STR(range) STR(via) STR(listen) STR(target) STR(cipher) STR(last_error)
+	NUM(listen_port, unsigned) NUM(pid, pid_t) NUM(start_time, unsigned long long)
+	NUM(listen_inode, unsigned long long) NUM(connections, unsigned)
+	NUM(connections_total, unsigned long long) NUM(bytes_up, unsigned long long)
+	NUM(bytes_down, unsigned long long) NUM(reconnects, unsigned)
+	NUM(since, long long) NUM(updated, long long)
+#undef STR
+#undef NUM
+	if (!is_num && streq(key, "state")) {
+		i->state = streq(s, "up") ? CYRIS_TUNNEL_UP :
+			   streq(s, "reconnecting") ? CYRIS_TUNNEL_RECONNECTING :
+			   streq(s, "starting") ? CYRIS_TUNNEL_STARTING : CYRIS_TUNNEL_DEAD;
+	}
+}
+
+static int parse_state(const char *text, struct cyris_tunnel_info *i)
+{
+	const char *p = skip_ws(text);
+	char key[32], sval[512];
+
+	memset(i, 0, sizeof(*i));
+	i->state = CYRIS_TUNNEL_DEAD;
+	if (*p++ != '{')
+		return -EBADMSG;
+	p = skip_ws(p);
+	if (*p == '}')
+		return -EBADMSG;
+	for (;;) {
+		p = get_str(skip_ws(p), key, sizeof(key));
+		if (!p)
+			return -EBADMSG;
+		p = skip_ws(p);
+		if (*p++ != ':')
+			return -EBADMSG;
+		p = skip_ws(p);
+		if (*p == '"') {
+			p = get_str(p, sval, sizeof(sval));
+			if (!p)
+				return -EBADMSG;
+			set_field(i, key, sval, 0, false);
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			char *end;
+			long long v;
+
+			errno = 0;
+			v = strtoll(p, &end, 10);
+			if (errno || end == p)
+				return -EBADMSG;
+			p = end;
+			set_field(i, key, NULL, v, true);
+		} else if (!strncmp(p, "null", 4) || !strncmp(p, "true", 4)) {
+			p += 4;
+		} else if (!strncmp(p, "false", 5)) {
+			p += 5;
+		} else {
+			return -EBADMSG;
+		}
+		p = skip_ws(p);
+		if (*p == '}')
+			break;
+		if (*p++ != ',')
+			return -EBADMSG;
+	}
+	if (!cyris_id_valid(i->range) || i->pid <= 0 || !i->listen[0])
+		return -EBADMSG;
+	return 0;
+}
+
+static int read_state(const char *path, struct cyris_tunnel_info *i)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	r = parse_state(buf, i);
+	if (r < 0)
+		return r;
+	snprintf(i->path, sizeof(i->path), "%s", path);
+	return 0;
+}
+
+/* ---- is it that tunnel? ------------------------------------------------------ */
+
+static bool holds_socket(pid_t pid, unsigned long long inode)
+{
+	char dir[64], path[384], link[64], want[64];
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	snprintf(want, sizeof(want), "socket:[%llu]", inode);
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		ssize_t n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		found = streq(link, want);
+	}
+	closedir(d);
+	return found;
+}
+
+int cyris_tunnel_alive(const struct cyris_tunnel_info *i)
+{
+	unsigned long long st;
+
+	if (i->pid <= 0 || tunnel_proc_start_time(i->pid, &st) < 0 || st != i->start_time)
+		return 0;
+	return holds_socket(i->pid, i->listen_inode) ? 1 : 0;
+}
+
+void tunnel_state_remove(const struct cyris_tunnel_info *i)
+{
+	struct cyris_tunnel_info cur;
+
+	/* a tunnel opened since on the same address owns the file now */
+	if (read_state(i->path, &cur) == 0 &&
+	    (cur.pid != i->pid || cur.start_time != i->start_time))
+		return;
+	(void)unlink(i->path);
+}
+
+/* ---- list and stop ------------------------------------------------------------- */
+
+static int cmp_info(const void *a, const void *b)
+{
+	const struct cyris_tunnel_info *x = a, *y = b;
+	int r = strcmp(x->range, y->range);
+
+	if (r)
+		return r;
+	if (x->listen_port != y->listen_port)
+		return x->listen_port < y->listen_port ? -1 : 1;
+	return strcmp(x->listen, y->listen);
+}
+
+int cyris_tunnel_list(const char *runtime_dir, const char *range,
+		      struct cyris_tunnel_info **ret, size_t *ret_n,
+		      char *err, size_t errlen)
+{
+	struct cyris_tunnel_info *v = NULL, *slot, cur;
+	char dir[PATH_MAX], path[PATH_MAX + 300];
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	DIR *d;
+	int r;
+
+	r = state_dir(runtime_dir, dir, sizeof(dir));
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", runtime_dir, strerror(-r));
+		return r;
+	}
+	d = opendir(dir);
+	if (!d && errno != ENOENT) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return r;
+	}
+	while (d && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+
+		if (e->d_name[0] == '.' || len < 6 || !streq(e->d_name + len - 5, ".json"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (read_state(path, &cur) < 0)
+			continue;   /* not ours, or half-written by hand */
+		if (range && !streq(cur.range, range))
+			continue;
+		if (!cyris_tunnel_alive(&cur))
+			cur.state = CYRIS_TUNNEL_DEAD;
+		slot = cyris_grow((void **)&v, &n, &cap, sizeof(*v));
+		if (!slot) {
+			closedir(d);
+			free(v);
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		*slot = cur;
+	}
+	if (d)
+		closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_info);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int wait_exit(int pidfd, unsigned timeout_ms)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	int r;
+
+	do
+		r = poll(&p, 1, (int)timeout_ms);
+	while (r < 0 && errno == EINTR);
+	return r > 0 ? 0 : -ETIMEDOUT;
+}
+
+/* Without pidfds (valgrind does not know them, kernels before 5.3): check,
+ * signal, and poll until the tunnel is gone. The check and the kill are not
+ * atomic, but the window is microseconds against a pid wrapping around. */
+static int stop_by_pid(const struct cyris_tunnel_info *i, unsigned timeout_ms,
+		       char *err, size_t errlen)
+{
+	struct timespec ts = { .tv_nsec = 20 * 1000 * 1000 };
+	unsigned waited;
+	int sig = SIGTERM;
+
+	for (;;) {
+		if (!cyris_tunnel_alive(i) || kill(i->pid, sig) < 0) {
+			tunnel_state_remove(i);
+			return sig == SIGTERM ? 0 : 1;
+		}
+		for (waited = 0; waited < timeout_ms && cyris_tunnel_alive(i); waited += 20)
+			nanosleep(&ts, NULL);
+		if (!cyris_tunnel_alive(i))
+			break;
+		if (sig == SIGKILL) {
+			snprintf(err, errlen, "pid %d did not exit", (int)i->pid);
+			return -ETIMEDOUT;
+		}
+		sig = SIGKILL;
+		timeout_ms = 2000;
+	}
+	tunnel_state_remove(i);
+	return 1;
+}
+
+int cyris_tunnel_stop(const struct cyris_tunnel_info *i, unsigned timeout_ms,
+		      char *err, size_t errlen)
+{
+	int pidfd, r;
+
+	/* Hold the process by a pidfd first, then check it is the tunnel:
+	 * from then on the pid cannot name another process. */
+	pidfd = (int)syscall(SYS_pidfd_open, i->pid, 0);
+	if (pidfd < 0 && errno == ENOSYS)
+		return stop_by_pid(i, timeout_ms, err, errlen);
+	if (pidfd < 0 && errno != ESRCH) {
+		r = -errno;
+		snprintf(err, errlen, "pid %d: %s", (int)i->pid, strerror(errno));
+		return r;
+	}
+	if (pidfd < 0 || !cyris_tunnel_alive(i)) {
+		if (pidfd >= 0)
+			close(pidfd);
+		tunnel_state_remove(i);
+		return 0;
+	}
+	if (syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0) < 0 && errno != ESRCH) {
+		r = -errno;
+		snprintf(err, errlen, "pid %d: %s", (int)i->pid, strerror(errno));
+		close(pidfd);
+		return r;
+	}
+	if (wait_exit(pidfd, timeout_ms) < 0) {
+		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		if (wait_exit(pidfd, 2000) < 0) {
+			close(pidfd);
+			snprintf(err, errlen, "pid %d did not exit", (int)i->pid);
+			return -ETIMEDOUT;
+		}
+	}
+	close(pidfd);
+	tunnel_state_remove(i);
+	return 1;
+}
