@@ -58,7 +58,7 @@ UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%.t)
 HELP_SRCS := $(wildcard tests/helpers/*.c)
 HELPERS   := $(HELP_SRCS:tests/helpers/%.c=$(O)/tests/helpers/%)
 BENCH_SRCS:= $(wildcard tests/bench/*.c)
-BENCHES   := $(BENCH_SRCS:tests/bench/%.c=$(O)/bench/%)
+BENCH_PROGS := $(BENCH_SRCS:tests/bench/%.c=$(O)/bench/%)
 MANS      := $(wildcard tools/man/*.[1-8])
 
 STATIC := $(O)/lib/libcyris.a
@@ -69,7 +69,7 @@ V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 
 .PHONY: all deps check check-valgrind bench demo install uninstall clean help
-all: $(STATIC) $(SHARED) $(TOOLS) $(UNITS) $(HELPERS) $(BENCHES)
+all: $(STATIC) $(SHARED) $(TOOLS) $(UNITS) $(HELPERS) $(BENCH_PROGS)
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -148,9 +148,10 @@ demo: deps
 	    mkdir -p /run/netns && mount -t tmpfs cyris-demo /run/netns && \
 	    ip link set lo up && CYRIS_BIN=$(abspath $(O)/bin) contrib/demo.sh'
 
+# BENCHES selects some: make bench BENCHES=bench-fw.sh
 bench: deps
 	$(MAKE) --no-print-directory all SAN=0
-	$(TEST_ENV) bash tests/bench/run.sh
+	$(TEST_ENV) $(if $(BENCHES),BENCHES='$(BENCHES)') bash tests/bench/run.sh
 
 # ---- install ----------------------------------------------------------------
 define PC
