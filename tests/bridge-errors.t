@@ -28,6 +28,15 @@ check 1 "nosuch: no such link" "an unknown link" attach nosuch br0
 check 1 "nosuch: no such link" "an unknown master" veth v1 peer p1 master nosuch
 check 1 "netns nons: No such file or directory" "an unknown netns" -n nons show
 check 2 "unknown option" "an unknown option" --colour show
+# VLAN filtering: this kernel may lack it (CONFIG_BRIDGE_VLAN_FILTERING)
+vbefore=$(links_state)
+if out=$(cyris-bridge add brv vlan-filtering on 2>&1); then
+	is "$(ip -j -d link show brv | json '.[0].linkinfo.info_data.vlan_filtering')" 1 "vlan-filtering on: the kernel filters VLANs on brv"
+	cyris-bridge del brv
+else
+	like "$out" "^cyris-bridge: add brv: Operation not supported" "vlan-filtering on a kernel without it: the kernel's error, named"
+	is "$(links_state)" "$vbefore" "and no bridge is left behind"
+fi
 exits 2 "no command at all" cyris-bridge
 is "$(links_state; ip -br addr)" "$before" "nothing changed in the kernel"
 out=$(cyris-bridge --help)

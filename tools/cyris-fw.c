@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "cli.h"
+#include "cyris/conf.h"
 #include "cyris/fw.h"
 #include "util.h"
 
@@ -471,8 +472,17 @@ int main(int argc, char **argv)
 		.cmds = cmds,
 		.batch_ok = true,
 	};
-	int r = cli_main(&c, argc, argv);
+	struct cyris_conf conf;
+	char err[512];
+	int r;
 
+	/* nothing here is configurable, but a broken configuration is an
+	 * error for every tool alike */
+	if (cyris_conf_load(&conf, err, sizeof(err)) < 0) {
+		fprintf(stderr, "cyris-fw: %s\n", err);
+		return CLI_FAIL;
+	}
+	r = cli_main(&c, argc, argv);
 	cyris_fw_free(fw_ctx);
 	return r;
 }
