@@ -27,25 +27,12 @@ void cyris_conf_defaults(struct cyris_conf *c)
 		snprintf(c->runtime_dir, sizeof(c->runtime_dir), "/run/cyris");
 }
 
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 static int set_str(char *dst, size_t size, const char *key, const char *v,
 		   char *err, size_t errlen)
 {
 	if (!*v || strlen(v) >= size)
-		return fail(err, errlen, -EINVAL, "%s: value must be 1..%zu bytes", key, size - 1);
+		return cyris_errf(err, errlen, -EINVAL, "%s: value must be 1..%zu bytes", key, size - 1);
 	memcpy(dst, v, strlen(v) + 1);
 	return 0;
 }
@@ -57,7 +44,7 @@ static int set_bool(bool *dst, const char *key, const char *v, char *err, size_t
 	else if (streq(v, "no") || streq(v, "false") || streq(v, "off") || streq(v, "0"))
 		*dst = false;
 	else
-		return fail(err, errlen, -EINVAL, "%s: '%s' is not yes or no", key, v);
+		return cyris_errf(err, errlen, -EINVAL, "%s: '%s' is not yes or no", key, v);
 	return 0;
 }
 
@@ -70,53 +57,42 @@ int cyris_conf_set(struct cyris_conf *c, const char *key, const char *v,
 		return set_str(c->libvirt_uri, sizeof(c->libvirt_uri), key, v, err, errlen);
 	if (streq(key, "virt_type")) {
 		if (!streq(v, "kvm") && !streq(v, "qemu") && !streq(v, "auto"))
-			return fail(err, errlen, -EINVAL, "virt_type: '%s' is not kvm, qemu or auto", v);
+			return cyris_errf(err, errlen, -EINVAL, "virt_type: '%s' is not kvm, qemu or auto", v);
 		return set_str(c->virt_type, sizeof(c->virt_type), key, v, err, errlen);
 	}
 	if (streq(key, "storage_pool"))
 		return set_str(c->storage_pool, sizeof(c->storage_pool), key, v, err, errlen);
 	if (streq(key, "image_dir") || streq(key, "runtime_dir")) {
 		if (v[0] != '/')
-			return fail(err, errlen, -EINVAL, "%s: '%s' is not an absolute path", key, v);
+			return cyris_errf(err, errlen, -EINVAL, "%s: '%s' is not an absolute path", key, v);
 		if (streq(key, "image_dir"))
 			return set_str(c->image_dir, sizeof(c->image_dir), key, v, err, errlen);
 		return set_str(c->runtime_dir, sizeof(c->runtime_dir), key, v, err, errlen);
 	}
 	if (streq(key, "ifname_prefix")) {
 		if (strlen(v) != 1 || !isalpha((unsigned char)v[0]))
-			return fail(err, errlen, -EINVAL, "ifname_prefix: '%s' is not one letter", v);
+			return cyris_errf(err, errlen, -EINVAL, "ifname_prefix: '%s' is not one letter", v);
 		return set_str(c->ifname_prefix, sizeof(c->ifname_prefix), key, v, err, errlen);
 	}
 	if (streq(key, "subnet_pool")) {
 		struct cyris_prefix p;
 
 		if (cyris_prefix_parse(v, true, &p) < 0 || p.ip.family != AF_INET)
-			return fail(err, errlen, -EINVAL, "subnet_pool: '%s' is not an IPv4 CIDR", v);
+			return cyris_errf(err, errlen, -EINVAL, "subnet_pool: '%s' is not an IPv4 CIDR", v);
 		c->subnet_pool = cyris_prefix_network(&p);
 		return 0;
 	}
 	if (streq(key, "subnet_size")) {
 		if (cyris_parse_uint(v, 30, &n) < 0 || n < 8)
-			return fail(err, errlen, -EINVAL, "subnet_size: '%s' is not a prefix length in 8..30", v);
+			return cyris_errf(err, errlen, -EINVAL, "subnet_size: '%s' is not a prefix length in 8..30", v);
 		c->subnet_size = (unsigned)n;
 		return 0;
 	}
 	if (streq(key, "cloud_init"))
 		return set_bool(&c->cloud_init, key, v, err, errlen);
-	return fail(err, errlen, -ENOENT, "unknown key '%s'", key);
+	return cyris_errf(err, errlen, -ENOENT, "unknown key '%s'", key);
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
 
 static int load_file(struct cyris_conf *c, const char *path, bool must_exist,
 		     char *err, size_t errlen)
@@ -131,7 +107,7 @@ static int load_file(struct cyris_conf *c, const char *path, bool must_exist,
 	if (!f) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
-		return fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		return cyris_errf(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	}
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	while (getline(&line, &cap, f) >= 0) {
@@ -141,16 +117,16 @@ static int load_file(struct cyris_conf *c, const char *path, bool must_exist,
 		hash = strchr(line, '#');
 		if (hash)
 			*hash = '\0';
-		s = trim(line);
+		s = cyris_trim(line);
 		if (!*s)
 			continue;
 		eq = strchr(s, '=');
 		if (!eq)
-			return fail(err, errlen, -EINVAL, "%s:%u: expected 'key = value'", path, lineno);
+			return cyris_errf(err, errlen, -EINVAL, "%s:%u: expected 'key = value'", path, lineno);
 		*eq = '\0';
-		r = cyris_conf_set(c, trim(s), trim(eq + 1), msg, sizeof(msg));
+		r = cyris_conf_set(c, cyris_trim(s), cyris_trim(eq + 1), msg, sizeof(msg));
 		if (r < 0)
-			return fail(err, errlen, -EINVAL, "%s:%u: %s", path, lineno, msg);
+			return cyris_errf(err, errlen, -EINVAL, "%s:%u: %s", path, lineno, msg);
 	}
 	return 0;
 }
@@ -187,7 +163,7 @@ int cyris_conf_load(struct cyris_conf *c, char *err, size_t errlen)
 			continue;
 		r = cyris_conf_set(c, env_keys[i].key, v, msg, sizeof(msg));
 		if (r < 0)
-			return fail(err, errlen, -EINVAL, "%s: %s", env_keys[i].env, msg);
+			return cyris_errf(err, errlen, -EINVAL, "%s: %s", env_keys[i].env, msg);
 	}
 	return 0;
 }

@@ -24,19 +24,6 @@ const struct fw_chain_def fw_chains[] = {
 };
 const size_t fw_n_chains = ARRAY_SIZE(fw_chains);
 
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 static struct fw_krule *krule(struct fw_plan *plan, const char *chain,
 			      enum fw_verdict v, const char *comment)
@@ -245,10 +232,10 @@ int fw_plan_rule(const struct cyris_fw_policy *p, const struct cyris_fw_rule *r,
 		if ((rc = expand_chain(p, &x, !r->n_dst, &emitted)) < 0)
 			return rc;
 		if (emitted == before)
-			return fail(err, errlen, -EINVAL, "src and dst share no address family");
+			return cyris_errf(err, errlen, -EINVAL, "src and dst share no address family");
 	}
 	if (!emitted)
-		return fail(err, errlen, -EINVAL, "the source has no address of any family");
+		return cyris_errf(err, errlen, -EINVAL, "the source has no address of any family");
 	return 0;
 }
 
@@ -422,7 +409,7 @@ int fw_plan_policy(const struct cyris_fw_policy *p, struct fw_plan *plan,
 
 		r = fw_plan_rule(p, &p->rules[i], (int)i, plan, msg, sizeof(msg));
 		if (r < 0)
-			return fail(err, errlen, r, "rule '%s': %s", p->rules[i].text, msg);
+			return cyris_errf(err, errlen, r, "rule '%s': %s", p->rules[i].text, msg);
 	}
 	for (i = 0; i < p->n_exposes; i++)
 		if ((r = fw_plan_expose(&p->exposes[i], plan)) < 0)

@@ -10,19 +10,6 @@
 #include "cyris/fw.h"
 #include "util.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 static int parse_endpoints(const char *key, const char *v, bool is_dst,
 			   struct cyris_fw_endpoint *out, size_t *n,
@@ -31,33 +18,33 @@ static int parse_endpoints(const char *key, const char *v, bool is_dst,
 	char buf[512], *save = NULL, *tok;
 
 	if (strlen(v) >= sizeof(buf))
-		return fail(err, errlen, "%s: list too long", key);
+		return cyris_errf(err, errlen, -EINVAL, "%s: list too long", key);
 	memcpy(buf, v, strlen(v) + 1);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		struct cyris_fw_endpoint *e;
 
 		if (*n >= CYRIS_FW_MAX_LIST)
-			return fail(err, errlen, "%s: more than %d entries", key, CYRIS_FW_MAX_LIST);
+			return cyris_errf(err, errlen, -EINVAL, "%s: more than %d entries", key, CYRIS_FW_MAX_LIST);
 		e = &out[(*n)++];
 		memset(e, 0, sizeof(*e));
 		if (strlen(tok) >= sizeof(e->name))
-			return fail(err, errlen, "%s: '%.20s...' is too long", key, tok);
+			return cyris_errf(err, errlen, -EINVAL, "%s: '%.20s...' is too long", key, tok);
 		memcpy(e->name, tok, strlen(tok) + 1);
 		if (streq(tok, "host")) {
 			if (!is_dst)
-				return fail(err, errlen, "src=host is not a forwarding source (the host's own traffic is not filtered)");
+				return cyris_errf(err, errlen, -EINVAL, "src=host is not a forwarding source (the host's own traffic is not filtered)");
 			e->is_host = true;
 		} else if (cyris_prefix_parse(tok, false, &e->prefix) == 0) {
 			e->is_prefix = true;
 			e->prefix = cyris_prefix_network(&e->prefix);
 		} else if (strchr(tok, '/') || isdigit((unsigned char)tok[0]) || strchr(tok, ':')) {
-			return fail(err, errlen, "%s: '%s' is not an address or CIDR", key, tok);
+			return cyris_errf(err, errlen, -EINVAL, "%s: '%s' is not an address or CIDR", key, tok);
 		} else if (!cyris_id_valid(tok)) {
-			return fail(err, errlen, "%s: '%s' is not a network name", key, tok);
+			return cyris_errf(err, errlen, -EINVAL, "%s: '%s' is not a network name", key, tok);
 		}
 	}
 	if (*n == 0)
-		return fail(err, errlen, "%s: empty list", key);
+		return cyris_errf(err, errlen, -EINVAL, "%s: empty list", key);
 	return 0;
 }
 
@@ -77,27 +64,27 @@ static int parse_ports(const char *key, const char *v, struct cyris_fw_ports *ou
 	char buf[512], *save = NULL, *tok;
 
 	if (strlen(v) >= sizeof(buf))
-		return fail(err, errlen, "%s: list too long", key);
+		return cyris_errf(err, errlen, -EINVAL, "%s: list too long", key);
 	memcpy(buf, v, strlen(v) + 1);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		struct cyris_fw_ports *p;
 		char *dash = strchr(tok, '-');
 
 		if (*n >= CYRIS_FW_MAX_LIST)
-			return fail(err, errlen, "%s: more than %d entries", key, CYRIS_FW_MAX_LIST);
+			return cyris_errf(err, errlen, -EINVAL, "%s: more than %d entries", key, CYRIS_FW_MAX_LIST);
 		p = &out[(*n)++];
 		if (dash)
 			*dash = '\0';
 		if (parse_port(tok, &p->lo) < 0 || (dash && parse_port(dash + 1, &p->hi) < 0))
-			return fail(err, errlen, "%s: '%s%s%s' is not a port in 1..65535 or a range lo-hi",
+			return cyris_errf(err, errlen, -EINVAL, "%s: '%s%s%s' is not a port in 1..65535 or a range lo-hi",
 				    key, tok, dash ? "-" : "", dash ? dash + 1 : "");
 		if (!dash)
 			p->hi = p->lo;
 		if (p->hi < p->lo)
-			return fail(err, errlen, "%s: range %u-%u is empty", key, p->lo, p->hi);
+			return cyris_errf(err, errlen, -EINVAL, "%s: range %u-%u is empty", key, p->lo, p->hi);
 	}
 	if (*n == 0)
-		return fail(err, errlen, "%s: empty list", key);
+		return cyris_errf(err, errlen, -EINVAL, "%s: empty list", key);
 	return 0;
 }
 
@@ -106,7 +93,7 @@ static int parse_proto(const char *v, unsigned *ret, char *err, size_t errlen)
 	char buf[64], *save = NULL, *tok;
 
 	if (strlen(v) >= sizeof(buf))
-		return fail(err, errlen, "proto: '%s' is not tcp, udp or icmp", v);
+		return cyris_errf(err, errlen, -EINVAL, "proto: '%s' is not tcp, udp or icmp", v);
 	memcpy(buf, v, strlen(v) + 1);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (streq(tok, "tcp"))
@@ -116,9 +103,9 @@ static int parse_proto(const char *v, unsigned *ret, char *err, size_t errlen)
 		else if (streq(tok, "icmp"))
 			*ret |= CYRIS_FW_ICMP;
 		else
-			return fail(err, errlen, "proto: '%s' is not tcp, udp or icmp", tok);
+			return cyris_errf(err, errlen, -EINVAL, "proto: '%s' is not tcp, udp or icmp", tok);
 	}
-	return *ret ? 0 : fail(err, errlen, "proto: empty");
+	return *ret ? 0 : cyris_errf(err, errlen, -EINVAL, "proto: empty");
 }
 
 static void append(char *buf, size_t size, const char *fmt, ...)
@@ -196,7 +183,7 @@ int cyris_fw_rule_parse(const char *text, struct cyris_fw_rule *ret,
 
 	memset(&r, 0, sizeof(r));
 	if (!text || strlen(text) >= sizeof(buf))
-		return fail(err, errlen, "rule too long");
+		return cyris_errf(err, errlen, -EINVAL, "rule too long");
 	memcpy(buf, text, strlen(text) + 1);
 	for (tok = strtok_r(buf, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
 		static const char *const keys[] = { "src", "dst", "sport", "dport", "proto" };
@@ -204,17 +191,17 @@ int cyris_fw_rule_parse(const char *text, struct cyris_fw_rule *ret,
 		int rc;
 
 		if (!eq)
-			return fail(err, errlen, "'%s' is not key=value", tok);
+			return cyris_errf(err, errlen, -EINVAL, "'%s' is not key=value", tok);
 		*eq = '\0';
 		for (k = 0; k < (int)ARRAY_SIZE(keys) && !streq(keys[k], tok); k++)
 			;
 		if (k == (int)ARRAY_SIZE(keys))
-			return fail(err, errlen, "unknown key '%s' (src, dst, sport, dport, proto)", tok);
+			return cyris_errf(err, errlen, -EINVAL, "unknown key '%s' (src, dst, sport, dport, proto)", tok);
 		if (seen & (1u << k))
-			return fail(err, errlen, "%s given twice", tok);
+			return cyris_errf(err, errlen, -EINVAL, "%s given twice", tok);
 		seen |= 1u << k;
 		if (!eq[1])
-			return fail(err, errlen, "%s: empty value", tok);
+			return cyris_errf(err, errlen, -EINVAL, "%s: empty value", tok);
 		switch (k) {
 		case 0: rc = parse_endpoints("src", eq + 1, false, r.src, &r.n_src, err, errlen); break;
 		case 1: rc = parse_endpoints("dst", eq + 1, true, r.dst, &r.n_dst, err, errlen); break;
@@ -226,9 +213,9 @@ int cyris_fw_rule_parse(const char *text, struct cyris_fw_rule *ret,
 			return rc;
 	}
 	if (!seen)
-		return fail(err, errlen, "empty rule");
+		return cyris_errf(err, errlen, -EINVAL, "empty rule");
 	if ((r.n_sport || r.n_dport) && (r.proto & CYRIS_FW_ICMP))
-		return fail(err, errlen, "icmp has no ports");
+		return cyris_errf(err, errlen, -EINVAL, "icmp has no ports");
 	/* CyRIS users write dport=25,53 and expect DNS to work: TCP and UDP */
 	if ((r.n_sport || r.n_dport) && !r.proto)
 		r.proto = CYRIS_FW_TCP | CYRIS_FW_UDP;
@@ -318,11 +305,11 @@ int cyris_fw_policy_add_rule(struct cyris_fw_policy *p, const struct cyris_fw_ru
 				continue;
 			n = find_net(p, e->name);
 			if (!n)
-				return fail(err, errlen, "%s: no network '%s' in range %s%s",
+				return cyris_errf(err, errlen, -EINVAL, "%s: no network '%s' in range %s%s",
 					    k ? "dst" : "src", e->name, p->range,
 					    strchr(e->name, '.') ? " (member names are resolved by cyris-topo)" : "");
 			if (!n->n_addrs)
-				return fail(err, errlen, "%s: network '%s' has no address", k ? "dst" : "src", e->name);
+				return cyris_errf(err, errlen, -EINVAL, "%s: network '%s' has no address", k ? "dst" : "src", e->name);
 		}
 	}
 	slot = cyris_grow((void **)&p->rules, &p->n_rules, &p->cap_rules, sizeof(*slot));

@@ -790,18 +790,15 @@ int cyris_link_del_many(struct cyris_nl *nl, const int *ifindex, size_t n)
 	return r;
 }
 
-int cyris_range_destroy(struct cyris_nl *nl, const char *range, size_t *ret_count)
+int cyris_link_del_where(struct cyris_nl *nl,
+			 bool (*match)(const struct cyris_link *l, void *arg), void *arg,
+			 uint32_t group, size_t *ret_count)
 {
 	struct cyris_link_list l = {0};
-	uint32_t g;
 	_cleanup_free_ int *set = NULL;
 	size_t i, n = 0;
-	int r;
+	int r = cyris_link_list(nl, &l);
 
-	if (!cyris_id_valid(range))
-		return -EINVAL;
-	g = cyris_range_group(range);
-	r = cyris_link_list(nl, &l);
 	if (r < 0)
 		return r;
 	set = calloc(l.n + 1, sizeof(*set));
@@ -809,19 +806,39 @@ int cyris_range_destroy(struct cyris_nl *nl, const char *range, size_t *ret_coun
 		cyris_link_list_free(&l);
 		return -ENOMEM;
 	}
-	for (i = 0; i < l.n; i++) {
-		const struct cyris_link *k = &l.v[i];
-		/* tagged for this range, or an untagged link left in the
-		 * range's group by a create that died before tagging it */
-		if ((k->owned && cyris_tag_in_range(&k->tag, range)) ||
-		    (!k->alias[0] && k->group == g))
-			set[n++] = k->ifindex;
-	}
-	r = del_many(nl, &l, set, n, g);
+	for (i = 0; i < l.n; i++)
+		if (match(&l.v[i], arg))
+			set[n++] = l.v[i].ifindex;
+	r = del_many(nl, &l, set, n, group);
 	cyris_link_list_free(&l);
 	if (r == 0 && ret_count)
 		*ret_count = n;
 	return r;
+}
+
+struct range_match {
+	const char *range;
+	uint32_t group;
+};
+
+/* tagged for this range, or an untagged link left in the range's group by
+ * a create that died before tagging it */
+static bool in_range(const struct cyris_link *k, void *arg)
+{
+	const struct range_match *m = arg;
+
+	return (k->owned && cyris_tag_in_range(&k->tag, m->range)) ||
+	       (!k->alias[0] && k->group == m->group);
+}
+
+int cyris_range_destroy(struct cyris_nl *nl, const char *range, size_t *ret_count)
+{
+	struct range_match m = { .range = range };
+
+	if (!cyris_id_valid(range))
+		return -EINVAL;
+	m.group = cyris_range_group(range);
+	return cyris_link_del_where(nl, in_range, &m, m.group, ret_count);
 }
 
 /* ---- reading ---------------------------------------------------------- */

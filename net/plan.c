@@ -22,11 +22,9 @@ static int fail(struct pctx *c, int r, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (c->err && c->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(c->err, c->errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	r = cyris_verrf(c->err, c->errlen, r, fmt, ap);
+	va_end(ap);
 	return r;
 }
 

@@ -161,32 +161,20 @@ static int netns_create(struct cyris_provider *p, const struct cyris_guest_spec 
 
 /* The host side of a guest's NICs: links tagged with its range, instance
  * and guest, deleted before the namespace so that nothing lingers. */
-static int delete_host_links(struct cyris_provider *p, const struct cyris_tag *t)
+static bool guest_link(const struct cyris_link *k, void *arg)
 {
-	struct cyris_link_list l = {0};
+	const struct cyris_tag *t = arg;
+
+	return k->owned && streq(k->tag.range, t->range) && k->tag.instance == t->instance &&
+	       streq(k->tag.guest, t->guest) && streq(k->tag.role, "veth");
+}
+
+static int delete_host_links(struct cyris_provider *p, struct cyris_tag *t)
+{
 	struct cyris_nl *nl;
-	int *set = NULL;
-	size_t i, n = 0;
-	int r;
+	int r = host_nl(p, &nl);
 
-	if ((r = host_nl(p, &nl)) < 0 || (r = cyris_link_list(nl, &l)) < 0)
-		return r;
-	set = calloc(l.n + 1, sizeof(*set));
-	if (!set) {
-		cyris_link_list_free(&l);
-		return -ENOMEM;
-	}
-	for (i = 0; i < l.n; i++) {
-		const struct cyris_link *k = &l.v[i];
-
-		if (k->owned && streq(k->tag.range, t->range) && k->tag.instance == t->instance &&
-		    streq(k->tag.guest, t->guest) && streq(k->tag.role, "veth"))
-			set[n++] = k->ifindex;
-	}
-	r = cyris_link_del_many(nl, set, n);
-	free(set);
-	cyris_link_list_free(&l);
-	return r;
+	return r < 0 ? r : cyris_link_del_where(nl, guest_link, t, 0, NULL);
 }
 
 static int netns_destroy(struct cyris_provider *p, const char *name, bool force)

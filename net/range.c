@@ -211,17 +211,6 @@ static int parse_guestdefs(struct ctx *c, yaml_node_t *seq)
 	return 0;
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
 
 /* "guest.ethN" at @m. */
 static int parse_member(struct ctx *c, const char *text, struct cyris_mark m,
@@ -277,7 +266,7 @@ static int parse_members(struct ctx *c, yaml_node_t *v, struct cyris_range_net *
 			struct cyris_range_member *m = cyris_grow((void **)&n->members, &n->n_members,
 								  &cap, sizeof(*m));
 			struct cyris_mark mk = mark_of(v);
-			char *t = trim(tok);
+			char *t = cyris_trim(tok);
 
 			if (!m)
 				return -ENOMEM;
@@ -324,7 +313,7 @@ static int parse_nets(struct ctx *c, yaml_node_t *topo, struct cyris_range_site 
 			if (gw) {
 				if (!scalar(gw))
 					return fail(c, gw, "'gateway' must be GUEST.ethN");
-				if ((r = parse_member(c, trim((char *)scalar(gw)), mark_of(gw), &n->gateway)))
+				if ((r = parse_member(c, cyris_trim((char *)scalar(gw)), mark_of(gw), &n->gateway)))
 					return r;
 				n->has_gateway = true;
 			}
@@ -369,7 +358,7 @@ static int parse_site(struct ctx *c, yaml_node_t *h, struct cyris_range_site *s)
 		return r;
 	for (tok = strtok_r(ids, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char (*slot)[CYRIS_ID_MAX + 1];
-		char *t = trim(tok);
+		char *t = cyris_trim(tok);
 
 		if (!cyris_id_valid(t))
 			return fail(c, get(c, h, "host_id"), "'%s' is not a valid host id", t);

@@ -17,19 +17,6 @@
 #include "fw-priv.h"
 #include "util.h"
 
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 static const char *provider_name(const struct cyris_topo_opts *o)
 {
@@ -100,7 +87,7 @@ int cyris_topo_plan(const struct cyris_range *r, const struct cyris_conf *conf,
 	if (rc < 0) {
 		free(used);
 		free(ports);
-		return fail(err, errlen, rc, "reading this host's addresses and rules: %s", strerror(-rc));
+		return cyris_errf(err, errlen, rc, "reading this host's addresses and rules: %s", strerror(-rc));
 	}
 	po.used = used;
 	po.used_ports = ports;
@@ -213,7 +200,7 @@ static int do_bridge(struct run *x, const struct cyris_plan_net *n)
 	if (r < 0) {
 		if (r != -EEXIST)
 			(void)cyris_link_del(x->nl, ifindex);
-		return fail(x->err, x->errlen, r, "bridge %s (network %s): %s", n->bridge, n->name,
+		return cyris_errf(x->err, x->errlen, r, "bridge %s (network %s): %s", n->bridge, n->name,
 			    strerror(-r));
 	}
 	return 0;
@@ -238,7 +225,7 @@ static int do_vxlan(struct run *x, const struct cyris_plan_net *n)
 	for (i = 1; r == 0 && i < n->n_remotes; i++)
 		r = cyris_fdb_append_remote(x->nl, ifindex, &n->remotes[i]);
 	if (r < 0)
-		return fail(x->err, x->errlen, r, "vxlan %s (network %s, VNI %u): %s", n->vxlan, n->name,
+		return cyris_errf(x->err, x->errlen, r, "vxlan %s (network %s, VNI %u): %s", n->vxlan, n->name,
 			    n->vni, strerror(-r));
 	return 0;
 }
@@ -290,7 +277,7 @@ static int do_guest(struct run *x, const struct cyris_plan_guest *g)
 
 	guest_spec(x->p, g, &s);
 	r = x->prov->ops->create(x->prov, &s, NULL);
-	return r < 0 ? fail(x->err, x->errlen, r, "guest %s (%s): %s", g->tag_guest, g->name,
+	return r < 0 ? cyris_errf(x->err, x->errlen, r, "guest %s (%s): %s", g->tag_guest, g->name,
 			    strerror(-r)) : 0;
 }
 
@@ -316,7 +303,7 @@ static int apply_policy(struct run *x, struct cyris_fw *fw, int at)
 			r = cyris_fw_policy_add_rule(&pol, &fr, msg, sizeof(msg));
 		if (r < 0) {
 			cyris_fw_policy_clear(&pol);
-			return fail(x->err, x->errlen, r, "rule '%s': %s", pr->orig, msg);
+			return cyris_errf(x->err, x->errlen, r, "rule '%s': %s", pr->orig, msg);
 		}
 	}
 	for (i = 0; r == 0 && at == -1 && i < x->p->n_exposes; i++) {
@@ -330,7 +317,7 @@ static int apply_policy(struct run *x, struct cyris_fw *fw, int at)
 	if (r == 0 && (r = cyris_fw_apply(fw, &pol, false)) < 0) {
 		const struct cyris_fw_error *e = cyris_fw_last_error(fw);
 
-		r = fail(x->err, x->errlen, r, "firewall%s%s: %s: %s%s%s", at < 0 ? "" : " in ",
+		r = cyris_errf(x->err, x->errlen, r, "firewall%s%s: %s: %s%s%s", at < 0 ? "" : " in ",
 			 at < 0 ? "" : x->p->guests[at].name, e->text, strerror(-r),
 			 e->extack[0] ? " — " : "", e->extack);
 	}
@@ -343,10 +330,10 @@ static int do_fw_host(struct run *x)
 	int r = 0;
 
 	if (!x->fw && (r = cyris_fw_open(&x->fw, x->o->netns)) < 0)
-		return fail(x->err, x->errlen, r, "nftables: %s", strerror(-r));
+		return cyris_errf(x->err, x->errlen, r, "nftables: %s", strerror(-r));
 	r = apply_policy(x, x->fw, -1);
 	if (r == -EEXIST)
-		return fail(x->err, x->errlen, r, "a table of range %s's name exists and is not cyris's",
+		return cyris_errf(x->err, x->errlen, r, "a table of range %s's name exists and is not cyris's",
 			    x->p->range);
 	return r;
 }
@@ -358,11 +345,11 @@ static int do_fw_gw(struct run *x, size_t gi)
 
 	if (!streq(x->prov->ops->name, "netns"))
 		return has_rules_at(x->p, (int)gi)
-			? fail(x->err, x->errlen, -EOPNOTSUPP, "gateway %s: rules inside a VM gateway need "
+			? cyris_errf(x->err, x->errlen, -EOPNOTSUPP, "gateway %s: rules inside a VM gateway need "
 			       "the netns provider", x->p->guests[gi].name)
 			: 0;
 	if ((r = cyris_fw_open(&fw, x->p->guests[gi].name)) < 0)
-		return fail(x->err, x->errlen, r, "nftables in %s: %s", x->p->guests[gi].name, strerror(-r));
+		return cyris_errf(x->err, x->errlen, r, "nftables in %s: %s", x->p->guests[gi].name, strerror(-r));
 	r = apply_policy(x, fw, (int)gi);
 	cyris_fw_free(fw);
 	return r;
@@ -469,15 +456,15 @@ int cyris_topo_up(const struct cyris_range *r, const struct cyris_conf *conf,
 	if ((rc = preflight(provider_name(o), conf, err, errlen)) < 0)
 		return rc;
 	if ((rc = cyris_nl_open(&x.nl, o->netns)) < 0)
-		return fail(err, errlen, rc, "netlink: %s", strerror(-rc));
+		return cyris_errf(err, errlen, rc, "netlink: %s", strerror(-rc));
 	rc = present(r->id, o, x.nl);
 	if (rc > 0)
-		rc = fail(err, errlen, -EEXIST, "range %s is already up on this host (cyris-topo down %s)",
+		rc = cyris_errf(err, errlen, -EEXIST, "range %s is already up on this host (cyris-topo down %s)",
 			  r->id, r->id);
 	if (rc == 0)
 		rc = cyris_topo_plan(r, conf, o, &p, err, errlen);
 	if (rc == 0 && (rc = cyris_provider_open(provider_name(o), conf, o->netns, &x.prov)) < 0)
-		rc = fail(err, errlen, rc, "provider %s: %s", provider_name(o),
+		rc = cyris_errf(err, errlen, rc, "provider %s: %s", provider_name(o),
 			  rc == -EOPNOTSUPP ? "not built into this cyris" : strerror(-rc));
 	if (rc < 0)
 		goto out;
@@ -494,11 +481,11 @@ int cyris_topo_up(const struct cyris_range *r, const struct cyris_conf *conf,
 		if (o->progress)
 			o->progress(o->progress_arg, done + 1, n, label);
 		if (o->cancel && *o->cancel) {
-			rc = fail(err, errlen, -ECANCELED, "interrupted before %s", label);
+			rc = cyris_errf(err, errlen, -ECANCELED, "interrupted before %s", label);
 			break;
 		}
 		if (o->fail_at == done + 1) {
-			rc = fail(err, errlen, -EIO, "injected failure at step %zu (%s)", done + 1, label);
+			rc = cyris_errf(err, errlen, -EIO, "injected failure at step %zu (%s)", done + 1, label);
 			break;
 		}
 		if ((rc = do_step(&x, &steps[done])) < 0)
@@ -558,7 +545,7 @@ int cyris_topo_down(const char *range, const struct cyris_conf *conf,
 	int r;
 
 	if (!cyris_id_valid(range))
-		return fail(err, errlen, -EINVAL, "'%s' is not a range id", range);
+		return cyris_errf(err, errlen, -EINVAL, "'%s' is not a range id", range);
 	/* the firewall first: nothing of the range is left exposed meanwhile */
 	r = cyris_fw_open(&fw, o ? o->netns : NULL);
 	if (r == 0) {
@@ -570,18 +557,18 @@ int cyris_topo_down(const char *range, const struct cyris_conf *conf,
 	}
 	cyris_fw_free(fw);
 	if (r < 0)
-		return fail(err, errlen, r, "firewall of range %s: %s", range, strerror(-r));
+		return cyris_errf(err, errlen, r, "firewall of range %s: %s", range, strerror(-r));
 	/* VMs before the bridges their taps are on */
 	r = destroy_guests("libvirt", range, conf, o, &st.guests,
 			   o && o->provider && streq(o->provider, "libvirt"));
 	if (r < 0)
-		return fail(err, errlen, r, "libvirt guests of range %s: %s", range, strerror(-r));
+		return cyris_errf(err, errlen, r, "libvirt guests of range %s: %s", range, strerror(-r));
 	if ((r = cyris_nl_open(&nl, o ? o->netns : NULL)) == 0) {
 		r = cyris_range_destroy(nl, range, &st.links);
 		cyris_nl_close(nl);
 	}
 	if (r < 0)
-		return fail(err, errlen, r, "links of range %s: %s", range, strerror(-r));
+		return cyris_errf(err, errlen, r, "links of range %s: %s", range, strerror(-r));
 	/* the namespaces: guests and anything else tagged with the range */
 	r = cyris_netns_list(range, &ns, &n);
 	for (i = 0; r == 0 && i < n; i++) {
@@ -593,7 +580,7 @@ int cyris_topo_down(const char *range, const struct cyris_conf *conf,
 	}
 	free(ns);
 	if (r < 0)
-		return fail(err, errlen, r, "namespaces of range %s: %s", range, strerror(-r));
+		return cyris_errf(err, errlen, r, "namespaces of range %s: %s", range, strerror(-r));
 	if (ret)
 		*ret = st;
 	return 0;

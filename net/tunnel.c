@@ -1144,23 +1144,31 @@ static void report(int wfd, int err, const char *msg)
 	(void)!write(wfd, &m, sizeof(m));
 }
 
-static __attribute__((noreturn)) void daemon_main(struct cyris_tunnel *t, int wfd)
+int cyris_tunnel_stop_signals(void)
 {
 	struct sigaction sa = { .sa_handler = SIG_IGN };
 	sigset_t mask;
-	int sfd, r;
+	int sfd;
 
-	(void)!chdir("/");
 	sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	close_stray_fds(t->lfd, wfd);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	return sfd < 0 ? -errno : sfd;
+}
+
+static __attribute__((noreturn)) void daemon_main(struct cyris_tunnel *t, int wfd)
+{
+	int sfd, r;
+
+	(void)!chdir("/");
+	close_stray_fds(t->lfd, wfd);
+	sfd = cyris_tunnel_stop_signals();
 	if (sfd < 0) {
-		report(wfd, -errno, "signalfd");
+		report(wfd, sfd, "signalfd");
 		_exit(1);
 	}
 	r = cyris_tunnel_connect(t, sfd);

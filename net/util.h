@@ -4,6 +4,7 @@
 #define CYRIS_UTIL_H
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,15 @@ static inline int cyris_strlcpy(char *dst, const char *src, size_t size)
 
 /* Parse a decimal unsigned integer in [0, max]; -EINVAL / -ERANGE. */
 int cyris_parse_uint(const char *s, unsigned long max, unsigned long *ret);
+
+/* Format a message into @err (when it is not NULL) and return @r: the
+ * library's way to hand a caller both -errno and the words for it. */
+int cyris_errf(char *err, size_t errlen, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int cyris_verrf(char *err, size_t errlen, int r, const char *fmt, va_list ap);
+
+/* @s without leading and trailing white space (in place). */
+char *cyris_trim(char *s);
 
 /* Grow *@v (of *@n elements, *@cap capacity) to hold one more element of
  * @size bytes; returns a pointer to the new zeroed slot or NULL. */

@@ -5,13 +5,7 @@
 
 cyris-bridge add br0 range 1 net a >/dev/null
 before=$(links_state; ip -br addr)
-check() { # check CODE PATTERN DESC ARGS...
-	local code=$1 pat=$2 desc=$3 err got; shift 3
-	err=$(cyris-bridge "$@" 2>&1 >/dev/null)
-	got=$?
-	is "$got" "$code" "$desc: exit $code"
-	like "$(echo "$err" | head -1)" "$pat" "$desc: says so"
-}
+check() { fails_with "$1" "$2" "$3" cyris-bridge "${@:4}"; }
 check 2 "'bridge-name-too-long' is too long" "a 20-byte name" add bridge-name-too-long
 check 2 "'10.0.0.300/24' is not an address" "a bad CIDR" add br1 addr 10.0.0.300/24
 check 2 "'10.0.0.1' is not an address with a prefix" "a CIDR without length" add br1 addr 10.0.0.1

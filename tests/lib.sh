@@ -101,6 +101,14 @@ exits() { # exits CODE DESC CMD...: passes when CMD exits with CODE
 	is "$got" "$want" "$desc (exit $want)"
 }
 
+fails_with() { # fails_with CODE ERE DESC CMD...: CMD exits CODE, its first stderr line matches
+	local code=$1 pat=$2 desc=$3 err got; shift 3
+	err=$("$@" 2>&1 >/dev/null)
+	got=$?
+	is "$got" "$code" "$desc: exit $code"
+	like "$(echo "$err" | head -1)" "$pat" "$desc: says so"
+}
+
 skip() { # skip DESC REASON
 	_tap_n=$((_tap_n + 1))
 	if in_ci; then

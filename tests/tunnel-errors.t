@@ -5,13 +5,7 @@
 
 export CYRIS_RUNTIME_DIR=/run/cyris
 base=(--via root@10.66.1.2 --listen 2222 --to 10.66.2.2:22)
-check() { # check CODE PATTERN DESC ARGS...
-	local code=$1 pat=$2 desc=$3 err got; shift 3
-	err=$(cyris-tunnel "$@" 2>&1 >/dev/null)
-	got=$?
-	is "$got" "$code" "$desc: exit $code"
-	like "$(echo "$err" | head -1)" "$pat" "$desc: says so"
-}
+check() { fails_with "$1" "$2" "$3" cyris-tunnel "${@:4}"; }
 check 2 "no command given" "no command"
 check 2 "unknown command 'opn'" "no prefix matching" opn 1 "${base[@]}"
 check 2 "open: wrong number of arguments" "open without a range" open "${base[@]}"

@@ -726,24 +726,32 @@ static void show_dot(const struct cyris_live *lv)
 	printf("}\n");
 }
 
-static int cmd_show(struct cli *c, int argc, char **argv)
+/* The live range @range, read back; an exit code when it cannot be. */
+static int live(struct cli *c, const char *what, const char *range, struct cyris_live **ret)
 {
 	struct cyris_topo_opts o = topo_opts(c);
+	int rc;
+
+	if (!cyris_id_valid(range))
+		return cli_usage(c, "'%s' is not a range id", range);
+	if ((rc = load_conf(c)))
+		return rc;
+	rc = cyris_topo_show(range, &conf, &o, ret);
+	if (rc == -ENOENT) {
+		cli_msg(c, "range %s: nothing on this host", range);
+		return CLI_FAIL;
+	}
+	return rc < 0 ? cli_err(c, rc, "%s %s", what, range) : CLI_OK;
+}
+
+static int cmd_show(struct cli *c, int argc, char **argv)
+{
 	struct cyris_live *lv;
 	int rc;
 
 	(void)argc;
-	if (!cyris_id_valid(argv[0]))
-		return cli_usage(c, "'%s' is not a range id", argv[0]);
-	if ((rc = load_conf(c)))
+	if ((rc = live(c, "show", argv[0], &lv)))
 		return rc;
-	rc = cyris_topo_show(argv[0], &conf, &o, &lv);
-	if (rc == -ENOENT) {
-		cli_msg(c, "range %s: nothing on this host", argv[0]);
-		return CLI_FAIL;
-	}
-	if (rc < 0)
-		return cli_err(c, rc, "show %s", argv[0]);
 	if (opt.dot)
 		show_dot(lv);
 	else if (c->json)
@@ -794,7 +802,6 @@ static const char *proto_name(unsigned p)
 
 static int cmd_probe(struct cli *c, int argc, char **argv)
 {
-	struct cyris_topo_opts o = topo_opts(c);
 	struct cyris_probe *v = NULL;
 	struct cyris_live *lv;
 	size_t n = 0, i, bad = 0;
@@ -802,17 +809,8 @@ static int cmd_probe(struct cli *c, int argc, char **argv)
 	int rc;
 
 	(void)argc;
-	if (!cyris_id_valid(argv[0]))
-		return cli_usage(c, "'%s' is not a range id", argv[0]);
-	if ((rc = load_conf(c)))
+	if ((rc = live(c, "probe", argv[0], &lv)))
 		return rc;
-	rc = cyris_topo_show(argv[0], &conf, &o, &lv);
-	if (rc == -ENOENT) {
-		cli_msg(c, "range %s: nothing on this host", argv[0]);
-		return CLI_FAIL;
-	}
-	if (rc < 0)
-		return cli_err(c, rc, "probe %s", argv[0]);
 	rc = cyris_topo_probe(lv, c->netns, opt.timeout, &v, &n);
 	cyris_live_free(lv);
 	if (rc < 0)

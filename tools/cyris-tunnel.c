@@ -6,7 +6,6 @@
  */
 #include <signal.h>
 #include <stdio.h>
-#include <sys/signalfd.h>
 
 #include "cli.h"
 #include "cyris/conf.h"
@@ -174,20 +173,11 @@ static int open_failed(struct cli *c, const char *range, int r, const char *msg)
 /* In the foreground: this process is the tunnel, until SIGTERM/SIGINT. */
 static int open_foreground(struct cli *c, struct cyris_tunnel *t, const char *range)
 {
-	struct sigaction sa = { .sa_handler = SIG_IGN };
 	struct cyris_tunnel_info info;
-	sigset_t mask;
-	int sfd, r;
+	int sfd = cyris_tunnel_stop_signals(), r;
 
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
-		return cli_err(c, -errno, "signalfd");
+		return cli_err(c, sfd, "signalfd");
 	r = cyris_tunnel_listen(t);
 	if (r == 0)
 		r = cyris_tunnel_connect(t, sfd);

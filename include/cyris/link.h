@@ -157,6 +157,13 @@ const struct cyris_link *cyris_link_list_find(const struct cyris_link_list *l,
 const struct cyris_link *cyris_link_list_find_name(const struct cyris_link_list *l,
 						   const char *name);
 
+/* Delete every link @match accepts, with as few kernel operations as
+ * possible (see cyris_link_del_many); @group, when not 0, is a group those
+ * links already share. *ret_count (may be NULL) is how many matched. */
+int cyris_link_del_where(struct cyris_nl *nl,
+			 bool (*match)(const struct cyris_link *l, void *arg), void *arg,
+			 uint32_t group, size_t *ret_count);
+
 /* Delete every link whose tag names range @range, and nothing else.
  * *ret_count (may be NULL) is how many were deleted. */
 int cyris_range_destroy(struct cyris_nl *nl, const char *range, size_t *ret_count);

@@ -144,6 +144,11 @@ int cyris_tunnel_listen(struct cyris_tunnel *t);
  */
 int cyris_tunnel_connect(struct cyris_tunnel *t, int stop_fd);
 
+/* The @stop_fd the process that runs a tunnel passes to connect and run:
+ * SIGTERM, SIGINT and SIGHUP blocked and read from a signalfd, SIGPIPE
+ * ignored. Returns the fd or -errno. */
+int cyris_tunnel_stop_signals(void);
+
 /*
  * Serve the tunnel until @stop_fd becomes readable (e.g. a signalfd): accept
  * connections, forward them, reconnect when the session drops, keep the
