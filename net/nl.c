@@ -44,6 +44,7 @@ int cyris_nle_errno(int nle)
 	case NLE_PARSE_ERR: case NLE_MSGTYPE_NOSUPPORT:
 		return -EPROTO;
 	case NLE_NOATTR: return -ENODATA;
+	case NLE_DUMP_INTR: return -EAGAIN;
 	case NLE_IMMUTABLE: return -EROFS;
 	default: return -EIO;
 	}
@@ -141,6 +142,18 @@ static int on_valid(struct nl_msg *msg, void *arg)
 }
 
 /* The ACK of a request, or the NLMSG_DONE of a dump: the exchange is over. */
+/* A dump the kernel marks interrupted (the link list changed meanwhile):
+ * note it and read on to its end, so that nothing of it is left in the
+ * socket; cyris_nl_dump() then runs it again. */
+static int on_dump_intr(struct nl_msg *msg, void *arg)
+{
+	struct cyris_nl *nl = arg;
+
+	(void)msg;
+	nl->intr = 1;
+	return NL_OK;
+}
+
 static int on_stop(struct nl_msg *msg, void *arg)
 {
 	struct cyris_nl *nl = arg;
@@ -167,11 +180,14 @@ static int nl_setup(struct cyris_nl *nl)
 	(void)setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &on, sizeof(on));
 	(void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &on, sizeof(on));
 	(void)setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &on, sizeof(on));
-	nl_socket_enable_msg_peek(nl->sk);
-	nl_socket_set_msg_buf_size(nl->sk, 32768);
+	/* one read per reply: a buffer big enough for any message the kernel
+	 * sends here (dump skbs are at most 32 KiB), instead of peeking first */
+	nl_socket_disable_msg_peek(nl->sk);
+	nl_socket_set_msg_buf_size(nl->sk, 65536);
 	nl_cb_err(nl->cb, NL_CB_CUSTOM, on_error, nl);
 	nl_cb_set(nl->cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, nl);
 	nl_cb_set(nl->cb, NL_CB_ACK, NL_CB_CUSTOM, on_stop, nl);
+	nl_cb_set(nl->cb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, on_dump_intr, nl);
 	nl_cb_set(nl->cb, NL_CB_FINISH, NL_CB_CUSTOM, on_stop, nl);
 	return 0;
 }

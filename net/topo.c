@@ -461,6 +461,8 @@ int cyris_topo_up(const struct cyris_range *r, const struct cyris_conf *conf,
 	if (rc > 0)
 		rc = cyris_errf(err, errlen, -EEXIST, "range %s is already up on this host (cyris-topo down %s)",
 			  r->id, r->id);
+	else if (rc < 0)
+		rc = cyris_errf(err, errlen, rc, "reading this host's links and namespaces: %s", strerror(-rc));
 	if (rc == 0)
 		rc = cyris_topo_plan(r, conf, o, &p, err, errlen);
 	if (rc == 0 && (rc = cyris_provider_open(provider_name(o), conf, o->netns, &x.prov)) < 0)
@@ -491,6 +493,8 @@ int cyris_topo_up(const struct cyris_range *r, const struct cyris_conf *conf,
 		if ((rc = do_step(&x, &steps[done])) < 0)
 			break;
 	}
+	if (rc < 0 && err && errlen && !err[0])
+		cyris_errf(err, errlen, rc, "step %zu: %s", done + 1, strerror(-rc));
 	if (rc < 0) {
 		/* roll back: everything done, in reverse */
 		while (done-- > 0)
