@@ -1,0 +1,243 @@
+# tests/vm-lib.sh — what the VM tests share; source it instead of lib.sh:
+#
+#     VM_GUESTS="fast cloud"; . "$(dirname "$0")/vm-lib.sh"
+#
+# Before lib.sh moves the test into its private namespaces (which have no
+# network), the guests named in VM_GUESTS are built in the host's namespace
+# when they are not cached yet: that needs Debian's mirrors.
+#
+#   vm_libvirtd NS     a private libvirtd for this test, in network namespace
+#                      NS (its state, runtime, cache, log and configuration
+#                      directories are tmpfs mounts of this test's mount
+#                      namespace, so parallel test files never meet); killed
+#                      by its pid at exit
+#   vm_fast_guest      Debian's kernel (uncompressed vmlinux) and a busybox
+#                      initramfs; sets FAST_KERNEL FAST_INITRD FAST_BASE
+#   vm_cloud_image     a Debian qcow2 with cloud-init built by mmdebstrap;
+#                      sets CLOUD_IMAGE
+#
+# The guests are built from Debian's packages and cached in $VM_CACHE
+# (/var/cache/cyris-test) under a lock; a missing cache is rebuilt.
+
+VM_CACHE=${CYRIS_TEST_CACHE:-/var/cache/cyris-test}
+VM_TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# Serialise builds of the cached guests between parallel test files.
+_vm_locked() { # _vm_locked NAME CMD...: CMD may be a shell function
+	mkdir -p "$VM_CACHE" || return 1
+	( flock 9 && "${@:2}" ) 9> "$VM_CACHE/.$1.lock"
+}
+
+# --- the fast guest ----------------------------------------------------------
+
+_vm_kernel_pkg() {
+	apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+}
+
+# Build $1 (a directory): vmlinux, initrd.img, base.raw.
+_vm_build_fast() {
+	local dir=$1 pkg t off m f
+	[ -f "$dir/ok" ] && return 0
+	pkg=$(_vm_kernel_pkg)
+	[ -n "$pkg" ] || { apt-get update -qq >/dev/null 2>&1; pkg=$(_vm_kernel_pkg); }
+	[ -n "$pkg" ] || { echo "no linux-image-amd64 in the package lists" >&2; return 1; }
+	t=$(mktemp -d "$VM_CACHE/.fast.XXXXXX") || return 1
+	( cd "$t" && apt-get download "$pkg" ) >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null 2>&1; ( cd "$t" && apt-get download "$pkg" ) >/dev/null 2>&1; } ||
+		{ echo "apt-get download $pkg failed" >&2; rm -rf "$t"; return 1; }
+	dpkg-deb -x "$t"/*.deb "$t/x" || { rm -rf "$t"; return 1; }
+	# vmlinuz is a bzImage with an xz payload; TCG boots the ELF inside
+	# (PVH entry) much faster than it runs the decompressor
+	f=$(ls "$t"/x/boot/vmlinuz-*)
+	off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$f" | head -1 | cut -d: -f1)
+	tail -c +$((off + 1)) "$f" | xz -dc 2>/dev/null > "$t/vmlinux"
+	[ -s "$t/vmlinux" ] || { echo "no vmlinux in $f" >&2; rm -rf "$t"; return 1; }
+	mkdir -p "$t/root/bin" "$t/root/lib/modules" "$t/root/proc" "$t/root/sys" \
+		"$t/root/dev" "$t/root/etc/acpi/PWRF" "$t/root/tmp" "$t/root/run"
+	cp /bin/busybox "$t/root/bin/busybox"
+	for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci \
+		failover net_failover virtio_net button evdev; do
+		f=$(find "$t/x/lib/modules" -name "$m.ko" | head -1)
+		[ -n "$f" ] && cp "$f" "$t/root/lib/modules/"
+	done
+	cp "$VM_TESTS_DIR/guest/init" "$t/root/init"
+	cp "$VM_TESTS_DIR/guest/udhcpc.sh" "$t/root/etc/udhcpc.sh"
+	cp "$VM_TESTS_DIR/guest/power" "$t/root/etc/acpi/PWRF/00000080"
+	chmod 755 "$t/root/init" "$t/root/etc/udhcpc.sh" "$t/root/etc/acpi/PWRF/00000080"
+	( cd "$t/root" && find . | cpio -o -H newc 2>/dev/null | gzip -1 ) > "$t/initrd.img"
+	truncate -s 64M "$t/base.raw"
+	mkdir -p "$dir" && mv "$t/vmlinux" "$t/initrd.img" "$t/base.raw" "$dir/" &&
+		echo "$pkg" > "$dir/ok"
+	rm -rf "$t"
+	[ -f "$dir/ok" ]
+}
+
+_vm_fast_dir() {
+	echo "$VM_CACHE/fast-$(cat "$VM_TESTS_DIR"/guest/init "$VM_TESTS_DIR"/guest/udhcpc.sh \
+		"$VM_TESTS_DIR"/guest/power | md5sum | cut -c1-8)"
+}
+
+# First pass (host namespace): build the fast guest when it is not cached.
+vm_build_fast() {
+	local dir t0=$SECONDS
+	dir=$(_vm_fast_dir)
+	[ -f "$dir/ok" ] && return 0
+	for p in apt-get dpkg-deb xz cpio gzip busybox; do
+		command -v "$p" >/dev/null 2>&1 || return 0   # the test skips
+	done
+	_vm_locked fast _vm_build_fast "$dir" &&
+		echo "# fast guest built in $((SECONDS - t0)) s ($(cat "$dir/ok"))"
+}
+
+if [ -z "${CYRIS_IN_NS:-}" ] && [ "$(id -u)" = 0 ]; then
+	for _g in ${VM_GUESTS:-}; do
+		case $_g in
+		fast) vm_build_fast ;;
+		cloud) vm_build_cloud ;;
+		esac
+	done
+	unset _g
+fi
+. "$VM_TESTS_DIR/lib.sh"
+
+# Second pass (in the test's namespaces): the cached fast guest.
+vm_fast_guest() {
+	local dir
+	dir=$(_vm_fast_dir)
+	[ -f "$dir/ok" ] || skip_all "the fast guest could not be built (Debian's kernel package, busybox-static)"
+	FAST_KERNEL=$dir/vmlinux
+	FAST_INITRD=$dir/initrd.img
+	FAST_BASE=$dir/base.raw
+}
+
+VM_TMP=$(mktemp -d /tmp/cyris-vm-test.XXXXXX)
+export CYRIS_VIRT_TYPE=qemu          # /dev/kvm here cannot run a stock guest
+export CYRIS_LIBVIRT_URI=qemu:///system
+export CYRIS_IMAGE_DIR=/var/lib/cyris/images
+export CYRIS_STORAGE_POOL=cyris
+# no configuration file of the machine leaks into the tests
+export CYRIS_CONFIG=$VM_TMP/cyris.conf
+: > "$CYRIS_CONFIG"
+
+_vm_libvirtd_pid=
+_vm_cleanup() {
+	local i
+	if [ -n "$_vm_libvirtd_pid" ]; then
+		# guests first: QEMU processes are children of nobody once
+		# libvirtd is gone, so stop them through libvirt while it runs
+		for d in $(virsh -q list --name 2>/dev/null); do
+			virsh -q destroy "$d" >/dev/null 2>&1
+		done
+		kill "$_vm_libvirtd_pid" 2>/dev/null
+		for i in $(seq 50); do
+			kill -0 "$_vm_libvirtd_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$_vm_libvirtd_pid" 2>/dev/null
+	fi
+	# what libvirtd started in this test (QEMU, dnsmasq) and left behind
+	for p in $(cat /var/run/libvirt/qemu/*.pid /var/lib/libvirt/dnsmasq/*.pid 2>/dev/null); do
+		kill -9 "$p" 2>/dev/null
+	done
+	_cleanup
+	rm -rf "$VM_TMP"
+}
+trap _vm_cleanup EXIT
+
+# Private copies of /etc/passwd and /etc/group with the libvirt-qemu account
+# the QEMU driver looks up at start-up (qemu.conf runs guests as root anyway).
+_vm_accounts() {
+	cp /etc/passwd "$VM_TMP/passwd"
+	cp /etc/group "$VM_TMP/group"
+	getent group libvirt-qemu >/dev/null || echo "libvirt-qemu:x:64055:" >> "$VM_TMP/group"
+	getent passwd libvirt-qemu >/dev/null ||
+		echo "libvirt-qemu:x:64055:64055:Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin" >> "$VM_TMP/passwd"
+	mount --bind "$VM_TMP/passwd" /etc/passwd && mount --bind "$VM_TMP/group" /etc/group
+}
+
+# The QEMU capabilities libvirtd probes at start (seconds of work) are kept
+# between test files; each test starts from its own copy.
+_vm_caps_in() {
+	[ -d "$VM_CACHE/libvirt-caps" ] || return 0
+	mkdir -p /var/cache/libvirt/qemu/capabilities
+	cp "$VM_CACHE"/libvirt-caps/*.xml /var/cache/libvirt/qemu/capabilities/ 2>/dev/null
+}
+_vm_caps_out() {
+	local t
+	[ -n "$(ls /var/cache/libvirt/qemu/capabilities/*.xml 2>/dev/null)" ] || return 0
+	mkdir -p "$VM_CACHE" && t=$(mktemp -d "$VM_CACHE/.caps.XXXXXX") || return 0
+	cp /var/cache/libvirt/qemu/capabilities/*.xml "$t/" &&
+		rm -rf "$VM_CACHE/libvirt-caps.old" &&
+		{ [ ! -d "$VM_CACHE/libvirt-caps" ] || mv "$VM_CACHE/libvirt-caps" "$VM_CACHE/libvirt-caps.old"; } &&
+		mv "$t" "$VM_CACHE/libvirt-caps"
+	rm -rf "$t" "$VM_CACHE/libvirt-caps.old"
+}
+
+vm_need() { # vm_need PROGRAM...: skip the file when one is missing
+	local p
+	for p in "$@"; do
+		command -v "$p" >/dev/null 2>&1 || skip_all "$p is not installed (make deps)"
+	done
+}
+
+vm_libvirtd() {
+	local ns=$1 d i
+	vm_need libvirtd virsh qemu-system-x86_64 qemu-img
+	[ -e /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so ] ||
+		skip_all "libvirt's QEMU driver is not installed (make deps)"
+	for d in /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt \
+		/etc/libvirt /var/lib/cyris; do
+		mkdir -p "$d" && mount -t tmpfs -o mode=755 cyris-test "$d" ||
+			skip_all "cannot mount a private $d"
+	done
+	_vm_accounts || skip_all "cannot bind-mount private account files"
+	cat > /etc/libvirt/qemu.conf <<-'EOF'
+	user = "root"
+	group = "root"
+	security_driver = "none"
+	cgroup_controllers = [ ]
+	namespaces = [ ]
+	stdio_handler = "file"
+	EOF
+	cat > /etc/libvirt/libvirtd.conf <<-'EOF'
+	log_outputs = "2:file:/var/log/libvirt/libvirtd.log"
+	EOF
+	echo 'uri_default = "qemu:///system"' > /etc/libvirt/libvirt.conf
+	# the directories a libvirt package creates at install time
+	mkdir -p /var/log/libvirt/qemu /var/lib/libvirt/qemu /var/lib/libvirt/dnsmasq
+	_vm_caps_in
+	ip netns exec "$ns" libvirtd > /var/log/libvirt/stderr.log 2>&1 &
+	_vm_libvirtd_pid=$!
+	for i in $(seq 100); do
+		[ -S /run/libvirt/libvirt-sock ] && break
+		sleep 0.1
+	done
+	virsh -q version >/dev/null 2>&1 || {
+		diag "libvirtd did not come up:"
+		sed 's/^/#   /' /var/log/libvirt/stderr.log /var/log/libvirt/libvirtd.log 2>/dev/null | tail -20
+		skip_all "libvirtd does not start here"
+	}
+	_vm_caps_out
+}
+
+# The kernel command line of the fast guest: static address or DHCP.
+fast_cmdline() { # fast_cmdline CIDR GW | fast_cmdline dhcp
+	if [ "$1" = dhcp ]; then
+		echo "console=ttyS0 quiet panic=-1 cyris.dhcp"
+	else
+		echo "console=ttyS0 quiet panic=-1 cyris.ip=$1 cyris.gw=$2"
+	fi
+}
+
+# wait_for SECONDS CMD...: until CMD succeeds
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.2
+	done
+}
+
+# The domain's state as libvirt says it.
+dom_state() { virsh -q domstate "$1" 2>/dev/null | head -1; }
