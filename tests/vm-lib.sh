@@ -85,8 +85,12 @@ vm_build_fast() {
 	for p in apt-get dpkg-deb xz cpio gzip busybox; do
 		command -v "$p" >/dev/null 2>&1 || return 0   # the test skips
 	done
-	_vm_locked fast _vm_build_fast "$dir" &&
-		echo "# fast guest built in $((SECONDS - t0)) s ($(cat "$dir/ok"))"
+	_vm_locked fast _vm_build_fast "$dir" || return 0
+	echo "# fast guest built in $((SECONDS - t0)) s ($(cat "$dir/ok"))"
+	# older builds (of another init) are of no use any more
+	for old in "$VM_CACHE"/fast-*; do
+		[ "$old" = "$dir" ] || rm -rf "$old"
+	done
 }
 
 if [ -z "${CYRIS_IN_NS:-}" ] && [ "$(id -u)" = 0 ]; then
@@ -156,21 +160,21 @@ _vm_accounts() {
 }
 
 # The QEMU capabilities libvirtd probes at start (seconds of work) are kept
-# between test files; each test starts from its own copy.
+# between test files (libvirtd checks them against the binaries and the
+# kernel, and probes again when they are stale); each test starts from its
+# own copy. Both directions under a lock: parallel tests share the cache.
 _vm_caps_in() {
 	[ -d "$VM_CACHE/libvirt-caps" ] || return 0
 	mkdir -p /var/cache/libvirt/qemu/capabilities
 	cp "$VM_CACHE"/libvirt-caps/*.xml /var/cache/libvirt/qemu/capabilities/ 2>/dev/null
+	return 0
 }
 _vm_caps_out() {
-	local t
-	[ -n "$(ls /var/cache/libvirt/qemu/capabilities/*.xml 2>/dev/null)" ] || return 0
-	mkdir -p "$VM_CACHE" && t=$(mktemp -d "$VM_CACHE/.caps.XXXXXX") || return 0
-	cp /var/cache/libvirt/qemu/capabilities/*.xml "$t/" &&
-		rm -rf "$VM_CACHE/libvirt-caps.old" &&
-		{ [ ! -d "$VM_CACHE/libvirt-caps" ] || mv "$VM_CACHE/libvirt-caps" "$VM_CACHE/libvirt-caps.old"; } &&
-		mv "$t" "$VM_CACHE/libvirt-caps"
-	rm -rf "$t" "$VM_CACHE/libvirt-caps.old"
+	local f=/var/cache/libvirt/qemu/capabilities
+	[ -n "$(ls "$f"/*.xml 2>/dev/null)" ] || return 0
+	diff -rq "$f" "$VM_CACHE/libvirt-caps" >/dev/null 2>&1 && return 0
+	rm -rf "$VM_CACHE/libvirt-caps" && mkdir -p "$VM_CACHE/libvirt-caps" &&
+		cp "$f"/*.xml "$VM_CACHE/libvirt-caps/"
 }
 
 vm_need() { # vm_need PROGRAM...: skip the file when one is missing
@@ -205,8 +209,8 @@ vm_libvirtd() {
 	echo 'uri_default = "qemu:///system"' > /etc/libvirt/libvirt.conf
 	# the directories a libvirt package creates at install time
 	mkdir -p /var/log/libvirt/qemu /var/lib/libvirt/qemu /var/lib/libvirt/dnsmasq
-	_vm_caps_in
-	ip netns exec "$ns" libvirtd > /var/log/libvirt/stderr.log 2>&1 &
+	_vm_locked caps _vm_caps_in
+	ip netns exec "$ns" libvirtd -p /run/libvirt/libvirtd.pid > /var/log/libvirt/stderr.log 2>&1 &
 	_vm_libvirtd_pid=$!
 	for i in $(seq 100); do
 		[ -S /run/libvirt/libvirt-sock ] && break
@@ -217,15 +221,16 @@ vm_libvirtd() {
 		sed 's/^/#   /' /var/log/libvirt/stderr.log /var/log/libvirt/libvirtd.log 2>/dev/null | tail -20
 		skip_all "libvirtd does not start here"
 	}
-	_vm_caps_out
+	_vm_locked caps _vm_caps_out
 }
 
 # The kernel command line of the fast guest: static address or DHCP.
-fast_cmdline() { # fast_cmdline CIDR GW | fast_cmdline dhcp
+fast_cmdline() { # fast_cmdline CIDR GW [WORD...] | fast_cmdline dhcp [WORD...]
 	if [ "$1" = dhcp ]; then
-		echo "console=ttyS0 quiet panic=-1 cyris.dhcp"
+		shift
+		echo "console=ttyS0 quiet panic=-1 cyris.dhcp $*"
 	else
-		echo "console=ttyS0 quiet panic=-1 cyris.ip=$1 cyris.gw=$2"
+		echo "console=ttyS0 quiet panic=-1 cyris.ip=$1 cyris.gw=$2 ${*:3}"
 	fi
 }
 

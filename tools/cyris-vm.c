@@ -441,6 +441,29 @@ static void keys_free(struct keys *k)
 		free(k->v[--k->n]);
 }
 
+/* "TYPE BASE64 [COMMENT]" (options may come first, as in authorized_keys) */
+static bool looks_like_key(const char *line)
+{
+	static const char *const types[] = { "ssh-", "ecdsa-sha2-", "sk-ssh-", "sk-ecdsa-" };
+	const char *p = line;
+	size_t i, n;
+
+	while (*p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		for (i = 0; i < ARRAY_SIZE(types); i++) {
+			if (strncmp(p, types[i], strlen(types[i])) != 0)
+				continue;
+			p += strcspn(p, " \t");
+			p += strspn(p, " \t");
+			n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=");
+			return n >= 16 && (p[n] == '\0' || p[n] == ' ' || p[n] == '\t');
+		}
+		p += strcspn(p, " \t");
+	}
+	return false;
+}
+
 /* Public keys, one per line (as in authorized_keys), from each file. */
 static int read_keys(struct cli *c, struct keys *k)
 {
@@ -460,7 +483,7 @@ static int read_keys(struct cli *c, struct keys *k)
 				line[--len] = '\0';
 			if (!len || line[0] == '#')
 				continue;
-			if (!strchr(line, ' ') || k->n == ARRAY_SIZE(k->v) ||
+			if (!looks_like_key(line) || k->n == ARRAY_SIZE(k->v) ||
 			    !(k->v[k->n] = strdup(line))) {
 				fclose(f);
 				return cli_usage(c, "--ssh-key %s: not a public key file", s->keyfiles[i]);

@@ -378,6 +378,8 @@ int cyris_seed_iso(const struct cyris_seed *seed, unsigned char **ret, size_t *r
 	if (r == 0) {
 		iso_write_opts_set_rockridge(opts, 1);
 		iso_write_opts_set_joliet(opts, 1);
+		/* keep the volume id lower case, as cloud-init looks for it */
+		iso_write_opts_set_relaxed_vol_atts(opts, 1);
 		r = iso_drain(img, opts, ret, ret_len);
 	}
 	iso_write_opts_free(opts);

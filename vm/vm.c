@@ -454,6 +454,9 @@ static int check_spec(struct cyris_virt *v, const struct cyris_guest_spec *s)
 		return virt_error(v, -EINVAL, "an initrd or a command line needs a kernel");
 	if (s->memory_mib > 1048576 || s->vcpus > 512)
 		return virt_error(v, -EINVAL, "memory or vCPUs out of range");
+	for (i = 0; i < s->n_ssh_keys; i++)
+		if (!s->ssh_keys[i] || !*s->ssh_keys[i] || strpbrk(s->ssh_keys[i], "\r\n"))
+			return virt_error(v, -EINVAL, "SSH key %zu is empty or has a line break", i);
 	if (s->hostname && !cyris_vm_name_valid(s->hostname))
 		return virt_error(v, -EINVAL, "'%s' is not a valid hostname", s->hostname);
 	return 0;
