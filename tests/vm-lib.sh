@@ -13,8 +13,9 @@
 #                      by its pid at exit
 #   vm_fast_guest      Debian's kernel (uncompressed vmlinux) and a busybox
 #                      initramfs; sets FAST_KERNEL FAST_INITRD FAST_BASE
-#   vm_cloud_image     a Debian qcow2 with cloud-init built by mmdebstrap;
-#                      sets CLOUD_IMAGE
+#   vm_cloud_guest     a Debian qcow2 with cloud-init built by mmdebstrap,
+#                      its kernel and initrd; sets CLOUD_BASE CLOUD_KERNEL
+#                      CLOUD_INITRD
 #
 # The guests are built from Debian's packages and cached in $VM_CACHE
 # (/var/cache/cyris-test) under a lock; a missing cache is rebuilt.
@@ -93,6 +94,74 @@ vm_build_fast() {
 	done
 }
 
+# --- the cloud-init guest -----------------------------------------------------
+
+CLOUD_PKGS=systemd-sysv,udev,linux-image-cloud-amd64,initramfs-tools,cloud-init,openssh-server,ifupdown,netbase,iproute2,qemu-guest-agent
+
+_vm_cloud_dir() {
+	echo "$VM_CACHE/cloud-$(echo "$CLOUD_PKGS" | cat - "$VM_TESTS_DIR/guest/cloud.cfg" | md5sum | cut -c1-8)"
+}
+
+# The image's last touches, run by mmdebstrap with the root directory as $1.
+_vm_cloud_customize() {
+	local r=$1
+	cp "$VM_TESTS_DIR/guest/cloud.cfg" "$r/etc/cloud/cloud.cfg.d/90-cyris-test.cfg"
+	echo "/dev/vda / ext4 rw,errors=remount-ro 0 1" > "$r/etc/fstab"
+	echo "debian" > "$r/etc/hostname"
+	# the seed's CD-ROM and the disk are there before cloud-init looks
+	printf '%s\n' virtio_pci virtio_blk virtio_scsi sr_mod iso9660 virtio_net >> "$r/etc/initramfs-tools/modules"
+	chroot "$r" update-initramfs -u -k all >/dev/null 2>&1
+	# nothing of the image's own: cloud-init writes host keys and config
+	rm -f "$r"/etc/ssh/ssh_host_*
+	chroot "$r" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
+		e2scrub_reap.service fstrim.timer >/dev/null 2>&1
+	return 0
+}
+
+# Build $1: vmlinux (PVH), initrd.img, base.qcow2.
+_vm_build_cloud() {
+	local dir=$1 t src=() off f
+	[ -f "$dir/ok" ] && return 0
+	t=$(mktemp -d "$VM_CACHE/.cloud.XXXXXX") || return 1
+	[ -f /etc/apt/sources.list.d/debian.sources ] && src=(/etc/apt/sources.list.d/debian.sources)
+	if ! mmdebstrap --quiet --variant=minbase --include="$CLOUD_PKGS" \
+		--customize-hook="$(declare -f _vm_cloud_customize); VM_TESTS_DIR='$VM_TESTS_DIR' _vm_cloud_customize \"\$1\"" \
+		bookworm "$t/root" "${src[@]}" > "$t/log" 2>&1; then
+		echo "# mmdebstrap failed:"; tail -5 "$t/log" | sed 's/^/#   /'
+		rm -rf "$t"
+		return 1
+	fi
+	f=$(ls "$t"/root/boot/vmlinuz-* | head -1)
+	off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$f" | head -1 | cut -d: -f1)
+	tail -c +$((off + 1)) "$f" | xz -dc 2>/dev/null > "$t/vmlinux"
+	cp "$(ls "$t"/root/boot/initrd.img-* | head -1)" "$t/initrd.img"
+	rm -rf "$t"/root/boot/vmlinuz-* "$t"/root/boot/initrd.img-*
+	if ! [ -s "$t/vmlinux" ] || ! mkfs.ext4 -q -L root -d "$t/root" "$t/root.img" 2G ||
+		! qemu-img convert -O qcow2 "$t/root.img" "$t/base.qcow2"; then
+		rm -rf "$t"
+		return 1
+	fi
+	mkdir -p "$dir" && mv "$t/vmlinux" "$t/initrd.img" "$t/base.qcow2" "$dir/" &&
+		basename "$f" > "$dir/ok"
+	rm -rf "$t"
+	[ -f "$dir/ok" ]
+}
+
+# First pass (host namespace): build the cloud-init guest when not cached.
+vm_build_cloud() {
+	local dir t0=$SECONDS old
+	dir=$(_vm_cloud_dir)
+	[ -f "$dir/ok" ] && return 0
+	for p in mmdebstrap mkfs.ext4 qemu-img xz; do
+		command -v "$p" >/dev/null 2>&1 || return 0   # the test skips
+	done
+	_vm_locked cloud _vm_build_cloud "$dir" || return 0
+	echo "# cloud-init guest built in $((SECONDS - t0)) s ($(cat "$dir/ok"))"
+	for old in "$VM_CACHE"/cloud-*; do
+		[ "$old" = "$dir" ] || rm -rf "$old"
+	done
+}
+
 if [ -z "${CYRIS_IN_NS:-}" ] && [ "$(id -u)" = 0 ]; then
 	for _g in ${VM_GUESTS:-}; do
 		case $_g in
@@ -112,6 +181,16 @@ vm_fast_guest() {
 	FAST_KERNEL=$dir/vmlinux
 	FAST_INITRD=$dir/initrd.img
 	FAST_BASE=$dir/base.raw
+}
+
+# Second pass: the cached cloud-init guest.
+vm_cloud_guest() {
+	local dir
+	dir=$(_vm_cloud_dir)
+	[ -f "$dir/ok" ] || skip_all "the cloud-init guest could not be built (mmdebstrap, Debian's mirror)"
+	CLOUD_KERNEL=$dir/vmlinux
+	CLOUD_INITRD=$dir/initrd.img
+	CLOUD_BASE=$dir/base.qcow2
 }
 
 VM_TMP=$(mktemp -d /tmp/cyris-vm-test.XXXXXX)

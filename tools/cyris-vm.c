@@ -389,7 +389,7 @@ static int parse_nic(struct cli *c, const char *arg, size_t index,
 	if (strlen(arg) >= sizeof(buf))
 		return cli_usage(c, "--nic '%s' is too long", arg);
 	snprintf(buf, sizeof(buf), "%s", arg);
-	snprintf(n->nic, sizeof(n->nic), "eth%zu", index);
+	snprintf(n->nic, sizeof(n->nic), "eth%u", (unsigned)(index & 0xff));
 	mac = strchr(buf, ',');
 	if (mac) {
 		*mac++ = '\0';

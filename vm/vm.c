@@ -671,7 +671,7 @@ int cyris_vm_clone(struct cyris_virt *v, const char *src, const char *name,
 	for (i = 0; i < d->n_nics; i++) {
 		struct cyris_guest_nic *n = &s.nics[i];
 
-		snprintf(n->nic, sizeof(n->nic), "eth%zu", i);
+		snprintf(n->nic, sizeof(n->nic), "eth%u", (unsigned)(i & 0xff));
 		if (d->nics[i].network)
 			snprintf(n->network, sizeof(n->network), "%s", d->nics[i].source);
 		else
@@ -909,7 +909,8 @@ int cyris_vm_list(struct cyris_virt *v, const char *range, unsigned flags,
 		free(out);
 		return r;
 	}
-	qsort(out, n, sizeof(*out), cmp_info);
+	if (n > 1)
+		qsort(out, n, sizeof(*out), cmp_info);
 	for (i = 0; (flags & CYRIS_VM_LIST_IP) && i < (int)n; i++) {
 		struct cyris_vm_addr a;
 
