@@ -59,7 +59,7 @@ like "$(isoinfo -R -x /meta-data -i "$VM_TMP/seed.iso")" 'local-hostname: "g1"' 
 net=$(isoinfo -R -x /network-config -i "$VM_TMP/seed.iso")
 like "$net" 'macaddress: "52:54:00:31:00:01"' "network-config matches the NIC by its (quoted) MAC"
 like "$net" '"10.31.0.11/24"' "and gives it the static address"
-like "$net" 'via: "10.31.0.1"' "and the default route"
+like "$net" 'gateway4: "10.31.0.1"' "and the gateway"
 is "$(echo "$x" | xp 'string(//disk[@device="cdrom"]/source/@volume)')" g1-seed.iso "attached as a CD-ROM"
 
 # the address: libvirt's lease/agent/arp sources have nothing here (and

@@ -197,14 +197,12 @@ static void network_nic(struct ye *y, const struct cyris_guest_nic *n, size_t i)
 		ye_seq(y, true);
 		ye_str(y, cyris_prefix_format(&n->addr, buf, sizeof(buf)));
 		ye_seq(y, false);
+		/* gateway4/6 rather than a default route: every renderer of
+		 * cloud-init (ENI too, which would need route(8) for routes)
+		 * turns it into the interface's gateway */
 		if (n->gateway.family) {
-			ye_plain(y, "routes");
-			ye_seq(y, true);
-			ye_map(y, true);
-			ye_kv(y, "to", n->gateway.family == AF_INET6 ? "::/0" : "0.0.0.0/0");
-			ye_kv(y, "via", cyris_ip_format(&n->gateway, buf, sizeof(buf)));
-			ye_map(y, false);
-			ye_seq(y, false);
+			ye_kv(y, n->gateway.family == AF_INET6 ? "gateway6" : "gateway4",
+			      cyris_ip_format(&n->gateway, buf, sizeof(buf)));
 		}
 	} else {
 		ye_plain(y, "dhcp4");

@@ -163,8 +163,7 @@ static void test_seed_files(void)
 	   "the MAC is quoted (YAML 1.1 would read 52:54:00:... as a sexagesimal number)");
 	is_str(ystr(&d, "ethernets.eth0.set-name"), "eth0", "named eth0");
 	is_str(ystr(&d, "ethernets.eth0.addresses.0"), "10.9.0.5/24", "static address");
-	is_str(ystr(&d, "ethernets.eth0.routes.0.to"), "0.0.0.0/0", "default route");
-	is_str(ystr(&d, "ethernets.eth0.routes.0.via"), "10.9.0.1", "via the gateway");
+	is_str(ystr(&d, "ethernets.eth0.gateway4"), "10.9.0.1", "the gateway");
 	ok(!yget(&d, "ethernets.eth0.dhcp4"), "no DHCP on eth0");
 	is_str(ystr(&d, "ethernets.eth1.dhcp4"), "true", "eth1 without an address: DHCP");
 	yaml_document_delete(&d);
