@@ -221,7 +221,7 @@ _vm_cleanup() {
 		kill -9 "$_vm_libvirtd_pid" 2>/dev/null
 	fi
 	# what libvirtd started in this test (QEMU, dnsmasq) and left behind
-	for p in $(cat /var/run/libvirt/qemu/*.pid /var/lib/libvirt/dnsmasq/*.pid 2>/dev/null); do
+	for p in $(cat /run/libvirt/qemu/*.pid /run/libvirt/network/*.pid 2>/dev/null); do
 		kill -9 "$p" 2>/dev/null
 	done
 	_cleanup

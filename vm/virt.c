@@ -87,8 +87,7 @@ static int map_error(const virError *e)
 	case VIR_ERR_XML_INVALID_SCHEMA:
 	case VIR_ERR_INVALID_ARG:
 	case VIR_ERR_INVALID_MAC:
-		return -EINVAL;
-	case VIR_ERR_OPERATION_INVALID:
+	case VIR_ERR_OPERATION_INVALID:   /* "domain is not running" and such */
 		return -EINVAL;
 	case VIR_ERR_AGENT_UNRESPONSIVE:
 	case VIR_ERR_AGENT_UNSYNCED:

@@ -243,9 +243,13 @@ static int pool_get(struct cyris_virt *v, virStoragePoolPtr *ret)
 	}
 	if (virStoragePoolIsActive(p) != 1 && virStoragePoolCreate(p, 0) < 0 &&
 	    virStoragePoolIsActive(p) != 1) {
+		/* its directory may have gone: make it again, once */
 		r = virt_fail(v);
-		virStoragePoolFree(p);
-		return r;
+		if (virStoragePoolBuild(p, 0) < 0 || virStoragePoolCreate(p, 0) < 0) {
+			virStoragePoolFree(p);
+			return r;
+		}
+		virt_clear(v);
 	}
 	*ret = p;
 	return 0;
@@ -351,10 +355,11 @@ static int vol_delete(struct cyris_virt *v, const char *pool, const char *name)
 		return r == -ENOENT ? 0 : virt_fail(v);
 	}
 	vol = virStorageVolLookupByName(p, name);
-	if (!vol && virt_last_errno() != -ENOENT) {
+	if (!vol && virt_last_errno() == -ENOENT) {
 		/* the pool may not have seen a file made behind its back */
-		virStoragePoolRefresh(p, 0);
-		vol = virStorageVolLookupByName(p, name);
+		virResetLastError();
+		if (virStoragePoolRefresh(p, 0) == 0)
+			vol = virStorageVolLookupByName(p, name);
 	}
 	if (vol) {
 		int ok = -1;

@@ -125,8 +125,13 @@ for ((r = 0; r < 5; r++)); do
 done
 mip=$(median ${T[ip]})
 s=${EPOCHREALTIME/./}
-for i in $(seq 0 9); do cyris_create "q$i" "$i" >/dev/null & done
-wait
+pids=
+for i in $(seq 0 9); do
+	cyris_create "q$i" "$i" >/dev/null &
+	pids="$pids $!"
+done
+# (not a bare wait: libvirtd is a child of this shell too)
+for p in $pids; do wait "$p" || exit 1; done
 for i in $(seq 0 9); do "$CYRIS_BIN/cyris-vm" -n vmns wait-ip "q$i" --timeout 300 >/dev/null || exit 1; done
 e=${EPOCHREALTIME/./}
 mip10=$(((e - s) / 1000))
