@@ -571,8 +571,9 @@ static int cmd_create(struct cli *c, int argc, char **argv)
 	spec.n_ssh_keys = keys.n;
 	if ((r = virt(c, &v)))
 		goto out;
-	info = calloc(1, sizeof(*info));
-	r = info ? cyris_vm_create(v, &spec, info) : -ENOMEM;
+	/* the guest's record is read back only to be printed */
+	info = c->json ? calloc(1, sizeof(*info)) : NULL;
+	r = !c->json || info ? cyris_vm_create(v, &spec, info) : -ENOMEM;
 	if (r < 0)
 		r = fail(c, r, "create %s", argv[0]);
 	else if (c->json)
@@ -593,8 +594,8 @@ static int cmd_clone(struct cli *c, int argc, char **argv)
 	if ((r = only(c, "clone", F(O_RANGE))) || (r = check_name(c, argv[1])) ||
 	    (r = virt(c, &v)))
 		return r;
-	info = calloc(1, sizeof(*info));
-	r = info ? cyris_vm_clone(v, argv[0], argv[1], st(c)->range, info) : -ENOMEM;
+	info = c->json ? calloc(1, sizeof(*info)) : NULL;
+	r = !c->json || info ? cyris_vm_clone(v, argv[0], argv[1], st(c)->range, info) : -ENOMEM;
 	if (r < 0)
 		r = fail(c, r, "clone %s %s", argv[0], argv[1]);
 	else if (c->json)

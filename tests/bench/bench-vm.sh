@@ -8,7 +8,7 @@
 # per VM (median of RUNS, a and b interleaved, each VM destroyed untimed
 # before the next), 10 VMs created concurrently by each path, and the time
 # from create to the guest's address known (cyris-vm wait-ip).
-RUNS=${RUNS:-10}
+RUNS=${RUNS:-20}
 VM_GUESTS=fast
 . "$(dirname "$0")/../vm-lib.sh"
 . "$(dirname "$0")/lib.sh"
