@@ -104,6 +104,10 @@ ok "start of a running guest is fine" cyris-vm start g1
 # a guest that ignores the power button is powered off after the timeout
 ok "create g3 by the bridge's altname" fast g3 cyris-31-a 10.31.0.13/24 10.31.0.1 cyris.noacpi
 is "$(virsh dumpxml g3 | xp 'string(//interface/source/@bridge)')" br-a "libvirt got the kernel name"
+# wait-ip on a terminal shows its progress (g3's kernel is still booting)
+out=$(script -qec "$CYRIS_BIN/cyris-vm -n vmns wait-ip g3 --timeout 1" /dev/null 2>&1)
+like "$out" "waiting for the address of g3: 0/1 s" "wait-ip shows progress on a terminal"
+like "$out" "no address for 'g3' after 1 s" "and gives up after its timeout"
 t0=$SECONDS
 is "$(cyris-vm -j stop g3 --timeout 2 | json '.forced')" true "stop g3 --timeout 2: forced"
 is "$(dom_state g3)" "shut off" "g3 is off"

@@ -106,6 +106,23 @@ exits 1 "destroy of a domain that is not there" cyris-vm destroy foreign
 like "$(cyris-vm status nope 2>&1)" "^cyris-vm: status nope: .*(not found|no such)" "status of an unknown domain"
 virsh -q vol-delete --pool cyris x3-seed.iso >/dev/null
 
+# a create killed after its define and its overlay: the domain is tagged
+# "creating", and destroy finds it and the volume its tag names
+virsh -q vol-create-as cyris y1.qcow2 1M --format qcow2 >/dev/null
+cat > "$VM_TMP/y1.xml" <<EOF
+<domain type='qemu'><name>y1</name><memory unit='MiB'>64</memory>
+<metadata><cyris:vm xmlns:cyris="urn:x-cyris:libvirt:domain:1" state="creating" range="32"
+ role="guest" created="2026-01-01T00:00:00Z" pool="cyris" overlay="y1.qcow2" seed="y1-seed.iso"
+ base="$FAST_BASE"/></metadata>
+<os><type arch='x86_64'>hvm</type></os></domain>
+EOF
+virsh -q define "$VM_TMP/y1.xml" >/dev/null
+is "$(cyris-vm status y1)" creating "an interrupted create shows as creating"
+is "$(cyris-vm -j list --range 32 | json '.vms[] | select(.vm_name=="y1") | .status')" creating "in list too"
+ok "destroy --range 32 removes it" cyris-vm destroy --range 32
+ok "the domain is gone" bash -c '! virsh -q dominfo y1 2>/dev/null'
+ok "and the overlay it had made" bash -c '! virsh -q vol-info --pool cyris y1.qcow2 2>/dev/null'
+
 # libvirt unreachable: the message is libvirt's, exit 1
 out=$(cyris-vm -c qemu+unix:///system?socket=/nonexistent/sock list 2>&1)
 is "$?" 1 "an unreachable URI fails (exit 1)"

@@ -12,6 +12,7 @@
 #include "cyris/addr.h"
 #include "cyris/link.h"
 #include "cyris/vm.h"
+#include "../../vm/vm-priv.h"   /* vm_status_of(): libvirt's states mapped */
 #include "../tap.h"
 
 static void test_names(void)
@@ -197,8 +198,39 @@ static void test_seed_iso(void)
 	free(iso);
 }
 
+/* libvirt's (state, reason) and cyris's tag -> the data model's status */
+static void test_status(void)
+{
+	struct vm_meta m = { .state = VM_STATE_READY };
+	struct vm_meta creating = { .state = VM_STATE_CREATING };
+	struct vm_meta destroying = { .state = VM_STATE_DESTROYING };
+
+	is_str(cyris_vm_status_str(vm_status_of(VIR_DOMAIN_RUNNING, 0, &m, true)), "running", "running");
+	is_str(cyris_vm_status_str(vm_status_of(VIR_DOMAIN_BLOCKED, 0, &m, true)), "running", "blocked: running");
+	is_str(cyris_vm_status_str(vm_status_of(VIR_DOMAIN_SHUTDOWN, 0, &m, true)), "running",
+	       "shutting down: still running");
+	is_str(cyris_vm_status_str(vm_status_of(VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_SHUTDOWN, &m, true)),
+	       "stopped", "shut off after a shutdown: stopped");
+	is_str(cyris_vm_status_str(vm_status_of(VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_CRASHED, &m, true)),
+	       "failed", "shut off after a crash: failed");
+	is_str(cyris_vm_status_str(vm_status_of(VIR_DOMAIN_SHUTOFF, VIR_DOMAIN_SHUTOFF_FAILED, &m, true)),
+	       "failed", "failed to start: failed");
+	is_str(cyris_vm_status_str(vm_status_of(VIR_DOMAIN_CRASHED, 0, &m, true)), "failed", "crashed: failed");
+	is_str(cyris_vm_status_str(vm_status_of(VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_IOERROR, &m, true)),
+	       "failed", "paused on an I/O error: failed");
+	is_str(cyris_vm_status_str(vm_status_of(VIR_DOMAIN_PAUSED, VIR_DOMAIN_PAUSED_USER, &m, true)),
+	       "running", "paused by a user: running");
+	is_str(cyris_vm_status_str(vm_status_of(VIR_DOMAIN_SHUTOFF, 0, &creating, true)), "creating",
+	       "tagged creating: creating");
+	is_str(cyris_vm_status_str(vm_status_of(VIR_DOMAIN_RUNNING, 0, &destroying, true)), "destroying",
+	       "tagged destroying: destroying");
+	is_str(cyris_vm_status_str(vm_status_of(VIR_DOMAIN_SHUTOFF, 0, &creating, false)), "stopped",
+	       "a foreign domain's state alone counts");
+}
+
 int main(void)
 {
+	test_status();
 	test_names();
 	test_macs();
 	test_seed_files();
