@@ -176,8 +176,14 @@ int cyris_check_run(const char *provider, const struct cyris_conf *conf, bool al
 		goto out;
 	probe_kvm(&it, false);
 	add(&it, "libvirt", cyris_check_libvirt(conf->libvirt_uri, detail, sizeof(detail)), lv, "%s", detail);
-	if (stat(conf->image_dir, &st) < 0)
-		add(&it, "image_dir", false, lv, "%s: %s", conf->image_dir, strerror(errno));
+	if (strstr(conf->libvirt_uri, "://") && !strstr(conf->libvirt_uri, ":///"))
+		/* a remote libvirt: its directory is on that host */
+		add(&it, "image_dir", true, lv, "%s on the host of %s", conf->image_dir,
+		    conf->libvirt_uri);
+	else if (stat(conf->image_dir, &st) < 0)
+		/* libvirt builds the storage pool's directory when it makes the pool */
+		add(&it, "image_dir", errno == ENOENT, lv, "%s: %s%s", conf->image_dir, strerror(errno),
+		    errno == ENOENT ? " (libvirt creates it with the storage pool)" : "");
 	else {
 		bool ok = readable_by(conf->image_dir, "libvirt-qemu", who, sizeof(who)) ||
 			  readable_by(conf->image_dir, "root", who, sizeof(who));

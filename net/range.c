@@ -369,6 +369,9 @@ static int parse_site(struct ctx *c, yaml_node_t *h, struct cyris_range_site *s)
 	}
 	if ((r = get_uint(c, h, "instance_number", 1, 1, 1000, &s->instances)))
 		return r;
+	if (get(c, h, "forwarding_rules"))
+		return fail(c, get(c, h, "forwarding_rules"),
+			    "forwarding_rules belong to a guest entry under 'guests' (in CyRIS, the gateway's)");
 	guests = get(c, h, "guests");
 	if ((r = need_seq(c, guests, "guests")))
 		return r;

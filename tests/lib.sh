@@ -94,6 +94,18 @@ like() { # like GOT ERE DESC
 	fi
 }
 
+unlike() { # unlike GOT ERE DESC
+	_tap_n=$((_tap_n + 1))
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		echo "not ok $_tap_n - $3"
+		diag "  got:  '$1'"
+		diag "  not:  /$2/"
+		_tap_failed=$((_tap_failed + 1))
+		return 1
+	fi
+	echo "ok $_tap_n - $3"
+}
+
 exits() { # exits CODE DESC CMD...: passes when CMD exits with CODE
 	local want=$1 desc=$2 got; shift 2
 	"$@" >/dev/null 2>&1

@@ -168,6 +168,73 @@ int cli_split(const char *line, char ***ret_argv)
 	return (int)n;
 }
 
+/* The options of the command line, or (@line) of one batch line, which may
+ * only carry the tool's own options and --force. */
+static int parse_opts(struct cli *c, int argc, char **argv, bool line)
+{
+	int opt, r;
+
+	opterr = 0;
+	optind = 0;     /* GNU getopt: start afresh on this argv */
+	while ((opt = getopt_long(argc, argv, c->so, c->lo, NULL)) != -1) {
+		if (line && strchr("hVjpnb", opt))
+			return cli_usage(c, "'%s' belongs on the command line, not in a batch line",
+					 argv[optind - 1]);
+		switch (opt) {
+		case 'h':
+			fputs(c->help, stdout);
+			return -1;
+		case 'V':
+			printf("%s %s\n", c->prog, CYRIS_VERSION);
+			return -1;
+		case 'j': c->json = true; break;
+		case 'p': c->pretty = true; break;
+		case 'n': c->netns = optarg; break;
+		case 'b':
+			if (!c->batch_ok)
+				return cli_usage(c, "this tool has no batch mode");
+			c->batch = optarg;
+			break;
+		case 'F': c->force = true; break;
+		case '?':
+			if (optopt)
+				return cli_usage(c, "unknown option '-%c'", optopt);
+			return cli_usage(c, "unknown option '%s'", argv[optind - 1]);
+		case ':':
+			return cli_usage(c, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (c->ext && c->ext->handle) {
+				r = c->ext->handle(c, opt, optarg);
+				if (r)
+					return r;
+				break;
+			}
+			return cli_usage(c, "unknown option");
+		}
+	}
+	return 0;
+}
+
+/* One batch line: its own options first when the tool takes them. */
+static int run_line(struct cli *c, int argc, char **argv)
+{
+	bool force = c->force;
+	int r;
+
+	if (!c->ext || !c->ext->reset)
+		return cli_run(c, argc, argv);
+	c->ext->reset(c);
+	r = parse_opts(c, argc, argv, true);
+	if (r == 0) {
+		/* getopt moved the words after the options: the command
+		 * (argv[0]) goes just before them */
+		argv[optind - 1] = argv[0];
+		r = cli_run(c, argc - optind + 1, argv + optind - 1);
+	}
+	c->force = force;
+	return r;
+}
+
 int cli_batch(struct cli *c, const char *file)
 {
 	_cleanup_free_ char *line = NULL;
@@ -191,7 +258,7 @@ int cli_batch(struct cli *c, const char *file)
 			break;
 		}
 		if (argc > 0)
-			r = cli_run(c, argc, argv);
+			r = run_line(c, argc, argv);
 		free(argv);
 		if (r != CLI_OK)
 			break;
@@ -246,46 +313,16 @@ int cli_main(struct cli *c, int argc, char **argv)
 {
 	_cleanup_free_ struct option *lo = NULL;
 	_cleanup_free_ char *so = NULL;
-	int opt, r;
+	int r;
 
 	if (merge_opts(c->ext, &lo, &so) < 0) {
 		cli_msg(c, "out of memory");
 		return CLI_FAIL;
 	}
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, so, lo, NULL)) != -1) {
-		switch (opt) {
-		case 'h':
-			fputs(c->help, stdout);
-			return CLI_OK;
-		case 'V':
-			printf("%s %s\n", c->prog, CYRIS_VERSION);
-			return CLI_OK;
-		case 'j': c->json = true; break;
-		case 'p': c->pretty = true; break;
-		case 'n': c->netns = optarg; break;
-		case 'b':
-			if (!c->batch_ok)
-				return cli_usage(c, "this tool has no batch mode");
-			c->batch = optarg;
-			break;
-		case 'F': c->force = true; break;
-		case '?':
-			if (optopt)
-				return cli_usage(c, "unknown option '-%c'", optopt);
-			return cli_usage(c, "unknown option '%s'", argv[optind - 1]);
-		case ':':
-			return cli_usage(c, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			if (c->ext && c->ext->handle) {
-				r = c->ext->handle(c, opt, optarg);
-				if (r)
-					return r;
-				break;
-			}
-			return cli_usage(c, "unknown option");
-		}
-	}
+	c->lo = lo;
+	c->so = so;
+	if ((r = parse_opts(c, argc, argv, false)))
+		return r < 0 ? CLI_OK : r;     /* -1: --help or --version done */
 	if (c->batch) {
 		if (optind < argc)
 			return cli_usage(c, "-b takes no command on the command line");

@@ -33,6 +33,9 @@ struct cli_ext {
 	const char *shortopts;
 	const struct option *longopts;     /* terminated by a zero entry */
 	int (*handle)(struct cli *c, int opt, const char *arg); /* 0 or CLI_USAGE */
+	/* Set: a batch line carries its own options (as on the command line,
+	 * --force included), parsed after reset() has cleared the last line's. */
+	void (*reset)(struct cli *c);
 };
 
 struct cli {
@@ -43,6 +46,8 @@ struct cli {
 	bool json, pretty, force, batch_ok;
 	const char *netns;
 	const char *batch;          /* -b FILE, NULL when not given */
+	const struct option *lo;    /* the merged options (while cli_main runs) */
+	const char *so;
 	const char *file;           /* batch file being read ("-" = stdin) */
 	unsigned line;              /* its current line, 0 outside batch mode */
 	struct cyris_nl *nl;

@@ -412,9 +412,26 @@ static int emit_fw(struct cli *c, const struct cyris_plan *p)
 	return CLI_OK;
 }
 
+/* " OPT WORD", WORD quoted for a batch line (and the shell) when needed. */
+static void put_opt(const char *name, const char *w)
+{
+	printf(" %s ", name);
+	if (*w && !w[strcspn(w, " \t\n'\"\\#$`;&|<>()*?[]{}~")]) {
+		fputs(w, stdout);
+		return;
+	}
+	putchar('\'');
+	for (; *w; w++)
+		if (*w == '\'')
+			fputs("'\\''", stdout);
+		else
+			putchar(*w);
+	putchar('\'');
+}
+
 static void emit_vm(const struct cyris_plan *p)
 {
-	char b[CYRIS_PREFIXSTRLEN], ip[CYRIS_IPSTRLEN], mac[18];
+	char b[CYRIS_PREFIXSTRLEN], ip[CYRIS_IPSTRLEN], mac[18], v[64];
 	size_t i, k;
 
 	printf("# cyris-vm command lines for range %s (cyris-topo plan --emit vm)\n", p->range);
@@ -424,9 +441,10 @@ static void emit_vm(const struct cyris_plan *p)
 
 		if (!g->local)
 			continue;
-		printf("create %s --base %s --range %s", g->name,
-		       d && d->image[0] ? d->image : d && d->basevm_config_file[0] ? d->basevm_config_file : "-",
-		       p->range);
+		printf("create %s", g->name);
+		put_opt("--base", d && d->image[0] ? d->image :
+			d && d->basevm_config_file[0] ? d->basevm_config_file : "-");
+		printf(" --range %s", p->range);
 		if (d && d->memory_mib)
 			printf(" --memory %u", d->memory_mib);
 		if (d && d->vcpus)
@@ -438,12 +456,18 @@ static void emit_vm(const struct cyris_plan *p)
 		if (g->n_nics) {
 			const struct cyris_plan_net *n = &p->nets[g->nics[0].net];
 
-			printf(" --ip %s", cyris_prefix_format(&g->nics[0].addr, b, sizeof(b)));
+			snprintf(v, sizeof(v), "%s", cyris_prefix_format(&g->nics[0].addr, b, sizeof(b)));
 			if (!g->gateway)
-				printf(",gw=%s", cyris_ip_format(&n->gateway, ip, sizeof(ip)));
+				snprintf(v + strlen(v), sizeof(v) - strlen(v), ",gw=%s",
+					 cyris_ip_format(&n->gateway, ip, sizeof(ip)));
+			printf(" --ip %s", v);
 		}
 		if (d && d->kernel[0])
-			printf(" --kernel %s --initrd %s --cmdline '%s'", d->kernel, d->initrd, d->cmdline);
+			put_opt("--kernel", d->kernel);
+		if (d && d->kernel[0] && d->initrd[0])
+			put_opt("--initrd", d->initrd);
+		if (d && d->kernel[0] && d->cmdline[0])
+			put_opt("--cmdline", d->cmdline);
 		printf("\n");
 	}
 }

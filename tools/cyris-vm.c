@@ -21,6 +21,7 @@
 
 static const char help[] =
 "Usage: cyris-vm [-j] [-p] [-c URI] [--virt-type kvm|qemu] [-n NETNS] [--force] COMMAND\n"
+"       cyris-vm [-j] [-c URI] [--virt-type kvm|qemu] [-n NETNS] -b FILE|-\n"
 "\n"
 "Virtual machines of a cyber range, driven through libvirt's C API and\n"
 "tagged with their range in the domain's <metadata>.\n"
@@ -58,6 +59,10 @@ static const char help[] =
 "  -n, --netns NETNS     namespace of the guests' bridges, for the address\n"
 "                        lookup in the neighbour table\n"
 "      --force           act on domains cyris did not create\n"
+"  -b, --batch FILE|-    one command per line, each with its own options\n"
+"                        (cyris-topo plan FILE --emit vm | cyris-vm -b -),\n"
+"                        over one libvirt connection; stops at the first\n"
+"                        failure, reported as FILE:LINE\n"
 "  -h, --help            this text;  -V, --version\n"
 "\n"
 "Environment:\n"
@@ -135,6 +140,8 @@ static int handle(struct cli *c, int opt, const char *arg)
 {
 	struct state *s = st(c);
 
+	if (c->line && (opt == 'c' || opt == O_VIRT_TYPE))
+		return cli_usage(c, "the connection options belong on the command line");
 	if (opt != 'c')
 		s->given |= F(opt);
 	switch (opt) {
@@ -171,6 +178,18 @@ static int handle(struct cli *c, int opt, const char *arg)
 	case O_TIMEOUT: return parse_num(c, "--timeout", arg, 0, 86400, &s->timeout);
 	}
 	return cli_usage(c, "unknown option");
+}
+
+/* Before each batch line: forget the last line's options, keep the
+ * connection's. */
+static void reset(struct cli *c)
+{
+	struct state *s = st(c);
+
+	s->given &= F(O_VIRT_TYPE);
+	s->base = s->range = s->ip = s->kernel = s->initrd = s->cmdline = NULL;
+	s->memory = s->vcpus = s->wait = s->timeout = 0;
+	s->n_nics = s->n_keyfiles = 0;
 }
 
 /* Refuse options that @cmd does not take. */
@@ -796,6 +815,7 @@ static const struct cli_ext ext = {
 	.shortopts = "c:",
 	.longopts = longopts,
 	.handle = handle,
+	.reset = reset,
 };
 
 int main(int argc, char **argv)
@@ -807,6 +827,7 @@ int main(int argc, char **argv)
 		.cmds = cmds,
 		.ext = &ext,
 		.data = &s,
+		.batch_ok = true,
 	};
 	int r = cli_main(&c, argc, argv);
 

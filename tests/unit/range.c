@@ -100,6 +100,12 @@ static void test_errors(void)
 	    "      topology:\n      - type: custom\n        networks:\n"
 	    "        - name: a\n          members: desk.eth0\n",
 	    "16:17: rule 'src=a dst=b.db dport=22': no network 'b' (in 'b.db')");
+	bad("forwarding_rules on a host entry",
+	    HEAD "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n"
+	    "      forwarding_rules:\n      - rule: src=a dst=a\n      guests:\n"
+	    "      - guest_id: desk\n      topology:\n      - type: custom\n        networks:\n"
+	    "        - name: a\n          members: desk.eth0\n",
+	    "14:7: forwarding_rules belong to a guest entry under 'guests' (in CyRIS, the gateway's)");
 	bad("a missing range_id",
 	    HEAD "- clone_settings:\n  - hosts:\n    - host_id: host_1\n",
 	    "10:5: 'range_id' is missing");
