@@ -14,8 +14,8 @@ const char *cyris_vm_status_str(enum cyris_vm_status s)
 	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "failed";
 }
 
-int cyris_provider_open(const char *name, const struct cyris_conf *conf,
-			const char *netns, struct cyris_provider **ret)
+static int provider_open(const char *name, const struct cyris_conf *conf,
+			 const char *netns, bool probe, struct cyris_provider **ret)
 {
 	struct cyris_provider *p;
 	int r;
@@ -28,6 +28,7 @@ int cyris_provider_open(const char *name, const struct cyris_conf *conf,
 	if (!p)
 		return -ENOMEM;
 	p->conf = conf;
+	p->probe = probe;
 	if (netns && cyris_strlcpy(p->netns, netns, sizeof(p->netns)) < 0) {
 		free(p);
 		return -ENAMETOOLONG;
@@ -39,6 +40,18 @@ int cyris_provider_open(const char *name, const struct cyris_conf *conf,
 	}
 	*ret = p;
 	return 0;
+}
+
+int cyris_provider_open(const char *name, const struct cyris_conf *conf,
+			const char *netns, struct cyris_provider **ret)
+{
+	return provider_open(name, conf, netns, false, ret);
+}
+
+int cyris_provider_probe(const char *name, const struct cyris_conf *conf,
+			 const char *netns, struct cyris_provider **ret)
+{
+	return provider_open(name, conf, netns, true, ret);
 }
 
 void cyris_provider_free(struct cyris_provider *p)

@@ -520,7 +520,8 @@ static int destroy_guests(const char *prov_name, const char *range, const struct
 	struct cyris_guest_info *g = NULL;
 	struct cyris_provider *p;
 	size_t i, n = 0;
-	int r = cyris_provider_open(prov_name, conf, o ? o->netns : NULL, &p);
+	int r = must ? cyris_provider_open(prov_name, conf, o ? o->netns : NULL, &p)
+		     : cyris_provider_probe(prov_name, conf, o ? o->netns : NULL, &p);
 
 	if (r < 0)
 		return must ? r : 0;
@@ -728,7 +729,7 @@ static int live_guests(struct cyris_live *lv, const struct cyris_conf *conf,
 	}
 	free(ns);
 	/* libvirt's guests, when there is a libvirt to ask */
-	if (r == 0 && cyris_provider_open("libvirt", conf, o ? o->netns : NULL, &p) == 0) {
+	if (r == 0 && cyris_provider_probe("libvirt", conf, o ? o->netns : NULL, &p) == 0) {
 		struct cyris_guest_info *v = NULL;
 		size_t m = 0;
 

@@ -14,6 +14,22 @@ netns_add vmns
 vm_libvirtd vmns
 NS=urn:x-cyris:libvirt:domain:1
 xp() { xmllint --xpath "$1" - 2>/dev/null; }
+# What cyris-topo up and contrib/range.sh must agree on: bridges, their
+# forwarding and addresses, the ruleset, the tagged domains.
+lv_state() {
+	local d br
+	ip -n vmns -j link show type bridge | jq -r '.[] | "\(.ifname) \(.ifalias // "-")"' | sort
+	for br in $(ip -n vmns -j link show type bridge | jq -r '.[].ifname'); do
+		echo "$br forwarding $(ip netns exec vmns cat /proc/sys/net/ipv4/conf/$br/forwarding)"
+	done
+	ip -n vmns -j addr show | jq -r '.[] | .ifname as $i | .addr_info[]? | select(.scope != "link") |
+		"\($i) \(.local)/\(.prefixlen)"' | sort
+	ip netns exec vmns nft -j list ruleset | jq -cS 'del(.. | .handle?) | del(.. | .counter?)'
+	for d in $(virsh -q list --name | sort); do
+		echo "$d $(virsh dumpxml "$d" | xp 'concat(//interface/source/@bridge, " ", //interface/mac/@address, " ", //memory)')" \
+			"$(virsh metadata "$d" "$NS" | xp 'concat(/vm/@range, " ", /vm/@instance, " ", /vm/@guest, " ", /vm/@role)')"
+	done
+}
 
 # desktop on office, web on servers; office may ping servers, nothing else
 range_file() { # range_file DESKTOP_CMDLINE WEB_CMDLINE
@@ -97,6 +113,7 @@ is "$(echo "$S" | json '[.guests[] | .provider] | unique | join(",")')" libvirt 
 is "$(echo "$S" | json '[.guests[] | .nics[0].ip] | sort | join(" ")')" \
 	"$(echo "$D_IP $W_IP" | xargs -n1 | sort | xargs)" "show: with their addresses"
 ok "the range's firewall table is there" ip netns exec vmns nft list table inet cyris_41
+UP_STATE=$(lv_state)
 
 # the guests' own pings, as each writes them to its serial console
 serial() { cat "/var/log/libvirt/qemu/$1-serial.log" 2>/dev/null; }
@@ -121,6 +138,20 @@ is "$(virsh -q vol-list cyris 2>/dev/null | wc -l)" 0 "no volume left"
 is "$(ip -n vmns -j link show | json '[.[] | select(.ifalias // "" | test("range=41"))] | length')" 0 \
 	"no link of range 41 left"
 exits 1 "no firewall table left" ip netns exec vmns nft list table inet cyris_41
+
+# contrib/range.sh with the libvirt provider: the small tools alone
+rm -f /var/log/libvirt/qemu/*-serial.log
+out=$(CYRIS_NETNS=vmns "$CYRIS_SRC/contrib/range.sh" up "$VM_TMP/r41.yml" libvirt 2>&1)
+is "$?" 0 "contrib/range.sh up FILE libvirt" || diag "$out"
+is "$(lv_state)" "$UP_STATE" "the same state as cyris-topo up --provider libvirt"
+wait_for 90 grep -q "ping $W_IP ok" "/var/log/libvirt/qemu/$D-serial.log"
+like "$(serial "$D")" "ping $W_IP ok" "desktop pings web again"
+out=$(CYRIS_NETNS=vmns "$CYRIS_SRC/contrib/range.sh" down "$VM_TMP/r41.yml" libvirt 2>&1)
+is "$?" 0 "contrib/range.sh down FILE libvirt" || diag "$out"
+is "$(virsh -q list --all | wc -l) $(virsh -q vol-list cyris 2>/dev/null | wc -l)" "0 0" \
+	"no domain, no volume left"
+is "$(ip -n vmns -j link show | json '[.[] | select(.ifalias // "" | test("range=41"))] | length')" 0 \
+	"no link of range 41 left"
 
 # the same plan as batches for cyris-bridge and cyris-vm
 cyris-topo -n vmns plan "$VM_TMP/r41.yml" --emit bridge > "$VM_TMP/bridge.batch"

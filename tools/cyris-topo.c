@@ -34,7 +34,9 @@ static const char help[] =
 "                                  the plan as input for one tool: a batch for\n"
 "                                  cyris-bridge -b -, rules for cyris-fw apply R -\n"
 "                                  (the host's, or those a gateway guest enforces),\n"
-"                                  cyris-vm command lines\n"
+"                                  cyris-vm -b - command lines; with --provider\n"
+"                                  libvirt, the bridge batch leaves the guests\n"
+"                                  to cyris-vm\n"
 "  up FILE [--provider netns|libvirt] [--host ID]\n"
 "                                  build it, as a transaction: the first failure\n"
 "                                  (or Ctrl-C) undoes everything done\n"
@@ -335,7 +337,8 @@ static void plan_text(const struct cyris_plan *p)
 
 /* ---- emitting input for the single-purpose tools ---------------------------- */
 
-static void emit_bridge(const struct cyris_plan *p)
+/* The networks, and (for the netns provider) the guests' namespaces. */
+static void emit_bridge(const struct cyris_plan *p, bool guests)
 {
 	char b[CYRIS_PREFIXSTRLEN], ip[CYRIS_IPSTRLEN], mac[18];
 	size_t i, k;
@@ -357,7 +360,7 @@ static void emit_bridge(const struct cyris_plan *p)
 				printf("remote add %s %s\n", n->vxlan, cyris_ip_format(&n->remotes[k], ip, sizeof(ip)));
 		}
 	}
-	for (i = 0; i < p->n_guests; i++) {
+	for (i = 0; guests && i < p->n_guests; i++) {
 		const struct cyris_plan_guest *g = &p->guests[i];
 		bool routed = false;
 
@@ -491,7 +494,7 @@ static int cmd_plan(struct cli *c, int argc, char **argv)
 	}
 	rc = CLI_OK;
 	if (opt.emit && streq(opt.emit, "bridge"))
-		emit_bridge(p);
+		emit_bridge(p, !opt.provider || !streq(opt.provider, "libvirt"));
 	else if (opt.emit && streq(opt.emit, "fw"))
 		rc = emit_fw(c, p);
 	else if (opt.emit)

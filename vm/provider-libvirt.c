@@ -108,6 +108,12 @@ int cyris_provider_libvirt_new(struct cyris_provider *p)
 	if (r < 0)
 		return r;
 	r = cyris_virt_set_netns(v, p->netns);
+	if (r == 0 && p->probe) {
+		/* one attempt: no libvirtd here is an answer, not a wait */
+		cyris_virt_set_retry(v, 1, 1);
+		r = cyris_virt_connect(v);
+		cyris_virt_set_retry(v, CYRIS_VIRT_ATTEMPTS, CYRIS_VIRT_FIRST_MS);
+	}
 	if (r < 0) {
 		cyris_virt_free(v);
 		return r;

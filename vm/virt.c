@@ -234,8 +234,8 @@ int cyris_virt_new(const struct cyris_conf *conf, struct cyris_virt **ret)
 	snprintf(v->pool, sizeof(v->pool), "%s", conf->storage_pool);
 	snprintf(v->image_dir, sizeof(v->image_dir), "%s", conf->image_dir);
 	v->cloud_init = conf->cloud_init;
-	v->attempts = 6;
-	v->first_ms = 50;
+	v->attempts = CYRIS_VIRT_ATTEMPTS;
+	v->first_ms = CYRIS_VIRT_FIRST_MS;
 	*ret = v;
 	return 0;
 }

@@ -386,6 +386,28 @@ static xmlDocPtr parse(const char *xml)
 			     XML_PARSE_NOWARNING);
 }
 
+/* @xml parsed, with an XPath context on it: 0, -EINVAL or -ENOMEM. */
+static int xp_open(const char *xml, xmlDocPtr *ret_doc, xmlXPathContextPtr *ret_ctx)
+{
+	xmlDocPtr doc = parse(xml);
+
+	if (!doc)
+		return -EINVAL;
+	*ret_ctx = xmlXPathNewContext(doc);
+	if (!*ret_ctx) {
+		xmlFreeDoc(doc);
+		return -ENOMEM;
+	}
+	*ret_doc = doc;
+	return 0;
+}
+
+static void xp_close(xmlDocPtr doc, xmlXPathContextPtr ctx)
+{
+	xmlXPathFreeContext(ctx);
+	xmlFreeDoc(doc);
+}
+
 /* The string value of XPath @expr relative to @node into @buf. */
 static void xp_str(xmlXPathContextPtr ctx, xmlNodePtr node, const char *expr,
 		   char *buf, size_t size)
@@ -447,19 +469,15 @@ static void parse_nics(xmlXPathContextPtr ctx, xmlDocPtr doc, struct vm_dominfo 
 
 int vm_domain_parse(const char *xml, struct vm_dominfo *ret)
 {
-	xmlDocPtr doc = parse(xml);
 	xmlXPathContextPtr ctx;
 	char num[32], unit[16];
 	xmlNodePtr root;
+	xmlDocPtr doc;
+	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	if (!doc)
-		return -EINVAL;
-	ctx = xmlXPathNewContext(doc);
-	if (!ctx) {
-		xmlFreeDoc(doc);
-		return -ENOMEM;
-	}
+	if ((r = xp_open(xml, &doc, &ctx)) < 0)
+		return r;
 	root = xmlDocGetRootElement(doc);
 	xp_str(ctx, root, "string(/domain/@type)", ret->type, sizeof(ret->type));
 	xp_str(ctx, root, "string(/domain/memory)", num, sizeof(num));
@@ -473,51 +491,41 @@ int vm_domain_parse(const char *xml, struct vm_dominfo *ret)
 	xp_str(ctx, root, "string(/domain/devices/serial[@type='file']/source/@path)",
 	       ret->console, sizeof(ret->console));
 	parse_nics(ctx, doc, ret);
-	xmlXPathFreeContext(ctx);
-	xmlFreeDoc(doc);
+	xp_close(doc, ctx);
 	return 0;
 }
 
 int vm_volume_parse(const char *xml, char *format, size_t size,
 		    unsigned long long *ret_capacity)
 {
-	xmlDocPtr doc = parse(xml);
 	xmlXPathContextPtr ctx;
 	char num[32], unit[16];
+	xmlDocPtr doc;
+	int r;
 
-	if (!doc)
-		return -EINVAL;
-	ctx = xmlXPathNewContext(doc);
-	if (!ctx) {
-		xmlFreeDoc(doc);
-		return -ENOMEM;
-	}
+	if ((r = xp_open(xml, &doc, &ctx)) < 0)
+		return r;
 	xp_str(ctx, xmlDocGetRootElement(doc), "string(/volume/target/format/@type)",
 	       format, size);
 	xp_str(ctx, xmlDocGetRootElement(doc), "string(/volume/capacity)", num, sizeof(num));
 	xp_str(ctx, xmlDocGetRootElement(doc), "string(/volume/capacity/@unit)", unit,
 	       sizeof(unit));
 	*ret_capacity = scaled(num, unit[0] ? unit : "bytes");
-	xmlXPathFreeContext(ctx);
-	xmlFreeDoc(doc);
+	xp_close(doc, ctx);
 	return 0;
 }
 
 bool vm_domcaps_ok(const char *xml)
 {
-	xmlDocPtr doc = parse(xml);
 	xmlXPathContextPtr ctx;
 	char type[16];
+	xmlDocPtr doc;
 
-	if (!doc)
+	if (xp_open(xml, &doc, &ctx) < 0)
 		return false;
-	ctx = xmlXPathNewContext(doc);
-	type[0] = '\0';
-	if (ctx)
-		xp_str(ctx, xmlDocGetRootElement(doc), "string(/domainCapabilities/domain)",
-		       type, sizeof(type));
-	xmlXPathFreeContext(ctx);
-	xmlFreeDoc(doc);
+	xp_str(ctx, xmlDocGetRootElement(doc), "string(/domainCapabilities/domain)",
+	       type, sizeof(type));
+	xp_close(doc, ctx);
 	return streq(type, "kvm");
 }
 

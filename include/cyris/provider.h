@@ -111,6 +111,7 @@ struct cyris_provider {
 	const struct cyris_conf *conf;    /* borrowed */
 	char netns[64];                   /* host namespace the bridges are in
 					     ("" = ours) */
+	bool probe;                       /* opened by cyris_provider_probe() */
 	void *priv;
 };
 
@@ -122,6 +123,13 @@ struct cyris_provider {
  */
 int cyris_provider_open(const char *name, const struct cyris_conf *conf,
 			const char *netns, struct cyris_provider **ret);
+/*
+ * The same for a provider that may well not be there (a host without
+ * libvirtd): it is asked once, without waiting for a daemon that is still
+ * starting. -errno when it does not answer now.
+ */
+int cyris_provider_probe(const char *name, const struct cyris_conf *conf,
+			 const char *netns, struct cyris_provider **ret);
 void cyris_provider_free(struct cyris_provider *p);
 
 /* The implementations, for cyris_provider_open(). */

@@ -62,6 +62,8 @@ int cyris_virt_set_netns(struct cyris_virt *v, const char *netns);
  * domain busy) are retried @attempts times in all, waiting @first_ms, then
  * twice as long each time, at most 2 s. Default: 6 attempts from 50 ms.
  */
+#define CYRIS_VIRT_ATTEMPTS 6
+#define CYRIS_VIRT_FIRST_MS 50
 void cyris_virt_set_retry(struct cyris_virt *v, unsigned attempts, unsigned first_ms);
 
 /* Connect now (every call below connects on first use). 0 or -errno. */

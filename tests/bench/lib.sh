@@ -21,11 +21,15 @@ timed() {
 	local -n _out=$1
 	local s e
 	shift
+	local err=${TMPDIR:-/tmp}/cyris-bench-err.$$
 	s=${EPOCHREALTIME/./}
-	"$@" >/dev/null 2>&1
+	"$@" >/dev/null 2>"$err"
 	timed_rc=$?
 	e=${EPOCHREALTIME/./}
 	_out=$(((e - s) / 1000))
+	# a failure is reported with what the command said
+	[ "$timed_rc" = 0 ] || { echo "bench: $* failed (exit $timed_rc):" >&2; cat "$err" >&2; }
+	rm -f "$err"
 }
 
 median() { # median N...
