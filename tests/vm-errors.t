@@ -54,7 +54,20 @@ exits 2 "destroy with neither NAME nor --range" cyris-vm destroy
 exits 2 "destroy with both" cyris-vm destroy x1 --range 32
 exits 2 "a bad range" cyris-vm list --range 'a b'
 exits 2 "CYRIS_VIRT_TYPE=xen" env CYRIS_VIRT_TYPE=xen "$CYRIS_BIN/cyris-vm" list
+exits 2 "--instance 0" cyris-vm create x1 --base "$FAST_BASE" --instance 0
+exits 2 "a bad --guest" cyris-vm create x1 --base "$FAST_BASE" --guest 'a b'
 like "$(cyris-vm create x1 2>&1)" "^cyris-vm: create needs --base IMAGE" "the usage error says what is missing"
+# batch lines: their own options, each checked; the connection's stay outside
+printf 'list\ncreate x1 --memory 5 --base %s\nlist\n' "$FAST_BASE" > "$VM_TMP/b1"
+fails_with 2 "^$VM_TMP/b1:2: --memory '5' is not a number" "a batch line's bad option: FILE:LINE, exit 2" \
+	cyris-vm -b "$VM_TMP/b1"
+fails_with 2 "^<stdin>:1: '-j' belongs on the command line" "-j in a batch line is refused" \
+	sh -c 'echo "list -j" | "$0" -b -' "$CYRIS_BIN/cyris-vm"
+fails_with 2 "^<stdin>:1: the connection options belong on the command line" \
+	"-c in a batch line is refused" sh -c 'echo "list -c qemu:///system" | "$0" -b -' "$CYRIS_BIN/cyris-vm"
+printf 'list --range 32\ndestroy\n' > "$VM_TMP/b2"
+fails_with 2 "^$VM_TMP/b2:2: " "options do not carry over from one line to the next" \
+	cyris-vm -b "$VM_TMP/b2"
 is "$(state)" "$before" "none of them made anything"
 
 # a failure at start, after the domain, the overlay and the seed were made

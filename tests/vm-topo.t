@@ -13,6 +13,7 @@ vm_fast_guest
 netns_add vmns
 vm_libvirtd vmns
 NS=urn:x-cyris:libvirt:domain:1
+export PATH=$CYRIS_BIN:$PATH      # for contrib/range.sh
 xp() { xmllint --xpath "$1" - 2>/dev/null; }
 # What cyris-topo up and contrib/range.sh must agree on: bridges, their
 # forwarding and addresses, the ruleset, the tagged domains.

@@ -447,7 +447,7 @@ static void emit_vm(const struct cyris_plan *p)
 		printf("create %s", g->name);
 		put_opt("--base", d && d->image[0] ? d->image :
 			d && d->basevm_config_file[0] ? d->basevm_config_file : "-");
-		printf(" --range %s", p->range);
+		printf(" --range %s --instance %u --guest %s", p->range, g->instance, g->tag_guest);
 		if (d && d->memory_mib)
 			printf(" --memory %u", d->memory_mib);
 		if (d && d->vcpus)

@@ -30,10 +30,12 @@ static const char help[] =
 "  create NAME --base IMAGE [--range R] [--memory MiB] [--vcpus N]\n"
 "         [--nic BRIDGE[,mac=MAC]]... [--nic network=NET[,mac=MAC]]...\n"
 "         [--ssh-key FILE]... [--ip CIDR[,gw=IP]]\n"
-"         [--kernel K [--initrd I] [--cmdline S]]\n"
+"         [--kernel K [--initrd I] [--cmdline S]] [--instance I] [--guest G.k]\n"
 "                        a qcow2 overlay of IMAGE, a cloud-init seed ISO\n"
 "                        (SSH keys, hostname NAME, the address of --ip on the\n"
-"                        first NIC), a domain defined and started\n"
+"                        first NIC), a domain defined and started;\n"
+"                        --instance and --guest go into its tag (as\n"
+"                        cyris-topo's guests carry them)\n"
 "  clone SRC NAME [--range R]\n"
 "                        a new guest like SRC: new overlay on the same base,\n"
 "                        new MACs, addresses by DHCP\n"
@@ -82,13 +84,14 @@ static const char help[] =
 
 enum {
 	O_VIRT_TYPE = 256, O_BASE, O_RANGE, O_MEMORY, O_VCPUS, O_NIC, O_SSH_KEY,
-	O_IP, O_KERNEL, O_INITRD, O_CMDLINE, O_WAIT, O_TIMEOUT,
+	O_IP, O_KERNEL, O_INITRD, O_CMDLINE, O_WAIT, O_TIMEOUT, O_INSTANCE, O_GUEST,
 };
 
 /* Which command takes which option. */
 #define F(o) (1u << ((o) - O_VIRT_TYPE))
 #define CREATE_OPTS (F(O_BASE) | F(O_RANGE) | F(O_MEMORY) | F(O_VCPUS) | F(O_NIC) | \
-		     F(O_SSH_KEY) | F(O_IP) | F(O_KERNEL) | F(O_INITRD) | F(O_CMDLINE))
+		     F(O_SSH_KEY) | F(O_IP) | F(O_KERNEL) | F(O_INITRD) | F(O_CMDLINE) | \
+		     F(O_INSTANCE) | F(O_GUEST))
 
 static const struct option longopts[] = {
 	{ "connect", required_argument, NULL, 'c' },
@@ -105,6 +108,8 @@ static const struct option longopts[] = {
 	{ "cmdline", required_argument, NULL, O_CMDLINE },
 	{ "wait", required_argument, NULL, O_WAIT },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "instance", required_argument, NULL, O_INSTANCE },
+	{ "guest", required_argument, NULL, O_GUEST },
 	{ 0 },
 };
 
@@ -113,8 +118,8 @@ static const struct option longopts[] = {
 struct state {
 	unsigned given;                 /* F() of the options seen */
 	const char *uri, *virt_type;
-	const char *base, *range, *ip, *kernel, *initrd, *cmdline;
-	unsigned long memory, vcpus, wait, timeout;
+	const char *base, *range, *ip, *kernel, *initrd, *cmdline, *guest;
+	unsigned long memory, vcpus, wait, timeout, instance;
 	const char *nics[CYRIS_GUEST_MAX_NICS];
 	size_t n_nics;
 	const char *keyfiles[MAX_KEYFILES];
@@ -174,6 +179,13 @@ static int handle(struct cli *c, int opt, const char *arg)
 	case O_KERNEL: s->kernel = arg; return CLI_OK;
 	case O_INITRD: s->initrd = arg; return CLI_OK;
 	case O_CMDLINE: s->cmdline = arg; return CLI_OK;
+	case O_INSTANCE: return parse_num(c, "--instance", arg, 1, 1000, &s->instance);
+	case O_GUEST:
+		if (!cyris_id_valid(arg))
+			return cli_usage(c, "guest '%s' is not a valid id (1-%d of A-Z a-z 0-9 _ . -)",
+					 arg, CYRIS_ID_MAX);
+		s->guest = arg;
+		return CLI_OK;
 	case O_WAIT: return parse_num(c, "--wait", arg, 0, 86400, &s->wait);
 	case O_TIMEOUT: return parse_num(c, "--timeout", arg, 0, 86400, &s->timeout);
 	}
@@ -187,8 +199,8 @@ static void reset(struct cli *c)
 	struct state *s = st(c);
 
 	s->given &= F(O_VIRT_TYPE);
-	s->base = s->range = s->ip = s->kernel = s->initrd = s->cmdline = NULL;
-	s->memory = s->vcpus = s->wait = s->timeout = 0;
+	s->base = s->range = s->ip = s->kernel = s->initrd = s->cmdline = s->guest = NULL;
+	s->memory = s->vcpus = s->wait = s->timeout = s->instance = 0;
 	s->n_nics = s->n_keyfiles = 0;
 }
 
@@ -540,6 +552,9 @@ static int create_spec(struct cli *c, const char *name, struct cyris_guest_spec 
 	if (s->range)
 		snprintf(spec->tag.range, sizeof(spec->tag.range), "%s", s->range);
 	snprintf(spec->tag.role, sizeof(spec->tag.role), "guest");
+	if (s->guest)
+		snprintf(spec->tag.guest, sizeof(spec->tag.guest), "%s", s->guest);
+	spec->tag.instance = (unsigned)s->instance;
 	spec->memory_mib = (unsigned)s->memory;
 	spec->vcpus = (unsigned)s->vcpus;
 	spec->cmdline = s->cmdline;
