@@ -748,6 +748,11 @@ static int live_guests(struct cyris_live *lv, const struct cyris_conf *conf,
 				for (size_t k = 0; k < v[i].n_macs && k < CYRIS_GUEST_MAX_NICS; k++) {
 					snprintf(g->nics[k].nic, sizeof(g->nics[k].nic), "eth%zu", k);
 					memcpy(g->nics[k].mac, v[i].macs[k], 6);
+					/* its network: the one whose bridge it is on */
+					for (size_t b = 0; b < lv->n_nets; b++)
+						if (streq(lv->nets[b].bridge, v[i].nic_sources[k]))
+							snprintf(g->nics[k].net, sizeof(g->nics[k].net), "%s",
+								 lv->nets[b].name);
 					if (k == 0 && v[i].ip.family)
 						g->nics[k].addr = (struct cyris_prefix){ .ip = v[i].ip, .len = 32 };
 					g->n_nics++;

@@ -113,6 +113,9 @@ is "$(echo "$S" | json '[.guests[] | .provider] | unique | join(",")')" libvirt 
 	"show: the guests come from the libvirt provider"
 is "$(echo "$S" | json '[.guests[] | .nics[0].ip] | sort | join(" ")')" \
 	"$(echo "$D_IP $W_IP" | xargs -n1 | sort | xargs)" "show: with their addresses"
+is "$(echo "$S" | json '[.guests[] | "\(.domain) \(.nics[0].network) \(.nics[0].mac)"] | sort | join(",")')" \
+	"$(echo "$P" | json '[.guests[] | "\(.name) \(.nics[0].network) \(.nics[0].mac)"] | sort | join(",")')" \
+	"show: each domain's NIC on its network, with its MAC"
 ok "the range's firewall table is there" ip netns exec vmns nft list table inet cyris_41
 UP_STATE=$(lv_state)
 

@@ -158,8 +158,10 @@ static void fill_from_xml(struct cyris_vm_info *ret, const struct vm_dominfo *d)
 	ret->n_nics = d->n_nics;
 	memcpy(ret->nics, d->nics, sizeof(ret->nics));
 	ret->g.n_macs = d->n_nics;
-	for (i = 0; i < d->n_nics; i++)
+	for (i = 0; i < d->n_nics; i++) {
 		memcpy(ret->g.macs[i], d->nics[i].mac, 6);
+		snprintf(ret->g.nic_sources[i], sizeof(ret->g.nic_sources[i]), "%s", d->nics[i].source);
+	}
 }
 
 static int dom_xml(struct cyris_virt *v, virDomainPtr dom, unsigned flags,

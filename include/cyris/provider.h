@@ -85,6 +85,8 @@ struct cyris_guest_info {
 	time_t created_at;                /* 0 = unknown */
 	struct cyris_tag tag;             /* metadata: range, inst, guest, role */
 	uint8_t macs[CYRIS_GUEST_MAX_NICS][6];
+	char nic_sources[CYRIS_GUEST_MAX_NICS][CYRIS_ALTNAMSIZ]; /* the bridge (or
+					     libvirt network) of each NIC, "" = unknown */
 	size_t n_macs;
 };
 
