@@ -2,8 +2,8 @@
 # Key injection for real: a Debian image with cloud-init (built with
 # mmdebstrap, cached) boots an overlay with the seed ISO cyris-vm wrote; the
 # guest takes its hostname and static address from the seed, the guest
-# agent reports the address, SSH logs in with the injected key and with
-# nothing else, and an ACPI shutdown stops it.
+# agent reports the address, SSH — and cyris-tunnel — log in with the
+# injected key and with nothing else, and an ACPI shutdown stops it.
 VM_GUESTS=cloud
 . "$(dirname "$0")/vm-lib.sh"
 
@@ -64,6 +64,24 @@ methods=$(ip netns exec vmns ssh -v -o BatchMode=yes -o PreferredAuthentications
 	-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null debian@10.35.0.21 true 2>&1 |
 	sed -n 's/.*Authentications that can continue: //p' | head -1 | tr -d '\r ')
 is "$methods" publickey "the server offers nothing but public keys"
+
+# cyris-tunnel logs in with the injected key too: an entry point from vmns's
+# 127.0.0.1:2222 to the guest's own sshd, through an SSH session to the guest
+T="ip netns exec vmns env -u SSH_AUTH_SOCK HOME=$VM_TMP $CYRIS_BIN/cyris-tunnel"
+ok "cyris-tunnel open with the injected key" $T open 35 --via debian@10.35.0.21 \
+	--listen 127.0.0.1:2222 --to 127.0.0.1:22 --identity "$VM_TMP/k1" \
+	--known-hosts "$VM_TMP/known_hosts" --accept-new
+is "$(ip netns exec vmns ssh -p 2222 -i "$VM_TMP/k1" -o IdentitiesOnly=yes -o BatchMode=yes \
+	-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+	-o ConnectTimeout=5 debian@127.0.0.1 hostname)" c1 "ssh through the tunnel reaches the guest"
+is "$($T -j list 35 | json '.tunnels[0].target')" 127.0.0.1:22 "cyris-tunnel list shows it"
+ok "cyris-tunnel close 35" $T close 35
+out=$($T open 35 --via debian@10.35.0.21 --listen 127.0.0.1:2223 --to 127.0.0.1:22 \
+	--identity "$VM_TMP/k2" --known-hosts "$VM_TMP/known_hosts" 2>&1)
+is "$?" 1 "cyris-tunnel open with another key fails (exit 1)"
+like "$out" "auth|denied|rejected" "and says why: $out"
+ip netns exec vmns bash -c 'exec 3<>/dev/tcp/127.0.0.1/2223' 2>/dev/null
+is "$?" 1 "and listens on nothing"
 
 # the guest agent runs: libvirt's agent source answers first
 for i in $(seq 60); do
