@@ -15,12 +15,14 @@ trap 'rm -rf "$W"' EXIT
 gen() { # gen N: the three scripts for N bridges
 	local n=$1 i j a
 	: > "$W/cyris.$n"; : > "$W/ip.$n"; : > "$W/del.$n"; : > "$W/grp.$n"
+	: > "$W/bronly.$n"; : > "$W/vethonly.$n"
 	for ((i = 0; i < n; i++)); do
 		a="10.$((i / 250)).$((i % 250)).1/24"
 		echo "add br$i range bench net n$i addr $a" >> "$W/cyris.$n"
 		printf 'link add br%d type bridge\nlink set br%d up\naddr add %s dev br%d\n' $i $i "$a" $i >> "$W/ip.$n"
 		echo "link del br$i" >> "$W/del.$n"
 		echo "link set br$i group 4242" >> "$W/grp.$n"
+		echo "link add br$i group 4242 type bridge" >> "$W/bronly.$n"
 		for ((j = 0; j < 4; j++)); do
 			# peer-down: the same end state as (b), whose peers stay down
 			echo "veth v${i}_$j peer p${i}_$j master br$i range bench peer-down" >> "$W/cyris.$n"
@@ -28,6 +30,7 @@ gen() { # gen N: the three scripts for N bridges
 				$i $j $i $j $i $j $i $i $j >> "$W/ip.$n"
 			echo "link del v${i}_$j" >> "$W/del.$n"
 			echo "link set v${i}_$j group 4242" >> "$W/grp.$n"
+			echo "link add v${i}_$j group 4242 type veth peer name p${i}_$j" >> "$W/vethonly.$n"
 		done
 	done
 }
@@ -70,11 +73,17 @@ one_destroy() {
 	in_netns bash -c '
 		. "'"$BENCH_DIR"'/lib.sh"
 		v=$1 n=$2 W=$3
-		"$CYRIS_BIN/cyris-bridge" -b "$W/cyris.$n" >/dev/null || exit 1
+		case $v in
+		e|f) ;;
+		*) "$CYRIS_BIN/cyris-bridge" -b "$W/cyris.$n" >/dev/null || exit 1 ;;
+		esac
 		case $v in
 		a) timed t "$CYRIS_BIN/cyris-bridge" destroy range bench ;;
 		b) timed t ip -batch "$W/del.$n" ;;
 		d) ip -batch "$W/grp.$n" >/dev/null; timed t "$BENCH_BIN/nlfloor" destroy ;;
+		# where the floor goes: the bridges alone, the veth pairs alone
+		e) ip -batch "$W/bronly.$n" >/dev/null; timed t "$BENCH_BIN/nlfloor" destroy ;;
+		f) ip -batch "$W/vethonly.$n" >/dev/null; timed t "$BENCH_BIN/nlfloor" destroy ;;
 		esac
 		[ "$(ip -o link show | wc -l)" = 1 ] || { echo "bench: destroy $v left links" >&2; exit 1; }
 		echo "$t"
@@ -92,13 +101,13 @@ for ((r = 0; r < RUNS; r++)); do
 done
 echo "== bridge: destroy; $RUNS runs"
 for ((r = 0; r < RUNS; r++)); do
-	for v in a b d; do
+	for v in a b d e f; do
 		D[$v]="${D[$v]:-} $(one_destroy $v "$N")"
 		settle
 	done
 done
 for v in a b c d p; do mb[$v]=$(median ${B[$v]}); done
-for v in a b d; do md[$v]=$(median ${D[$v]}); done
+for v in a b d e f; do md[$v]=$(median ${D[$v]}); done
 
 echo "== bridge: scale curve of cyris-bridge -b (and destroy), 3 runs each"
 declare -A SB SD
@@ -138,6 +147,8 @@ rss=$(in_netns bash -c '"$1/maxrss" "$2/cyris-bridge" -b "$3" 2>&1 >/dev/null | 
 	echo "| \`cyris-bridge destroy range\` | ${md[a]} |"
 	echo "| \`ip -batch\` with one \`link del\` per bridge and veth | ${md[b]} |"
 	echo "| floor: one group delete | ${md[d]} |"
+	echo "| floor, the $N bridges alone (no ports) | ${md[e]} |"
+	echo "| floor, the $((N * 4)) veth pairs alone (no bridge) | ${md[f]} |"
 	echo
 	echo "| bridges | build ms | per bridge ms | destroy ms | per bridge ms |"
 	echo "|---:|---:|---:|---:|---:|"
