@@ -216,8 +216,7 @@ int cyris_vm_ip(struct cyris_virt *v, const char *name, unsigned sources_mask,
 	virDomainPtr dom;
 	int r;
 
-	virt_clear(v);
-	r = virt_domain(v, name, &dom);
+	r = virt_begin(v, name, &dom);
 	if (r < 0)
 		return r;
 	r = ip_dom(v, dom, sources_mask ? sources_mask : CYRIS_IP_ALL, ret);
@@ -233,8 +232,7 @@ int cyris_vm_wait_ip(struct cyris_virt *v, const char *name, unsigned sources_ma
 	virDomainPtr dom;
 	int r;
 
-	virt_clear(v);
-	r = virt_domain(v, name, &dom);
+	r = virt_begin(v, name, &dom);
 	if (r < 0)
 		return r;
 	for (;;) {

@@ -266,6 +266,12 @@ int cyris_virt_connect(struct cyris_virt *v)
 	return virt_conn(v);
 }
 
+int virt_begin(struct cyris_virt *v, const char *name, virDomainPtr *ret)
+{
+	virt_clear(v);
+	return virt_domain(v, name, ret);
+}
+
 int virt_domain(struct cyris_virt *v, const char *name, virDomainPtr *ret)
 {
 	virDomainPtr d = NULL;

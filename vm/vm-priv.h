@@ -50,6 +50,8 @@ int virt_conn(struct cyris_virt *v);
 
 /* Look a domain up by name (with retries); -ENOENT when there is none. */
 int virt_domain(struct cyris_virt *v, const char *name, virDomainPtr *ret);
+/* The same at the start of a public call: the last call's error cleared. */
+int virt_begin(struct cyris_virt *v, const char *name, virDomainPtr *ret);
 
 /* Milliseconds of CLOCK_MONOTONIC; sleep. */
 uint64_t virt_now_ms(void);

@@ -831,8 +831,7 @@ int cyris_vm_destroy(struct cyris_virt *v, const char *name, bool force)
 	bool owned;
 	int r;
 
-	virt_clear(v);
-	r = virt_domain(v, name, &dom);
+	r = virt_begin(v, name, &dom);
 	if (r < 0)
 		return r;
 	r = vm_read_meta(v, dom, &m);
@@ -975,8 +974,7 @@ int cyris_vm_get(struct cyris_virt *v, const char *name, struct cyris_vm_info *r
 	virDomainPtr dom;
 	int r;
 
-	virt_clear(v);
-	r = virt_domain(v, name, &dom);
+	r = virt_begin(v, name, &dom);
 	if (r < 0)
 		return r;
 	r = vm_info_fill(v, dom, ret);
@@ -991,8 +989,7 @@ int cyris_vm_status(struct cyris_virt *v, const char *name, enum cyris_vm_status
 	int r, state = 0, reason = 0, ok = -1;
 	bool owned;
 
-	virt_clear(v);
-	r = virt_domain(v, name, &dom);
+	r = virt_begin(v, name, &dom);
 	if (r < 0)
 		return r;
 	r = vm_read_meta(v, dom, &m);
