@@ -107,12 +107,7 @@ static char *rule_text(char *line)
 			;
 	if (strncmp(s, "rule:", 5) == 0)
 		s += 5;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
-		*--e = '\0';
-	while (*s == ' ' || *s == '\t')
-		s++;
-	return s;
+	return cyris_trim(s);
 }
 
 /* Read the rules of @file into @p (already resolved). Every error is
