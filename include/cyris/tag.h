@@ -85,9 +85,23 @@ int cyris_name_bridge(const char *range, const char *net, unsigned instance,
 int cyris_name_bridge_kind(char kind, const char *range, const char *net,
 			   unsigned instance, char ret[CYRIS_IFNAMSIZ]);
 
-/* The readable altname for a bridge: "cyris-R-N" (or "cyris-R-iI-N"). */
+/*
+ * Readable names are "cyris" and the ids, each after a '-'; inside an id a
+ * '.' is written ".." and a '-' ".-", so that no two lists of ids give the
+ * same name (range 1 network a-b: cyris-1-a.-b; range 1-a network b:
+ * cyris-1.-a-b). Ids of only letters, digits and '_' appear as they are.
+ */
+
+/* The readable altname for a bridge: "cyris-R-N" (or "cyris-R-iI-N").
+ * -EINVAL for a bad id, -ENAMETOOLONG when it does not fit. */
 int cyris_altname_bridge(const char *range, const char *net, unsigned instance,
 			 char ret[CYRIS_ALTNAMSIZ]);
+
+/* The name of clone @index of guest @guest of @instance of @range: its
+ * namespace or domain, "cyris-R-I-G-k", into @buf of @size bytes.
+ * -EINVAL for a bad id, -ENAMETOOLONG when it does not fit. */
+int cyris_name_guest(const char *range, unsigned instance, const char *guest,
+		     unsigned index, char *buf, size_t size);
 
 #ifdef __cplusplus
 }
