@@ -73,6 +73,34 @@ int cyris_tag_format(const struct cyris_tag *tag, char *buf, size_t size)
 	return len < size ? (int)len : -ENOSPC;
 }
 
+int cyris_tag_describe(const struct cyris_tag *t, char *buf, size_t size)
+{
+	size_t len = 0;
+	int n;
+
+#define ADD(...)                                                               \
+	do {                                                                   \
+		n = snprintf(buf + len, len < size ? size - len : 0, __VA_ARGS__); \
+		len += (size_t)n;                                              \
+	} while (0)
+	if (streq(t->role, "guest") && t->guest[0])
+		ADD("guest %s", t->guest);
+	else
+		ADD("the %s", t->role[0] ? t->role : "link");
+	if (t->guest[0] && !streq(t->role, "guest"))
+		ADD(" of guest %s", t->guest);
+	if (t->nic[0])
+		ADD(" %s", t->nic);
+	if (t->net[0])
+		ADD(t->guest[0] ? " on network %s" : " of network %s", t->net);
+	if (t->instance > 1)
+		ADD(" of instance %u", t->instance);
+	if (t->range[0])
+		ADD(" of range %s", t->range);
+#undef ADD
+	return len < size ? (int)len : -ENOSPC;
+}
+
 static void set_field(struct cyris_tag *t, const char *key, size_t klen,
 		      const char *val, size_t vlen)
 {

@@ -56,6 +56,12 @@ int cyris_tag_format(const struct cyris_tag *tag, char *buf, size_t size);
  */
 bool cyris_tag_parse(const char *alias, struct cyris_tag *ret);
 
+/* Words for the object @tag names, for messages: "the bridge of network
+ * office of range 124", "guest desktop.1 of range 124", "the veth of guest
+ * desktop.1 eth0 on network office of range 124". Returns the length or
+ * -ENOSPC (then @buf holds as much as fits). */
+int cyris_tag_describe(const struct cyris_tag *tag, char *buf, size_t size);
+
 /* true when @tag belongs to range @range (an exact match). */
 bool cyris_tag_in_range(const struct cyris_tag *tag, const char *range);
 
