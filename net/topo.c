@@ -651,7 +651,9 @@ int cyris_topo_down(const char *range, const struct cyris_conf *conf,
 	if (r == 0)
 		r = cyris_netns_prune(range, NULL);
 	if (r < 0)
-		return cyris_errf(err, errlen, r, "namespaces of range %s: %s", range, strerror(-r));
+		return cyris_errf(err, errlen, r, "namespaces of range %s: %s%s", range, strerror(-r),
+				  r == -EPERM ? " (" CYRIS_NETNS_RECORDS " must be owned by root or this user "
+						"and writable by no one else)" : "");
 	if (ret)
 		*ret = st;
 	return 0;

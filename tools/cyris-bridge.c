@@ -813,6 +813,9 @@ static int cmd_netns(struct cli *c, int argc, char **argv)
 		else if (argc != 1)
 			return r ? r : cli_usage(c, "netns list [range R]");
 		r = cyris_netns_list(o.range, &v, &n);
+		if (r == -EPERM)
+			return cli_err(c, r, "netns list: %s must be owned by root or this user and "
+				       "writable by no one else", CYRIS_NETNS_RECORDS);
 		if (r < 0)
 			return cli_err(c, r, "netns list");
 		if (c->json) {
@@ -851,9 +854,12 @@ static int cmd_netns(struct cli *c, int argc, char **argv)
 			return CLI_FAIL;
 		}
 		if (r == 0 && !c->force) {
-			cli_msg(c, "netns %s: not owned by cyris (no cyris tag); use --force", argv[1]);
+			cli_msg(c, "netns %s: not made by cyris (no record in %s); use --force", argv[1],
+				CYRIS_NETNS_RECORDS);
 			return CLI_FAIL;
 		}
+		if (r < 0 && !c->force)
+			return cli_err(c, r, "netns del %s: who owns it", argv[1]);
 		r = cyris_netns_delete(argv[1]);
 		return r < 0 ? cli_err(c, r, "netns del %s", argv[1]) : CLI_OK;
 	}
