@@ -29,9 +29,12 @@
 #define RUN_DIR "/run/cyris"
 
 /* What names one namespace for as long as it lives: its nsfs inode, and
- * its cookie, which the kernel never hands out twice (inodes are reused). */
+ * its cookie, which the kernel never hands out twice (inodes are reused).
+ * @dir is the device of the /run/netns it was named in: a mount namespace
+ * with a /run/netns of its own (a simulated host) may share /run/cyris, and
+ * must not take the others' records for records of nothing. */
 struct ns_id {
-	unsigned long long ino, cookie;
+	unsigned long long ino, cookie, dir;
 };
 
 bool cyris_netns_name_valid(const char *name)
@@ -137,7 +140,8 @@ static int record_write(int dir, const char *name, const struct ns_id *id, const
 {
 	char buf[64 + CYRIS_ALIASSIZ];
 	_cleanup_close_ int fd = -1;
-	int n = snprintf(buf, sizeof(buf), "ino=%llu cookie=%llu\n%s\n", id->ino, id->cookie, alias);
+	int n = snprintf(buf, sizeof(buf), "ino=%llu cookie=%llu dir=%llu\n%s\n", id->ino, id->cookie,
+			 id->dir, alias);
 
 	/* a record left by a namespace that is gone (the name is ours now) */
 	if (unlinkat(dir, name, 0) < 0 && errno != ENOENT)
@@ -163,7 +167,7 @@ static int record_read(int dir, const char *name, struct ns_id *id, struct cyris
 	if (n < 0)
 		return -errno;
 	buf[n] = '\0';
-	if (sscanf(buf, "ino=%llu cookie=%llu", &id->ino, &id->cookie) != 2 ||
+	if (sscanf(buf, "ino=%llu cookie=%llu dir=%llu", &id->ino, &id->cookie, &id->dir) != 3 ||
 	    !(alias = strchr(buf, '\n')) || !(end = strchr(++alias, '\n')))
 		return 0;
 	*end = '\0';
@@ -226,6 +230,11 @@ int cyris_netns_create(const char *name, const struct cyris_tag *tag)
 		return r;
 	if (tag && (dir = record_dir(true)) < 0)
 		return dir;
+	if (tag) {
+		if (stat(CYRIS_NETNS_DIR, &st) < 0)
+			return -errno;
+		id.dir = (unsigned long long)st.st_dev;
+	}
 	snprintf(path, sizeof(path), "%s/%s", CYRIS_NETNS_DIR, name);
 	if (access(path, F_OK) == 0)
 		return -EEXIST;
@@ -363,17 +372,20 @@ static bool abandoned(const char *path)
 	       statfs(path, &sf) == 0 && sf.f_type != NSFS_MAGIC;
 }
 
-/* Prune the record @name of @dir if it names no namespace: 1 pruned, 0 kept. */
-static int prune_one(int dir, const char *name, const char *range)
+/* Prune the record @name of @dir if it names no namespace of the
+ * /run/netns on device @here: 1 pruned, 0 kept. */
+static int prune_one(int dir, const char *name, const char *range, unsigned long long here)
 {
 	char path[sizeof(CYRIS_NETNS_DIR) + CYRIS_NETNS_NAMSIZ];
 	struct cyris_tag tag;
 	struct ns_id id;
 	int k = record_read(dir, name, &id, &tag), o;
 
-	if (k < 0 || (range && (k == 0 || !cyris_tag_in_range(&tag, range))))
+	if (k < 0 || (range && (k == 0 || !cyris_tag_in_range(&tag, range))) ||
+	    (k == 1 && id.dir != here))
 		return 0;
-	snprintf(path, sizeof(path), "%s/%s", CYRIS_NETNS_DIR, name);
+	if (snprintf(path, sizeof(path), "%s/%s", CYRIS_NETNS_DIR, name) >= (int)sizeof(path))
+		return 0;
 	if (k == 1) {
 		o = owner_at(dir, name, path, NULL);
 		/* the recorded namespace, or one we cannot look at: kept */
@@ -394,6 +406,7 @@ int cyris_netns_prune(const char *range, size_t *ret_n)
 	_cleanup_close_ int dir = record_dir(false);
 	size_t count = 0;
 	struct dirent *de;
+	struct stat st;
 	int r = 0, fd;
 	DIR *d;
 
@@ -401,6 +414,8 @@ int cyris_netns_prune(const char *range, size_t *ret_n)
 		*ret_n = 0;
 	if (dir < 0)
 		return dir == -ENOENT ? 0 : dir;
+	if (stat(CYRIS_NETNS_DIR, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
 	if ((fd = dup(dir)) < 0 || !(d = fdopendir(fd))) {
 		r = -errno;
 		if (fd >= 0)
@@ -410,7 +425,7 @@ int cyris_netns_prune(const char *range, size_t *ret_n)
 	while (r >= 0 && (de = readdir(d))) {
 		if (de->d_name[0] == '.' || !cyris_netns_name_valid(de->d_name))
 			continue;
-		r = prune_one(dir, de->d_name, range);
+		r = prune_one(dir, de->d_name, range, (unsigned long long)st.st_dev);
 		count += r > 0;
 	}
 	closedir(d);
