@@ -394,9 +394,13 @@ static int do_fw_host(struct run *x)
 	if (!x->fw && (r = cyris_fw_open(&x->fw, x->o->netns)) < 0)
 		return cyris_errf(x->err, x->errlen, r, "nftables: %s", strerror(-r));
 	r = apply_policy(x, x->fw, -1);
-	if (r == -EEXIST)
-		return cyris_errf(x->err, x->errlen, r, "a table of range %s's name exists and is not cyris's",
-			    x->p->range);
+	if (r == -EEXIST) {
+		char table[CYRIS_FW_TABLESIZ] = "";
+
+		(void)cyris_fw_table_name(x->p->range, table, sizeof(table));
+		return cyris_errf(x->err, x->errlen, r, "name %s of the firewall table of range %s collides "
+				  "with a table that is not range %s's", table, x->p->range, x->p->range);
+	}
 	return r;
 }
 

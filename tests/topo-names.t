@@ -117,5 +117,14 @@ fails_with 1 "namespace cyris-x-1-desk-1 of guest desk.1 of range x collides wit
 is "$(host_state)" "$before" "  nothing is left of x"
 is "$(stat -L -c %i /run/netns/cyris-x-1-desk-1)" "$ino" "  the foreign namespace is the same one"
 
+# A table of the range's name that is not the range's (an old cyris named
+# range a-b's table cyris_a_b)
+nft add table inet cyris_a_b '{ comment "cyris range=a-b"; }'
+nft add set inet cyris_a_b ifaces '{ type ifname; }'
+before=$(host_state)
+fails_with 1 "name cyris_a_b of the firewall table of range a_b collides with a table that is not range a_b's" \
+	"up a_b beside a table of its name" cyris-topo up "$dir/a_b.yml"
+is "$(host_state)" "$before" "  nothing is left of a_b, the other table is as it was"
+
 rm -rf "$dir"
 done_testing

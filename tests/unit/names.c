@@ -162,6 +162,32 @@ static void test_names_escape(void)
 	is_int(cyris_altname_bridge("x y", "n", 0, a), -EINVAL, "a bad id is refused");
 }
 
+static void test_describe(void)
+{
+	struct cyris_tag t = {0};
+	char buf[200];
+
+	strcpy(t.range, "124");
+	strcpy(t.net, "office");
+	strcpy(t.role, "bridge");
+	cyris_tag_describe(&t, buf, sizeof(buf));
+	is_str(buf, "the bridge of network office of range 124", "a bridge in words");
+	strcpy(t.guest, "desktop.1");
+	strcpy(t.nic, "eth0");
+	strcpy(t.role, "veth");
+	t.instance = 2;
+	cyris_tag_describe(&t, buf, sizeof(buf));
+	is_str(buf, "the veth of guest desktop.1 eth0 on network office of instance 2 of range 124",
+	       "a guest's veth in words");
+	memset(&t, 0, sizeof(t));
+	strcpy(t.range, "124");
+	strcpy(t.guest, "desktop.1");
+	strcpy(t.role, "guest");
+	cyris_tag_describe(&t, buf, sizeof(buf));
+	is_str(buf, "guest desktop.1 of range 124", "a guest in words");
+	is_int(cyris_tag_describe(&t, buf, 8), -ENOSPC, "too small a buffer is -ENOSPC");
+}
+
 static void test_ifname(void)
 {
 	ok(cyris_ifname_valid("eth0"), "eth0 is a valid name");
@@ -251,6 +277,7 @@ int main(void)
 	test_names_distinct();
 	test_names_injective();
 	test_names_escape();
+	test_describe();
 	test_ifname();
 	test_tags();
 	test_prefix();
