@@ -357,15 +357,11 @@ int cyris_fw_policy_add_nat(struct cyris_fw_policy *p, const char *ifname)
 
 int cyris_fw_table_name(const char *range, char *buf, size_t size)
 {
-	size_t i, n;
-
 	if (!cyris_id_valid(range) || size < CYRIS_FW_TABLESIZ)
 		return -EINVAL;
-	/* nft's parser takes [A-Za-z0-9_] unquoted; the comment keeps the
-	 * exact range, so "a-b" and "a_b" cannot be confused */
-	n = (size_t)snprintf(buf, size, "cyris_%s", range);
-	for (i = 6; i < n; i++)
-		if (!isalnum((unsigned char)buf[i]))
-			buf[i] = '_';
+	/* the range as it is: one name per range ("a-b", "a_b" and "a.b"
+	 * are three tables), and nft takes '-' and '.' after the first
+	 * letter unquoted */
+	snprintf(buf, size, "cyris_%s", range);
 	return 0;
 }

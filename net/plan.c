@@ -189,7 +189,9 @@ static int add_guest(struct pctx *c, const struct cyris_range_site *s, size_t ne
 	if (snprintf(pg->tag_guest, sizeof(pg->tag_guest), "%s.%u", g->guest_id, k) >=
 	    (int)sizeof(pg->tag_guest))
 		return fail(c, -EINVAL, "guest id %s.%u is too long", g->guest_id, k);
-	snprintf(pg->name, sizeof(pg->name), "cyris-%s-%u-%s-%u", c->r->id, inst, g->guest_id, k);
+	if (cyris_name_guest(c->r->id, inst, g->guest_id, k, pg->name, sizeof(pg->name)) < 0)
+		return fail(c, -EINVAL, "guest %s.%u of range %s: its name does not fit in %zu bytes",
+			    g->guest_id, k, c->r->id, sizeof(pg->name) - 1);
 	snprintf(pg->host, sizeof(pg->host), "%s", host);
 	pg->local = !c->o->host || !*c->o->host || streq(pg->host, c->o->host);
 	pg->entry_point = g->entry_point;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The embedded provider: a guest is a network namespace (/run/netns/NAME,
- * tagged on its loopback), one veth per NIC into its network's bridge, its
- * address, a default route via its gateway, forwarding when it is a gateway.
- * Everything is found again from the kernel's tags.
+ * recorded as its range's on the host), one veth per NIC into its network's
+ * bridge, its address, a default route via its gateway, forwarding when it
+ * is a gateway. Everything is found again from the kernel's tags and the
+ * namespaces' records, never from what a guest can write.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>

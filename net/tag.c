@@ -73,6 +73,34 @@ int cyris_tag_format(const struct cyris_tag *tag, char *buf, size_t size)
 	return len < size ? (int)len : -ENOSPC;
 }
 
+int cyris_tag_describe(const struct cyris_tag *t, char *buf, size_t size)
+{
+	size_t len = 0;
+	int n;
+
+#define ADD(...)                                                               \
+	do {                                                                   \
+		n = snprintf(buf + len, len < size ? size - len : 0, __VA_ARGS__); \
+		len += (size_t)n;                                              \
+	} while (0)
+	if (streq(t->role, "guest") && t->guest[0])
+		ADD("guest %s", t->guest);
+	else
+		ADD("the %s", t->role[0] ? t->role : "link");
+	if (t->guest[0] && !streq(t->role, "guest"))
+		ADD(" of guest %s", t->guest);
+	if (t->nic[0])
+		ADD(" %s", t->nic);
+	if (t->net[0])
+		ADD(t->guest[0] ? " on network %s" : " of network %s", t->net);
+	if (t->instance > 1)
+		ADD(" of instance %u", t->instance);
+	if (t->range[0])
+		ADD(" of range %s", t->range);
+#undef ADD
+	return len < size ? (int)len : -ENOSPC;
+}
+
 static void set_field(struct cyris_tag *t, const char *key, size_t klen,
 		      const char *val, size_t vlen)
 {
@@ -217,17 +245,69 @@ int cyris_name_bridge(const char *range, const char *net, unsigned instance,
 	return cyris_name_bridge_kind('c', range, net, instance, ret);
 }
 
+/*
+ * Readable names joined from ids: "cyris", then each part after a '-'.
+ * Inside a part, '.' is written ".." and '-' is written ".-", so that every
+ * unescaped '-' is a separator and the parts come back out unambiguously:
+ * range "1" network "a-b" is cyris-1-a.-b, range "1-a" network "b" is
+ * cyris-1.-a-b. Ids without '.' or '-' (all of CyRIS's examples) keep the
+ * plain names, and the result stays within the id alphabet, as libvirt's
+ * domain names need.
+ */
+static int name_join(const char *const *parts, size_t n, char *buf, size_t size)
+{
+	size_t len = 0, i;
+	const char *s;
+
+#define PUT(ch)                                                                \
+	do {                                                                   \
+		if (len + 1 >= size)                                           \
+			return -ENAMETOOLONG;                                  \
+		buf[len++] = (ch);                                             \
+	} while (0)
+	for (s = "cyris"; *s; s++)
+		PUT(*s);
+	for (i = 0; i < n; i++) {
+		if (!cyris_id_valid(parts[i]))
+			return -EINVAL;
+		PUT('-');
+		for (s = parts[i]; *s; s++) {
+			if (*s == '.' || *s == '-')
+				PUT('.');
+			PUT(*s);
+		}
+	}
+#undef PUT
+	buf[len] = '\0';
+	return (int)len;
+}
+
 int cyris_altname_bridge(const char *range, const char *net, unsigned instance,
 			 char ret[CYRIS_ALTNAMSIZ])
 {
-	int n;
+	char inst[16];
+	const char *parts[3] = { range, inst, net };
+	int r;
 
-	if (!cyris_id_valid(range) || !cyris_id_valid(net))
-		return -EINVAL;
-	if (instance > 1)
-		n = snprintf(ret, CYRIS_ALTNAMSIZ, "cyris-%s-i%u-%s", range,
-			     instance, net);
-	else
-		n = snprintf(ret, CYRIS_ALTNAMSIZ, "cyris-%s-%s", range, net);
-	return n < CYRIS_ALTNAMSIZ ? 0 : -ENAMETOOLONG;
+	if (instance > 1) {
+		snprintf(inst, sizeof(inst), "i%u", instance);
+		r = name_join(parts, 3, ret, CYRIS_ALTNAMSIZ);
+	} else {
+		parts[1] = net;
+		r = name_join(parts, 2, ret, CYRIS_ALTNAMSIZ);
+	}
+	return r < 0 ? r : 0;
+}
+
+int cyris_name_guest(const char *range, unsigned instance, const char *guest,
+		     unsigned index, char *buf, size_t size)
+{
+	char inst[16], k[16];
+	const char *parts[4] = { range, inst, guest, k };
+	int r;
+
+	snprintf(inst, sizeof(inst), "%u", instance);
+	snprintf(k, sizeof(k), "%u", index);
+	r = name_join(parts, 4, buf, size);
+	return r < 0 ? r : 0;
 }

@@ -182,6 +182,31 @@ static void net_tag(struct cyris_tag *t, const struct cyris_plan *p,
 	t->instance = n->instance;
 }
 
+/* A create that found its name taken (-EEXIST): say whose it is. @want
+ * describes what was to be made; the name may be held as a kernel name or
+ * an altname. */
+static int collision(struct run *x, int r, const char *name, const char *altname,
+		     const struct cyris_tag *want)
+{
+	char mine[240], theirs[240];
+	const char *which = name;
+	struct cyris_link l;
+
+	(void)cyris_tag_describe(want, mine, sizeof(mine));
+	if (cyris_link_get(x->nl, name, &l) < 0) {
+		if (!altname || !altname[0] || cyris_link_get(x->nl, altname, &l) < 0)
+			return cyris_errf(x->err, x->errlen, r, "%s (%s): %s", mine, name, strerror(-r));
+		which = altname;
+	}
+	if (l.owned)
+		(void)cyris_tag_describe(&l.tag, theirs, sizeof(theirs));
+	else
+		snprintf(theirs, sizeof(theirs), "%s link %s, which cyris did not make",
+			 l.kind[0] ? l.kind : "a", l.name);
+	cyris_link_clear(&l);
+	return cyris_errf(x->err, x->errlen, r, "name %s of %s collides with %s", which, mine, theirs);
+}
+
 static int do_bridge(struct run *x, const struct cyris_plan_net *n)
 {
 	struct cyris_tag tag;
@@ -197,9 +222,10 @@ static int do_bridge(struct run *x, const struct cyris_plan_net *n)
 	 * everywhere; the range's table decides what may cross */
 	if (r == 0)
 		r = cyris_link_set_forwarding(x->nl, ifindex, true);
+	if (r == -EEXIST)
+		return collision(x, r, n->bridge, n->altname, &tag);
 	if (r < 0) {
-		if (r != -EEXIST)
-			(void)cyris_link_del(x->nl, ifindex);
+		(void)cyris_link_del(x->nl, ifindex);
 		return cyris_errf(x->err, x->errlen, r, "bridge %s (network %s): %s", n->bridge, n->name,
 			    strerror(-r));
 	}
@@ -224,6 +250,8 @@ static int do_vxlan(struct run *x, const struct cyris_plan_net *n)
 	}
 	for (i = 1; r == 0 && i < n->n_remotes; i++)
 		r = cyris_fdb_append_remote(x->nl, ifindex, &n->remotes[i]);
+	if (r == -EEXIST)
+		return collision(x, r, n->vxlan, NULL, &tag);
 	if (r < 0)
 		return cyris_errf(x->err, x->errlen, r, "vxlan %s (network %s, VNI %u): %s", n->vxlan, n->name,
 			    n->vni, strerror(-r));
@@ -270,6 +298,38 @@ static void guest_spec(const struct cyris_plan *p, const struct cyris_plan_guest
 	}
 }
 
+/* A netns guest whose namespace or host-side link name is taken. */
+static int guest_collision(struct run *x, int r, const struct cyris_guest_spec *s)
+{
+	char mine[240], theirs[240];
+	struct cyris_tag t;
+	size_t i;
+	int k = cyris_netns_tag(s->name, &t);
+
+	(void)cyris_tag_describe(&s->tag, mine, sizeof(mine));
+	if (k >= 0) {
+		if (k == 1)
+			(void)cyris_tag_describe(&t, theirs, sizeof(theirs));
+		else
+			snprintf(theirs, sizeof(theirs), "a namespace cyris did not make");
+		return cyris_errf(x->err, x->errlen, r, "namespace %s of %s collides with %s", s->name,
+				  mine, theirs);
+	}
+	for (i = 0; i < s->n_nics; i++) {
+		struct cyris_link l;
+
+		if (cyris_link_get(x->nl, s->nics[i].host_ifname, &l) < 0)
+			continue;
+		cyris_link_clear(&l);
+		t = s->tag;
+		snprintf(t.net, sizeof(t.net), "%s", s->nics[i].net);
+		snprintf(t.nic, sizeof(t.nic), "%s", s->nics[i].nic);
+		snprintf(t.role, sizeof(t.role), "veth");
+		return collision(x, r, s->nics[i].host_ifname, NULL, &t);
+	}
+	return cyris_errf(x->err, x->errlen, r, "%s (%s): %s", mine, s->name, strerror(-r));
+}
+
 static int do_guest(struct run *x, const struct cyris_plan_guest *g)
 {
 	struct cyris_guest_spec s;
@@ -277,6 +337,8 @@ static int do_guest(struct run *x, const struct cyris_plan_guest *g)
 
 	guest_spec(x->p, g, &s);
 	r = x->prov->ops->create(x->prov, &s, NULL);
+	if (r == -EEXIST && streq(x->prov->ops->name, "netns"))
+		return guest_collision(x, r, &s);
 	return r < 0 ? cyris_errf(x->err, x->errlen, r, "guest %s (%s): %s", g->tag_guest, g->name,
 			    strerror(-r)) : 0;
 }
@@ -332,9 +394,13 @@ static int do_fw_host(struct run *x)
 	if (!x->fw && (r = cyris_fw_open(&x->fw, x->o->netns)) < 0)
 		return cyris_errf(x->err, x->errlen, r, "nftables: %s", strerror(-r));
 	r = apply_policy(x, x->fw, -1);
-	if (r == -EEXIST)
-		return cyris_errf(x->err, x->errlen, r, "a table of range %s's name exists and is not cyris's",
-			    x->p->range);
+	if (r == -EEXIST) {
+		char table[CYRIS_FW_TABLESIZ] = "";
+
+		(void)cyris_fw_table_name(x->p->range, table, sizeof(table));
+		return cyris_errf(x->err, x->errlen, r, "name %s of the firewall table of range %s collides "
+				  "with a table that is not range %s's", table, x->p->range, x->p->range);
+	}
 	return r;
 }
 
@@ -574,7 +640,9 @@ int cyris_topo_down(const char *range, const struct cyris_conf *conf,
 	}
 	if (r < 0)
 		return cyris_errf(err, errlen, r, "links of range %s: %s", range, strerror(-r));
-	/* the namespaces: guests and anything else tagged with the range */
+	/* the namespaces: those cyris made for the range, as its records say
+	 * (never one only tagged on its loopback: anything inside can write
+	 * that), then the records a kill -9 left without a namespace */
 	r = cyris_netns_list(range, &ns, &n);
 	for (i = 0; r == 0 && i < n; i++) {
 		r = cyris_netns_delete(ns[i].name);
@@ -584,8 +652,12 @@ int cyris_topo_down(const char *range, const struct cyris_conf *conf,
 			st.namespaces++;
 	}
 	free(ns);
+	if (r == 0)
+		r = cyris_netns_prune(range, NULL);
 	if (r < 0)
-		return cyris_errf(err, errlen, r, "namespaces of range %s: %s", range, strerror(-r));
+		return cyris_errf(err, errlen, r, "namespaces of range %s: %s%s", range, strerror(-r),
+				  r == -EPERM ? " (" CYRIS_NETNS_RECORDS " must be owned by root or this user "
+						"and writable by no one else)" : "");
 	if (ret)
 		*ret = st;
 	return 0;

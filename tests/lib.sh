@@ -237,6 +237,7 @@ host_state() {
 		"\(.dst) \(.dev // "-") \(.gateway // "-")"' | sort
 	nft -j list ruleset | jq -cS 'del(.. | .handle?) | del(.. | .counter?)'
 	ls /run/netns 2>/dev/null | sort
+	ls /run/cyris/netns 2>/dev/null | sed 's/^/record /' | sort
 }
 
 EXAMPLES=$CYRIS_SRC/contrib/cyris-examples

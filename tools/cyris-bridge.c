@@ -49,7 +49,8 @@ static const char help[] =
 "  in NETNS COMMAND...   run one command in another namespace (for batches)\n"
 "  netns add NAME [range R] [inst I] [guest G]\n"
 "  netns del NAME | netns list [range R]\n"
-"                        named namespaces (/run/netns), tagged on lo\n"
+"                        named namespaces (/run/netns); cyris's are those it\n"
+"                        recorded in /run/cyris/netns, not what lo says\n"
 "  addr add|del CIDR dev NAME\n"
 "  show [NAME] [range R] bridges with their ports, addresses, alias, altnames\n"
 "  fdb [BRIDGE] [all]    learned MAC -> port (all: also the ports' own)\n"
@@ -813,6 +814,9 @@ static int cmd_netns(struct cli *c, int argc, char **argv)
 		else if (argc != 1)
 			return r ? r : cli_usage(c, "netns list [range R]");
 		r = cyris_netns_list(o.range, &v, &n);
+		if (r == -EPERM)
+			return cli_err(c, r, "netns list: %s must be owned by root or this user and "
+				       "writable by no one else", CYRIS_NETNS_RECORDS);
 		if (r < 0)
 			return cli_err(c, r, "netns list");
 		if (c->json) {
@@ -851,9 +855,12 @@ static int cmd_netns(struct cli *c, int argc, char **argv)
 			return CLI_FAIL;
 		}
 		if (r == 0 && !c->force) {
-			cli_msg(c, "netns %s: not owned by cyris (no cyris tag); use --force", argv[1]);
+			cli_msg(c, "netns %s: not made by cyris (no record in %s); use --force", argv[1],
+				CYRIS_NETNS_RECORDS);
 			return CLI_FAIL;
 		}
+		if (r < 0 && !c->force)
+			return cli_err(c, r, "netns del %s: who owns it", argv[1]);
 		r = cyris_netns_delete(argv[1]);
 		return r < 0 ? cli_err(c, r, "netns del %s", argv[1]) : CLI_OK;
 	}

@@ -56,6 +56,12 @@ int cyris_tag_format(const struct cyris_tag *tag, char *buf, size_t size);
  */
 bool cyris_tag_parse(const char *alias, struct cyris_tag *ret);
 
+/* Words for the object @tag names, for messages: "the bridge of network
+ * office of range 124", "guest desktop.1 of range 124", "the veth of guest
+ * desktop.1 eth0 on network office of range 124". Returns the length or
+ * -ENOSPC (then @buf holds as much as fits). */
+int cyris_tag_describe(const struct cyris_tag *tag, char *buf, size_t size);
+
 /* true when @tag belongs to range @range (an exact match). */
 bool cyris_tag_in_range(const struct cyris_tag *tag, const char *range);
 
@@ -85,9 +91,23 @@ int cyris_name_bridge(const char *range, const char *net, unsigned instance,
 int cyris_name_bridge_kind(char kind, const char *range, const char *net,
 			   unsigned instance, char ret[CYRIS_IFNAMSIZ]);
 
-/* The readable altname for a bridge: "cyris-R-N" (or "cyris-R-iI-N"). */
+/*
+ * Readable names are "cyris" and the ids, each after a '-'; inside an id a
+ * '.' is written ".." and a '-' ".-", so that no two lists of ids give the
+ * same name (range 1 network a-b: cyris-1-a.-b; range 1-a network b:
+ * cyris-1.-a-b). Ids of only letters, digits and '_' appear as they are.
+ */
+
+/* The readable altname for a bridge: "cyris-R-N" (or "cyris-R-iI-N").
+ * -EINVAL for a bad id, -ENAMETOOLONG when it does not fit. */
 int cyris_altname_bridge(const char *range, const char *net, unsigned instance,
 			 char ret[CYRIS_ALTNAMSIZ]);
+
+/* The name of clone @index of guest @guest of @instance of @range: its
+ * namespace or domain, "cyris-R-I-G-k", into @buf of @size bytes.
+ * -EINVAL for a bad id, -ENAMETOOLONG when it does not fit. */
+int cyris_name_guest(const char *range, unsigned instance, const char *guest,
+		     unsigned index, char *buf, size_t size);
 
 #ifdef __cplusplus
 }

@@ -5,7 +5,9 @@
 #include <stdint.h>
 
 #include "cyris/addr.h"
+#include "cyris/fw.h"
 #include "cyris/link.h"
+#include "cyris/netns.h"
 #include "cyris/tag.h"
 #include "../tap.h"
 
@@ -69,6 +71,121 @@ static void test_names(void)
 	ok((cyris_range_group("124") & 0xc0000000u) == 0x40000000u,
 	   "range groups are in 0x40000000..0x7fffffff");
 	ok(cyris_range_group("124") != cyris_range_group("125"), "ranges get different groups");
+}
+
+/* Every id of up to 3 characters over {a, _, ., -}: 84 ids. */
+static size_t small_ids(char (*v)[4])
+{
+	static const char al[] = "a_.-";
+	size_t n = 0, len, i, k;
+
+	for (len = 1; len <= 3; len++) {
+		size_t total = 1;
+
+		for (i = 0; i < len; i++)
+			total *= 4;
+		for (k = 0; k < total; k++) {
+			size_t x = k;
+
+			for (i = 0; i < len; i++, x /= 4)
+				v[n][i] = al[x % 4];
+			v[n++][len] = '\0';
+		}
+	}
+	return n;
+}
+
+/* The readable names are injective: no two lists of ids share one, even
+ * where the ids hold the separators. */
+static void test_names_injective(void)
+{
+	static char ids[84][4];
+	static char alt[84 * 84 * 2][CYRIS_ALTNAMSIZ], ns[84 * 84][CYRIS_NETNS_NAMSIZ];
+	static char tbl[84][CYRIS_FW_TABLESIZ];
+	size_t n = small_ids(ids), i, j, na = 0, nn = 0, dup = 0, bad = 0;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < n; j++) {
+			bad += cyris_altname_bridge(ids[i], ids[j], 0, alt[na++]) < 0;
+			bad += cyris_altname_bridge(ids[i], ids[j], 2, alt[na++]) < 0;
+			bad += cyris_name_guest(ids[i], 1, ids[j], 1, ns[nn], sizeof(ns[0])) < 0;
+			bad += !cyris_netns_name_valid(ns[nn]) || !cyris_id_valid(ns[nn] + 6) ||
+			       strlen(ns[nn]) > CYRIS_ID_MAX * 2 + 20;
+			nn++;
+		}
+		bad += cyris_fw_table_name(ids[i], tbl[i], sizeof(tbl[0])) < 0;
+	}
+	is_int(bad, 0, "%zu altnames, %zu namespace names, %zu table names made, valid names", na, nn, n);
+	qsort(alt, na, sizeof(alt[0]), cmp_str);
+	qsort(ns, nn, sizeof(ns[0]), cmp_str);
+	qsort(tbl, n, sizeof(tbl[0]), cmp_str);
+	for (i = 1; i < na; i++)
+		dup += strcmp(alt[i - 1], alt[i]) == 0;
+	for (i = 1; i < nn; i++)
+		dup += strcmp(ns[i - 1], ns[i]) == 0;
+	for (i = 1; i < n; i++)
+		dup += strcmp(tbl[i - 1], tbl[i]) == 0;
+	is_int(dup, 0, "no two (range, network), (range, guest) or ranges share a name");
+}
+
+static void test_names_escape(void)
+{
+	char a[CYRIS_ALTNAMSIZ], b[CYRIS_ALTNAMSIZ], t[CYRIS_FW_TABLESIZ], u[CYRIS_FW_TABLESIZ];
+	char g[CYRIS_NETNS_NAMSIZ], h[CYRIS_NETNS_NAMSIZ], id[CYRIS_ID_MAX + 1];
+
+	cyris_altname_bridge("1", "a-b", 0, a);
+	cyris_altname_bridge("1-a", "b", 0, b);
+	is_str(a, "cyris-1-a.-b", "range 1 network a-b: the dash inside the id is escaped");
+	is_str(b, "cyris-1.-a-b", "range 1-a network b: another name");
+	cyris_altname_bridge("a.b", "c", 0, a);
+	cyris_altname_bridge("a", "b.c", 3, b);
+	is_str(a, "cyris-a..b-c", "a dot inside an id is doubled");
+	is_str(b, "cyris-a-i3-b..c", "the instance part of an altname");
+	cyris_altname_bridge("r", "i3-n", 0, a);
+	cyris_altname_bridge("r", "n", 3, b);
+	ok(strcmp(a, b) != 0, "network i3-n of instance 1 is not network n of instance 3 (%s, %s)", a, b);
+	cyris_fw_table_name("a-b", t, sizeof(t));
+	cyris_fw_table_name("a_b", u, sizeof(u));
+	ok(strcmp(t, u) != 0, "ranges a-b and a_b get two tables (%s, %s)", t, u);
+	cyris_fw_table_name("124", t, sizeof(t));
+	is_str(t, "cyris_124", "a numeric range keeps its table name");
+	cyris_name_guest("124", 1, "desktop", 2, g, sizeof(g));
+	is_str(g, "cyris-124-1-desktop-2", "ids without . or - keep the plain namespace name");
+	cyris_name_guest("a", 1, "b-1-c", 1, g, sizeof(g));
+	cyris_name_guest("a-1-b", 1, "c", 1, h, sizeof(h));
+	ok(strcmp(g, h) != 0, "range a guest b-1-c and range a-1-b guest c get two names (%s, %s)", g, h);
+	is_int(cyris_name_guest("a", 1, "b", 1, g, 10), -ENAMETOOLONG, "a name that does not fit is refused");
+	memset(id, '-', CYRIS_ID_MAX);
+	id[CYRIS_ID_MAX] = '\0';
+	is_int(cyris_altname_bridge(id, id, 2, a), -ENAMETOOLONG,
+	       "an altname past the kernel's 127 bytes is refused, not cut");
+	is_int(cyris_altname_bridge("x y", "n", 0, a), -EINVAL, "a bad id is refused");
+}
+
+static void test_describe(void)
+{
+	struct cyris_tag t = {0};
+	char buf[200];
+
+	strcpy(t.range, "124");
+	strcpy(t.net, "office");
+	strcpy(t.role, "bridge");
+	cyris_tag_describe(&t, buf, sizeof(buf));
+	is_str(buf, "the bridge of network office of range 124", "a bridge in words");
+	strcpy(t.guest, "desktop.1");
+	strcpy(t.nic, "eth0");
+	strcpy(t.role, "veth");
+	t.instance = 2;
+	cyris_tag_describe(&t, buf, sizeof(buf));
+	is_str(buf, "the veth of guest desktop.1 eth0 on network office of instance 2 of range 124",
+	       "a guest's veth in words");
+	memset(&t, 0, sizeof(t));
+	strcpy(t.range, "124");
+	strcpy(t.guest, "desktop.1");
+	strcpy(t.role, "guest");
+	cyris_tag_describe(&t, buf, sizeof(buf));
+	is_str(buf, "guest desktop.1 of range 124", "a guest in words");
+	is_int(cyris_tag_describe(&t, buf, 8), -ENOSPC, "too small a buffer is -ENOSPC");
 }
 
 static void test_ifname(void)
@@ -158,6 +275,9 @@ int main(void)
 {
 	test_names();
 	test_names_distinct();
+	test_names_injective();
+	test_names_escape();
+	test_describe();
 	test_ifname();
 	test_tags();
 	test_prefix();
