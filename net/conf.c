@@ -181,9 +181,14 @@ int cyris_runtime_dir_open(const struct cyris_conf *c, int *ret_fd, char *err, s
 	/* not through a symlink: the checks below must be on the directory
 	 * that is used */
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return cyris_errf(err, errlen, -errno, "runtime directory %s: %s", dir,
-				  errno == ELOOP ? "is a symbolic link" : strerror(errno));
+	if (fd < 0) {
+		int r = -errno;
+
+		/* a symlink fails with ENOTDIR (O_DIRECTORY) or ELOOP */
+		if ((r == -ENOTDIR || r == -ELOOP) && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode))
+			return cyris_errf(err, errlen, -ELOOP, "runtime directory %s: is a symbolic link", dir);
+		return cyris_errf(err, errlen, r, "runtime directory %s: %s", dir, strerror(-r));
+	}
 	if (fstat(fd, &st) < 0) {
 		int r = -errno;
 

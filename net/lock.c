@@ -15,6 +15,10 @@
 #define POLL_MS 10          /* between two tries while another holds it */
 #define WAIT_NOTICE_MS 1000 /* then the caller hears that we wait */
 
+/* The lock this process holds: a second cyris_host_lock() of the same file
+ * (another open file description) would wait for itself forever. */
+static struct { int fd; ino_t ino; dev_t dev; } held = { .fd = -1 };
+
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -81,6 +85,10 @@ static int open_lock(const struct cyris_conf *conf, const char *netns, char *pat
 		return cyris_errf(err, errlen, -EPERM, "host lock %s: not a regular file of uid %u", path,
 				  (unsigned)geteuid());
 	}
+	if (held.fd >= 0 && held.ino == st.st_ino && held.dev == st.st_dev) {
+		close(fd);
+		return cyris_errf(err, errlen, -EDEADLK, "host lock %s: this process holds it already", path);
+	}
 	*ret_fd = fd;
 	return 0;
 }
@@ -93,6 +101,7 @@ int cyris_host_lock(const struct cyris_conf *conf, const char *netns,
 	char path[PATH_MAX + NAME_MAX + 2], pid[24];
 	const struct timespec pause = { 0, POLL_MS * 1000000L };
 	long start = now_ms();
+	struct stat st;
 	bool told = false;
 	int fd = -1, r;
 
@@ -127,6 +136,11 @@ int cyris_host_lock(const struct cyris_conf *conf, const char *netns,
 	r = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) == 0)
 		(void)!pwrite(fd, pid, (size_t)r, 0);
+	if (fstat(fd, &st) == 0) {
+		held.fd = fd;
+		held.ino = st.st_ino;
+		held.dev = st.st_dev;
+	}
 	*ret_fd = fd;
 	return 0;
 }
@@ -135,6 +149,8 @@ void cyris_host_unlock(int fd)
 {
 	if (fd < 0)
 		return;
+	if (fd == held.fd)
+		held.fd = -1;
 	(void)!ftruncate(fd, 0);
 	close(fd);   /* the last reference: flock's lock goes with it */
 }

@@ -36,8 +36,9 @@ typedef void (*cyris_lock_wait_fn)(void *arg, const char *path, long holder);
  * it: a name in /run/netns, a path or pid:PID), waiting as long as
  * another process holds it. Returns 0 and the lock's descriptor in
  * *ret_fd, -ECANCELED when *@cancel (may be NULL) became non-zero while
- * waiting, or -errno with a message in @err (the runtime directory is
- * checked as cyris_runtime_dir_open() does). @conf NULL: the defaults.
+ * waiting, -EDEADLK when this process holds it already, or -errno with a
+ * message in @err (the runtime directory is checked as
+ * cyris_runtime_dir_open() does). @conf NULL: the defaults.
  */
 int cyris_host_lock(const struct cyris_conf *conf, const char *netns,
 		    volatile sig_atomic_t *cancel, cyris_lock_wait_fn waiting, void *arg,
