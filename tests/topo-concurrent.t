@@ -3,7 +3,8 @@
 # hold the host lock in turn, so each gets its own subnets and its own
 # entry port, and each entry port leads into its own range. A down started
 # during an up of the same range waits for it, then removes it. SIGTERM
-# while up waits for the lock exits 143 and leaves nothing.
+# while up waits for the lock exits 143 and leaves nothing. Two exposes of
+# one host port at once: one wins.
 . "$(dirname "$0")/lib.sh"
 
 T=$(mktemp -d)
@@ -140,4 +141,19 @@ is "$?" 0 "the up holding the lock is not disturbed"
 is "$(cyris-topo ls | xargs)" 702 "  only its range is there"
 ok "down 702" cyris-topo down 702
 is "$(host_state)" "$before" "the host is exactly as before"
+
+# cyris-fw expose checks that a host port is free and takes it under the
+# lock: of two ranges exposing one port at once, exactly one gets it
+cyris-bridge add range 801 net a addr 10.81.0.1/24 >/dev/null
+cyris-bridge add range 802 net a addr 10.82.0.1/24 >/dev/null
+bad=
+for i in $(seq 40); do
+	cyris-fw apply 801 /dev/null && cyris-fw apply 802 /dev/null
+	"$CYRIS_BIN/cyris-fw" expose 801 7000 to 10.81.0.10:22 2>/dev/null & a=$!
+	"$CYRIS_BIN/cyris-fw" expose 802 7000 to 10.82.0.10:22 2>/dev/null & b=$!
+	wait $a; ra=$?; wait $b; rb=$?
+	[ "$ra$rb" = 01 ] || [ "$ra$rb" = 10 ] || bad="$bad $i:$ra$rb"
+	cyris-fw destroy 801 && cyris-fw destroy 802
+done
+is "$bad" "" "40 times two ranges expose host port 7000 at once: one gets it, the other is refused"
 done_testing
