@@ -113,10 +113,30 @@ is "$bad_entry" "" "  each entry port reaches its own range's entry guest"
 is "$bad_down" "" "  the 4 downs at once exit 0"
 is "$bad_left" "" "  and leave the host exactly as before"
 
+# the lock file names its holder: wait until process $1 holds the lock
+lockfile=/run/cyris/net-$(stat -L -c %i /proc/self/ns/net).lock
+holds() {
+	local i
+	for i in $(seq 100); do
+		[ "$(cat "$lockfile" 2>/dev/null)" = "$1" ] && return 0
+		sleep 0.02
+	done
+	return 1
+}
+# until file $1 says "waiting for the host lock"
+says_waiting() {
+	local i
+	for i in $(seq 100); do
+		grep -q "waiting for the host lock" "$1" && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
 # down during an up of the same range: it waits for the up, then removes it
-CYRIS_TOPO_STEP_DELAY_MS=300 "$CYRIS_BIN/cyris-topo" up "$T/701.yml" >/dev/null 2>"$T/up.err" &
+CYRIS_TOPO_STEP_DELAY_MS=400 "$CYRIS_BIN/cyris-topo" up "$T/701.yml" >/dev/null 2>"$T/up.err" &
 up=$!
-sleep 0.4
+ok "up 701 (slowed down) holds the lock" holds $up
 out=$("$CYRIS_BIN/cyris-topo" down 701 2>&1)
 is "$?" 0 "down 701 during up 701: exit 0"
 wait $up
@@ -126,12 +146,12 @@ like "$out" "range 701 is down: 2 guests" "  then removed what the up made"
 is "$(host_state)" "$before" "  nothing of range 701 is left"
 
 # SIGTERM while up waits for the lock: 143, nothing made
-CYRIS_TOPO_STEP_DELAY_MS=300 "$CYRIS_BIN/cyris-topo" up "$T/702.yml" >/dev/null 2>&1 &
+CYRIS_TOPO_STEP_DELAY_MS=400 "$CYRIS_BIN/cyris-topo" up "$T/702.yml" >/dev/null 2>&1 &
 first=$!
-sleep 0.3
+holds $first
 "$CYRIS_BIN/cyris-topo" up "$T/703.yml" >/dev/null 2>"$T/term.err" &
 second=$!
-sleep 0.4
+ok "a second up waits for the lock, and says so" says_waiting "$T/term.err"
 kill -TERM $second
 wait $second
 is "$?" 143 "SIGTERM while up waits for the lock: exit 143"
