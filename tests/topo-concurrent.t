@@ -145,8 +145,9 @@ like "$out" "waiting for the host lock .*\\(held by pid $up\\)" "  down said it 
 like "$out" "range 701 is down: 2 guests" "  then removed what the up made"
 is "$(host_state)" "$before" "  nothing of range 701 is left"
 
-# SIGTERM while up waits for the lock: 143, nothing made
-CYRIS_TOPO_STEP_DELAY_MS=400 "$CYRIS_BIN/cyris-topo" up "$T/702.yml" >/dev/null 2>&1 &
+# SIGTERM while up waits for the lock: 143, nothing made; SIGINT while
+# down waits: 130, nothing removed
+CYRIS_TOPO_STEP_DELAY_MS=800 "$CYRIS_BIN/cyris-topo" up "$T/702.yml" >/dev/null 2>&1 &
 first=$!
 holds $first
 "$CYRIS_BIN/cyris-topo" up "$T/703.yml" >/dev/null 2>"$T/term.err" &
@@ -156,9 +157,17 @@ kill -TERM $second
 wait $second
 is "$?" 143 "SIGTERM while up waits for the lock: exit 143"
 like "$(cat "$T/term.err")" "interrupted while waiting for the host lock" "  and says so"
+"$CYRIS_BIN/cyris-topo" down 702 >/dev/null 2>"$T/int.err" &
+down=$!
+ok "a down of the range being built waits" says_waiting "$T/int.err"
+kill -INT $down
+wait $down
+is "$?" 130 "SIGINT while down waits for the lock: exit 130"
+like "$(cat "$T/int.err")" "interrupted while waiting for the host lock" "  and says so"
 wait $first
 is "$?" 0 "the up holding the lock is not disturbed"
 is "$(cyris-topo ls | xargs)" 702 "  only its range is there"
+is "$(cyris-topo -j show 702 | json '[.guests[].guest_id] | sort | join(" ")')" "e w" "  whole: both guests"
 ok "down 702" cyris-topo down 702
 is "$(host_state)" "$before" "the host is exactly as before"
 
