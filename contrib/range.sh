@@ -54,7 +54,8 @@ up)
 	done
 	;;
 down)
-	cyris-fw $n destroy "$range" || true
+	# as cyris-topo down: the firewall last, so that what is left when this
+	# stops half way is still isolated
 	if [ "$provider" = libvirt ]; then
 		cyris-vm $n destroy --range "$range"
 	fi
@@ -62,6 +63,7 @@ down)
 	for ns in $(cyris-bridge netns list range "$range"); do
 		cyris-bridge netns del "$ns"
 	done
+	cyris-fw $n destroy "$range" || true
 	;;
 *)
 	usage

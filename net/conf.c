@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The configuration file, the environment and the defaults. */
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "cyris/conf.h"
 #include "cyris/tag.h"
@@ -165,5 +167,40 @@ int cyris_conf_load(struct cyris_conf *c, char *err, size_t errlen)
 		if (r < 0)
 			return cyris_errf(err, errlen, -EINVAL, "%s: %s", env_keys[i].env, msg);
 	}
+	return 0;
+}
+
+int cyris_runtime_dir_open(const struct cyris_conf *c, int *ret_fd, char *err, size_t errlen)
+{
+	const char *dir = c->runtime_dir;
+	struct stat st;
+	int fd;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return cyris_errf(err, errlen, -errno, "runtime directory %s: %s", dir, strerror(errno));
+	/* not through a symlink: the checks below must be on the directory
+	 * that is used */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int r = -errno;
+
+		/* a symlink fails with ENOTDIR (O_DIRECTORY) or ELOOP */
+		if ((r == -ENOTDIR || r == -ELOOP) && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode))
+			return cyris_errf(err, errlen, -ELOOP, "runtime directory %s: is a symbolic link", dir);
+		return cyris_errf(err, errlen, r, "runtime directory %s: %s", dir, strerror(-r));
+	}
+	if (fstat(fd, &st) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return cyris_errf(err, errlen, r, "runtime directory %s: %s", dir, strerror(-r));
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		close(fd);
+		return cyris_errf(err, errlen, -EPERM, "runtime directory %s: owned by uid %u, mode %03o: "
+				  "it must be owned by uid %u and writable by no one else", dir,
+				  (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
+	}
+	*ret_fd = fd;
 	return 0;
 }

@@ -101,8 +101,8 @@ static int get_id(struct ctx *c, yaml_node_t *map, const char *key, char *dst, b
 	int r = get_str(c, map, key, dst, CYRIS_ID_MAX + 1, required);
 
 	if (r == 0 && dst[0] && !cyris_id_valid(dst))
-		return fail(c, get(c, map, key), "'%s' is not a valid id (1-%d of A-Z a-z 0-9 _ . -)",
-			    dst, CYRIS_ID_MAX);
+		return fail(c, get(c, map, key), "'%s' is not a valid id (1-%d of A-Z a-z 0-9 _ . -, "
+			    "not starting with -)", dst, CYRIS_ID_MAX);
 	return r;
 }
 

@@ -17,7 +17,8 @@ bool cyris_id_valid(const char *s)
 {
 	size_t n = 0;
 
-	if (!s)
+	/* not "-1": on a command line that is an option */
+	if (!s || s[0] == '-')
 		return false;
 	for (; s[n]; n++)
 		if (!id_char(s[n]) || n >= CYRIS_ID_MAX)

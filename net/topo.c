@@ -11,6 +11,7 @@
 #include "cyris/check.h"
 #include "cyris/fw.h"
 #include "cyris/link.h"
+#include "cyris/lock.h"
 #include "cyris/neigh.h"
 #include "cyris/netns.h"
 #include "cyris/topo.h"
@@ -517,12 +518,19 @@ int cyris_topo_up(const struct cyris_range *r, const struct cyris_conf *conf,
 	struct step *steps = NULL;
 	size_t n, done = 0;
 	char label[200];
-	int rc;
+	int rc, lock = -1;
 
 	if ((rc = preflight(provider_name(o), conf, err, errlen)) < 0)
 		return rc;
-	if ((rc = cyris_nl_open(&x.nl, o->netns)) < 0)
+	/* from reading the host's state (present, plan) to the last step or
+	 * the end of the rollback: nobody else allocates meanwhile */
+	if ((rc = cyris_host_lock(conf, o->netns, o->cancel, o->lock_wait, o->progress_arg, &lock,
+				  err, errlen)) < 0)
+		return rc;
+	if ((rc = cyris_nl_open(&x.nl, o->netns)) < 0) {
+		cyris_host_unlock(lock);
 		return cyris_errf(err, errlen, rc, "netlink: %s", strerror(-rc));
+	}
 	rc = present(r->id, o, x.nl);
 	if (rc > 0)
 		rc = cyris_errf(err, errlen, -EEXIST, "range %s is already up on this host (cyris-topo down %s)",
@@ -571,6 +579,7 @@ out:
 	cyris_fw_free(x.fw);
 	cyris_provider_free(x.prov);
 	cyris_nl_close(x.nl);
+	cyris_host_unlock(lock);
 	if (rc == 0 && ret_plan)
 		*ret_plan = p;
 	else
@@ -604,9 +613,26 @@ static int destroy_guests(const char *prov_name, const char *range, const struct
 	return r;
 }
 
-int cyris_topo_down(const char *range, const struct cyris_conf *conf,
-		    const struct cyris_topo_opts *o, struct cyris_topo_down_stats *ret,
-		    char *err, size_t errlen)
+/* The steps of down, in their order: what runs a range first, what
+ * isolates it last. */
+static const char *const down_what[] = { "libvirt guests", "links", "namespaces", "firewall table" };
+
+/* Before step @k (1-based) of down: stop there when asked to. */
+static int down_gate(const char *range, const struct cyris_topo_opts *o, unsigned k,
+		     char *err, size_t errlen)
+{
+	if (o && o->cancel && *o->cancel)
+		return cyris_errf(err, errlen, -ECANCELED, "interrupted before removing the %s of range %s "
+				  "(what is left is still isolated; down %s again removes it)",
+				  down_what[k - 1], range, range);
+	if (o && o->fail_at == k)
+		return cyris_errf(err, errlen, -EIO, "injected failure at step %u (%s)", k, down_what[k - 1]);
+	return 0;
+}
+
+static int down_locked(const char *range, const struct cyris_conf *conf,
+		       const struct cyris_topo_opts *o, struct cyris_topo_down_stats *ret,
+		       char *err, size_t errlen)
 {
 	struct cyris_topo_down_stats st = {0};
 	struct cyris_netns_entry *ns = NULL;
@@ -615,31 +641,23 @@ int cyris_topo_down(const char *range, const struct cyris_conf *conf,
 	size_t i, n = 0;
 	int r;
 
-	if (!cyris_id_valid(range))
-		return cyris_errf(err, errlen, -EINVAL, "'%s' is not a range id", range);
-	/* the firewall first: nothing of the range is left exposed meanwhile */
-	r = cyris_fw_open(&fw, o ? o->netns : NULL);
-	if (r == 0) {
-		r = cyris_fw_destroy(fw, range, false);
-		if (r == 0)
-			st.tables++;
-		else if (r == -ENOENT)
-			r = 0;
-	}
-	cyris_fw_free(fw);
-	if (r < 0)
-		return cyris_errf(err, errlen, r, "firewall of range %s: %s", range, strerror(-r));
 	/* VMs before the bridges their taps are on */
+	if ((r = down_gate(range, o, 1, err, errlen)) < 0)
+		return r;
 	r = destroy_guests("libvirt", range, conf, o, &st.guests,
 			   o && o->provider && streq(o->provider, "libvirt"));
 	if (r < 0)
 		return cyris_errf(err, errlen, r, "libvirt guests of range %s: %s", range, strerror(-r));
+	if ((r = down_gate(range, o, 2, err, errlen)) < 0)
+		return r;
 	if ((r = cyris_nl_open(&nl, o ? o->netns : NULL)) == 0) {
 		r = cyris_range_destroy(nl, range, &st.links);
 		cyris_nl_close(nl);
 	}
 	if (r < 0)
 		return cyris_errf(err, errlen, r, "links of range %s: %s", range, strerror(-r));
+	if ((r = down_gate(range, o, 3, err, errlen)) < 0)
+		return r;
 	/* the namespaces: those cyris made for the range, as its records say
 	 * (never one only tagged on its loopback: anything inside can write
 	 * that), then the records a kill -9 left without a namespace */
@@ -658,9 +676,42 @@ int cyris_topo_down(const char *range, const struct cyris_conf *conf,
 		return cyris_errf(err, errlen, r, "namespaces of range %s: %s%s", range, strerror(-r),
 				  r == -EPERM ? " (" CYRIS_NETNS_RECORDS " must be owned by root or this user "
 						"and writable by no one else)" : "");
+	/* the firewall last: while anything of the range runs, its table
+	 * isolates it; a down that stops before here is run again */
+	if ((r = down_gate(range, o, 4, err, errlen)) < 0)
+		return r;
+	r = cyris_fw_open(&fw, o ? o->netns : NULL);
+	if (r == 0) {
+		r = cyris_fw_destroy(fw, range, false);
+		if (r == 0)
+			st.tables++;
+		else if (r == -ENOENT)
+			r = 0;
+	}
+	cyris_fw_free(fw);
+	if (r < 0)
+		return cyris_errf(err, errlen, r, "firewall of range %s: %s", range, strerror(-r));
 	if (ret)
 		*ret = st;
 	return 0;
+}
+
+int cyris_topo_down(const char *range, const struct cyris_conf *conf,
+		    const struct cyris_topo_opts *o, struct cyris_topo_down_stats *ret,
+		    char *err, size_t errlen)
+{
+	int r, lock = -1;
+
+	if (!cyris_id_valid(range))
+		return cyris_errf(err, errlen, -EINVAL, "'%s' is not a range id", range);
+	/* an up of this range (or any) finishes or rolls back first */
+	r = cyris_host_lock(conf, o ? o->netns : NULL, o ? o->cancel : NULL, o ? o->lock_wait : NULL,
+			    o ? o->progress_arg : NULL, &lock, err, errlen);
+	if (r < 0)
+		return r;
+	r = down_locked(range, conf, o, ret, err, errlen);
+	cyris_host_unlock(lock);
+	return r;
 }
 
 /* ---- show, ls ------------------------------------------------------------------ */

@@ -36,6 +36,16 @@ is "$?" 130 "SIGINT during up: exit 130"
 like "$(cat /tmp/.int.$$)" "interrupted before .*rolled back" "it rolled back"
 is "$(host_state)" "$before" "the host is exactly as before"
 rm -f /tmp/.int.$$
+# SIGTERM likewise, with its own exit status (128 + 15)
+CYRIS_TOPO_STEP_DELAY_MS=100 "$CYRIS_BIN/cyris-topo" up "$f" >/dev/null 2>/tmp/.int.$$ &
+pid=$!
+sleep 0.45
+kill -TERM $pid
+wait $pid
+is "$?" 143 "SIGTERM during up: exit 143"
+like "$(cat /tmp/.int.$$)" "interrupted before .*rolled back" "it rolled back"
+is "$(host_state)" "$before" "the host is exactly as before"
+rm -f /tmp/.int.$$
 
 # kill -9 at random points: down finds everything from the tags
 for k in 1 2 3 4 5; do

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "cyris/conf.h"
 #include "cyris/fw.h"
+#include "cyris/lock.h"
 #include "util.h"
 
 static const char help[] =
@@ -51,6 +52,29 @@ static const char help[] =
 "Exit status: 0 success, 1 an operation failed (or a bad rule), 2 usage error.\n";
 
 static struct cyris_fw *fw_ctx;
+static struct cyris_conf conf;
+
+static void lock_wait(void *arg, const char *path, long holder)
+{
+	if (holder)
+		cli_msg(arg, "waiting for the host lock %s (held by pid %ld)", path, holder);
+	else
+		cli_msg(arg, "waiting for the host lock %s", path);
+}
+
+/* The host lock (cyris/lock.h), around what checks the host's state and
+ * then adds to it. */
+static int host_lock(struct cli *c, int *ret_fd)
+{
+	char err[512];
+	int r = cyris_host_lock(&conf, c->netns, NULL, lock_wait, c, ret_fd, err, sizeof(err));
+
+	if (r < 0) {
+		cli_msg(c, "%s", err);
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
 
 static int fw(struct cli *c, struct cyris_fw **ret)
 {
@@ -88,8 +112,8 @@ static int fw_fail(struct cli *c, int r, const char *file, const char *what)
 static int parse_range(struct cli *c, const char *r)
 {
 	if (!cyris_id_valid(r))
-		return cli_usage(c, "range '%s' is not a valid id (1-%d of A-Z a-z 0-9 _ . -)",
-				 r, CYRIS_ID_MAX);
+		return cli_usage(c, "range '%s' is not a valid id (1-%d of A-Z a-z 0-9 _ . -, "
+				 "not starting with -)", r, CYRIS_ID_MAX);
 	return CLI_OK;
 }
 
@@ -296,7 +320,7 @@ static int cmd_expose(struct cli *c, int argc, char **argv)
 	char ip[64], *colon;
 	struct cyris_fw *f;
 	const char *v;
-	int i, r;
+	int i, r, lock;
 
 	if ((r = parse_range(c, argv[0])) || (r = parse_port(c, argv[1], &e.host_port)))
 		return r;
@@ -327,9 +351,12 @@ static int cmd_expose(struct cli *c, int argc, char **argv)
 		} else
 			return cli_usage(c, "expose: unknown keyword '%s'", kw);
 	}
-	if ((r = fw(c, &f)))
+	if ((r = fw(c, &f)) || (r = host_lock(c, &lock)))
 		return r;
+	/* another range's expose of the same port cannot come between the
+	 * check that it is free and the table that takes it */
 	r = cyris_fw_expose(f, argv[0], &e);
+	cyris_host_unlock(lock);
 	return r < 0 ? fw_fail(c, r, NULL, "expose") : CLI_OK;
 }
 
@@ -467,12 +494,11 @@ int main(int argc, char **argv)
 		.cmds = cmds,
 		.batch_ok = true,
 	};
-	struct cyris_conf conf;
 	char err[512];
 	int r;
 
-	/* nothing here is configurable, but a broken configuration is an
-	 * error for every tool alike */
+	/* a broken configuration is an error for every tool alike; the
+	 * runtime directory holds the host lock */
 	if (cyris_conf_load(&conf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "cyris-fw: %s\n", err);
 		return CLI_FAIL;

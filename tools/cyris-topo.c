@@ -55,10 +55,17 @@ static const char help[] =
 "Environment: CYRIS_CONFIG (the configuration file, see cyris.conf(5)),\n"
 "CYRIS_SUBNET_POOL, CYRIS_SUBNET_SIZE, CYRIS_IFNAME_PREFIX, CYRIS_LIBVIRT_URI, ...;\n"
 "CYRIS_TOPO_FAIL_AT=N makes up fail before its step N (tests of the rollback);\n"
-"CYRIS_TOPO_STEP_DELAY_MS=MS slows every step of up (tests of interruptions).\n"
+"CYRIS_TOPO_DOWN_FAIL_AT=N makes down fail before its step N of 4 (guests,\n"
+"links, namespaces, firewall table); CYRIS_TOPO_STEP_DELAY_MS=MS slows every\n"
+"step of up (tests of interruptions).\n"
+"\n"
+"up and down hold the host lock (a file in RUNTIME_DIR, see cyris-topo(8)):\n"
+"ranges brought up at once are built one after the other, and a down waits\n"
+"for an up that is running.\n"
 "\n"
 "Exit status: 0 success, 1 an operation failed (or probe saw a flow disagree\n"
-"with the rules), 2 usage error.\n";
+"with the rules), 2 usage error, 128+N when signal N (SIGINT, SIGTERM)\n"
+"interrupted up or down.\n";
 
 /* options of the commands */
 static struct {
@@ -510,12 +517,33 @@ static int cmd_plan(struct cli *c, int argc, char **argv)
 
 /* ---- up / down ---------------------------------------------------------------- */
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted;   /* the signal that came */
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	interrupted = 1;
+	interrupted = sig;
+}
+
+/* SIGINT and SIGTERM set the cancel flag (up rolls back, down stops); the
+ * exit status is then 128 + the signal's number, as if it had killed us. */
+static void catch_signals(struct cyris_topo_opts *o)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	o->cancel = &interrupted;
+}
+
+static void lock_wait(void *arg, const char *path, long holder)
+{
+	struct cli *c = arg;
+
+	if (holder)
+		cli_msg(c, "waiting for the host lock %s (held by pid %ld)", path, holder);
+	else
+		cli_msg(c, "waiting for the host lock %s", path);
 }
 
 static unsigned step_delay_ms;   /* CYRIS_TOPO_STEP_DELAY_MS: tests interrupt mid-way */
@@ -536,7 +564,6 @@ static void progress(void *arg, size_t step, size_t n, const char *what)
 static int cmd_up(struct cli *c, int argc, char **argv)
 {
 	struct cyris_topo_opts o = topo_opts(c);
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct cyris_range *r;
 	struct cyris_plan *p = NULL;
 	const char *fail_at = getenv("CYRIS_TOPO_FAIL_AT");
@@ -552,18 +579,18 @@ static int cmd_up(struct cli *c, int argc, char **argv)
 		o.fail_at = (unsigned)n;
 	if (delay && cyris_parse_uint(delay, 60000, &n) == 0)
 		step_delay_ms = (unsigned)n;
-	o.cancel = &interrupted;
 	if (isatty(STDERR_FILENO) || step_delay_ms)
 		o.progress = progress;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	o.lock_wait = lock_wait;
+	o.progress_arg = c;
+	catch_signals(&o);
 	rc = cyris_topo_up(r, &conf, &o, &p, err, sizeof(err));
 	if (isatty(STDERR_FILENO))
 		fputs("\r\033[K", stderr);
 	if (rc < 0) {
 		cli_msg(c, "up %s: %s%s", r->id, err, rc == -EEXIST ? "" : " (rolled back: nothing was left)");
 		cyris_range_free(r);
-		return interrupted ? 130 : CLI_FAIL;
+		return interrupted ? 128 + interrupted : CLI_FAIL;
 	}
 	if (c->json) {
 		plan_json(c, p);
@@ -593,18 +620,26 @@ static int cmd_down(struct cli *c, int argc, char **argv)
 {
 	struct cyris_topo_opts o = topo_opts(c);
 	struct cyris_topo_down_stats st;
+	const char *fail_at = getenv("CYRIS_TOPO_DOWN_FAIL_AT");
+	unsigned long n;
 	char err[1024];
 	int rc;
 
 	(void)argc;
 	if (!cyris_id_valid(argv[0]))
-		return cli_usage(c, "'%s' is not a range id", argv[0]);
+		return cli_usage(c, "'%s' is not a range id (1-%d of A-Z a-z 0-9 _ . -, not starting with -)",
+				 argv[0], CYRIS_ID_MAX);
 	if ((rc = load_conf(c)))
 		return rc;
+	if (fail_at && cyris_parse_uint(fail_at, 1000, &n) == 0)
+		o.fail_at = (unsigned)n;
+	o.lock_wait = lock_wait;
+	o.progress_arg = c;
+	catch_signals(&o);
 	rc = cyris_topo_down(argv[0], &conf, &o, &st, err, sizeof(err));
 	if (rc < 0) {
 		cli_msg(c, "down %s: %s", argv[0], err);
-		return CLI_FAIL;
+		return interrupted ? 128 + interrupted : CLI_FAIL;
 	}
 	if (c->json) {
 		struct json *j = cli_json(c);
@@ -760,7 +795,8 @@ static int live(struct cli *c, const char *what, const char *range, struct cyris
 	int rc;
 
 	if (!cyris_id_valid(range))
-		return cli_usage(c, "'%s' is not a range id", range);
+		return cli_usage(c, "'%s' is not a range id (1-%d of A-Z a-z 0-9 _ . -, not starting with -)",
+				 range, CYRIS_ID_MAX);
 	if ((rc = load_conf(c)))
 		return rc;
 	rc = cyris_topo_show(range, &conf, &o, ret);

@@ -62,6 +62,14 @@ int cyris_conf_load(struct cyris_conf *c, char *err, size_t errlen);
 int cyris_conf_set(struct cyris_conf *c, const char *key, const char *value,
 		   char *err, size_t errlen);
 
+/*
+ * Open the runtime directory (created 0755 when missing) as an O_DIRECTORY
+ * descriptor for openat(). Refused (-EPERM, with the reason in @err) when
+ * it is a symbolic link, is not owned by the effective user or is writable
+ * by group or others: files made there must not be someone else's to swap.
+ */
+int cyris_runtime_dir_open(const struct cyris_conf *c, int *ret_fd, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

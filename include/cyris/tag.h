@@ -39,7 +39,8 @@ struct cyris_tag {
 	char nic[16];                   /* guest NIC (eth0, ...), "" if none */
 };
 
-/* true when @s is a valid id: 1..CYRIS_ID_MAX bytes of [A-Za-z0-9_.-]. */
+/* true when @s is a valid id: 1..CYRIS_ID_MAX bytes of [A-Za-z0-9_.-], not
+ * starting with '-' (ids go on command lines, where "-1" is an option). */
 bool cyris_id_valid(const char *s);
 
 /* true when @s is a valid kernel interface name (1..15 bytes, no '/', ':',

@@ -5,9 +5,12 @@
  *
  * up: every step (bridge, VXLAN, guest, firewall) is recorded; on the first
  * failure — or a cancel request (Ctrl-C) — everything done is undone in
- * reverse and the host is as before. down: the range's firewall tables,
- * guests (every provider), links and namespaces, found by their tags, so it
- * works after a crash or `kill -9` of up.
+ * reverse and the host is as before. down: the range's guests (every
+ * provider), links and namespaces, found by their tags, so it works after a
+ * crash or `kill -9` of up, and its firewall table last: a down that stops
+ * half way leaves what remains as isolated as the running range was. Both
+ * hold the host lock (cyris/lock.h) from reading the host's state to the
+ * last step, so ranges brought up (or taken down) at once do not collide.
  */
 #ifndef CYRIS_TOPO_H
 #define CYRIS_TOPO_H
@@ -17,6 +20,7 @@
 #include <stddef.h>
 
 #include "cyris/conf.h"
+#include "cyris/lock.h"
 #include "cyris/plan.h"
 #include "cyris/provider.h"
 #include "cyris/range.h"
@@ -30,10 +34,11 @@ struct cyris_topo_opts {
 	const char *host;                 /* build this host's share (--host) */
 	unsigned instance;                /* plan: only this instance (0: all) */
 	const char *netns;                /* the "host" namespace (NULL: ours) */
-	volatile sig_atomic_t *cancel;    /* set it to roll back */
+	volatile sig_atomic_t *cancel;    /* set it to roll back (down: to stop) */
 	void (*progress)(void *arg, size_t step, size_t n, const char *what);
 	void *progress_arg;
-	unsigned fail_at;                 /* tests: fail before step N (1-based) */
+	unsigned fail_at;                 /* tests: fail before step N (1-based) of up or down */
+	cyris_lock_wait_fn lock_wait;     /* the host lock is busy (arg: progress_arg) */
 };
 
 /* The plan for this host, given what is already in use here. */
@@ -45,7 +50,8 @@ int cyris_topo_plan(const struct cyris_range *r, const struct cyris_conf *conf,
 size_t cyris_topo_steps(const struct cyris_plan *plan);
 
 /* Build the range. On failure everything is undone and -errno returned with
- * a message; *ret_plan (may be NULL) gets the plan that was built. */
+ * a message; *ret_plan (may be NULL) gets the plan that was built. Waits
+ * for the host lock first (-ECANCELED when *cancel is set meanwhile). */
 int cyris_topo_up(const struct cyris_range *r, const struct cyris_conf *conf,
 		  const struct cyris_topo_opts *o, struct cyris_plan **ret_plan,
 		  char *err, size_t errlen);
@@ -54,7 +60,9 @@ struct cyris_topo_down_stats {
 	size_t tables, guests, links, namespaces;
 };
 
-/* Remove everything of @range on this host. */
+/* Remove everything of @range on this host: libvirt guests (step 1), links
+ * (2), namespaces (3), the firewall table (4). Waits for the host lock
+ * first; stops before the next step when *cancel is set (-ECANCELED). */
 int cyris_topo_down(const char *range, const struct cyris_conf *conf,
 		    const struct cyris_topo_opts *o, struct cyris_topo_down_stats *ret,
 		    char *err, size_t errlen);
