@@ -28,6 +28,7 @@
 #include "cyris/fw.h"
 #include "cyris/link.h"
 #include "cyris/nl.h"
+#include "entry-priv.h"
 #include "fw-priv.h"
 #include "util.h"
 
@@ -1283,6 +1284,21 @@ static int exposed(struct cyris_fw *fw, const char *range, const struct cyris_fw
 	return r < 0 ? r : found;
 }
 
+/* true when a service of the host listens on TCP port @port (sock_diag). */
+static int host_listens(struct cyris_fw *fw, uint16_t port)
+{
+	_cleanup_free_ uint16_t *v = NULL;
+	size_t n = 0;
+	int r = cyris_listening_ports(fw->netns, &v, &n);
+
+	if (r < 0)
+		return r;
+	if (!cyris_port_listed(v, n, port))
+		return 0;
+	set_error(fw, -EADDRINUSE, -1, "a service of the host listens on that TCP port");
+	return 1;
+}
+
 int cyris_fw_expose(struct cyris_fw *fw, const char *range, const struct cyris_fw_expose *e)
 {
 	struct fw_plan plan = {0};
@@ -1291,6 +1307,8 @@ int cyris_fw_expose(struct cyris_fw *fw, const char *range, const struct cyris_f
 	if (!e->host_port || !e->to_port || e->to.family != AF_INET)
 		return -EINVAL;
 	r = exposed(fw, range, e);
+	if (r == 0 && e->proto == CYRIS_FW_TCP)
+		r = host_listens(fw, e->host_port);
 	if (r != 0)
 		return r < 0 ? r : -EADDRINUSE;
 	r = fw_plan_expose(e, &plan);

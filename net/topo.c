@@ -14,6 +14,7 @@
 #include "cyris/neigh.h"
 #include "cyris/netns.h"
 #include "cyris/topo.h"
+#include "entry-priv.h"
 #include "fw-priv.h"
 #include "util.h"
 
@@ -26,7 +27,7 @@ static const char *provider_name(const struct cyris_topo_opts *o)
 /* ---- the host's state ------------------------------------------------------ */
 
 /* Prefixes in use (every IPv4 network on an interface) and host ports
- * already exposed by cyris tables. */
+ * already exposed by cyris tables or listened on (sock_diag). */
 static int host_state(const struct cyris_topo_opts *o, struct cyris_prefix **ret_used,
 		      size_t *ret_n, uint16_t **ret_ports, size_t *ret_np)
 {
@@ -68,10 +69,62 @@ static int host_state(const struct cyris_topo_opts *o, struct cyris_prefix **ret
 		cyris_fw_tables_free(t, nt);
 	}
 	cyris_fw_free(fw);
+	/* and the ports the host's own services listen on: an entry port
+	 * must not take one over */
+	if (r == 0) {
+		_cleanup_free_ uint16_t *l = NULL;
+		size_t nl_ = 0;
+
+		r = cyris_listening_ports(o ? o->netns : NULL, &l, &nl_);
+		for (i = 0; r == 0 && i < nl_; i++) {
+			if (!cyris_grow((void **)&ports, &np, &cap, sizeof(*ports)))
+				r = -ENOMEM;
+			else
+				ports[np - 1] = l[i];
+		}
+	}
 	*ret_used = used;
 	*ret_n = n;
 	*ret_ports = ports;
 	*ret_np = np;
+	return r;
+}
+
+/*
+ * How outside clients reach @p's entry points. A DNATed connection is
+ * forwarded from the interface it came in on, and the kernel forwards only
+ * from an interface with forwarding on. When the host as a whole does not
+ * forward (net.ipv4.ip_forward = 0, a stock host), up turns it on exactly
+ * where it is needed: the range's bridges (do_bridge) and the interfaces of
+ * the default routes, where clients from outside come in (ST_INGRESS) —
+ * not the global switch. With neither, the entry points answer this host
+ * only, and up says so.
+ */
+static int entry_ingress(const struct cyris_topo_opts *o, struct cyris_plan *p)
+{
+	_Static_assert(CYRIS_MAX_INGRESS == CYRIS_PLAN_MAX_INGRESS, "one limit");
+	int ifs[CYRIS_MAX_INGRESS];
+	struct cyris_nl *nl;
+	size_t i, n = 0;
+	int r;
+
+	p->n_ingress = 0;
+	if (!p->n_exposes)
+		return 0;
+	if ((r = cyris_nl_open(&nl, o ? o->netns : NULL)) < 0)
+		return r;
+	r = cyris_ipv4_forwarding(nl, 0, &p->host_forwards);
+	if (r == 0 && !p->host_forwards)
+		r = cyris_default_route_ifs(nl, ifs, &n);
+	for (i = 0; r == 0 && i < n && i < CYRIS_PLAN_MAX_INGRESS; i++) {
+		struct cyris_link l;
+
+		if ((r = cyris_link_get_index(nl, ifs[i], &l)) < 0)
+			break;
+		snprintf(p->ingress[p->n_ingress++], sizeof(p->ingress[0]), "%s", l.name);
+		cyris_link_clear(&l);
+	}
+	cyris_nl_close(nl);
 	return r;
 }
 
@@ -94,12 +147,18 @@ int cyris_topo_plan(const struct cyris_range *r, const struct cyris_conf *conf,
 	rc = cyris_plan_build(r, conf, &po, ret, err, errlen);
 	free(used);
 	free(ports);
+	if (rc == 0 && (rc = entry_ingress(o, *ret)) < 0) {
+		cyris_plan_free(*ret);
+		*ret = NULL;
+		return cyris_errf(err, errlen, rc, "reading this host's forwarding and default routes: %s",
+				  strerror(-rc));
+	}
 	return rc;
 }
 
 /* ---- steps ------------------------------------------------------------------ */
 
-enum step_kind { ST_BRIDGE, ST_VXLAN, ST_GUEST, ST_FW_HOST, ST_FW_GW };
+enum step_kind { ST_BRIDGE, ST_VXLAN, ST_GUEST, ST_FW_HOST, ST_FW_GW, ST_INGRESS };
 
 struct step {
 	enum step_kind kind;
@@ -146,6 +205,13 @@ static size_t list_steps(const struct cyris_plan *p, struct step *v)
 			v[n] = (struct step){ ST_FW_HOST, 0 };
 		n++;
 	}
+	/* after the table: forwarding from outside opens once the range's
+	 * isolation is in place */
+	if (any && p->n_exposes && !p->host_forwards && p->n_ingress) {
+		if (v)
+			v[n] = (struct step){ ST_INGRESS, 0 };
+		n++;
+	}
 	for (i = 0; i < p->n_guests; i++) {
 		if (!p->guests[i].local || !p->guests[i].gateway)
 			continue;
@@ -168,6 +234,8 @@ struct run {
 	struct cyris_nl *nl;              /* the host namespace */
 	struct cyris_provider *prov;
 	struct cyris_fw *fw;              /* the host's firewall */
+	int fwd_on[CYRIS_PLAN_MAX_INGRESS]; /* ingress interfaces up turned forwarding on */
+	size_t n_fwd_on;
 	char *err;
 	size_t errlen;
 };
@@ -309,7 +377,7 @@ static int apply_policy(struct run *x, struct cyris_fw *fw, int at)
 	for (i = 0; r == 0 && at == -1 && i < x->p->n_exposes; i++) {
 		const struct cyris_plan_expose *pe = &x->p->exposes[i];
 		struct cyris_fw_expose e = { .host_port = pe->host_port, .to_port = pe->port,
-					     .proto = CYRIS_FW_TCP,
+					     .proto = CYRIS_FW_TCP, .snat = pe->snat,
 					     .to = x->p->guests[pe->guest].nics[0].addr.ip };
 
 		r = cyris_fw_policy_add_expose(&pol, &e);
@@ -355,6 +423,33 @@ static int do_fw_gw(struct run *x, size_t gi)
 	return r;
 }
 
+/* Forwarding on the interfaces outside clients come in on, where it is
+ * off (see entry_ingress); the rollback turns off what this turned on. */
+static int do_ingress(struct run *x)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < x->p->n_ingress; i++) {
+		struct cyris_link l;
+		bool on = false;
+
+		if ((r = cyris_link_get(x->nl, x->p->ingress[i], &l)) < 0)
+			break;
+		cyris_link_clear(&l);
+		r = cyris_ipv4_forwarding(x->nl, l.ifindex, &on);
+		if (r == 0 && !on && (r = cyris_link_set_forwarding(x->nl, l.ifindex, true)) == 0)
+			x->fwd_on[x->n_fwd_on++] = l.ifindex;
+	}
+	if (r < 0) {
+		while (x->n_fwd_on)
+			(void)cyris_link_set_forwarding(x->nl, x->fwd_on[--x->n_fwd_on], false);
+		return cyris_errf(x->err, x->errlen, r, "forwarding on %s (the entry points' way in): %s",
+				  x->p->ingress[i - 1], strerror(-r));
+	}
+	return 0;
+}
+
 static const char *step_label(const struct cyris_plan *p, const struct step *s, char *buf, size_t size)
 {
 	switch (s->kind) {
@@ -363,6 +458,7 @@ static const char *step_label(const struct cyris_plan *p, const struct step *s, 
 	case ST_GUEST: snprintf(buf, size, "guest %s", p->guests[s->idx].name); break;
 	case ST_FW_HOST: snprintf(buf, size, "firewall"); break;
 	case ST_FW_GW: snprintf(buf, size, "firewall in %s", p->guests[s->idx].name); break;
+	case ST_INGRESS: snprintf(buf, size, "forwarding on %s (entry points)", p->ingress[0]); break;
 	}
 	return buf;
 }
@@ -375,6 +471,7 @@ static int do_step(struct run *x, const struct step *s)
 	case ST_GUEST: return do_guest(x, &x->p->guests[s->idx]);
 	case ST_FW_HOST: return do_fw_host(x);
 	case ST_FW_GW: return do_fw_gw(x, s->idx);
+	case ST_INGRESS: return do_ingress(x);
 	}
 	return -EINVAL;
 }
@@ -402,6 +499,10 @@ static void undo_step(struct run *x, const struct step *s)
 		break;
 	case ST_FW_GW:
 		break;  /* the table goes with the guest's namespace */
+	case ST_INGRESS:
+		while (x->n_fwd_on)
+			(void)cyris_link_set_forwarding(x->nl, x->fwd_on[--x->n_fwd_on], false);
+		break;
 	}
 }
 

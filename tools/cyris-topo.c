@@ -290,6 +290,7 @@ static void plan_json(struct cli *c, const struct cyris_plan *p)
 		json_str(j, "ip", cyris_ip_format(&p->guests[e->guest].nics[0].addr.ip, b, sizeof(b)));
 		json_uint(j, "port", e->port);
 		json_uint(j, "host_port", e->host_port);
+		json_bool(j, "snat", e->snat);
 		json_obj_close(j);
 	}
 	json_arr_close(j);
@@ -331,8 +332,9 @@ static void plan_text(const struct cyris_plan *p)
 		printf("  rule    inst %u at %-22s %s\n", p->rules[i].instance,
 		       p->rules[i].at < 0 ? "host" : p->guests[p->rules[i].at].name, p->rules[i].text);
 	for (i = 0; i < p->n_exposes; i++)
-		printf("  entry   host port %u -> %s:%u\n", p->exposes[i].host_port,
-		       p->guests[p->exposes[i].guest].name, p->exposes[i].port);
+		printf("  entry   host port %u -> %s:%u%s\n", p->exposes[i].host_port,
+		       p->guests[p->exposes[i].guest].name, p->exposes[i].port,
+		       p->exposes[i].snat ? " (from the host's address: it answers through a gateway guest)" : "");
 }
 
 /* ---- emitting input for the single-purpose tools ---------------------------- */
@@ -533,6 +535,23 @@ static void progress(void *arg, size_t step, size_t n, const char *what)
 		usleep(step_delay_ms * 1000);
 }
 
+/* Where outside clients come in, when the host does not forward as a whole. */
+static void entry_way_in(const struct cyris_plan *p)
+{
+	size_t i;
+
+	if (!p->n_ingress) {
+		printf("entry points: this host does not forward IPv4 (net.ipv4.ip_forward = 0) and has no "
+		       "default route to say where clients from outside come in; turn forwarding on on that "
+		       "interface (net.ipv4.conf.IF.forwarding = 1) to let them in\n");
+		return;
+	}
+	printf("entry points: IPv4 forwarding on for clients coming in on");
+	for (i = 0; i < p->n_ingress; i++)
+		printf("%s %s", i ? "," : "", p->ingress[i]);
+	printf(" (the default route's), not host-wide\n");
+}
+
 static int cmd_up(struct cli *c, int argc, char **argv)
 {
 	struct cyris_topo_opts o = topo_opts(c);
@@ -578,11 +597,13 @@ static int cmd_up(struct cli *c, int argc, char **argv)
 		for (i = 0; i < p->n_exposes; i++) {
 			char ip[CYRIS_IPSTRLEN];
 
-			printf("entry point: host port %u -> %s (%s:%u)\n", p->exposes[i].host_port,
+			printf("entry point: host port %u -> %s (%s:%u)%s\n", p->exposes[i].host_port,
 			       p->guests[p->exposes[i].guest].name,
 			       cyris_ip_format(&p->guests[p->exposes[i].guest].nics[0].addr.ip, ip, sizeof(ip)),
-			       p->exposes[i].port);
+			       p->exposes[i].port, p->host_forwards || p->n_ingress ? "" : ", from this host only");
 		}
+		if (p->n_exposes && !p->host_forwards)
+			entry_way_in(p);
 	}
 	cyris_plan_free(p);
 	cyris_range_free(r);

@@ -102,6 +102,8 @@ struct cyris_fw_expose {
 	uint16_t to_port;
 	unsigned proto;                 /* CYRIS_FW_TCP or CYRIS_FW_UDP */
 	struct cyris_prefix from;       /* family 0 = from anywhere */
+	bool snat;                      /* also masquerade it to the host's address
+					   on the way to the guest */
 };
 
 struct cyris_fw_policy {
