@@ -361,6 +361,38 @@ int fw_plan_nat(const char *ifname, struct fw_plan *plan)
 	return 0;
 }
 
+int fw_ingress_parse(const char *c, char ifname[CYRIS_IFNAMSIZ])
+{
+	size_t n = strlen(FW_INGRESS_PREFIX);
+	const char *colon;
+
+	if (strncmp(c, FW_INGRESS_PREFIX, n) != 0 || !(colon = strchr(c + n, ':')) ||
+	    (size_t)(colon - c - n) >= CYRIS_IFNAMSIZ || colon == c + n)
+		return -EINVAL;
+	memcpy(ifname, c + n, (size_t)(colon - c - n));
+	ifname[colon - c - n] = '\0';
+	return cyris_ifname_valid(ifname) ? 0 : -EINVAL;
+}
+
+/* Forwarding from an interface that forwards only for entry points: what
+ * is not DNATed and not an answer is dropped, before anything else of the
+ * chain can accept it (the comment is cyris's record of that forwarding). */
+int fw_plan_ingress(const char *ifname, struct fw_plan *plan)
+{
+	char comment[96];
+	struct fw_krule *k;
+
+	snprintf(comment, sizeof(comment), FW_INGRESS_PREFIX "%s: forwarding for entry points only", ifname);
+	k = krule(plan, "forward", FV_DROP, comment);
+	if (!k)
+		return -ENOMEM;
+	k->counter = true;
+	snprintf(match(k, FM_IIFNAME, 0)->name, CYRIS_IFNAMSIZ, "%s", ifname);
+	match(k, FM_CT_NOT_ESTREL, 0);
+	match(k, FM_CT_NOT_DNAT, 0);
+	return 0;
+}
+
 /* ---- the whole table ---------------------------------------------------- */
 
 /* The fixed skeleton: what makes a range a range. */
@@ -426,6 +458,9 @@ int fw_plan_policy(const struct cyris_fw_policy *p, struct fw_plan *plan,
 	size_t i;
 	int r;
 
+	for (i = 0; i < p->n_ingress; i++)
+		if ((r = fw_plan_ingress(p->ingress[i], plan)) < 0)
+			return r;
 	if ((r = plan_skeleton(p, plan)) < 0)
 		return r;
 	for (i = 0; i < p->n_rules; i++) {
@@ -489,6 +524,8 @@ static void print_match(FILE *f, const struct fw_match *m, unsigned l4)
 	case FM_CT_ESTREL: fputs(" ct state established,related", f); break;
 	case FM_CT_DNAT: fputs(" ct status dnat", f); break;
 	case FM_FIB_LOCAL: fputs(" fib daddr type local", f); break;
+	case FM_CT_NOT_ESTREL: fputs(" ct state ! established,related", f); break;
+	case FM_CT_NOT_DNAT: fputs(" ct status ! dnat", f); break;
 	}
 }
 

@@ -90,25 +90,83 @@ static int host_state(const struct cyris_topo_opts *o, struct cyris_prefix **ret
 	return r;
 }
 
+/* ---- entry points' way in --------------------------------------------------- */
+
+typedef char ifname_t[CYRIS_IFNAMSIZ];
+
+/* The interfaces whose forwarding cyris turned on for entry points: the
+ * ingress guards in the cyris tables (of @range, or of every range but
+ * @not_range when @range is NULL). */
+static int ingress_guards(const struct cyris_topo_opts *o, const char *range, const char *not_range,
+			  ifname_t **ret, size_t *ret_n)
+{
+	struct cyris_fw_table *t = NULL;
+	struct cyris_fw *fw = NULL;
+	ifname_t *v = NULL;
+	size_t i, j, n = 0, cap = 0, nt = 0;
+	int r = cyris_fw_open(&fw, o ? o->netns : NULL);
+
+	if (r == 0)
+		r = cyris_fw_show(fw, range, &t, &nt);
+	for (i = 0; r == 0 && i < nt; i++)
+		for (j = 0; r == 0 && j < t[i].n_rules; j++) {
+			ifname_t name;
+
+			if ((not_range && streq(t[i].range, not_range)) || !streq(t[i].rules[j].chain, "forward") ||
+			    fw_ingress_parse(t[i].rules[j].comment, name) < 0)
+				continue;
+			if (!cyris_grow((void **)&v, &n, &cap, sizeof(*v)))
+				r = -ENOMEM;
+			else
+				memcpy(v[n - 1], name, sizeof(name));
+		}
+	cyris_fw_tables_free(t, nt);
+	cyris_fw_free(fw);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static bool listed(const ifname_t *v, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (streq(v[i], name))
+			return true;
+	return false;
+}
+
 /*
  * How outside clients reach @p's entry points. A DNATed connection is
  * forwarded from the interface it came in on, and the kernel forwards only
  * from an interface with forwarding on. When the host as a whole does not
  * forward (net.ipv4.ip_forward = 0, a stock host), up turns it on exactly
- * where it is needed: the range's bridges (do_bridge) and the interfaces of
- * the default routes, where clients from outside come in (ST_INGRESS) —
- * not the global switch. With neither, the entry points answer this host
- * only, and up says so.
+ * where it is needed, not with the global switch: on the range's bridges
+ * (do_bridge) and on the interfaces of the default routes, where clients
+ * from outside come in (ST_INGRESS). The range's table then drops whatever
+ * else would now be forwarded from those (fw_plan_ingress), and that rule
+ * is cyris's record that it turned the forwarding on: a default route's
+ * interface that forwards with no such record is the admin's doing and is
+ * left alone; the last range that holds the record turns it off at down.
+ * With no default route, the entry points answer this host only, and up
+ * says so.
  */
 static int entry_ingress(const struct cyris_topo_opts *o, struct cyris_plan *p)
 {
 	_Static_assert(CYRIS_MAX_INGRESS == CYRIS_PLAN_MAX_INGRESS, "one limit");
+	_cleanup_free_ ifname_t *ours = NULL;
 	int ifs[CYRIS_MAX_INGRESS];
 	struct cyris_nl *nl;
-	size_t i, n = 0;
+	size_t i, n = 0, n_ours = 0;
 	int r;
 
 	p->n_ingress = 0;
+	p->entry_outside = false;
 	if (!p->n_exposes)
 		return 0;
 	if ((r = cyris_nl_open(&nl, o ? o->netns : NULL)) < 0)
@@ -116,13 +174,46 @@ static int entry_ingress(const struct cyris_topo_opts *o, struct cyris_plan *p)
 	r = cyris_ipv4_forwarding(nl, 0, &p->host_forwards);
 	if (r == 0 && !p->host_forwards)
 		r = cyris_default_route_ifs(nl, ifs, &n);
+	if (r == 0 && n)
+		r = ingress_guards(o, NULL, NULL, &ours, &n_ours);
+	p->entry_outside = p->host_forwards || n > 0;
 	for (i = 0; r == 0 && i < n && i < CYRIS_PLAN_MAX_INGRESS; i++) {
 		struct cyris_link l;
+		bool on = false;
 
-		if ((r = cyris_link_get_index(nl, ifs[i], &l)) < 0)
+		if ((r = cyris_link_get_index(nl, ifs[i], &l)) < 0 ||
+		    (r = cyris_ipv4_forwarding(nl, ifs[i], &on)) < 0)
 			break;
-		snprintf(p->ingress[p->n_ingress++], sizeof(p->ingress[0]), "%s", l.name);
+		if (!on || listed(ours, n_ours, l.name))
+			snprintf(p->ingress[p->n_ingress++], sizeof(p->ingress[0]), "%s", l.name);
 		cyris_link_clear(&l);
+	}
+	cyris_nl_close(nl);
+	return r;
+}
+
+/* After range @range's table is gone: forwarding off on the interfaces it
+ * had turned on for entry points that no other range's table still holds. */
+static int ingress_release(const struct cyris_topo_opts *o, const char *range,
+			   const ifname_t *had, size_t n_had)
+{
+	_cleanup_free_ ifname_t *others = NULL;
+	struct cyris_nl *nl;
+	size_t i, n = 0;
+	int r;
+
+	if (!n_had)
+		return 0;
+	if ((r = ingress_guards(o, NULL, range, &others, &n)) < 0 ||
+	    (r = cyris_nl_open(&nl, o ? o->netns : NULL)) < 0)
+		return r;
+	for (i = 0; r == 0 && i < n_had; i++) {
+		struct cyris_link l;
+
+		if (listed(others, n, had[i]) || cyris_link_get(nl, had[i], &l) < 0)
+			continue;   /* still needed, or gone with its forwarding */
+		cyris_link_clear(&l);
+		r = cyris_link_set_forwarding(nl, l.ifindex, false);
 	}
 	cyris_nl_close(nl);
 	return r;
@@ -382,6 +473,8 @@ static int apply_policy(struct run *x, struct cyris_fw *fw, int at)
 
 		r = cyris_fw_policy_add_expose(&pol, &e);
 	}
+	for (i = 0; r == 0 && at == -1 && i < x->p->n_ingress; i++)
+		r = cyris_fw_policy_add_ingress(&pol, x->p->ingress[i]);
 	if (r == 0 && (r = cyris_fw_apply(fw, &pol, false)) < 0) {
 		const struct cyris_fw_error *e = cyris_fw_last_error(fw);
 
@@ -644,16 +737,19 @@ int cyris_topo_down(const char *range, const struct cyris_conf *conf,
 		    char *err, size_t errlen)
 {
 	struct cyris_topo_down_stats st = {0};
+	_cleanup_free_ ifname_t *ingress = NULL;
 	struct cyris_netns_entry *ns = NULL;
 	struct cyris_fw *fw = NULL;
 	struct cyris_nl *nl = NULL;
-	size_t i, n = 0;
+	size_t i, n = 0, n_ingress = 0;
 	int r;
 
 	if (!cyris_id_valid(range))
 		return cyris_errf(err, errlen, -EINVAL, "'%s' is not a range id", range);
 	/* the firewall first: nothing of the range is left exposed meanwhile */
 	r = cyris_fw_open(&fw, o ? o->netns : NULL);
+	if (r == 0)
+		r = ingress_guards(o, range, NULL, &ingress, &n_ingress);
 	if (r == 0) {
 		r = cyris_fw_destroy(fw, range, false);
 		if (r == 0)
@@ -662,6 +758,8 @@ int cyris_topo_down(const char *range, const struct cyris_conf *conf,
 			r = 0;
 	}
 	cyris_fw_free(fw);
+	if (r == 0)
+		r = ingress_release(o, range, ingress, n_ingress);
 	if (r < 0)
 		return cyris_errf(err, errlen, r, "firewall of range %s: %s", range, strerror(-r));
 	/* VMs before the bridges their taps are on */

@@ -19,6 +19,23 @@ ip -n client addr add 192.0.2.50/24 dev eth0 && ip -n client link set eth0 up
 ip -n client route add default via 192.0.2.1
 ip route add default via 192.0.2.50
 is "$(cat /proc/sys/net/ipv4/conf/up0/forwarding)" 0 "the uplink does not forward before up"
+fwd_up0() { cat /proc/sys/net/ipv4/conf/up0/forwarding; }
+# a network of the host's own that the admin lets out (forwarding on its
+# interface) but the outside must not reach
+netns_add lan
+ip link add lan0 type veth peer name eth0 netns lan
+ip addr add 10.99.0.1/24 dev lan0 && ip link set lan0 up
+sysctl -qw net.ipv4.conf.lan0.forwarding=1
+ip -n lan addr add 10.99.0.2/24 dev eth0 && ip -n lan link set eth0 up
+ip -n lan route add default via 10.99.0.1
+ip -n client route add 10.99.0.0/24 via 192.0.2.1
+listen_in lan tcp:22
+ok "the outside does not reach the host's lan (the host does not forward)" cannot tcp client 10.99.0.2 22
+
+# a failed up leaves the uplink as it was (the rollback turns forwarding off again)
+steps=$(cyris-topo -j plan "$EXAMPLES/full.yml" | json .steps)
+CYRIS_TOPO_FAIL_AT=$steps cyris-topo up "$EXAMPLES/full.yml" >/dev/null 2>&1
+is "$?:$(fwd_up0)" "1:0" "an up that fails at its last step ($steps) leaves the uplink not forwarding"
 
 # a host service on the first entry port
 "$NETCHECK" listen tcp:60000 > /tmp/.hl.$$ &
@@ -33,8 +50,10 @@ port1=$(cyris-topo -j show 310 | json '.entry_points[0].host_port')
 is "$port1" 60001 "the entry port skips 60000, where a host service listens"
 like "$out" "entry point: host port 60001 -> cyris-310-1-desktop-1" "up announces that port"
 like "$out" "forwarding on for clients coming in on up0" "up says where it lets clients in"
-is "$(cat /proc/sys/net/ipv4/conf/up0/forwarding) $(sysctl -n net.ipv4.ip_forward)" "1 0" \
+is "$(fwd_up0) $(sysctl -n net.ipv4.ip_forward)" "1 0" \
 	"forwarding is on on the uplink only, not host-wide"
+ok "the outside still does not reach the host's lan: only what entry points DNAT is forwarded" \
+	cannot tcp client 10.99.0.2 22
 listen_in cyris-310-1-desktop-1 tcp:22
 is "$(answer tcp client 192.0.2.1 "$port1")" 192.0.2.50 \
 	"a client outside reaches the desktop's port 22 through host port $port1 (and keeps its address)"
@@ -76,5 +95,20 @@ is "$(answer tcp client 192.0.2.1 "$port1")" 192.0.2.50 "range 310's entry point
 
 # ---- down -------------------------------------------------------------------------
 ok "down 125" cyris-topo down 125
+is "$(fwd_up0)" 1 "the uplink still forwards for range 310"
+is "$(answer tcp client 192.0.2.1 "$port1")" 192.0.2.50 "whose entry point still answers"
 ok "down 310" cyris-topo down 310
+is "$(fwd_up0)" 0 "the last range's down turns the uplink's forwarding off again"
+ok "the outside does not reach the host's lan" cannot tcp client 10.99.0.2 22
+
+# an uplink that forwards by the admin's doing is left as it is, with no drop of cyris's
+sysctl -qw net.ipv4.conf.up0.forwarding=1
+ok "up entry-direct.yml on an uplink that forwards already" cyris-topo up "$CYRIS_SRC/tests/ranges/entry-direct.yml"
+is "$(nft -j list table inet cyris_310 | jq '[.nftables[].rule.comment? // empty | select(startswith("ingress"))] | length')" 0 \
+	"the range's table holds no record of the uplink's forwarding"
+listen_in cyris-310-1-desktop-1 tcp:22
+ok "the client reaches the entry point" can tcp client 192.0.2.1 "$port1"
+ok "and the admin's routing still works (the outside reaches the lan)" can tcp client 10.99.0.2 22
+ok "down 310" cyris-topo down 310
+is "$(fwd_up0)" 1 "the uplink still forwards: it was not cyris's doing"
 done_testing

@@ -540,7 +540,7 @@ static void entry_way_in(const struct cyris_plan *p)
 {
 	size_t i;
 
-	if (!p->n_ingress) {
+	if (!p->entry_outside) {
 		printf("entry points: this host does not forward IPv4 (net.ipv4.ip_forward = 0) and has no "
 		       "default route to say where clients from outside come in; turn forwarding on on that "
 		       "interface (net.ipv4.conf.IF.forwarding = 1) to let them in\n");
@@ -549,7 +549,7 @@ static void entry_way_in(const struct cyris_plan *p)
 	printf("entry points: IPv4 forwarding on for clients coming in on");
 	for (i = 0; i < p->n_ingress; i++)
 		printf("%s %s", i ? "," : "", p->ingress[i]);
-	printf(" (the default route's), not host-wide\n");
+	printf(" (the default route's), not host-wide: only what entry points DNAT is forwarded from there\n");
 }
 
 static int cmd_up(struct cli *c, int argc, char **argv)
@@ -600,9 +600,9 @@ static int cmd_up(struct cli *c, int argc, char **argv)
 			printf("entry point: host port %u -> %s (%s:%u)%s\n", p->exposes[i].host_port,
 			       p->guests[p->exposes[i].guest].name,
 			       cyris_ip_format(&p->guests[p->exposes[i].guest].nics[0].addr.ip, ip, sizeof(ip)),
-			       p->exposes[i].port, p->host_forwards || p->n_ingress ? "" : ", from this host only");
+			       p->exposes[i].port, p->entry_outside ? "" : ", from this host only");
 		}
-		if (p->n_exposes && !p->host_forwards)
+		if (p->n_exposes && (!p->entry_outside || p->n_ingress))
 			entry_way_in(p);
 	}
 	cyris_plan_free(p);

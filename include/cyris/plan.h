@@ -109,9 +109,11 @@ struct cyris_plan {
 	char ifname_kind;                  /* first letter of bridge names */
 	/* how outside clients reach the entry points (cyris_topo_plan fills
 	 * these from the host's state): the host forwards IPv4 everywhere, or
-	 * the interfaces they come in on (the default routes'), which up
-	 * gives per-interface forwarding; neither: from this host only */
+	 * they come in on the interfaces of the default routes, which forward
+	 * already (the admin's doing) or get forwarding from up for entry
+	 * points only (@ingress); else entry points answer this host only */
 	bool host_forwards;
+	bool entry_outside;
 	char ingress[CYRIS_PLAN_MAX_INGRESS][CYRIS_IFNAMSIZ];
 	size_t n_ingress;
 };

@@ -98,6 +98,8 @@ static void test_policy(void)
 	ok(cyris_fw_policy_add_expose(&p, &(struct cyris_fw_expose){ .host_port = 2223, .to_port = 22,
 		.proto = CYRIS_FW_TCP, .to = desk, .snat = true }) == 0, "an expose with snat");
 	ok(cyris_fw_policy_add_nat(&p, "eth0") == 0, "a NAT interface");
+	ok(cyris_fw_policy_add_ingress(&p, "eth1") == 0, "an ingress interface of entry points");
+	is_int(cyris_fw_policy_add_ingress(&p, "not an ifname"), -EINVAL, "an ingress must be an interface name");
 	n = cyris_fw_explain(&p, &script);
 	ok(n > 0, "the policy expands into %d kernel rules", n);
 	snprintf(path, sizeof(path), "%s/tests/dumps/fw-check.nft", src ? src : ".");
