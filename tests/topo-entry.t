@@ -93,6 +93,14 @@ ok "nor through the host's entry port on the uplink address" \
 	cannot tcp cyris-125-1-webserver-1 192.0.2.1 "$port2"
 is "$(answer tcp client 192.0.2.1 "$port1")" 192.0.2.50 "range 310's entry point still answers"
 
+# ---- and the gateway guest itself as the entry point (dmz.yml) ------------------
+ok "up dmz.yml (the firewall guest is the entry point)" cyris-topo up "$EXAMPLES/dmz.yml"
+port3=$(cyris-topo -j show 124 | json '.entry_points[0].host_port')
+listen_in cyris-124-1-firewall-1 tcp:22
+is "$(answer tcp client 192.0.2.1 "$port3")" 192.0.2.50 \
+	"a client outside reaches the firewall guest through host port $port3 (with its own address)"
+ok "down 124" cyris-topo down 124
+
 # ---- down -------------------------------------------------------------------------
 ok "down 125" cyris-topo down 125
 is "$(fwd_up0)" 1 "the uplink still forwards for range 310"
