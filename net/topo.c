@@ -73,10 +73,10 @@ static int host_state(const struct cyris_topo_opts *o, struct cyris_prefix **ret
 	 * must not take one over */
 	if (r == 0) {
 		_cleanup_free_ uint16_t *l = NULL;
-		size_t nl_ = 0;
+		size_t nlisten = 0;
 
-		r = cyris_listening_ports(o ? o->netns : NULL, &l, &nl_);
-		for (i = 0; r == 0 && i < nl_; i++) {
+		r = cyris_listening_ports(o ? o->netns : NULL, &l, &nlisten);
+		for (i = 0; r == 0 && i < nlisten; i++) {
 			if (!cyris_grow((void **)&ports, &np, &cap, sizeof(*ports)))
 				r = -ENOMEM;
 			else
@@ -523,22 +523,24 @@ static int do_ingress(struct run *x)
 	size_t i;
 	int r = 0;
 
-	for (i = 0; r == 0 && i < x->p->n_ingress; i++) {
+	for (i = 0; i < x->p->n_ingress; i++) {
 		struct cyris_link l;
 		bool on = false;
 
 		if ((r = cyris_link_get(x->nl, x->p->ingress[i], &l)) < 0)
 			break;
 		cyris_link_clear(&l);
-		r = cyris_ipv4_forwarding(x->nl, l.ifindex, &on);
-		if (r == 0 && !on && (r = cyris_link_set_forwarding(x->nl, l.ifindex, true)) == 0)
+		if ((r = cyris_ipv4_forwarding(x->nl, l.ifindex, &on)) < 0 ||
+		    (!on && (r = cyris_link_set_forwarding(x->nl, l.ifindex, true)) < 0))
+			break;
+		if (!on)
 			x->fwd_on[x->n_fwd_on++] = l.ifindex;
 	}
 	if (r < 0) {
 		while (x->n_fwd_on)
 			(void)cyris_link_set_forwarding(x->nl, x->fwd_on[--x->n_fwd_on], false);
 		return cyris_errf(x->err, x->errlen, r, "forwarding on %s (the entry points' way in): %s",
-				  x->p->ingress[i - 1], strerror(-r));
+				  x->p->ingress[i], strerror(-r));
 	}
 	return 0;
 }

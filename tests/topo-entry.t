@@ -54,6 +54,10 @@ is "$(fwd_up0) $(sysctl -n net.ipv4.ip_forward)" "1 0" \
 	"forwarding is on on the uplink only, not host-wide"
 ok "the outside still does not reach the host's lan: only what entry points DNAT is forwarded" \
 	cannot tcp client 10.99.0.2 22
+ingress_rules() { nft -j list table inet "cyris_$1" | jq -c '[.nftables[].rule.comment? // empty | select(startswith("ingress "))]'; }
+is "$(ingress_rules 310)" '["ingress up0: forwarding for entry points only"]' "range 310's table holds that rule"
+ok "cyris-fw apply 310 (a re-apply)" cyris-fw apply 310 /dev/null
+is "$(ingress_rules 310)" '["ingress up0: forwarding for entry points only"]' "the re-apply keeps it"
 listen_in cyris-310-1-desktop-1 tcp:22
 is "$(answer tcp client 192.0.2.1 "$port1")" 192.0.2.50 \
 	"a client outside reaches the desktop's port 22 through host port $port1 (and keeps its address)"
@@ -112,8 +116,7 @@ ok "the outside does not reach the host's lan" cannot tcp client 10.99.0.2 22
 # an uplink that forwards by the admin's doing is left as it is, with no drop of cyris's
 sysctl -qw net.ipv4.conf.up0.forwarding=1
 ok "up entry-direct.yml on an uplink that forwards already" cyris-topo up "$CYRIS_SRC/tests/ranges/entry-direct.yml"
-is "$(nft -j list table inet cyris_310 | jq '[.nftables[].rule.comment? // empty | select(startswith("ingress"))] | length')" 0 \
-	"the range's table holds no record of the uplink's forwarding"
+is "$(ingress_rules 310)" '[]' "the range's table holds no record of the uplink's forwarding"
 listen_in cyris-310-1-desktop-1 tcp:22
 ok "the client reaches the entry point" can tcp client 192.0.2.1 "$port1"
 ok "and the admin's routing still works (the outside reaches the lan)" can tcp client 10.99.0.2 22
