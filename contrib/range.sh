@@ -48,9 +48,9 @@ up)
 		cyris-topo $n plan "$file" --emit vm | cyris-vm $n -b -
 	fi
 	# entry points
-	jq -r '.entry_points[] | "\(.host_port) \(.ip) \(.port)"' "$work/plan.json" |
-	while read -r hport ip port; do
-		cyris-fw $n expose "$range" "$hport" to "$ip:$port"
+	jq -r '.entry_points[] | "\(.host_port) \(.ip) \(.port) \(if .snat then "snat" else "" end)"' "$work/plan.json" |
+	while read -r hport ip port snat; do
+		cyris-fw $n expose "$range" "$hport" to "$ip:$port" $snat
 	done
 	;;
 down)

@@ -18,6 +18,7 @@
 #include "cyris/fw.h"
 #include "cyris/link.h"
 #include "cyris/netns.h"
+#include "entry-priv.h"
 #include "util.h"
 
 struct items {
@@ -157,6 +158,47 @@ static bool readable_by(const char *dir, const char *name, char *who, size_t siz
 	return (st.st_mode & need) == need;
 }
 
+/* Can clients from outside reach entry points (see entry_ingress in topo.c)? */
+static void probe_entry(struct items *it)
+{
+	int ifs[CYRIS_MAX_INGRESS];
+	char names[CYRIS_MAX_INGRESS * (CYRIS_IFNAMSIZ + 2)] = "";
+	struct cyris_nl *nl = NULL;
+	bool all_on = false, some_on = false, on;
+	size_t i, n = 0;
+	int r = cyris_nl_open(&nl, NULL);
+
+	if (r == 0)
+		r = cyris_ipv4_forwarding(nl, 0, &all_on);
+	if (r == 0 && !all_on)
+		r = cyris_default_route_ifs(nl, ifs, &n);
+	for (i = 0; r == 0 && i < n; i++) {
+		struct cyris_link l;
+
+		if (cyris_link_get_index(nl, ifs[i], &l) < 0)
+			continue;
+		if (cyris_ipv4_forwarding(nl, ifs[i], &on) == 0)
+			some_on |= on;
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? ", " : "", l.name);
+		cyris_link_clear(&l);
+	}
+	cyris_nl_close(nl);
+	if (r < 0)
+		add(it, "entry_points", false, false, "cannot read the host's forwarding and routes: %s",
+		    strerror(-r));
+	else if (all_on)
+		add(it, "entry_points", true, false, "the host forwards IPv4 (net.ipv4.ip_forward = 1): "
+		    "entry points are reachable from outside");
+	else if (n)
+		add(it, "entry_points", true, false, "net.ipv4.ip_forward = 0: clients from outside come in "
+		    "on %s (the default route's), %s", names, some_on ? "which forwards already"
+		    : "where up turns forwarding on for entry points only");
+	else
+		add(it, "entry_points", false, false, "net.ipv4.ip_forward = 0 and no default route: entry "
+		    "points answer this host only (net.ipv4.conf.IF.forwarding = 1 where clients come in "
+		    "lets them in)");
+}
+
 int cyris_check_run(const char *provider, const struct cyris_conf *conf, bool all,
 		    struct cyris_check_item **ret, size_t *ret_n)
 {
@@ -170,6 +212,7 @@ int cyris_check_run(const char *provider, const struct cyris_conf *conf, bool al
 	add(&it, "cap_sys_admin", has_cap(CAP_SYS_ADMIN), !lv,
 	    has_cap(CAP_SYS_ADMIN) ? "CAP_SYS_ADMIN (named namespaces)" : "no CAP_SYS_ADMIN: no named namespaces");
 	probe_kernel(&it);
+	probe_entry(&it);
 	if (all || !lv)
 		probe_netns(&it, !lv);
 	if (!all && !lv)

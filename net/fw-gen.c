@@ -247,12 +247,12 @@ void fw_expose_comment(const struct cyris_fw_expose *e, char *buf, size_t size)
 
 	cyris_ip_format(&e->to, to, sizeof(to));
 	if (e->from.ip.family)
-		snprintf(buf, size, "expose %u to %s:%u proto %s from %s", e->host_port, to,
+		snprintf(buf, size, "expose %u to %s:%u proto %s from %s%s", e->host_port, to,
 			 e->to_port, e->proto == CYRIS_FW_UDP ? "udp" : "tcp",
-			 cyris_prefix_format(&e->from, from, sizeof(from)));
+			 cyris_prefix_format(&e->from, from, sizeof(from)), e->snat ? " snat" : "");
 	else
-		snprintf(buf, size, "expose %u to %s:%u proto %s", e->host_port, to,
-			 e->to_port, e->proto == CYRIS_FW_UDP ? "udp" : "tcp");
+		snprintf(buf, size, "expose %u to %s:%u proto %s%s", e->host_port, to,
+			 e->to_port, e->proto == CYRIS_FW_UDP ? "udp" : "tcp", e->snat ? " snat" : "");
 }
 
 int fw_expose_parse(const char *c, struct cyris_fw_expose *ret)
@@ -267,6 +267,7 @@ int fw_expose_parse(const char *c, struct cyris_fw_expose *ret)
 	if (n < 4 || hp == 0 || hp > 65535 || tp == 0 || tp > 65535 ||
 	    cyris_ip_parse(to, &e.to) < 0 || (n == 5 && cyris_prefix_parse(from, false, &e.from) < 0))
 		return -EINVAL;
+	e.snat = strlen(c) > 5 && streq(c + strlen(c) - 5, " snat");
 	e.host_port = (uint16_t)hp;
 	e.to_port = (uint16_t)tp;
 	e.proto = streq(proto, "udp") ? CYRIS_FW_UDP : CYRIS_FW_TCP;
@@ -287,6 +288,10 @@ int fw_plan_expose(const struct cyris_fw_expose *e, struct fw_plan *plan)
 		return -ENOMEM;
 	k->counter = true;
 	match(k, FM_FIB_LOCAL, 0);
+	/* only from outside the range: a guest of the range that may not
+	 * reach the entry guest must not get there through the host's port
+	 * (it meets the input chain's isolation instead) */
+	match(k, FM_IIF_NOT_IN_SET, 0);
 	match(k, FM_NFPROTO, NFPROTO_IPV4);
 	if (e->from.ip.family)
 		match(k, FM_SADDR, 0)->pfx = e->from;
@@ -300,8 +305,15 @@ int fw_plan_expose(const struct cyris_fw_expose *e, struct fw_plan *plan)
 
 		if (!o)
 			return -ENOMEM;
+		size_t i, j;
+
 		*o = plan->v[plan->n - 2];
 		o->chain = "output";
+		/* no input interface on this hook: the host's own connections */
+		for (i = j = 0; i < o->n; i++)
+			if (o->m[i].kind != FM_IIF_NOT_IN_SET)
+				o->m[j++] = o->m[i];
+		o->n = j;
 	}
 	/* the one forward accept the DNAT needs */
 	k = krule(plan, "expose", FV_ACCEPT, comment);
@@ -313,6 +325,18 @@ int fw_plan_expose(const struct cyris_fw_expose *e, struct fw_plan *plan)
 	match(k, FM_DADDR, 0)->pfx = to;
 	match(k, FM_L4PROTO, l4);
 	match(k, FM_DPORT, 0)->ports = (struct cyris_fw_ports){ e->to_port, e->to_port };
+	/* a guest that answers through another router (a gateway guest) gets
+	 * the connection from the host's own address, so that its answer
+	 * comes back here to be un-DNATed (see plan.c, behind_gateway) */
+	if (e->snat) {
+		struct fw_krule *s = krule(plan, "postrouting", FV_MASQ, comment);
+
+		if (!s)
+			return -ENOMEM;
+		*s = plan->v[plan->n - 2];
+		s->chain = "postrouting";
+		s->verdict = FV_MASQ;
+	}
 	return 0;
 }
 
@@ -334,6 +358,38 @@ int fw_plan_nat(const char *ifname, struct fw_plan *plan)
 	k->counter = true;
 	match(k, FM_IIF_IN_SET, 0);
 	snprintf(match(k, FM_OIFNAME, 0)->name, CYRIS_IFNAMSIZ, "%s", ifname);
+	return 0;
+}
+
+int fw_ingress_parse(const char *c, char ifname[CYRIS_IFNAMSIZ])
+{
+	size_t n = strlen(FW_INGRESS_PREFIX);
+	const char *colon;
+
+	if (strncmp(c, FW_INGRESS_PREFIX, n) != 0 || !(colon = strchr(c + n, ':')) ||
+	    (size_t)(colon - c - n) >= CYRIS_IFNAMSIZ || colon == c + n)
+		return -EINVAL;
+	memcpy(ifname, c + n, (size_t)(colon - c - n));
+	ifname[colon - c - n] = '\0';
+	return cyris_ifname_valid(ifname) ? 0 : -EINVAL;
+}
+
+/* Forwarding from an interface that forwards only for entry points: what
+ * is not DNATed and not an answer is dropped, before anything else of the
+ * chain can accept it (the comment is cyris's record of that forwarding). */
+int fw_plan_ingress(const char *ifname, struct fw_plan *plan)
+{
+	char comment[96];
+	struct fw_krule *k;
+
+	snprintf(comment, sizeof(comment), FW_INGRESS_PREFIX "%s: forwarding for entry points only", ifname);
+	k = krule(plan, "forward", FV_DROP, comment);
+	if (!k)
+		return -ENOMEM;
+	k->counter = true;
+	snprintf(match(k, FM_IIFNAME, 0)->name, CYRIS_IFNAMSIZ, "%s", ifname);
+	match(k, FM_CT_NOT_ESTREL, 0);
+	match(k, FM_CT_NOT_DNAT, 0);
 	return 0;
 }
 
@@ -402,6 +458,9 @@ int fw_plan_policy(const struct cyris_fw_policy *p, struct fw_plan *plan,
 	size_t i;
 	int r;
 
+	for (i = 0; i < p->n_ingress; i++)
+		if ((r = fw_plan_ingress(p->ingress[i], plan)) < 0)
+			return r;
 	if ((r = plan_skeleton(p, plan)) < 0)
 		return r;
 	for (i = 0; i < p->n_rules; i++) {
@@ -465,6 +524,8 @@ static void print_match(FILE *f, const struct fw_match *m, unsigned l4)
 	case FM_CT_ESTREL: fputs(" ct state established,related", f); break;
 	case FM_CT_DNAT: fputs(" ct status dnat", f); break;
 	case FM_FIB_LOCAL: fputs(" fib daddr type local", f); break;
+	case FM_CT_NOT_ESTREL: fputs(" ct state ! established,related", f); break;
+	case FM_CT_NOT_DNAT: fputs(" ct status ! dnat", f); break;
 	}
 }
 

@@ -27,6 +27,8 @@ enum fw_match_kind {
 	FM_CT_ESTREL,        /* ct state established,related */
 	FM_CT_DNAT,          /* ct status dnat */
 	FM_FIB_LOCAL,        /* fib daddr type local */
+	FM_CT_NOT_ESTREL,    /* ct state ! established,related */
+	FM_CT_NOT_DNAT,      /* ct status ! dnat */
 };
 
 struct fw_match {
@@ -75,6 +77,7 @@ int fw_plan_rule(const struct cyris_fw_policy *p, const struct cyris_fw_rule *r,
 		 int index, struct fw_plan *plan, char *err, size_t errlen);
 int fw_plan_expose(const struct cyris_fw_expose *e, struct fw_plan *plan);
 int fw_plan_nat(const char *ifname, struct fw_plan *plan);
+int fw_plan_ingress(const char *ifname, struct fw_plan *plan);
 void fw_plan_clear(struct fw_plan *plan);
 
 /* Comments of the rules that carry an expose or a NAT, and their parsers
@@ -82,6 +85,9 @@ void fw_plan_clear(struct fw_plan *plan);
 void fw_expose_comment(const struct cyris_fw_expose *e, char *buf, size_t size);
 int fw_expose_parse(const char *comment, struct cyris_fw_expose *ret);
 #define FW_NAT_PREFIX "nat out "
+#define FW_INGRESS_PREFIX "ingress "
+/* The interface of an ingress guard's comment ("ingress IF: ..."). */
+int fw_ingress_parse(const char *comment, char ifname[CYRIS_IFNAMSIZ]);
 
 /* One kernel rule in nft syntax (no trailing newline). */
 void fw_krule_print(FILE *f, const char *table, const struct fw_krule *k);

@@ -243,6 +243,7 @@ void cyris_fw_policy_clear(struct cyris_fw_policy *p)
 	free(p->rules);
 	free(p->exposes);
 	free(p->nat);
+	free(p->ingress);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -349,6 +350,23 @@ int cyris_fw_policy_add_nat(struct cyris_fw_policy *p, const char *ifname)
 		if (streq(p->nat[i], ifname))
 			return 0;
 	slot = cyris_grow((void **)&p->nat, &p->n_nat, &p->cap_nat, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	memcpy(*slot, ifname, strlen(ifname) + 1);
+	return 0;
+}
+
+int cyris_fw_policy_add_ingress(struct cyris_fw_policy *p, const char *ifname)
+{
+	char (*slot)[CYRIS_IFNAMSIZ];
+	size_t i;
+
+	if (!cyris_ifname_valid(ifname))
+		return -EINVAL;
+	for (i = 0; i < p->n_ingress; i++)
+		if (streq(p->ingress[i], ifname))
+			return 0;
+	slot = cyris_grow((void **)&p->ingress, &p->n_ingress, &p->cap_ingress, sizeof(*slot));
 	if (!slot)
 		return -ENOMEM;
 	memcpy(*slot, ifname, strlen(ifname) + 1);

@@ -28,6 +28,7 @@
 #include "cyris/fw.h"
 #include "cyris/link.h"
 #include "cyris/nl.h"
+#include "entry-priv.h"
 #include "fw-priv.h"
 #include "util.h"
 
@@ -572,13 +573,18 @@ static void m_one(struct nftnl_rule *r, const struct fw_match *m, int *err)
 		break;
 	case FM_CT_ESTREL:
 	case FM_CT_DNAT:
-		bits = m->kind == FM_CT_ESTREL
-			? NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED)
-			: IPS_DST_NAT;
-		e_add(r, e_ct(m->kind == FM_CT_ESTREL ? NFT_CT_STATE : NFT_CT_STATUS), err);
+	case FM_CT_NOT_ESTREL:
+	case FM_CT_NOT_DNAT: {
+		bool state = m->kind == FM_CT_ESTREL || m->kind == FM_CT_NOT_ESTREL;
+		bool neg = m->kind == FM_CT_NOT_ESTREL || m->kind == FM_CT_NOT_DNAT;
+
+		bits = state ? NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED)
+			     : IPS_DST_NAT;
+		e_add(r, e_ct(state ? NFT_CT_STATE : NFT_CT_STATUS), err);
 		e_add(r, e_bitwise(&bits, 4), err);
-		e_add(r, e_cmp(NFT_CMP_NEQ, &zero, 4), err);
+		e_add(r, e_cmp(neg ? NFT_CMP_EQ : NFT_CMP_NEQ, &zero, 4), err);
 		break;
+	}
 	case FM_FIB_LOCAL:
 		e = nftnl_expr_alloc("fib");
 		if (e) {
@@ -1122,8 +1128,17 @@ int cyris_fw_show(struct cyris_fw *fw, const char *range,
 
 /* ---- operations --------------------------------------------------------- */
 
-/* Exposes and NATs of the installed table, to carry over into a new one.
- * Only the two NAT chains are read: a large policy is not read back. */
+static int keep_ingress(struct cyris_fw_policy *p, const char *comment)
+{
+	char ifname[CYRIS_IFNAMSIZ];
+
+	return fw_ingress_parse(comment, ifname) == 0 ? cyris_fw_policy_add_ingress(p, ifname) : 0;
+}
+
+/* Exposes, NATs and ingress guards of the installed table, to carry over
+ * into a new one. Only the two NAT chains and the forward chain (a few
+ * fixed rules) are read: a large policy (chains allow and services) is not
+ * read back. */
 static int keep_existing(struct cyris_fw *fw, const char *table, struct cyris_fw_policy *p)
 {
 	struct cyris_fw_table t = {0};
@@ -1136,6 +1151,8 @@ static int keep_existing(struct cyris_fw *fw, const char *table, struct cyris_fw
 	if (r == 0)
 		r = dump_chain(fw, NFT_MSG_GETRULE, table, "postrouting", rule_cb, &d);
 	if (r == 0)
+		r = dump_chain(fw, NFT_MSG_GETRULE, table, "forward", rule_cb, &d);
+	if (r == 0)
 		r = d.err;
 	for (i = 0; r == 0 && i < t.n_rules; i++) {
 		const struct cyris_fw_krule *k = &t.rules[i];
@@ -1146,6 +1163,8 @@ static int keep_existing(struct cyris_fw *fw, const char *table, struct cyris_fw
 		else if (streq(k->chain, "postrouting") &&
 			 strncmp(k->comment, FW_NAT_PREFIX, strlen(FW_NAT_PREFIX)) == 0)
 			r = cyris_fw_policy_add_nat(p, k->comment + strlen(FW_NAT_PREFIX));
+		else if (streq(k->chain, "forward"))
+			r = keep_ingress(p, k->comment);
 		if (r == -EADDRINUSE)
 			r = 0;   /* the new policy exposes that port itself */
 	}
@@ -1173,6 +1192,8 @@ static int policy_copy(struct cyris_fw_policy *dst, const struct cyris_fw_policy
 		r = cyris_fw_policy_add_expose(dst, &src->exposes[i]);
 	for (i = 0; r == 0 && i < src->n_nat; i++)
 		r = cyris_fw_policy_add_nat(dst, src->nat[i]);
+	for (i = 0; r == 0 && i < src->n_ingress; i++)
+		r = cyris_fw_policy_add_ingress(dst, src->ingress[i]);
 	return r;
 }
 
@@ -1283,6 +1304,21 @@ static int exposed(struct cyris_fw *fw, const char *range, const struct cyris_fw
 	return r < 0 ? r : found;
 }
 
+/* true when a service of the host listens on TCP port @port (sock_diag). */
+static int host_listens(struct cyris_fw *fw, uint16_t port)
+{
+	_cleanup_free_ uint16_t *v = NULL;
+	size_t n = 0;
+	int r = cyris_listening_ports(fw->netns, &v, &n);
+
+	if (r < 0)
+		return r;
+	if (!cyris_port_listed(v, n, port))
+		return 0;
+	set_error(fw, -EADDRINUSE, -1, "a service of the host listens on that TCP port");
+	return 1;
+}
+
 int cyris_fw_expose(struct cyris_fw *fw, const char *range, const struct cyris_fw_expose *e)
 {
 	struct fw_plan plan = {0};
@@ -1291,6 +1327,8 @@ int cyris_fw_expose(struct cyris_fw *fw, const char *range, const struct cyris_f
 	if (!e->host_port || !e->to_port || e->to.family != AF_INET)
 		return -EINVAL;
 	r = exposed(fw, range, e);
+	if (r == 0 && e->proto == CYRIS_FW_TCP)
+		r = host_listens(fw, e->host_port);
 	if (r != 0)
 		return r < 0 ? r : -EADDRINUSE;
 	r = fw_plan_expose(e, &plan);

@@ -504,6 +504,29 @@ static int gateway_entry_rule(struct pctx *c, size_t gi, const struct cyris_plan
 	return 0;
 }
 
+/*
+ * Does the entry guest @gi answer through a gateway guest? Its default route
+ * goes out of its first NIC (the one the host DNATs to) via that network's
+ * gateway. When that is another guest, the reply to an outside client would
+ * go to the gateway, which never saw the connection (the host DNATs straight
+ * onto the network's bridge) and drops it. The host then also masquerades
+ * the connection to its own address on that bridge: the guest answers the
+ * host directly, on the link, and the host undoes both translations. Of the
+ * ways to make the path symmetric this one works whatever the gateway is (a
+ * namespace, or a VM cyris cannot put rules into) and adds no state or route
+ * to it; the cost is that the guest sees the host's bridge address instead
+ * of the client's. Where the host itself is the gateway, or the entry guest
+ * is the gateway, the path is symmetric already and the client's address is
+ * kept.
+ */
+static bool behind_gateway(struct pctx *c, size_t gi)
+{
+	const struct cyris_plan_guest *g = &c->p->guests[gi];
+	int gw = c->p->nets[g->nics[0].net].gw_guest;
+
+	return gw >= 0 && gw != (int)gi;
+}
+
 static int add_exposes(struct pctx *c)
 {
 	uint32_t port = CYRIS_ENTRY_PORT_BASE;
@@ -526,6 +549,7 @@ static int add_exposes(struct pctx *c)
 		e->guest = (int)i;
 		e->host_port = (uint16_t)port;
 		e->port = 22;
+		e->snat = behind_gateway(c, i);
 		if ((r = gateway_entry_rule(c, i, e)) < 0)
 			return r;
 	}

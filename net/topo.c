@@ -15,6 +15,7 @@
 #include "cyris/neigh.h"
 #include "cyris/netns.h"
 #include "cyris/topo.h"
+#include "entry-priv.h"
 #include "fw-priv.h"
 #include "util.h"
 
@@ -27,7 +28,7 @@ static const char *provider_name(const struct cyris_topo_opts *o)
 /* ---- the host's state ------------------------------------------------------ */
 
 /* Prefixes in use (every IPv4 network on an interface) and host ports
- * already exposed by cyris tables. */
+ * already exposed by cyris tables or listened on (sock_diag). */
 static int host_state(const struct cyris_topo_opts *o, struct cyris_prefix **ret_used,
 		      size_t *ret_n, uint16_t **ret_ports, size_t *ret_np)
 {
@@ -69,10 +70,153 @@ static int host_state(const struct cyris_topo_opts *o, struct cyris_prefix **ret
 		cyris_fw_tables_free(t, nt);
 	}
 	cyris_fw_free(fw);
+	/* and the ports the host's own services listen on: an entry port
+	 * must not take one over */
+	if (r == 0) {
+		_cleanup_free_ uint16_t *l = NULL;
+		size_t nlisten = 0;
+
+		r = cyris_listening_ports(o ? o->netns : NULL, &l, &nlisten);
+		for (i = 0; r == 0 && i < nlisten; i++) {
+			if (!cyris_grow((void **)&ports, &np, &cap, sizeof(*ports)))
+				r = -ENOMEM;
+			else
+				ports[np - 1] = l[i];
+		}
+	}
 	*ret_used = used;
 	*ret_n = n;
 	*ret_ports = ports;
 	*ret_np = np;
+	return r;
+}
+
+/* ---- entry points' way in --------------------------------------------------- */
+
+typedef char ifname_t[CYRIS_IFNAMSIZ];
+
+/* The interfaces whose forwarding cyris turned on for entry points: the
+ * ingress guards in the cyris tables (of @range, or of every range but
+ * @not_range when @range is NULL). */
+static int ingress_guards(const struct cyris_topo_opts *o, const char *range, const char *not_range,
+			  ifname_t **ret, size_t *ret_n)
+{
+	struct cyris_fw_table *t = NULL;
+	struct cyris_fw *fw = NULL;
+	ifname_t *v = NULL;
+	size_t i, j, n = 0, cap = 0, nt = 0;
+	int r = cyris_fw_open(&fw, o ? o->netns : NULL);
+
+	if (r == 0)
+		r = cyris_fw_show(fw, range, &t, &nt);
+	for (i = 0; r == 0 && i < nt; i++)
+		for (j = 0; r == 0 && j < t[i].n_rules; j++) {
+			ifname_t name;
+
+			if ((not_range && streq(t[i].range, not_range)) || !streq(t[i].rules[j].chain, "forward") ||
+			    fw_ingress_parse(t[i].rules[j].comment, name) < 0)
+				continue;
+			if (!cyris_grow((void **)&v, &n, &cap, sizeof(*v)))
+				r = -ENOMEM;
+			else
+				memcpy(v[n - 1], name, sizeof(name));
+		}
+	cyris_fw_tables_free(t, nt);
+	cyris_fw_free(fw);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static bool listed(const ifname_t *v, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (streq(v[i], name))
+			return true;
+	return false;
+}
+
+/*
+ * How outside clients reach @p's entry points. A DNATed connection is
+ * forwarded from the interface it came in on, and the kernel forwards only
+ * from an interface with forwarding on. When the host as a whole does not
+ * forward (net.ipv4.ip_forward = 0, a stock host), up turns it on exactly
+ * where it is needed, not with the global switch: on the range's bridges
+ * (do_bridge) and on the interfaces of the default routes, where clients
+ * from outside come in (ST_INGRESS). The range's table then drops whatever
+ * else would now be forwarded from those (fw_plan_ingress), and that rule
+ * is cyris's record that it turned the forwarding on: a default route's
+ * interface that forwards with no such record is the admin's doing and is
+ * left alone; the last range that holds the record turns it off at down.
+ * With no default route, the entry points answer this host only, and up
+ * says so.
+ */
+static int entry_ingress(const struct cyris_topo_opts *o, struct cyris_plan *p)
+{
+	_Static_assert(CYRIS_MAX_INGRESS == CYRIS_PLAN_MAX_INGRESS, "one limit");
+	_cleanup_free_ ifname_t *ours = NULL;
+	int ifs[CYRIS_MAX_INGRESS];
+	struct cyris_nl *nl;
+	size_t i, n = 0, n_ours = 0;
+	int r;
+
+	p->n_ingress = 0;
+	p->entry_outside = false;
+	if (!p->n_exposes)
+		return 0;
+	if ((r = cyris_nl_open(&nl, o ? o->netns : NULL)) < 0)
+		return r;
+	r = cyris_ipv4_forwarding(nl, 0, &p->host_forwards);
+	if (r == 0 && !p->host_forwards)
+		r = cyris_default_route_ifs(nl, ifs, &n);
+	if (r == 0 && n)
+		r = ingress_guards(o, NULL, NULL, &ours, &n_ours);
+	p->entry_outside = p->host_forwards || n > 0;
+	for (i = 0; r == 0 && i < n && i < CYRIS_PLAN_MAX_INGRESS; i++) {
+		struct cyris_link l;
+		bool on = false;
+
+		if ((r = cyris_link_get_index(nl, ifs[i], &l)) < 0 ||
+		    (r = cyris_ipv4_forwarding(nl, ifs[i], &on)) < 0)
+			break;
+		if (!on || listed(ours, n_ours, l.name))
+			snprintf(p->ingress[p->n_ingress++], sizeof(p->ingress[0]), "%s", l.name);
+		cyris_link_clear(&l);
+	}
+	cyris_nl_close(nl);
+	return r;
+}
+
+/* After range @range's table is gone: forwarding off on the interfaces it
+ * had turned on for entry points that no other range's table still holds. */
+static int ingress_release(const struct cyris_topo_opts *o, const char *range,
+			   const ifname_t *had, size_t n_had)
+{
+	_cleanup_free_ ifname_t *others = NULL;
+	struct cyris_nl *nl;
+	size_t i, n = 0;
+	int r;
+
+	if (!n_had)
+		return 0;
+	if ((r = ingress_guards(o, NULL, range, &others, &n)) < 0 ||
+	    (r = cyris_nl_open(&nl, o ? o->netns : NULL)) < 0)
+		return r;
+	for (i = 0; r == 0 && i < n_had; i++) {
+		struct cyris_link l;
+
+		if (listed(others, n, had[i]) || cyris_link_get(nl, had[i], &l) < 0)
+			continue;   /* still needed, or gone with its forwarding */
+		cyris_link_clear(&l);
+		r = cyris_link_set_forwarding(nl, l.ifindex, false);
+	}
+	cyris_nl_close(nl);
 	return r;
 }
 
@@ -95,12 +239,18 @@ int cyris_topo_plan(const struct cyris_range *r, const struct cyris_conf *conf,
 	rc = cyris_plan_build(r, conf, &po, ret, err, errlen);
 	free(used);
 	free(ports);
+	if (rc == 0 && (rc = entry_ingress(o, *ret)) < 0) {
+		cyris_plan_free(*ret);
+		*ret = NULL;
+		return cyris_errf(err, errlen, rc, "reading this host's forwarding and default routes: %s",
+				  strerror(-rc));
+	}
 	return rc;
 }
 
 /* ---- steps ------------------------------------------------------------------ */
 
-enum step_kind { ST_BRIDGE, ST_VXLAN, ST_GUEST, ST_FW_HOST, ST_FW_GW };
+enum step_kind { ST_BRIDGE, ST_VXLAN, ST_GUEST, ST_FW_HOST, ST_FW_GW, ST_INGRESS };
 
 struct step {
 	enum step_kind kind;
@@ -147,6 +297,13 @@ static size_t list_steps(const struct cyris_plan *p, struct step *v)
 			v[n] = (struct step){ ST_FW_HOST, 0 };
 		n++;
 	}
+	/* after the table: forwarding from outside opens once the range's
+	 * isolation is in place */
+	if (any && p->n_exposes && !p->host_forwards && p->n_ingress) {
+		if (v)
+			v[n] = (struct step){ ST_INGRESS, 0 };
+		n++;
+	}
 	for (i = 0; i < p->n_guests; i++) {
 		if (!p->guests[i].local || !p->guests[i].gateway)
 			continue;
@@ -169,6 +326,8 @@ struct run {
 	struct cyris_nl *nl;              /* the host namespace */
 	struct cyris_provider *prov;
 	struct cyris_fw *fw;              /* the host's firewall */
+	int fwd_on[CYRIS_PLAN_MAX_INGRESS]; /* ingress interfaces up turned forwarding on */
+	size_t n_fwd_on;
 	char *err;
 	size_t errlen;
 };
@@ -372,11 +531,13 @@ static int apply_policy(struct run *x, struct cyris_fw *fw, int at)
 	for (i = 0; r == 0 && at == -1 && i < x->p->n_exposes; i++) {
 		const struct cyris_plan_expose *pe = &x->p->exposes[i];
 		struct cyris_fw_expose e = { .host_port = pe->host_port, .to_port = pe->port,
-					     .proto = CYRIS_FW_TCP,
+					     .proto = CYRIS_FW_TCP, .snat = pe->snat,
 					     .to = x->p->guests[pe->guest].nics[0].addr.ip };
 
 		r = cyris_fw_policy_add_expose(&pol, &e);
 	}
+	for (i = 0; r == 0 && at == -1 && i < x->p->n_ingress; i++)
+		r = cyris_fw_policy_add_ingress(&pol, x->p->ingress[i]);
 	if (r == 0 && (r = cyris_fw_apply(fw, &pol, false)) < 0) {
 		const struct cyris_fw_error *e = cyris_fw_last_error(fw);
 
@@ -422,6 +583,35 @@ static int do_fw_gw(struct run *x, size_t gi)
 	return r;
 }
 
+/* Forwarding on the interfaces outside clients come in on, where it is
+ * off (see entry_ingress); the rollback turns off what this turned on. */
+static int do_ingress(struct run *x)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < x->p->n_ingress; i++) {
+		struct cyris_link l;
+		bool on = false;
+
+		if ((r = cyris_link_get(x->nl, x->p->ingress[i], &l)) < 0)
+			break;
+		cyris_link_clear(&l);
+		if ((r = cyris_ipv4_forwarding(x->nl, l.ifindex, &on)) < 0 ||
+		    (!on && (r = cyris_link_set_forwarding(x->nl, l.ifindex, true)) < 0))
+			break;
+		if (!on)
+			x->fwd_on[x->n_fwd_on++] = l.ifindex;
+	}
+	if (r < 0) {
+		while (x->n_fwd_on)
+			(void)cyris_link_set_forwarding(x->nl, x->fwd_on[--x->n_fwd_on], false);
+		return cyris_errf(x->err, x->errlen, r, "forwarding on %s (the entry points' way in): %s",
+				  x->p->ingress[i], strerror(-r));
+	}
+	return 0;
+}
+
 static const char *step_label(const struct cyris_plan *p, const struct step *s, char *buf, size_t size)
 {
 	switch (s->kind) {
@@ -430,6 +620,7 @@ static const char *step_label(const struct cyris_plan *p, const struct step *s, 
 	case ST_GUEST: snprintf(buf, size, "guest %s", p->guests[s->idx].name); break;
 	case ST_FW_HOST: snprintf(buf, size, "firewall"); break;
 	case ST_FW_GW: snprintf(buf, size, "firewall in %s", p->guests[s->idx].name); break;
+	case ST_INGRESS: snprintf(buf, size, "forwarding on %s (entry points)", p->ingress[0]); break;
 	}
 	return buf;
 }
@@ -442,6 +633,7 @@ static int do_step(struct run *x, const struct step *s)
 	case ST_GUEST: return do_guest(x, &x->p->guests[s->idx]);
 	case ST_FW_HOST: return do_fw_host(x);
 	case ST_FW_GW: return do_fw_gw(x, s->idx);
+	case ST_INGRESS: return do_ingress(x);
 	}
 	return -EINVAL;
 }
@@ -469,6 +661,10 @@ static void undo_step(struct run *x, const struct step *s)
 		break;
 	case ST_FW_GW:
 		break;  /* the table goes with the guest's namespace */
+	case ST_INGRESS:
+		while (x->n_fwd_on)
+			(void)cyris_link_set_forwarding(x->nl, x->fwd_on[--x->n_fwd_on], false);
+		break;
 	}
 }
 
@@ -635,10 +831,11 @@ static int down_locked(const char *range, const struct cyris_conf *conf,
 		       char *err, size_t errlen)
 {
 	struct cyris_topo_down_stats st = {0};
+	_cleanup_free_ ifname_t *ingress = NULL;
 	struct cyris_netns_entry *ns = NULL;
 	struct cyris_fw *fw = NULL;
 	struct cyris_nl *nl = NULL;
-	size_t i, n = 0;
+	size_t i, n = 0, n_ingress = 0;
 	int r;
 
 	/* VMs before the bridges their taps are on */
@@ -681,6 +878,8 @@ static int down_locked(const char *range, const struct cyris_conf *conf,
 	if ((r = down_gate(range, o, 4, err, errlen)) < 0)
 		return r;
 	r = cyris_fw_open(&fw, o ? o->netns : NULL);
+	if (r == 0)
+		r = ingress_guards(o, range, NULL, &ingress, &n_ingress);
 	if (r == 0) {
 		r = cyris_fw_destroy(fw, range, false);
 		if (r == 0)
@@ -689,6 +888,8 @@ static int down_locked(const char *range, const struct cyris_conf *conf,
 			r = 0;
 	}
 	cyris_fw_free(fw);
+	if (r == 0)
+		r = ingress_release(o, range, ingress, n_ingress);
 	if (r < 0)
 		return cyris_errf(err, errlen, r, "firewall of range %s: %s", range, strerror(-r));
 	if (ret)

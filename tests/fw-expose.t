@@ -16,6 +16,14 @@ ok "range 200 cannot use range 124's exposed port" cannot tcp b1 10.200.1.1 2222
 exits 1 "the same host port twice is refused" cyris-fw expose 124 2222 to 10.124.2.11:22
 exits 1 "another range cannot take it either" cyris-fw expose 200 2222 to 10.200.1.10:22
 like "$(cyris-fw expose 200 2222 to 10.200.1.10:22 2>&1)" "another range exposes that host port" "and says why"
+ok "a guest of range 124 does not get to db through the host's port (only clients outside do)" \
+	cannot tcp desk 10.124.1.1 2222
+host_listen
+exits 1 "a port a host service listens on is refused" cyris-fw expose 124 8080 to 10.124.2.10:22
+like "$(cyris-fw expose 124 8080 to 10.124.2.10:22 2>&1)" "a service of the host listens on that TCP port" "and says why"
+is "$(answer tcp client 192.0.2.1 8080)" 192.0.2.50 "the host's service still answers there"
+ok "expose 124 2224 to fs:22 snat" cyris-fw expose 124 2224 to 10.124.2.11:22 snat
+is "$(answer tcp client 192.0.2.1 2224)" 10.124.2.1 "with snat, fs sees the connection from the host's address"
 ok "expose udp from a prefix" cyris-fw expose 124 5353 to 10.124.3.10:53 proto udp from 192.0.2.48/29
 ok "the client (192.0.2.50) reaches it" can udp client 192.0.2.1 5353
 ip -n client addr add 192.0.2.99/24 dev eth0
@@ -33,6 +41,7 @@ ok "internal still cannot reach office (nat is egress only)" cannot tcp db 10.12
 echo "src=office dst=internal dport=3306" > /tmp/.r.$$
 ok "re-apply 124 with a rule" cyris-fw apply 124 /tmp/.r.$$
 ok "the exposed port survived the re-apply" can tcp client 192.0.2.1 2222
+is "$(answer tcp client 192.0.2.1 2224)" 10.124.2.1 "and the snat one, with its snat"
 ok "the NAT survived it" can tcp desk 192.0.2.50 22
 ok "the new rule is in" can tcp desk 10.124.2.10 3306
 rm -f /tmp/.r.$$

@@ -23,9 +23,12 @@ static const char help[] =
 "  apply R FILE|-        replace R's whole policy (isolation + the rules in\n"
 "                        FILE, one per line) in one transaction\n"
 "  allow R RULE          add one rule in its own transaction\n"
-"  expose R HOSTPORT to IP:PORT [proto tcp|udp] [from CIDR]\n"
+"  expose R HOSTPORT to IP:PORT [proto tcp|udp] [from CIDR] [snat]\n"
 "                        a host port leads to one guest's port (DNAT + the\n"
-"                        one forward accept it needs)\n"
+"                        one forward accept it needs), for clients outside\n"
+"                        the range; snat: from the host's address (a guest\n"
+"                        that answers through a gateway guest); refused on\n"
+"                        a TCP port a host service listens on\n"
 "  nat R out IFACE       masquerade R's traffic leaving through IFACE\n"
 "  show [R]              R's policy (every cyris table) with counters\n"
 "  check R FILE|-        parse and resolve, print the nft rules that apply\n"
@@ -325,7 +328,7 @@ static int cmd_expose(struct cli *c, int argc, char **argv)
 	if ((r = parse_range(c, argv[0])) || (r = parse_port(c, argv[1], &e.host_port)))
 		return r;
 	if (!streq(argv[2], "to"))
-		return cli_usage(c, "expose: R HOSTPORT to IP:PORT [proto tcp|udp] [from CIDR]");
+		return cli_usage(c, "expose: R HOSTPORT to IP:PORT [proto tcp|udp] [from CIDR] [snat]");
 	snprintf(ip, sizeof(ip), "%s", argv[3]);
 	colon = strrchr(ip, ':');
 	if (!colon)
@@ -338,6 +341,10 @@ static int cmd_expose(struct cli *c, int argc, char **argv)
 	for (i = 4; i < argc; i++) {
 		const char *kw = argv[i];
 
+		if (streq(kw, "snat")) {
+			e.snat = true;
+			continue;
+		}
 		if (!(v = cli_value(c, argc, argv, &i)))
 			return CLI_USAGE;
 		if (streq(kw, "proto") && (streq(v, "tcp") || streq(v, "udp")))
@@ -479,7 +486,7 @@ static const struct cli_cmd cmds[] = {
 	{ "apply", 2, 2, cmd_apply },
 	{ "check", 2, 2, cmd_check },
 	{ "allow", 2, -1, cmd_allow },
-	{ "expose", 4, 8, cmd_expose },
+	{ "expose", 4, 9, cmd_expose },
 	{ "nat", 3, 3, cmd_nat },
 	{ "show", 0, 1, cmd_show },
 	{ "destroy", 1, 1, cmd_destroy },

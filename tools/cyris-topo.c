@@ -39,7 +39,11 @@ static const char help[] =
 "                                  to cyris-vm\n"
 "  up FILE [--provider netns|libvirt] [--host ID]\n"
 "                                  build it, as a transaction: the first failure\n"
-"                                  (or Ctrl-C) undoes everything done\n"
+"                                  (or Ctrl-C) undoes everything done; entry\n"
+"                                  points get host ports from 60000 up that no\n"
+"                                  host service listens on, for clients outside\n"
+"                                  the range (forwarding on the default route's\n"
+"                                  interface only, when the host does not forward)\n"
 "  down R                          remove everything of range R on this host\n"
 "  show R [--dot]                  the live range (-j JSON, --dot Graphviz)\n"
 "  ls                              ranges present on this host\n"
@@ -297,6 +301,7 @@ static void plan_json(struct cli *c, const struct cyris_plan *p)
 		json_str(j, "ip", cyris_ip_format(&p->guests[e->guest].nics[0].addr.ip, b, sizeof(b)));
 		json_uint(j, "port", e->port);
 		json_uint(j, "host_port", e->host_port);
+		json_bool(j, "snat", e->snat);
 		json_obj_close(j);
 	}
 	json_arr_close(j);
@@ -338,8 +343,9 @@ static void plan_text(const struct cyris_plan *p)
 		printf("  rule    inst %u at %-22s %s\n", p->rules[i].instance,
 		       p->rules[i].at < 0 ? "host" : p->guests[p->rules[i].at].name, p->rules[i].text);
 	for (i = 0; i < p->n_exposes; i++)
-		printf("  entry   host port %u -> %s:%u\n", p->exposes[i].host_port,
-		       p->guests[p->exposes[i].guest].name, p->exposes[i].port);
+		printf("  entry   host port %u -> %s:%u%s\n", p->exposes[i].host_port,
+		       p->guests[p->exposes[i].guest].name, p->exposes[i].port,
+		       p->exposes[i].snat ? " (from the host's address: it answers through a gateway guest)" : "");
 }
 
 /* ---- emitting input for the single-purpose tools ---------------------------- */
@@ -561,6 +567,23 @@ static void progress(void *arg, size_t step, size_t n, const char *what)
 		usleep(step_delay_ms * 1000);
 }
 
+/* Where outside clients come in, when the host does not forward as a whole. */
+static void entry_way_in(const struct cyris_plan *p)
+{
+	size_t i;
+
+	if (!p->entry_outside) {
+		printf("entry points: this host does not forward IPv4 (net.ipv4.ip_forward = 0) and has no "
+		       "default route to say where clients from outside come in; turn forwarding on on that "
+		       "interface (net.ipv4.conf.IF.forwarding = 1) to let them in\n");
+		return;
+	}
+	printf("entry points: IPv4 forwarding on for clients coming in on");
+	for (i = 0; i < p->n_ingress; i++)
+		printf("%s %s", i ? "," : "", p->ingress[i]);
+	printf(" (the default route's), not host-wide: only what entry points DNAT is forwarded from there\n");
+}
+
 static int cmd_up(struct cli *c, int argc, char **argv)
 {
 	struct cyris_topo_opts o = topo_opts(c);
@@ -605,11 +628,13 @@ static int cmd_up(struct cli *c, int argc, char **argv)
 		for (i = 0; i < p->n_exposes; i++) {
 			char ip[CYRIS_IPSTRLEN];
 
-			printf("entry point: host port %u -> %s (%s:%u)\n", p->exposes[i].host_port,
+			printf("entry point: host port %u -> %s (%s:%u)%s\n", p->exposes[i].host_port,
 			       p->guests[p->exposes[i].guest].name,
 			       cyris_ip_format(&p->guests[p->exposes[i].guest].nics[0].addr.ip, ip, sizeof(ip)),
-			       p->exposes[i].port);
+			       p->exposes[i].port, p->entry_outside ? "" : ", from this host only");
 		}
+		if (p->n_exposes && (!p->entry_outside || p->n_ingress))
+			entry_way_in(p);
 	}
 	cyris_plan_free(p);
 	cyris_range_free(r);

@@ -102,6 +102,8 @@ struct cyris_fw_expose {
 	uint16_t to_port;
 	unsigned proto;                 /* CYRIS_FW_TCP or CYRIS_FW_UDP */
 	struct cyris_prefix from;       /* family 0 = from anywhere */
+	bool snat;                      /* also masquerade it to the host's address
+					   on the way to the guest */
 };
 
 struct cyris_fw_policy {
@@ -114,6 +116,8 @@ struct cyris_fw_policy {
 	size_t n_exposes, cap_exposes;
 	char (*nat)[CYRIS_IFNAMSIZ];    /* egress interfaces */
 	size_t n_nat, cap_nat;
+	char (*ingress)[CYRIS_IFNAMSIZ]; /* entry points' way in (see below) */
+	size_t n_ingress, cap_ingress;
 };
 
 /* An empty policy for @range (-EINVAL for an invalid range id). */
@@ -130,6 +134,13 @@ int cyris_fw_policy_add_rule(struct cyris_fw_policy *p, const struct cyris_fw_ru
 			     char *err, size_t errlen);
 int cyris_fw_policy_add_expose(struct cyris_fw_policy *p, const struct cyris_fw_expose *e);
 int cyris_fw_policy_add_nat(struct cyris_fw_policy *p, const char *ifname);
+/* An interface outside clients of entry points come in on, whose IPv4
+ * forwarding cyris turned on (the host does not forward as a whole): what
+ * the host forwards from it is only what entry points DNAT and the answers
+ * of connections made from elsewhere; anything else from it is dropped, as
+ * it was before. The rule also records that cyris turned that forwarding
+ * on, so the last range's down turns it off. */
+int cyris_fw_policy_add_ingress(struct cyris_fw_policy *p, const char *ifname);
 
 /* The table name of @range into @buf (CYRIS_FW_TABLESIZ bytes). */
 int cyris_fw_table_name(const char *range, char *buf, size_t size);

@@ -36,6 +36,7 @@ extern "C" {
 
 #define CYRIS_PLAN_MAX_NICS 8
 #define CYRIS_ENTRY_PORT_BASE 60000   /* first host port of entry points */
+#define CYRIS_PLAN_MAX_INGRESS 8
 
 struct cyris_plan_net {
 	char name[CYRIS_ID_MAX + 1];
@@ -90,6 +91,7 @@ struct cyris_plan_rule {
 struct cyris_plan_expose {
 	int guest;
 	uint16_t host_port, port;
+	bool snat;                         /* the host masquerades it (behind a gateway guest) */
 };
 
 struct cyris_plan {
@@ -105,6 +107,15 @@ struct cyris_plan {
 	struct cyris_plan_expose *exposes;
 	size_t n_exposes, cap_exposes;
 	char ifname_kind;                  /* first letter of bridge names */
+	/* how outside clients reach the entry points (cyris_topo_plan fills
+	 * these from the host's state): the host forwards IPv4 everywhere, or
+	 * they come in on the interfaces of the default routes, which forward
+	 * already (the admin's doing) or get forwarding from up for entry
+	 * points only (@ingress); else entry points answer this host only */
+	bool host_forwards;
+	bool entry_outside;
+	char ingress[CYRIS_PLAN_MAX_INGRESS][CYRIS_IFNAMSIZ];
+	size_t n_ingress;
 };
 
 struct cyris_plan_opts {
@@ -112,7 +123,7 @@ struct cyris_plan_opts {
 	unsigned instance;                 /* only this instance (0: all) */
 	const struct cyris_prefix *used;   /* prefixes in use on the host */
 	size_t n_used;
-	const uint16_t *used_ports;        /* host ports already exposed */
+	const uint16_t *used_ports;        /* host ports already exposed or listened on */
 	size_t n_used_ports;
 };
 

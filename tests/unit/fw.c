@@ -61,6 +61,7 @@ static void test_policy(void)
 	struct cyris_fw_policy p;
 	struct cyris_fw_rule r;
 	struct cyris_prefix a[2];
+	struct cyris_ip desk;
 	char err[256] = "", *script = NULL;
 	char *want = NULL;
 	const char *src = getenv("CYRIS_SRC");
@@ -93,7 +94,12 @@ static void test_policy(void)
 		.proto = CYRIS_FW_TCP, .to = a[0].ip }) == 0, "an expose");
 	is_int(cyris_fw_policy_add_expose(&p, &(struct cyris_fw_expose){ .host_port = 2222, .to_port = 23,
 		.proto = CYRIS_FW_TCP, .to = a[0].ip }), -EADDRINUSE, "the same host port twice is refused");
+	cyris_ip_parse("10.124.1.10", &desk);
+	ok(cyris_fw_policy_add_expose(&p, &(struct cyris_fw_expose){ .host_port = 2223, .to_port = 22,
+		.proto = CYRIS_FW_TCP, .to = desk, .snat = true }) == 0, "an expose with snat");
 	ok(cyris_fw_policy_add_nat(&p, "eth0") == 0, "a NAT interface");
+	ok(cyris_fw_policy_add_ingress(&p, "eth1") == 0, "an ingress interface of entry points");
+	is_int(cyris_fw_policy_add_ingress(&p, "not an ifname"), -EINVAL, "an ingress must be an interface name");
 	n = cyris_fw_explain(&p, &script);
 	ok(n > 0, "the policy expands into %d kernel rules", n);
 	snprintf(path, sizeof(path), "%s/tests/dumps/fw-check.nft", src ? src : ".");
