@@ -58,44 +58,49 @@ void fw_plan_clear(struct fw_plan *plan)
 
 /* ---- expanding one rule ------------------------------------------------ */
 
-#define MAX_PFX 64
-
-/* The prefixes of @list for @family; *any when the list is empty. */
-static size_t endpoints(const struct cyris_fw_policy *p, const struct cyris_fw_endpoint *list,
-			size_t n, int family, struct cyris_prefix *out)
+/* The prefixes of @list for @family (deduplicated) into *@ret (malloc'd);
+ * returns how many, or -ENOMEM. */
+static int endpoints(const struct cyris_fw_policy *p, const struct cyris_fw_endpoint *list,
+		     size_t n, int family, struct cyris_prefix **ret)
 {
-	size_t i, j, k, cnt = 0;
+	struct cyris_prefix *out = NULL;
+	size_t i, j, k, cnt = 0, cap = 0;
 
 	for (i = 0; i < n; i++) {
 		const struct cyris_fw_endpoint *e = &list[i];
+		const struct cyris_prefix *v = &e->prefix;
+		size_t nv = 1;
 
 		if (e->is_host)
 			continue;
-		if (e->is_prefix) {
-			if (e->prefix.ip.family == family && cnt < MAX_PFX)
-				out[cnt++] = e->prefix;
-			continue;
-		}
-		for (j = 0; j < p->n_nets; j++) {
-			const struct cyris_fw_net *nw = &p->nets[j];
-
-			if (!streq(nw->name, e->name))
+		for (j = 0; !e->is_prefix && j < p->n_nets && !streq(p->nets[j].name, e->name); j++)
+			;
+		if (!e->is_prefix) {
+			if (j == p->n_nets)
 				continue;
-			for (k = 0; k < nw->n_addrs; k++) {
-				struct cyris_prefix net = cyris_prefix_network(&nw->addrs[k]);
-				size_t d;
+			v = p->nets[j].addrs;
+			nv = p->nets[j].n_addrs;
+		}
+		for (k = 0; k < nv; k++) {
+			struct cyris_prefix net = cyris_prefix_network(&v[k]), *slot;
+			size_t d;
 
-				if (net.ip.family != family || cnt >= MAX_PFX)
-					continue;
-				for (d = 0; d < cnt && !(out[d].len == net.len &&
-							 cyris_ip_equal(&out[d].ip, &net.ip)); d++)
-					;
-				if (d == cnt)
-					out[cnt++] = net;
+			if (net.ip.family != family)
+				continue;
+			for (d = 0; d < cnt && !(out[d].len == net.len &&
+						 cyris_ip_equal(&out[d].ip, &net.ip)); d++)
+				;
+			if (d < cnt)
+				continue;
+			if (!(slot = cyris_grow((void **)&out, &cnt, &cap, sizeof(*slot)))) {
+				free(out);
+				return -ENOMEM;
 			}
+			*slot = net;
 		}
 	}
-	return cnt;
+	*ret = out;
+	return (int)cnt;
 }
 
 static bool has_host(const struct cyris_fw_endpoint *list, size_t n)
@@ -143,6 +148,46 @@ struct expand {
 	struct fw_plan *plan;
 };
 
+static void comment_prefix(FILE *f, const char *key, const struct cyris_prefix *pfx)
+{
+	char buf[CYRIS_PREFIXSTRLEN];
+
+	if (pfx->len == cyris_ip_len(&pfx->ip) * 8)
+		cyris_ip_format(&pfx->ip, buf, sizeof(buf));
+	else
+		cyris_prefix_format(pfx, buf, sizeof(buf));
+	fprintf(f, " %s=%s", key, buf);
+}
+
+/* A rule whose text does not fit in a kernel comment: each kernel rule
+ * says exactly its own share, in the same syntax (so that what the kernel
+ * shows parses back to what it does). */
+static void share_comment(const struct expand *x, unsigned l4, const struct cyris_fw_ports *sp,
+			  const struct cyris_fw_ports *dp, char *buf, size_t size)
+{
+	FILE *f = fmemopen(buf, size, "w");
+
+	if (!f) {
+		buf[0] = '\0';
+		return;
+	}
+	if (x->src)
+		comment_prefix(f, "src", x->src);
+	if (x->dst)
+		comment_prefix(f, "dst", x->dst);
+	else if (streq(x->chain, "services"))
+		fputs(" dst=host", f);
+	if (sp)
+		fprintf(f, sp->lo == sp->hi ? " sport=%u" : " sport=%u-%u", sp->lo, sp->hi);
+	if (dp)
+		fprintf(f, dp->lo == dp->hi ? " dport=%u" : " dport=%u-%u", dp->lo, dp->hi);
+	if (l4)
+		fprintf(f, " proto=%s", l4 == IPPROTO_TCP ? "tcp" : l4 == IPPROTO_UDP ? "udp" : "icmp");
+	fclose(f);
+	/* the leading space */
+	memmove(buf, buf + (buf[0] == ' '), strlen(buf + (buf[0] == ' ')) + 1);
+}
+
 /* Emit the rules for one (src, dst) pair: protocols x sports x dports. */
 static int expand_ports(const struct expand *x)
 {
@@ -155,10 +200,16 @@ static int expand_ports(const struct expand *x)
 	for (a = 0; a < np; a++)
 		for (b = 0; b < nsp; b++)
 			for (c = 0; c < ndp; c++) {
-				struct fw_krule *k = krule(x->plan, x->chain, FV_ACCEPT, r->text);
+				struct fw_krule *k = krule(x->plan, x->chain, FV_ACCEPT,
+							   r->long_text ? NULL : r->text);
 
 				if (!k)
 					return -ENOMEM;
+				if (r->long_text)
+					share_comment(x, r->proto ? protos[a] : 0,
+						      r->n_sport ? &r->sport[b] : NULL,
+						      r->n_dport ? &r->dport[c] : NULL,
+						      k->comment, sizeof(k->comment));
 				k->rule = x->index;
 				k->counter = true;
 				if (x->family)
@@ -183,9 +234,8 @@ static int expand_chain(const struct cyris_fw_policy *p, struct expand *x, bool 
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	const struct cyris_fw_rule *r = x->r;
-	struct cyris_prefix src[MAX_PFX], dst[MAX_PFX];
 	size_t f, i, j;
-	int rc;
+	int rc = 0;
 
 	if (!r->n_src && dst_any) {
 		x->family = 0;
@@ -193,23 +243,26 @@ static int expand_chain(const struct cyris_fw_policy *p, struct expand *x, bool 
 		(*emitted)++;
 		return expand_ports(x);
 	}
-	for (f = 0; f < ARRAY_SIZE(families); f++) {
-		size_t ns = endpoints(p, r->src, r->n_src, families[f], src);
-		size_t nd = dst_any ? 0 : endpoints(p, r->dst, r->n_dst, families[f], dst);
+	for (f = 0; rc == 0 && f < ARRAY_SIZE(families); f++) {
+		_cleanup_free_ struct cyris_prefix *src = NULL, *dst = NULL;
+		int ns = endpoints(p, r->src, r->n_src, families[f], &src);
+		int nd = dst_any || ns < 0 ? 0 : endpoints(p, r->dst, r->n_dst, families[f], &dst);
 
+		if (ns < 0 || nd < 0)
+			return -ENOMEM;
 		if ((r->n_src && !ns) || (!dst_any && !nd))
 			continue;
 		x->family = families[f];
-		for (i = 0; i < (ns ? ns : 1); i++)
-			for (j = 0; j < (nd ? nd : 1); j++) {
+		for (i = 0; rc == 0 && i < (size_t)(ns ? ns : 1); i++)
+			for (j = 0; rc == 0 && j < (size_t)(nd ? nd : 1); j++) {
 				x->src = ns ? &src[i] : NULL;
 				x->dst = nd ? &dst[j] : NULL;
 				(*emitted)++;
-				if ((rc = expand_ports(x)) < 0)
-					return rc;
+				rc = expand_ports(x);
 			}
+		x->src = x->dst = NULL;
 	}
-	return 0;
+	return rc;
 }
 
 int fw_plan_rule(const struct cyris_fw_policy *p, const struct cyris_fw_rule *r,

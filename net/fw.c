@@ -140,17 +140,15 @@ int cyris_fw_resolve(struct cyris_fw *fw, struct cyris_fw_policy *p)
 		r = cyris_addr_list(fw->rt, 0, &addrs);
 	for (i = 0; r == 0 && i < links.n; i++) {
 		const struct cyris_link *k = &links.v[i];
-		struct cyris_prefix a[8];
-		size_t n = 0;
 
 		/* the range's L3 interfaces: tagged, with a network, no master */
 		if (!k->owned || !cyris_tag_in_range(&k->tag, p->range) || !k->tag.net[0] ||
 		    k->master)
 			continue;
-		for (j = 0; j < addrs.n && n < ARRAY_SIZE(a); j++)
+		r = cyris_fw_policy_add_iface(p, k->tag.net, k->name, NULL, 0);
+		for (j = 0; r == 0 && j < addrs.n; j++)
 			if (addrs.v[j].ifindex == k->ifindex && addrs.v[j].scope == RT_SCOPE_UNIVERSE)
-				a[n++] = addrs.v[j].prefix;
-		r = cyris_fw_policy_add_iface(p, k->tag.net, k->name, a, n);
+				r = cyris_fw_policy_add_iface(p, k->tag.net, k->name, &addrs.v[j].prefix, 1);
 	}
 	cyris_addr_list_free(&addrs);
 	cyris_link_list_free(&links);

@@ -238,9 +238,11 @@ static int cmd_check(struct cli *c, int argc, char **argv)
 	json_arr_close(js);
 	json_arr_open(js, "rules");
 	for (i = 0; i < p.n_rules; i++) {
+		_cleanup_free_ char *t = cyris_fw_rule_text(&p.rules[i]);
+
 		json_obj_open(js, NULL);
 		json_uint(js, "line", p.rules[i].line);
-		json_str(js, "rule", p.rules[i].text);
+		json_str(js, "rule", t ? t : p.rules[i].text);
 		json_obj_close(js);
 	}
 	json_arr_close(js);
@@ -263,8 +265,15 @@ static int cmd_allow(struct cli *c, int argc, char **argv)
 	if ((r = parse_range(c, argv[0])))
 		return r;
 	/* the rule may come as one word or several */
-	for (i = 1; i < argc; i++)
-		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s%s", i > 1 ? " " : "", argv[i]);
+	for (i = 1; i < argc; i++) {
+		size_t len = strlen(text);
+
+		if ((size_t)snprintf(text + len, sizeof(text) - len, "%s%s", i > 1 ? " " : "", argv[i]) >=
+		    sizeof(text) - len) {
+			cli_msg(c, "rule: longer than %zu bytes", sizeof(text) - 1);
+			return CLI_FAIL;
+		}
+	}
 	if (cyris_fw_rule_parse(text, &rule, err, sizeof(err)) < 0) {
 		cli_msg(c, "rule '%s': %s", text, err);
 		return CLI_FAIL;
