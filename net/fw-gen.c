@@ -224,6 +224,11 @@ static int expand_ports(const struct expand *x)
 					match(k, FM_SPORT, 0)->ports = r->sport[b];
 				if (r->n_dport)
 					match(k, FM_DPORT, 0)->ports = r->dport[c];
+				/* a source is believed only from where the
+				 * route back to it goes: a guest cannot claim
+				 * another network's address */
+				if (x->src)
+					match(k, FM_FIB_RPF, 0);
 			}
 	return 0;
 }
@@ -518,6 +523,7 @@ static void print_match(FILE *f, const struct fw_match *m, unsigned l4)
 	case FM_CT_ESTREL: fputs(" ct state established,related", f); break;
 	case FM_CT_DNAT: fputs(" ct status dnat", f); break;
 	case FM_FIB_LOCAL: fputs(" fib daddr type local", f); break;
+	case FM_FIB_RPF: fputs(" fib saddr . iif oif != 0", f); break;
 	}
 }
 

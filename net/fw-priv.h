@@ -27,6 +27,8 @@ enum fw_match_kind {
 	FM_CT_ESTREL,        /* ct state established,related */
 	FM_CT_DNAT,          /* ct status dnat */
 	FM_FIB_LOCAL,        /* fib daddr type local */
+	FM_FIB_RPF,          /* fib saddr . iif oif != 0: the route back to
+				the source leaves through the input interface */
 };
 
 struct fw_match {

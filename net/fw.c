@@ -587,6 +587,16 @@ static void m_one(struct nftnl_rule *r, const struct fw_match *m, int *err)
 		e_add(r, e, err);
 		e_add(r, e_cmp(NFT_CMP_EQ, &local, 4), err);
 		break;
+	case FM_FIB_RPF:
+		e = nftnl_expr_alloc("fib");
+		if (e) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_SADDR | NFTA_FIB_F_IIF);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_OIF);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+		}
+		e_add(r, e, err);
+		e_add(r, e_cmp(NFT_CMP_NEQ, &zero, 4), err);
+		break;
 	}
 }
 
