@@ -11,6 +11,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -1291,6 +1292,41 @@ static int exposed(struct cyris_fw *fw, const char *range, const struct cyris_fw
 	return r < 0 ? r : found;
 }
 
+/* -EPERM when @to is on a network of another range than @range: a range's
+ * port must not lead into another range. */
+static int other_range_addr(struct cyris_fw *fw, const char *range, const struct cyris_ip *to)
+{
+	struct cyris_link_list links = {0};
+	struct cyris_addr_list addrs = {0};
+	size_t i, j;
+	int r;
+
+	if (!fw->rt && (r = cyris_nl_open(&fw->rt, fw->netns)) < 0)
+		return r;
+	r = cyris_link_list(fw->rt, &links);
+	if (r == 0)
+		r = cyris_addr_list(fw->rt, 0, &addrs);
+	for (i = 0; r == 0 && i < addrs.n; i++) {
+		if (!cyris_prefix_contains(&addrs.v[i].prefix, to))
+			continue;
+		for (j = 0; j < links.n && links.v[j].ifindex != addrs.v[i].ifindex; j++)
+			;
+		if (j < links.n && links.v[j].owned && links.v[j].tag.range[0] &&
+		    !cyris_tag_in_range(&links.v[j].tag, range)) {
+			char what[256], ip[CYRIS_IPSTRLEN];
+
+			snprintf(what, sizeof(what), "%s is on %s, a network of range %s, not of range %s",
+				 cyris_ip_format(to, ip, sizeof(ip)), links.v[j].name,
+				 links.v[j].tag.range, range);
+			set_error(fw, -EPERM, -1, what);
+			r = -EPERM;
+		}
+	}
+	cyris_addr_list_free(&addrs);
+	cyris_link_list_free(&links);
+	return r;
+}
+
 int cyris_fw_expose(struct cyris_fw *fw, const char *range, const struct cyris_fw_expose *e)
 {
 	struct fw_plan plan = {0};
@@ -1298,6 +1334,8 @@ int cyris_fw_expose(struct cyris_fw *fw, const char *range, const struct cyris_f
 
 	if (!e->host_port || !e->to_port || e->to.family != AF_INET)
 		return -EINVAL;
+	if ((r = other_range_addr(fw, range, &e->to)) < 0)
+		return r;
 	r = exposed(fw, range, e);
 	if (r != 0)
 		return r < 0 ? r : -EADDRINUSE;
@@ -1308,6 +1346,38 @@ int cyris_fw_expose(struct cyris_fw *fw, const char *range, const struct cyris_f
 	return r;
 }
 
+/* A NAT interface is a way out of the host: it exists, and it is neither
+ * the loopback nor an interface of a range. */
+static int nat_iface_ok(struct cyris_fw *fw, const char *ifname)
+{
+	struct cyris_link l;
+	char what[256];
+	int r;
+
+	if (!fw->rt && (r = cyris_nl_open(&fw->rt, fw->netns)) < 0)
+		return r;
+	r = cyris_link_get(fw->rt, ifname, &l);
+	if (r == -ENODEV || r == -ENOENT) {
+		snprintf(what, sizeof(what), "no interface %s here", ifname);
+		set_error(fw, r, -1, what);
+		return r;
+	}
+	if (r < 0)
+		return r;
+	cyris_link_clear(&l);
+	if (l.flags & IFF_LOOPBACK) {
+		snprintf(what, sizeof(what), "%s is the loopback: nothing leaves the host through it", ifname);
+		r = -EINVAL;
+	} else if (l.owned && l.tag.range[0]) {
+		snprintf(what, sizeof(what), "%s is an interface of range %s, not a way out", ifname,
+			 l.tag.range);
+		r = -EINVAL;
+	}
+	if (r < 0)
+		set_error(fw, r, -1, what);
+	return r;
+}
+
 int cyris_fw_nat(struct cyris_fw *fw, const char *range, const char *ifname)
 {
 	struct fw_plan plan = {0};
@@ -1315,6 +1385,8 @@ int cyris_fw_nat(struct cyris_fw *fw, const char *range, const char *ifname)
 
 	if (!cyris_ifname_valid(ifname))
 		return -EINVAL;
+	if ((r = nat_iface_ok(fw, ifname)) < 0)
+		return r;
 	r = fw_plan_nat(ifname, &plan);
 	if (r == 0)
 		r = add_to_table(fw, range, &plan, NULL);

@@ -117,6 +117,7 @@ static int read_rules(struct cli *c, const char *file, struct cyris_fw_policy *p
 	_cleanup_free_ char *line = NULL;
 	const char *shown = streq(file, "-") ? "<stdin>" : file;
 	size_t cap = 0;
+	ssize_t len;
 	unsigned no = 0;
 	FILE *f;
 	int r = CLI_OK;
@@ -124,11 +125,17 @@ static int read_rules(struct cli *c, const char *file, struct cyris_fw_policy *p
 	f = streq(file, "-") ? stdin : fopen(file, "re");
 	if (!f)
 		return cli_err(c, -errno, "%s", file);
-	while (getline(&line, &cap, f) >= 0) {
+	while ((len = getline(&line, &cap, f)) >= 0) {
 		struct cyris_fw_rule rule;
 		char err[256], *s;
 
 		no++;
+		if (memchr(line, '\0', (size_t)len)) {
+			/* the rest of the line would silently go */
+			fprintf(stderr, "%s:%u: a NUL byte in the line\n", shown, no);
+			r = CLI_FAIL;
+			break;
+		}
 		s = rule_text(line);
 		if (!*s)
 			continue;
