@@ -159,7 +159,7 @@ static void comment_prefix(FILE *f, const char *key, const struct cyris_prefix *
 	fprintf(f, " %s=%s", key, buf);
 }
 
-/* A rule whose text does not fit in a kernel comment: each kernel rule
+/* A rule whose text does not fit in a comment: each kernel rule
  * says exactly its own share, in the same syntax (so that what the kernel
  * shows parses back to what it does). */
 static void share_comment(const struct expand *x, unsigned l4, const struct cyris_fw_ports *sp,
@@ -183,7 +183,12 @@ static void share_comment(const struct expand *x, unsigned l4, const struct cyri
 		fprintf(f, dp->lo == dp->hi ? " dport=%u" : " dport=%u-%u", dp->lo, dp->hi);
 	if (l4)
 		fprintf(f, " proto=%s", l4 == IPPROTO_TCP ? "tcp" : l4 == IPPROTO_UDP ? "udp" : "icmp");
-	fclose(f);
+	if (fclose(f) != 0 || strlen(buf) >= FW_COMMENT_MAX) {
+		/* (two long IPv6 prefixes and port ranges): say so, in a form
+		 * that no reader takes for a rule */
+		snprintf(buf, size, "rule at line %u: too long for a comment", x->r->line);
+		return;
+	}
 	/* the leading space */
 	memmove(buf, buf + (buf[0] == ' '), strlen(buf + (buf[0] == ' ')) + 1);
 }
@@ -200,12 +205,13 @@ static int expand_ports(const struct expand *x)
 	for (a = 0; a < np; a++)
 		for (b = 0; b < nsp; b++)
 			for (c = 0; c < ndp; c++) {
+				bool whole = !r->long_text && strlen(r->text) < FW_COMMENT_MAX;
 				struct fw_krule *k = krule(x->plan, x->chain, FV_ACCEPT,
-							   r->long_text ? NULL : r->text);
+							   whole ? r->text : NULL);
 
 				if (!k)
 					return -ENOMEM;
-				if (r->long_text)
+				if (!whole)
 					share_comment(x, r->proto ? protos[a] : 0,
 						      r->n_sport ? &r->sport[b] : NULL,
 						      r->n_dport ? &r->dport[c] : NULL,

@@ -11,6 +11,10 @@
 
 #include "cyris/fw.h"
 
+/* The longest comment nft shows is NFTNL_UDATA_COMMENT_MAXLEN - 1 bytes
+ * (fw.c checks that the two agree). */
+#define FW_COMMENT_MAX 128
+
 enum fw_match_kind {
 	FM_IIF_IN_SET,       /* iifname @ifaces */
 	FM_IIF_NOT_IN_SET,   /* iifname != @ifaces */

@@ -39,6 +39,8 @@
 #define IFNAME_TYPE 41          /* nft's datatype id for ifname */
 #define IFACES_SET_ID 1
 
+_Static_assert(FW_COMMENT_MAX == NFTNL_UDATA_COMMENT_MAXLEN, "fw-gen.c cuts comments where nft does");
+
 struct cyris_fw {
 	struct mnl_socket *nl;
 	uint32_t portid, seq;
