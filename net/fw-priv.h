@@ -41,6 +41,13 @@ struct fw_match {
 	struct cyris_prefix pfx;
 	struct cyris_fw_ports ports;
 	char name[CYRIS_IFNAMSIZ];
+	/* n_set > 0: the match is an anonymous set of these (owned by the
+	 * plan): prefixes (FM_SADDR, FM_DADDR), port ranges (FM_SPORT,
+	 * FM_DPORT) or protocols (FM_L4PROTO) */
+	size_t n_set;
+	struct cyris_prefix *pfx_set;
+	struct cyris_fw_ports *port_set;
+	uint8_t l4_set[4];
 };
 
 enum fw_verdict { FV_ACCEPT, FV_DROP, FV_RETURN, FV_JUMP, FV_DNAT, FV_MASQ };

@@ -177,6 +177,7 @@ struct batch {
 	struct msginfo *info;
 	size_t n, cap;
 	int err;                    /* first build error */
+	uint32_t next_set_id;       /* of the next anonymous set */
 };
 
 /* Keep MSG_ROOM bytes free past the end, growing (zeroed) as needed. */
@@ -209,6 +210,7 @@ static int batch_init(struct batch *b, struct cyris_fw *fw)
 {
 	memset(b, 0, sizeof(*b));
 	b->fw = fw;
+	b->next_set_id = IFACES_SET_ID + 1;
 	if (room(b) < 0)
 		return -ENOMEM;
 	nftnl_batch_begin(b->buf, fw->seq++);
@@ -537,6 +539,174 @@ static void m_ports(struct nftnl_rule *r, const struct fw_match *m, int *err)
 	}
 }
 
+/* ---- anonymous sets ----------------------------------------------------- */
+
+/* nft's datatypes of set keys */
+#define TYPE_IPADDR 7
+#define TYPE_IP6ADDR 8
+#define TYPE_INET_PROTOCOL 12
+#define TYPE_INET_SERVICE 13
+
+struct ival {
+	uint8_t lo[16], hi[16];
+};
+
+static int ival_cmp(const void *a, const void *b, void *len)
+{
+	return memcmp(((const struct ival *)a)->lo, ((const struct ival *)b)->lo, *(size_t *)len);
+}
+
+/* @v + 1 in place (big-endian); false when it wraps (the top of the space). */
+static bool be_inc(uint8_t *v, size_t len)
+{
+	while (len--)
+		if (++v[len])
+			return true;
+	return false;
+}
+
+static void set_elem(struct batch *b, struct nftnl_set *s, const uint8_t *key, size_t len, bool end)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	if (!e) {
+		b->err = -ENOMEM;
+		return;
+	}
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
+	if (end)
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+	nftnl_set_elem_add(s, e);
+}
+
+/* Sort @v and merge the intervals that overlap or touch (the kernel
+ * refuses overlaps); returns how many are left. */
+static size_t merge_ivals(struct ival *v, size_t n, size_t len)
+{
+	size_t i, k = 0;
+
+	qsort_r(v, n, sizeof(*v), ival_cmp, &len);
+	for (i = 0; i < n; i++) {
+		if (k) {
+			uint8_t next[16];
+			bool top;
+
+			memcpy(next, v[k - 1].hi, len);
+			top = !be_inc(next, len);
+			if (top || memcmp(v[i].lo, next, len) <= 0) {
+				if (memcmp(v[i].hi, v[k - 1].hi, len) > 0)
+					memcpy(v[k - 1].hi, v[i].hi, len);
+				continue;
+			}
+		}
+		v[k++] = v[i];
+	}
+	return k;
+}
+
+/* An anonymous constant set of @m's values, in the batch before the rule
+ * that looks it up; returns its id. */
+static uint32_t anon_set(struct batch *b, const char *table, int rule, const struct fw_match *m)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	_cleanup_free_ struct ival *v = calloc(m->n_set, sizeof(*v));
+	uint32_t id = b->next_set_id++, flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
+	uint32_t type = TYPE_INET_PROTOCOL, len = 1;
+	struct nlmsghdr *h;
+	size_t i, n = m->n_set;
+
+	if (!s || !v) {
+		nftnl_set_free(s);
+		b->err = -ENOMEM;
+		return 0;
+	}
+	if (m->pfx_set) {
+		bool v6 = m->pfx_set[0].ip.family == AF_INET6;
+
+		type = v6 ? TYPE_IP6ADDR : TYPE_IPADDR;
+		len = v6 ? 16 : 4;
+		for (i = 0; i < n; i++) {
+			struct cyris_prefix net = cyris_prefix_network(&m->pfx_set[i]);
+			unsigned bit;
+
+			memcpy(v[i].lo, net.ip.a, len);
+			memcpy(v[i].hi, net.ip.a, len);
+			for (bit = net.len; bit < len * 8; bit++)
+				v[i].hi[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+		}
+	} else if (m->port_set) {
+		type = TYPE_INET_SERVICE;
+		len = 2;
+		for (i = 0; i < n; i++) {
+			uint16_t lo = htons(m->port_set[i].lo), hi = htons(m->port_set[i].hi);
+
+			memcpy(v[i].lo, &lo, 2);
+			memcpy(v[i].hi, &hi, 2);
+		}
+	}
+	if (type != TYPE_INET_PROTOCOL)
+		flags |= NFT_SET_INTERVAL;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, "__set%d");
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, len);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	if ((h = msg_begin(b, NFT_MSG_NEWSET, NLM_F_CREATE, rule, "an anonymous set"))) {
+		nftnl_set_nlmsg_build_payload(h, s);
+		msg_end(b);
+	}
+	if (flags & NFT_SET_INTERVAL) {
+		n = merge_ivals(v, n, len);
+		for (i = 0; i < n; i++) {
+			set_elem(b, s, v[i].lo, len, false);
+			if (be_inc(v[i].hi, len))
+				set_elem(b, s, v[i].hi, len, true);
+		}
+	} else {
+		for (i = 0; i < n; i++)
+			set_elem(b, s, &m->l4_set[i], 1, false);
+	}
+	if ((h = msg_begin(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, rule, "an anonymous set's elements"))) {
+		nftnl_set_elems_nlmsg_build_payload(h, s);
+		msg_end(b);
+	}
+	nftnl_set_free(s);
+	return id;
+}
+
+static struct nftnl_expr *e_lookup_anon(uint32_t id)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "__set%d");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+	}
+	return e;
+}
+
+/* A match on an anonymous set: load the field, look it up. */
+static void m_set(struct batch *b, const char *table, int rule, struct nftnl_rule *r,
+		  const struct fw_match *m, int *err)
+{
+	uint32_t id = anon_set(b, table, rule, m);
+
+	if (m->kind == FM_SADDR || m->kind == FM_DADDR) {
+		bool v6 = m->pfx_set[0].ip.family == AF_INET6;
+		uint32_t off = v6 ? (m->kind == FM_SADDR ? 8 : 24) : (m->kind == FM_SADDR ? 12 : 16);
+
+		e_add(r, e_payload(NFT_PAYLOAD_NETWORK_HEADER, off, v6 ? 16 : 4), err);
+	} else if (m->kind == FM_L4PROTO) {
+		e_add(r, e_meta(NFT_META_L4PROTO), err);
+	} else {
+		e_add(r, e_payload(NFT_PAYLOAD_TRANSPORT_HEADER, m->kind == FM_SPORT ? 0 : 2, 2), err);
+	}
+	e_add(r, e_lookup_anon(id), err);
+}
+
 static void m_one(struct nftnl_rule *r, const struct fw_match *m, int *err)
 {
 	uint32_t bits, zero = 0, local = RTN_LOCAL;
@@ -659,7 +829,10 @@ static void add_rule(struct batch *b, const char *table, const struct fw_krule *
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, k->chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	for (i = 0; i < k->n; i++)
-		m_one(r, &k->m[i], &err);
+		if (k->m[i].n_set)
+			m_set(b, table, k->rule, r, &k->m[i], &err);
+		else
+			m_one(r, &k->m[i], &err);
 	if (nth == inject_bad())
 		e_add(r, e_payload(NFT_PAYLOAD_NETWORK_HEADER, 0, 0), &err);
 	if (k->counter)

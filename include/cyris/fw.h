@@ -29,10 +29,11 @@
  * port ranges (1000-2000). A network name stands for the subnets of that
  * network's interfaces; CIDRs and addresses stand for themselves; dst=host
  * means the host itself (the input chain). A port rule without proto allows
- * TCP and UDP. Each rule's text is kept as the kernel rules' comment; a
- * text too long for a comment (nft shows 127 bytes) gives each kernel rule
- * a comment with its own share in the same syntax ("src=10.1.2.0/24
- * dst=10.1.3.10 dport=3306 proto=tcp"). A rule with a source also matches
+ * TCP and UDP. A rule is one kernel rule per address family, its lists
+ * anonymous sets. Its text is kept as the kernel rule's comment; a text too
+ * long for a comment (nft shows 127 bytes) is split into as few kernel
+ * rules as let each comment say its own share in the same syntax
+ * ("src=10.1.2.0/24,10.1.4.0/24 dst=10.1.3.10 dport=3306 proto=tcp"). A rule with a source also matches
  * "fib saddr . iif oif != 0": a source address is believed only from the
  * interface its route leaves through, so a guest cannot borrow another
  * network's address.
@@ -78,7 +79,7 @@ struct cyris_fw_rule {
 					   shortened form ending in " ..." */
 	bool long_text;                 /* (the kernel rules' comments hold the
 					   text when it is under 128 bytes, nft's
-					   limit, else each its own exact share) */
+					   limit, else shares of it, each exact) */
 	struct cyris_fw_endpoint src[CYRIS_FW_MAX_LIST], dst[CYRIS_FW_MAX_LIST];
 	size_t n_src, n_dst;            /* 0 = any */
 	struct cyris_fw_ports sport[CYRIS_FW_MAX_LIST], dport[CYRIS_FW_MAX_LIST];
