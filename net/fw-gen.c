@@ -52,50 +52,62 @@ static struct fw_match *match(struct fw_krule *k, enum fw_match_kind kind, unsig
 
 void fw_plan_clear(struct fw_plan *plan)
 {
+	size_t i, j;
+
+	for (i = 0; i < plan->n; i++)
+		for (j = 0; j < plan->v[i].n; j++) {
+			free(plan->v[i].m[j].pfx_set);
+			free(plan->v[i].m[j].port_set);
+		}
 	free(plan->v);
 	memset(plan, 0, sizeof(*plan));
 }
 
 /* ---- expanding one rule ------------------------------------------------ */
 
-#define MAX_PFX 64
-
-/* The prefixes of @list for @family; *any when the list is empty. */
-static size_t endpoints(const struct cyris_fw_policy *p, const struct cyris_fw_endpoint *list,
-			size_t n, int family, struct cyris_prefix *out)
+/* The prefixes of @list for @family (deduplicated) into *@ret (malloc'd);
+ * returns how many, or -ENOMEM. */
+static int endpoints(const struct cyris_fw_policy *p, const struct cyris_fw_endpoint *list,
+		     size_t n, int family, struct cyris_prefix **ret)
 {
-	size_t i, j, k, cnt = 0;
+	struct cyris_prefix *out = NULL;
+	size_t i, j, k, cnt = 0, cap = 0;
 
 	for (i = 0; i < n; i++) {
 		const struct cyris_fw_endpoint *e = &list[i];
+		const struct cyris_prefix *v = &e->prefix;
+		size_t nv = 1;
 
 		if (e->is_host)
 			continue;
-		if (e->is_prefix) {
-			if (e->prefix.ip.family == family && cnt < MAX_PFX)
-				out[cnt++] = e->prefix;
-			continue;
-		}
-		for (j = 0; j < p->n_nets; j++) {
-			const struct cyris_fw_net *nw = &p->nets[j];
-
-			if (!streq(nw->name, e->name))
+		for (j = 0; !e->is_prefix && j < p->n_nets && !streq(p->nets[j].name, e->name); j++)
+			;
+		if (!e->is_prefix) {
+			if (j == p->n_nets)
 				continue;
-			for (k = 0; k < nw->n_addrs; k++) {
-				struct cyris_prefix net = cyris_prefix_network(&nw->addrs[k]);
-				size_t d;
+			v = p->nets[j].addrs;
+			nv = p->nets[j].n_addrs;
+		}
+		for (k = 0; k < nv; k++) {
+			struct cyris_prefix net = cyris_prefix_network(&v[k]), *slot;
+			size_t d;
 
-				if (net.ip.family != family || cnt >= MAX_PFX)
-					continue;
-				for (d = 0; d < cnt && !(out[d].len == net.len &&
-							 cyris_ip_equal(&out[d].ip, &net.ip)); d++)
-					;
-				if (d == cnt)
-					out[cnt++] = net;
+			if (net.ip.family != family)
+				continue;
+			for (d = 0; d < cnt && !(out[d].len == net.len &&
+						 cyris_ip_equal(&out[d].ip, &net.ip)); d++)
+				;
+			if (d < cnt)
+				continue;
+			if (!(slot = cyris_grow((void **)&out, &cnt, &cap, sizeof(*slot)))) {
+				free(out);
+				return -ENOMEM;
 			}
+			*slot = net;
 		}
 	}
-	return cnt;
+	*ret = out;
+	return (int)cnt;
 }
 
 static bool has_host(const struct cyris_fw_endpoint *list, size_t n)
@@ -134,82 +146,221 @@ static size_t l4protos(unsigned proto, int family, unsigned out[4])
 	return n;
 }
 
+/* One kernel rule's share of a rule: lists of prefixes, protocols and
+ * ports (n = 0: any). */
 struct expand {
 	const struct cyris_fw_rule *r;
 	int index;
 	const char *chain;
 	int family;                     /* 0: no address match */
-	const struct cyris_prefix *src, *dst; /* NULL = any */
+	const struct cyris_prefix *src, *dst;
+	size_t ns, nd;
+	const unsigned *l4;
+	size_t nl4;
+	const struct cyris_fw_ports *sp, *dp;
+	size_t nsp, ndp;
 	struct fw_plan *plan;
 };
 
-/* Emit the rules for one (src, dst) pair: protocols x sports x dports. */
-static int expand_ports(const struct expand *x)
+static void comment_prefixes(FILE *f, const char *key, const struct cyris_prefix *v, size_t n)
 {
-	const struct cyris_fw_rule *r = x->r;
-	unsigned protos[4];
-	size_t np = r->proto ? l4protos(r->proto, x->family, protos) : 1;
-	size_t nsp = r->n_sport ? r->n_sport : 1, ndp = r->n_dport ? r->n_dport : 1;
-	size_t a, b, c;
+	char buf[CYRIS_PREFIXSTRLEN];
+	size_t i;
 
-	for (a = 0; a < np; a++)
-		for (b = 0; b < nsp; b++)
-			for (c = 0; c < ndp; c++) {
-				struct fw_krule *k = krule(x->plan, x->chain, FV_ACCEPT, r->text);
+	for (i = 0; i < n; i++) {
+		if (v[i].len == cyris_ip_len(&v[i].ip) * 8)
+			cyris_ip_format(&v[i].ip, buf, sizeof(buf));
+		else
+			cyris_prefix_format(&v[i], buf, sizeof(buf));
+		fprintf(f, "%s%s", i ? "," : key, buf);
+	}
+}
 
-				if (!k)
-					return -ENOMEM;
-				k->rule = x->index;
-				k->counter = true;
-				if (x->family)
-					match(k, FM_NFPROTO, x->family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6);
-				if (x->src)
-					match(k, FM_SADDR, 0)->pfx = *x->src;
-				if (x->dst)
-					match(k, FM_DADDR, 0)->pfx = *x->dst;
-				if (r->proto)
-					match(k, FM_L4PROTO, protos[a]);
-				if (r->n_sport)
-					match(k, FM_SPORT, 0)->ports = r->sport[b];
-				if (r->n_dport)
-					match(k, FM_DPORT, 0)->ports = r->dport[c];
-			}
+static void comment_ports(FILE *f, const char *key, const struct cyris_fw_ports *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fprintf(f, v[i].lo == v[i].hi ? "%s%u" : "%s%u-%u", i ? "," : key, v[i].lo, v[i].hi);
+}
+
+/* The share @x in the rules' own syntax, into @buf; false when it does not
+ * fit in a comment. */
+static bool share_comment(const struct expand *x, char *buf, size_t size)
+{
+	FILE *f = fmemopen(buf, size, "w");
+	bool icmp = false;
+	size_t i;
+
+	if (!f)
+		return false;
+	comment_prefixes(f, " src=", x->src, x->ns);
+	comment_prefixes(f, " dst=", x->dst, x->nd);
+	if (!x->nd && streq(x->chain, "services"))
+		fputs(" dst=host", f);
+	comment_ports(f, " sport=", x->sp, x->nsp);
+	comment_ports(f, " dport=", x->dp, x->ndp);
+	for (i = 0; i < x->nl4; i++) {
+		bool is_icmp = x->l4[i] == IPPROTO_ICMP || x->l4[i] == IPPROTO_ICMPV6;
+
+		if (is_icmp && icmp)
+			continue;
+		icmp |= is_icmp;
+		fprintf(f, "%s%s", i ? "," : " proto=",
+			x->l4[i] == IPPROTO_TCP ? "tcp" : x->l4[i] == IPPROTO_UDP ? "udp" : "icmp");
+	}
+	if (fclose(f) != 0 || strlen(buf) >= FW_COMMENT_MAX)
+		return false;
+	/* the leading space */
+	memmove(buf, buf + (buf[0] == ' '), strlen(buf + (buf[0] == ' ')) + 1);
+	return true;
+}
+
+/* A match on one value, or on an anonymous set of them. */
+static int match_prefixes(struct fw_krule *k, enum fw_match_kind kind,
+			  const struct cyris_prefix *v, size_t n)
+{
+	struct fw_match *m = match(k, kind, 0);
+
+	m->pfx = v[0];
+	if (n > 1) {
+		if (!(m->pfx_set = malloc(n * sizeof(*v))))
+			return -ENOMEM;
+		memcpy(m->pfx_set, v, n * sizeof(*v));
+		m->n_set = n;
+	}
 	return 0;
 }
 
-/* Emit one chain's share of a rule: the src x dst address pairs. */
+static int match_ports(struct fw_krule *k, enum fw_match_kind kind,
+		       const struct cyris_fw_ports *v, size_t n)
+{
+	struct fw_match *m = match(k, kind, 0);
+
+	m->ports = v[0];
+	if (n > 1) {
+		if (!(m->port_set = malloc(n * sizeof(*v))))
+			return -ENOMEM;
+		memcpy(m->port_set, v, n * sizeof(*v));
+		m->n_set = n;
+	}
+	return 0;
+}
+
+/* One kernel rule for share @x, with @comment. */
+static int emit(const struct expand *x, const char *comment)
+{
+	struct fw_krule *k = krule(x->plan, x->chain, FV_ACCEPT, comment);
+	size_t i;
+	int rc = 0;
+
+	if (!k)
+		return -ENOMEM;
+	k->rule = x->index;
+	k->counter = true;
+	if (x->family)
+		match(k, FM_NFPROTO, x->family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6);
+	if (x->ns)
+		rc = match_prefixes(k, FM_SADDR, x->src, x->ns);
+	if (rc == 0 && x->nd)
+		rc = match_prefixes(k, FM_DADDR, x->dst, x->nd);
+	if (rc == 0 && x->nl4) {
+		struct fw_match *m = match(k, FM_L4PROTO, x->l4[0]);
+
+		for (i = 0; x->nl4 > 1 && i < x->nl4; i++)
+			m->l4_set[i] = (uint8_t)x->l4[i];
+		m->n_set = x->nl4 > 1 ? x->nl4 : 0;
+	}
+	if (rc == 0 && x->nsp)
+		rc = match_ports(k, FM_SPORT, x->sp, x->nsp);
+	if (rc == 0 && x->ndp)
+		rc = match_ports(k, FM_DPORT, x->dp, x->ndp);
+	/* a source is believed only from where the route back to it goes: a
+	 * guest cannot claim another network's address */
+	if (rc == 0 && x->ns)
+		match(k, FM_FIB_RPF, 0);
+	return rc;
+}
+
+/* Share @x as kernel rules whose comments each say exactly their share: one
+ * when it fits a comment, else halves of its longest list. */
+static int emit_shares(const struct expand *x)
+{
+	char buf[256];
+	struct expand a = *x, b = *x;
+	size_t longest = 1;
+	int which = -1, rc;
+
+	if (share_comment(x, buf, sizeof(buf)))
+		return emit(x, buf);
+	if (x->ns > longest)
+		longest = x->ns, which = 0;
+	if (x->nd > longest)
+		longest = x->nd, which = 1;
+	if (x->nsp > longest)
+		longest = x->nsp, which = 2;
+	if (x->ndp > longest)
+		longest = x->ndp, which = 3;
+	switch (which) {
+	case 0: a.ns = longest / 2; b.src += a.ns; b.ns -= a.ns; break;
+	case 1: a.nd = longest / 2; b.dst += a.nd; b.nd -= a.nd; break;
+	case 2: a.nsp = longest / 2; b.sp += a.nsp; b.nsp -= a.nsp; break;
+	case 3: a.ndp = longest / 2; b.dp += a.ndp; b.ndp -= a.ndp; break;
+	default:
+		/* single entries and still too long (long IPv6 prefixes and
+		 * port ranges): say so, in a form no reader takes for a rule */
+		snprintf(buf, sizeof(buf), "rule at line %u: too long for a comment", x->r->line);
+		return emit(x, buf);
+	}
+	rc = emit_shares(&a);
+	return rc < 0 ? rc : emit_shares(&b);
+}
+
+/* Emit one chain's share of a rule: one kernel rule per address family,
+ * its lists as anonymous sets. */
 static int expand_chain(const struct cyris_fw_policy *p, struct expand *x, bool dst_any,
 			size_t *emitted)
 {
 	static const int families[] = { AF_INET, AF_INET6 };
 	const struct cyris_fw_rule *r = x->r;
-	struct cyris_prefix src[MAX_PFX], dst[MAX_PFX];
-	size_t f, i, j;
-	int rc;
+	bool whole = !r->long_text && strlen(r->text) < FW_COMMENT_MAX;
+	unsigned l4[4];
+	size_t f;
+	int rc = 0;
 
+	x->sp = r->sport;
+	x->nsp = r->n_sport;
+	x->dp = r->dport;
+	x->ndp = r->n_dport;
+	x->l4 = l4;
 	if (!r->n_src && dst_any) {
 		x->family = 0;
-		x->src = x->dst = NULL;
+		x->ns = x->nd = 0;
+		x->nl4 = r->proto ? l4protos(r->proto, 0, l4) : 0;
 		(*emitted)++;
-		return expand_ports(x);
+		return whole ? emit(x, r->text) : emit_shares(x);
 	}
-	for (f = 0; f < ARRAY_SIZE(families); f++) {
-		size_t ns = endpoints(p, r->src, r->n_src, families[f], src);
-		size_t nd = dst_any ? 0 : endpoints(p, r->dst, r->n_dst, families[f], dst);
+	for (f = 0; rc == 0 && f < ARRAY_SIZE(families); f++) {
+		_cleanup_free_ struct cyris_prefix *src = NULL, *dst = NULL;
+		int ns = endpoints(p, r->src, r->n_src, families[f], &src);
+		int nd = dst_any || ns < 0 ? 0 : endpoints(p, r->dst, r->n_dst, families[f], &dst);
 
+		if (ns < 0 || nd < 0)
+			return -ENOMEM;
 		if ((r->n_src && !ns) || (!dst_any && !nd))
 			continue;
 		x->family = families[f];
-		for (i = 0; i < (ns ? ns : 1); i++)
-			for (j = 0; j < (nd ? nd : 1); j++) {
-				x->src = ns ? &src[i] : NULL;
-				x->dst = nd ? &dst[j] : NULL;
-				(*emitted)++;
-				if ((rc = expand_ports(x)) < 0)
-					return rc;
-			}
+		x->src = src;
+		x->ns = (size_t)ns;
+		x->dst = dst;
+		x->nd = (size_t)nd;
+		x->nl4 = r->proto ? l4protos(r->proto, families[f], l4) : 0;
+		(*emitted)++;
+		rc = whole ? emit(x, r->text) : emit_shares(x);
+		x->src = x->dst = NULL;
+		x->ns = x->nd = 0;
 	}
-	return 0;
+	return rc;
 }
 
 int fw_plan_rule(const struct cyris_fw_policy *p, const struct cyris_fw_rule *r,
@@ -492,11 +643,53 @@ static const char *l4name(unsigned v)
 	}
 }
 
+static void print_prefix(FILE *f, const struct cyris_prefix *p)
+{
+	char buf[CYRIS_PREFIXSTRLEN];
+
+	if (p->len == cyris_ip_len(&p->ip) * 8)
+		cyris_ip_format(&p->ip, buf, sizeof(buf));
+	else
+		cyris_prefix_format(p, buf, sizeof(buf));
+	fputs(buf, f);
+}
+
+/* An anonymous set, as nft writes it. */
+static void print_set(FILE *f, const struct fw_match *m)
+{
+	size_t i;
+
+	fputs(" {", f);
+	for (i = 0; i < m->n_set; i++) {
+		fputs(i ? ", " : " ", f);
+		if (m->pfx_set)
+			print_prefix(f, &m->pfx_set[i]);
+		else if (m->port_set && m->port_set[i].lo != m->port_set[i].hi)
+			fprintf(f, "%u-%u", m->port_set[i].lo, m->port_set[i].hi);
+		else if (m->port_set)
+			fprintf(f, "%u", m->port_set[i].lo);
+		else
+			fputs(l4name(m->l4_set[i]), f);
+	}
+	fputs(" }", f);
+}
+
 static void print_match(FILE *f, const struct fw_match *m, unsigned l4)
 {
 	char buf[CYRIS_PREFIXSTRLEN];
 	const char *fam = m->pfx.ip.family == AF_INET6 ? "ip6" : "ip";
 	const char *th = l4 == IPPROTO_UDP ? "udp" : l4 == IPPROTO_TCP ? "tcp" : "th";
+
+	if (m->n_set) {
+		if (m->kind == FM_SADDR || m->kind == FM_DADDR)
+			fprintf(f, " %s %s", fam, m->kind == FM_SADDR ? "saddr" : "daddr");
+		else if (m->kind == FM_L4PROTO)
+			fputs(" meta l4proto", f);
+		else
+			fprintf(f, " %s %s", th, m->kind == FM_SPORT ? "sport" : "dport");
+		print_set(f, m);
+		return;
+	}
 
 	switch (m->kind) {
 	case FM_IIF_IN_SET: fputs(" iifname @ifaces", f); break;
@@ -526,6 +719,7 @@ static void print_match(FILE *f, const struct fw_match *m, unsigned l4)
 	case FM_FIB_LOCAL: fputs(" fib daddr type local", f); break;
 	case FM_CT_NOT_ESTREL: fputs(" ct state ! established,related", f); break;
 	case FM_CT_NOT_DNAT: fputs(" ct status ! dnat", f); break;
+	case FM_FIB_RPF: fputs(" fib saddr . iif oif != 0", f); break;
 	}
 }
 
@@ -538,7 +732,7 @@ void fw_krule_print(FILE *f, const char *table, const struct fw_krule *k)
 	fprintf(f, "add rule inet %s %s", table, k->chain);
 	for (i = 0; i < k->n; i++) {
 		if (k->m[i].kind == FM_L4PROTO)
-			l4 = k->m[i].v;
+			l4 = k->m[i].n_set ? 0 : k->m[i].v;
 		print_match(f, &k->m[i], l4);
 	}
 	if (k->counter)

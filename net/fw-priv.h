@@ -11,6 +11,10 @@
 
 #include "cyris/fw.h"
 
+/* The longest comment nft shows is NFTNL_UDATA_COMMENT_MAXLEN - 1 bytes
+ * (fw.c checks that the two agree). */
+#define FW_COMMENT_MAX 128
+
 enum fw_match_kind {
 	FM_IIF_IN_SET,       /* iifname @ifaces */
 	FM_IIF_NOT_IN_SET,   /* iifname != @ifaces */
@@ -29,6 +33,8 @@ enum fw_match_kind {
 	FM_FIB_LOCAL,        /* fib daddr type local */
 	FM_CT_NOT_ESTREL,    /* ct state ! established,related */
 	FM_CT_NOT_DNAT,      /* ct status ! dnat */
+	FM_FIB_RPF,          /* fib saddr . iif oif != 0: the route back to
+				the source leaves through the input interface */
 };
 
 struct fw_match {
@@ -37,6 +43,13 @@ struct fw_match {
 	struct cyris_prefix pfx;
 	struct cyris_fw_ports ports;
 	char name[CYRIS_IFNAMSIZ];
+	/* n_set > 0: the match is an anonymous set of these (owned by the
+	 * plan): prefixes (FM_SADDR, FM_DADDR), port ranges (FM_SPORT,
+	 * FM_DPORT) or protocols (FM_L4PROTO) */
+	size_t n_set;
+	struct cyris_prefix *pfx_set;
+	struct cyris_fw_ports *port_set;
+	uint8_t l4_set[4];
 };
 
 enum fw_verdict { FV_ACCEPT, FV_DROP, FV_RETURN, FV_JUMP, FV_DNAT, FV_MASQ };

@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "cyris/fw.h"
@@ -108,69 +109,89 @@ static int parse_proto(const char *v, unsigned *ret, char *err, size_t errlen)
 	return *ret ? 0 : cyris_errf(err, errlen, -EINVAL, "proto: empty");
 }
 
-static void append(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void append(char *buf, size_t size, const char *fmt, ...)
-{
-	size_t len = strlen(buf);
-	va_list ap;
-
-	if (len >= size)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + len, size - len, fmt, ap);
-	va_end(ap);
-}
-
-static void canon_endpoints(char *buf, size_t size, const char *key,
+static void canon_endpoints(FILE *f, bool *first, const char *key,
 			    const struct cyris_fw_endpoint *e, size_t n)
 {
 	size_t i;
 
 	if (!n)
 		return;
-	append(buf, size, "%s%s=", buf[0] ? " " : "", key);
+	fprintf(f, "%s%s=", *first ? "" : " ", key);
+	*first = false;
 	for (i = 0; i < n; i++)
-		append(buf, size, "%s%s", i ? "," : "", e[i].name);
+		fprintf(f, "%s%s", i ? "," : "", e[i].name);
 }
 
-static void canon_ports(char *buf, size_t size, const char *key,
+static void canon_ports(FILE *f, bool *first, const char *key,
 			const struct cyris_fw_ports *p, size_t n)
 {
 	size_t i;
 
 	if (!n)
 		return;
-	append(buf, size, "%s%s=", buf[0] ? " " : "", key);
+	fprintf(f, "%s%s=", *first ? "" : " ", key);
+	*first = false;
 	for (i = 0; i < n; i++) {
-		append(buf, size, "%s%u", i ? "," : "", p[i].lo);
+		fprintf(f, "%s%u", i ? "," : "", p[i].lo);
 		if (p[i].hi != p[i].lo)
-			append(buf, size, "-%u", p[i].hi);
+			fprintf(f, "-%u", p[i].hi);
 	}
 }
 
 /* The rule's canonical text: keys in a fixed order, single spaces. */
-void cyris_fw_rule_format(struct cyris_fw_rule *r)
+char *cyris_fw_rule_text(const struct cyris_fw_rule *r)
 {
-	char *b = r->text;
-	size_t size = sizeof(r->text);
+	bool first = true;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
 
-	b[0] = '\0';
-	canon_endpoints(b, size, "src", r->src, r->n_src);
-	canon_endpoints(b, size, "dst", r->dst, r->n_dst);
-	canon_ports(b, size, "sport", r->sport, r->n_sport);
-	canon_ports(b, size, "dport", r->dport, r->n_dport);
+	if (!f)
+		return NULL;
+	canon_endpoints(f, &first, "src", r->src, r->n_src);
+	canon_endpoints(f, &first, "dst", r->dst, r->n_dst);
+	canon_ports(f, &first, "sport", r->sport, r->n_sport);
+	canon_ports(f, &first, "dport", r->dport, r->n_dport);
 	if (r->proto) {
 		const char *sep = "";
 
-		append(b, size, "%sproto=", b[0] ? " " : "");
+		fprintf(f, "%sproto=", first ? "" : " ");
 		if (r->proto & CYRIS_FW_TCP)
-			append(b, size, "%stcp", sep), sep = ",";
+			fprintf(f, "%stcp", sep), sep = ",";
 		if (r->proto & CYRIS_FW_UDP)
-			append(b, size, "%sudp", sep), sep = ",";
+			fprintf(f, "%sudp", sep), sep = ",";
 		if (r->proto & CYRIS_FW_ICMP)
-			append(b, size, "%sicmp", sep);
+			fprintf(f, "%sicmp", sep);
 	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int cyris_fw_rule_format(struct cyris_fw_rule *r)
+{
+	_cleanup_free_ char *t = cyris_fw_rule_text(r);
+	size_t len, cut;
+
+	r->text[0] = '\0';
+	r->long_text = false;
+	if (!t)
+		return -ENOMEM;
+	len = strlen(t);
+	if (len < sizeof(r->text)) {
+		memcpy(r->text, t, len + 1);
+		return 0;
+	}
+	/* too long for one kernel comment: a shortened form for messages,
+	 * cut after a whole entry, that no parser takes for the rule */
+	r->long_text = true;
+	for (cut = sizeof(r->text) - 5; cut > 0 && t[cut] != ',' && t[cut] != ' '; cut--)
+		;
+	memcpy(r->text, t, cut);
+	memcpy(r->text + cut, " ...", 5);
+	return -ENAMETOOLONG;
 }
 
 int cyris_fw_rule_parse(const char *text, struct cyris_fw_rule *ret,
@@ -219,7 +240,8 @@ int cyris_fw_rule_parse(const char *text, struct cyris_fw_rule *ret,
 	/* CyRIS users write dport=25,53 and expect DNS to work: TCP and UDP */
 	if ((r.n_sport || r.n_dport) && !r.proto)
 		r.proto = CYRIS_FW_TCP | CYRIS_FW_UDP;
-	cyris_fw_rule_format(&r);
+	if (cyris_fw_rule_format(&r) == -ENOMEM)
+		return -ENOMEM;
 	*ret = r;
 	return 0;
 }
@@ -237,8 +259,14 @@ int cyris_fw_policy_init(struct cyris_fw_policy *p, const char *range)
 
 void cyris_fw_policy_clear(struct cyris_fw_policy *p)
 {
+	size_t i;
+
 	if (!p)
 		return;
+	for (i = 0; i < p->n_nets; i++) {
+		free(p->nets[i].addrs);
+		free(p->nets[i].ifnames);
+	}
 	free(p->nets);
 	free(p->rules);
 	free(p->exposes);
@@ -277,15 +305,21 @@ int cyris_fw_policy_add_iface(struct cyris_fw_policy *p, const char *net,
 		for (i = 0; i < n->n_ifnames && !streq(n->ifnames[i], ifname); i++)
 			;
 		if (i == n->n_ifnames) {
-			if (n->n_ifnames >= ARRAY_SIZE(n->ifnames))
-				return -E2BIG;
-			memcpy(n->ifnames[n->n_ifnames++], ifname, strlen(ifname) + 1);
+			char (*slot)[CYRIS_IFNAMSIZ] = cyris_grow((void **)&n->ifnames, &n->n_ifnames,
+								   &n->cap_ifnames, sizeof(*slot));
+
+			if (!slot)
+				return -ENOMEM;
+			memcpy(*slot, ifname, strlen(ifname) + 1);
 		}
 	}
 	for (i = 0; i < n_addrs; i++) {
-		if (n->n_addrs >= ARRAY_SIZE(n->addrs))
-			return -E2BIG;
-		n->addrs[n->n_addrs++] = addrs[i];
+		struct cyris_prefix *slot = cyris_grow((void **)&n->addrs, &n->n_addrs, &n->cap_addrs,
+						       sizeof(*slot));
+
+		if (!slot)
+			return -ENOMEM;
+		*slot = addrs[i];
 	}
 	return 0;
 }

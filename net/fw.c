@@ -11,6 +11,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -38,6 +39,8 @@
 
 #define IFNAME_TYPE 41          /* nft's datatype id for ifname */
 #define IFACES_SET_ID 1
+
+_Static_assert(FW_COMMENT_MAX == NFTNL_UDATA_COMMENT_MAXLEN, "fw-gen.c cuts comments where nft does");
 
 struct cyris_fw {
 	struct mnl_socket *nl;
@@ -141,17 +144,15 @@ int cyris_fw_resolve(struct cyris_fw *fw, struct cyris_fw_policy *p)
 		r = cyris_addr_list(fw->rt, 0, &addrs);
 	for (i = 0; r == 0 && i < links.n; i++) {
 		const struct cyris_link *k = &links.v[i];
-		struct cyris_prefix a[8];
-		size_t n = 0;
 
 		/* the range's L3 interfaces: tagged, with a network, no master */
 		if (!k->owned || !cyris_tag_in_range(&k->tag, p->range) || !k->tag.net[0] ||
 		    k->master)
 			continue;
-		for (j = 0; j < addrs.n && n < ARRAY_SIZE(a); j++)
+		r = cyris_fw_policy_add_iface(p, k->tag.net, k->name, NULL, 0);
+		for (j = 0; r == 0 && j < addrs.n; j++)
 			if (addrs.v[j].ifindex == k->ifindex && addrs.v[j].scope == RT_SCOPE_UNIVERSE)
-				a[n++] = addrs.v[j].prefix;
-		r = cyris_fw_policy_add_iface(p, k->tag.net, k->name, a, n);
+				r = cyris_fw_policy_add_iface(p, k->tag.net, k->name, &addrs.v[j].prefix, 1);
 	}
 	cyris_addr_list_free(&addrs);
 	cyris_link_list_free(&links);
@@ -177,6 +178,7 @@ struct batch {
 	struct msginfo *info;
 	size_t n, cap;
 	int err;                    /* first build error */
+	uint32_t next_set_id;       /* of the next anonymous set */
 };
 
 /* Keep MSG_ROOM bytes free past the end, growing (zeroed) as needed. */
@@ -209,6 +211,7 @@ static int batch_init(struct batch *b, struct cyris_fw *fw)
 {
 	memset(b, 0, sizeof(*b));
 	b->fw = fw;
+	b->next_set_id = IFACES_SET_ID + 1;
 	if (room(b) < 0)
 		return -ENOMEM;
 	nftnl_batch_begin(b->buf, fw->seq++);
@@ -537,6 +540,174 @@ static void m_ports(struct nftnl_rule *r, const struct fw_match *m, int *err)
 	}
 }
 
+/* ---- anonymous sets ----------------------------------------------------- */
+
+/* nft's datatypes of set keys */
+#define TYPE_IPADDR 7
+#define TYPE_IP6ADDR 8
+#define TYPE_INET_PROTOCOL 12
+#define TYPE_INET_SERVICE 13
+
+struct ival {
+	uint8_t lo[16], hi[16];
+};
+
+static int ival_cmp(const void *a, const void *b, void *len)
+{
+	return memcmp(((const struct ival *)a)->lo, ((const struct ival *)b)->lo, *(size_t *)len);
+}
+
+/* @v + 1 in place (big-endian); false when it wraps (the top of the space). */
+static bool be_inc(uint8_t *v, size_t len)
+{
+	while (len--)
+		if (++v[len])
+			return true;
+	return false;
+}
+
+static void set_elem(struct batch *b, struct nftnl_set *s, const uint8_t *key, size_t len, bool end)
+{
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+	if (!e) {
+		b->err = -ENOMEM;
+		return;
+	}
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, (uint32_t)len);
+	if (end)
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END);
+	nftnl_set_elem_add(s, e);
+}
+
+/* Sort @v and merge the intervals that overlap or touch (the kernel
+ * refuses overlaps); returns how many are left. */
+static size_t merge_ivals(struct ival *v, size_t n, size_t len)
+{
+	size_t i, k = 0;
+
+	qsort_r(v, n, sizeof(*v), ival_cmp, &len);
+	for (i = 0; i < n; i++) {
+		if (k) {
+			uint8_t next[16];
+			bool top;
+
+			memcpy(next, v[k - 1].hi, len);
+			top = !be_inc(next, len);
+			if (top || memcmp(v[i].lo, next, len) <= 0) {
+				if (memcmp(v[i].hi, v[k - 1].hi, len) > 0)
+					memcpy(v[k - 1].hi, v[i].hi, len);
+				continue;
+			}
+		}
+		v[k++] = v[i];
+	}
+	return k;
+}
+
+/* An anonymous constant set of @m's values, in the batch before the rule
+ * that looks it up; returns its id. */
+static uint32_t anon_set(struct batch *b, const char *table, int rule, const struct fw_match *m)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	_cleanup_free_ struct ival *v = calloc(m->n_set, sizeof(*v));
+	uint32_t id = b->next_set_id++, flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
+	uint32_t type = TYPE_INET_PROTOCOL, len = 1;
+	struct nlmsghdr *h;
+	size_t i, n = m->n_set;
+
+	if (!s || !v) {
+		nftnl_set_free(s);
+		b->err = -ENOMEM;
+		return 0;
+	}
+	if (m->pfx_set) {
+		bool v6 = m->pfx_set[0].ip.family == AF_INET6;
+
+		type = v6 ? TYPE_IP6ADDR : TYPE_IPADDR;
+		len = v6 ? 16 : 4;
+		for (i = 0; i < n; i++) {
+			struct cyris_prefix net = cyris_prefix_network(&m->pfx_set[i]);
+			unsigned bit;
+
+			memcpy(v[i].lo, net.ip.a, len);
+			memcpy(v[i].hi, net.ip.a, len);
+			for (bit = net.len; bit < len * 8; bit++)
+				v[i].hi[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+		}
+	} else if (m->port_set) {
+		type = TYPE_INET_SERVICE;
+		len = 2;
+		for (i = 0; i < n; i++) {
+			uint16_t lo = htons(m->port_set[i].lo), hi = htons(m->port_set[i].hi);
+
+			memcpy(v[i].lo, &lo, 2);
+			memcpy(v[i].hi, &hi, 2);
+		}
+	}
+	if (type != TYPE_INET_PROTOCOL)
+		flags |= NFT_SET_INTERVAL;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, "__set%d");
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, len);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	if ((h = msg_begin(b, NFT_MSG_NEWSET, NLM_F_CREATE, rule, "an anonymous set"))) {
+		nftnl_set_nlmsg_build_payload(h, s);
+		msg_end(b);
+	}
+	if (flags & NFT_SET_INTERVAL) {
+		n = merge_ivals(v, n, len);
+		for (i = 0; i < n; i++) {
+			set_elem(b, s, v[i].lo, len, false);
+			if (be_inc(v[i].hi, len))
+				set_elem(b, s, v[i].hi, len, true);
+		}
+	} else {
+		for (i = 0; i < n; i++)
+			set_elem(b, s, &m->l4_set[i], 1, false);
+	}
+	if ((h = msg_begin(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, rule, "an anonymous set's elements"))) {
+		nftnl_set_elems_nlmsg_build_payload(h, s);
+		msg_end(b);
+	}
+	nftnl_set_free(s);
+	return id;
+}
+
+static struct nftnl_expr *e_lookup_anon(uint32_t id)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "__set%d");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+	}
+	return e;
+}
+
+/* A match on an anonymous set: load the field, look it up. */
+static void m_set(struct batch *b, const char *table, int rule, struct nftnl_rule *r,
+		  const struct fw_match *m, int *err)
+{
+	uint32_t id = anon_set(b, table, rule, m);
+
+	if (m->kind == FM_SADDR || m->kind == FM_DADDR) {
+		bool v6 = m->pfx_set[0].ip.family == AF_INET6;
+		uint32_t off = v6 ? (m->kind == FM_SADDR ? 8 : 24) : (m->kind == FM_SADDR ? 12 : 16);
+
+		e_add(r, e_payload(NFT_PAYLOAD_NETWORK_HEADER, off, v6 ? 16 : 4), err);
+	} else if (m->kind == FM_L4PROTO) {
+		e_add(r, e_meta(NFT_META_L4PROTO), err);
+	} else {
+		e_add(r, e_payload(NFT_PAYLOAD_TRANSPORT_HEADER, m->kind == FM_SPORT ? 0 : 2, 2), err);
+	}
+	e_add(r, e_lookup_anon(id), err);
+}
+
 static void m_one(struct nftnl_rule *r, const struct fw_match *m, int *err)
 {
 	uint32_t bits, zero = 0, local = RTN_LOCAL;
@@ -594,6 +765,16 @@ static void m_one(struct nftnl_rule *r, const struct fw_match *m, int *err)
 		}
 		e_add(r, e, err);
 		e_add(r, e_cmp(NFT_CMP_EQ, &local, 4), err);
+		break;
+	case FM_FIB_RPF:
+		e = nftnl_expr_alloc("fib");
+		if (e) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_SADDR | NFTA_FIB_F_IIF);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_OIF);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+		}
+		e_add(r, e, err);
+		e_add(r, e_cmp(NFT_CMP_NEQ, &zero, 4), err);
 		break;
 	}
 }
@@ -654,7 +835,10 @@ static void add_rule(struct batch *b, const char *table, const struct fw_krule *
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, k->chain);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	for (i = 0; i < k->n; i++)
-		m_one(r, &k->m[i], &err);
+		if (k->m[i].n_set)
+			m_set(b, table, k->rule, r, &k->m[i], &err);
+		else
+			m_one(r, &k->m[i], &err);
 	if (nth == inject_bad())
 		e_add(r, e_payload(NFT_PAYLOAD_NETWORK_HEADER, 0, 0), &err);
 	if (k->counter)
@@ -1319,6 +1503,41 @@ static int host_listens(struct cyris_fw *fw, uint16_t port)
 	return 1;
 }
 
+/* -EPERM when @to is on a network of another range than @range: a range's
+ * port must not lead into another range. */
+static int other_range_addr(struct cyris_fw *fw, const char *range, const struct cyris_ip *to)
+{
+	struct cyris_link_list links = {0};
+	struct cyris_addr_list addrs = {0};
+	size_t i, j;
+	int r;
+
+	if (!fw->rt && (r = cyris_nl_open(&fw->rt, fw->netns)) < 0)
+		return r;
+	r = cyris_link_list(fw->rt, &links);
+	if (r == 0)
+		r = cyris_addr_list(fw->rt, 0, &addrs);
+	for (i = 0; r == 0 && i < addrs.n; i++) {
+		if (!cyris_prefix_contains(&addrs.v[i].prefix, to))
+			continue;
+		for (j = 0; j < links.n && links.v[j].ifindex != addrs.v[i].ifindex; j++)
+			;
+		if (j < links.n && links.v[j].owned && links.v[j].tag.range[0] &&
+		    !cyris_tag_in_range(&links.v[j].tag, range)) {
+			char what[256], ip[CYRIS_IPSTRLEN];
+
+			snprintf(what, sizeof(what), "%s is on %s, a network of range %s, not of range %s",
+				 cyris_ip_format(to, ip, sizeof(ip)), links.v[j].name,
+				 links.v[j].tag.range, range);
+			set_error(fw, -EPERM, -1, what);
+			r = -EPERM;
+		}
+	}
+	cyris_addr_list_free(&addrs);
+	cyris_link_list_free(&links);
+	return r;
+}
+
 int cyris_fw_expose(struct cyris_fw *fw, const char *range, const struct cyris_fw_expose *e)
 {
 	struct fw_plan plan = {0};
@@ -1326,6 +1545,8 @@ int cyris_fw_expose(struct cyris_fw *fw, const char *range, const struct cyris_f
 
 	if (!e->host_port || !e->to_port || e->to.family != AF_INET)
 		return -EINVAL;
+	if ((r = other_range_addr(fw, range, &e->to)) < 0)
+		return r;
 	r = exposed(fw, range, e);
 	if (r == 0 && e->proto == CYRIS_FW_TCP)
 		r = host_listens(fw, e->host_port);
@@ -1338,6 +1559,38 @@ int cyris_fw_expose(struct cyris_fw *fw, const char *range, const struct cyris_f
 	return r;
 }
 
+/* A NAT interface is a way out of the host: it exists, and it is neither
+ * the loopback nor an interface of a range. */
+static int nat_iface_ok(struct cyris_fw *fw, const char *ifname)
+{
+	struct cyris_link l;
+	char what[256];
+	int r;
+
+	if (!fw->rt && (r = cyris_nl_open(&fw->rt, fw->netns)) < 0)
+		return r;
+	r = cyris_link_get(fw->rt, ifname, &l);
+	if (r == -ENODEV || r == -ENOENT) {
+		snprintf(what, sizeof(what), "no interface %s here", ifname);
+		set_error(fw, r, -1, what);
+		return r;
+	}
+	if (r < 0)
+		return r;
+	cyris_link_clear(&l);
+	if (l.flags & IFF_LOOPBACK) {
+		snprintf(what, sizeof(what), "%s is the loopback: nothing leaves the host through it", ifname);
+		r = -EINVAL;
+	} else if (l.owned && l.tag.range[0]) {
+		snprintf(what, sizeof(what), "%s is an interface of range %s, not a way out", ifname,
+			 l.tag.range);
+		r = -EINVAL;
+	}
+	if (r < 0)
+		set_error(fw, r, -1, what);
+	return r;
+}
+
 int cyris_fw_nat(struct cyris_fw *fw, const char *range, const char *ifname)
 {
 	struct fw_plan plan = {0};
@@ -1345,6 +1598,8 @@ int cyris_fw_nat(struct cyris_fw *fw, const char *range, const char *ifname)
 
 	if (!cyris_ifname_valid(ifname))
 		return -EINVAL;
+	if ((r = nat_iface_ok(fw, ifname)) < 0)
+		return r;
 	r = fw_plan_nat(ifname, &plan);
 	if (r == 0)
 		r = add_to_table(fw, range, &plan, NULL);

@@ -375,6 +375,9 @@ static int resolve_endpoint(struct pctx *c, const struct cyris_range_rule *ru, s
 	int ni, gw;
 	size_t i, j;
 
+	if (*n_out >= CYRIS_FW_MAX_LIST)
+		return fail(c, -E2BIG, "%s:%u:%u: rule '%s': more than %d addresses", c->r->file,
+			    ru->mark.line, ru->mark.column, ru->text, CYRIS_FW_MAX_LIST);
 	if (e->is_prefix || e->is_host) {
 		out[(*n_out)++] = *e;
 		return 0;
@@ -456,13 +459,17 @@ static int add_rules(struct pctx *c, const struct cyris_range_site *s, size_t ne
 			memcpy(fr.dst, dst, sizeof(dst[0]) * nd);
 			fr.n_src = ns;
 			fr.n_dst = nd;
-			cyris_fw_rule_format(&fr);
+			/* a text too long for a kernel comment is fine: the
+			 * rule travels as data */
+			if (cyris_fw_rule_format(&fr) == -ENOMEM)
+				return -ENOMEM;
+			fr.line = ru->mark.line;
 			pr = cyris_grow((void **)&c->p->rules, &c->p->n_rules, &c->p->cap_rules, sizeof(*pr));
 			if (!pr)
 				return -ENOMEM;
 			pr->instance = inst;
 			pr->at = at == -2 ? -1 : at;
-			snprintf(pr->text, sizeof(pr->text), "%s", fr.text);
+			pr->fw = fr;
 			snprintf(pr->orig, sizeof(pr->orig), "%s", ru->text);
 			pr->mark = ru->mark;
 		}
@@ -491,6 +498,7 @@ static int gateway_entry_rule(struct pctx *c, size_t gi, const struct cyris_plan
 {
 	const struct cyris_plan_guest *g = &c->p->guests[gi];
 	struct cyris_plan_rule *pr;
+	char text[64];
 
 	if (!g->gateway)
 		return 0;
@@ -499,7 +507,9 @@ static int gateway_entry_rule(struct pctx *c, size_t gi, const struct cyris_plan
 		return -ENOMEM;
 	pr->instance = g->instance;
 	pr->at = (int)gi;
-	snprintf(pr->text, sizeof(pr->text), "dst=host dport=%u proto=tcp", e->port);
+	snprintf(text, sizeof(text), "dst=host dport=%u proto=tcp", e->port);
+	if (cyris_fw_rule_parse(text, &pr->fw, NULL, 0) < 0)
+		return -EINVAL;
 	snprintf(pr->orig, sizeof(pr->orig), "entry_point: yes");
 	return 0;
 }

@@ -515,14 +515,11 @@ static int apply_policy(struct run *x, struct cyris_fw *fw, int at)
 		r = cyris_fw_resolve(fw, &pol);
 	for (i = 0; r == 0 && i < x->p->n_rules; i++) {
 		const struct cyris_plan_rule *pr = &x->p->rules[i];
-		struct cyris_fw_rule fr;
 
 		if (pr->at != at)
 			continue;
-		r = cyris_fw_rule_parse(pr->text, &fr, msg, sizeof(msg));
-		fr.line = pr->mark.line;
-		if (r == 0)
-			r = cyris_fw_policy_add_rule(&pol, &fr, msg, sizeof(msg));
+		/* the resolved rule as data: nothing re-parsed, nothing cut */
+		r = cyris_fw_policy_add_rule(&pol, &pr->fw, msg, sizeof(msg));
 		if (r < 0) {
 			cyris_fw_policy_clear(&pol);
 			return cyris_errf(x->err, x->errlen, r, "rule '%s': %s", pr->orig, msg);

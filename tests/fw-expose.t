@@ -37,6 +37,20 @@ is "$(answer tcp desk 192.0.2.50 22)" 192.0.2.1 "desk reaches the outside, masqu
 ok "range 200 still cannot" cannot tcp b1 192.0.2.50 22
 ok "internal still cannot reach office (nat is egress only)" cannot tcp db 10.124.1.10 22
 
+# refused, and nothing changes: a port into another range, NAT out of the loopback,
+# a missing interface or a range's own bridge
+rs=$(ruleset)
+fails_with 1 "10.200.1.10 is on .*, a network of range 200, not of range 124" \
+	"expose 124 to range 200's guest is refused" cyris-fw expose 124 2224 to 10.200.1.10:22
+fails_with 1 "10.200.1.1 is on .*, a network of range 200" \
+	"expose 124 to range 200's host address is refused" cyris-fw expose 124 2224 to 10.200.1.1:22
+fails_with 1 "lo is the loopback" "nat 124 out lo is refused" cyris-fw nat 124 out lo
+fails_with 1 "no interface nosuch0" "nat 124 out a missing interface is refused" cyris-fw nat 124 out nosuch0
+fails_with 1 "is an interface of range 200, not a way out" "nat 124 out range 200's bridge is refused" \
+	cyris-fw nat 124 out "$br_lab"
+is "$(ruleset)" "$rs" "none of them changed the ruleset"
+ok "range 200 still cannot reach the outside" cannot tcp b1 192.0.2.50 22
+
 # a re-apply keeps the exposed ports and the NAT
 echo "src=office dst=internal dport=3306" > /tmp/.r.$$
 ok "re-apply 124 with a rule" cyris-fw apply 124 /tmp/.r.$$

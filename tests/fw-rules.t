@@ -72,5 +72,26 @@ like "$(cyris-fw show)" "range 200: table inet cyris_200" "text show lists every
 ok "allow 124 src=internal dst=office dport=22" cyris-fw allow 124 src=internal dst=office dport=22
 ok "internal -> office tcp/22 now passes" can tcp db 10.124.1.10 22
 ok "internal -> office tcp/25 still dropped" cannot tcp db 10.124.1.10 25
+# a rule longer than a comment (nft keeps 127 bytes): every kernel rule
+# says exactly its own share, none a cut text
+long="src=office,internal,198.51.100.0/25,198.51.100.128/25,203.0.113.0/25,203.0.113.128/25 dst=external dport=2000-2001,3000-3001"
+comments() { nft -j list chain inet cyris_124 allow | jq -r '.nftables[] | select(.rule) | "\(.rule.handle) \(.rule.comment)"' | sort; }
+was=$(comments)
+ok "allow 124 a rule of ${#long} bytes" cyris-fw allow 124 "$long"
+cm=$(comm -13 <(echo "$was") <(comments) | cut -d' ' -f2-)
+is "$(echo "$cm" | wc -l)" 2 "two kernel rules (anonymous sets), each comment under 128 bytes"
+is "$(echo "$cm" | grep -Evc '^src=[0-9./,]+ dst=10\.124\.3\.0/24 dport=2000-2001,3000-3001 proto=tcp,udp$')" 0 \
+   "each comment is its own exact share"
+is "$(echo "$cm" | sed 's/^src=//; s/ .*//' | tr , '\n' | sort | xargs)" \
+   "10.124.1.0/24 10.124.2.0/24 198.51.100.0/25 198.51.100.128/25 203.0.113.0/25 203.0.113.128/25" \
+   "together they name every source once"
+# overlapping entries and the top of the address and port space in one set
+was=$(comments)
+ok "allow overlapping CIDRs and port ranges" \
+	cyris-fw allow 124 src=10.124.1.0/24,10.124.0.0/16,128.0.0.0/1 dst=internal dport=1000-2000,1500-2500,65000-65535 proto=tcp
+h=$(comm -13 <(echo "$was") <(comments) | cut -d' ' -f1)
+like "$(nft -a list chain inet cyris_124 allow | grep "# handle $h\$")" \
+	'ip saddr \{ 10\.124\.0\.0/16, 128\.0\.0\.0/1 \} ip daddr 10\.124\.2\.0/24 tcp dport \{ 1000-2500, 65000-65535 \}' \
+	"the kernel holds them merged: one set of addresses, one of ports"
 rm -f "$rules"
 done_testing

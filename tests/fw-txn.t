@@ -36,6 +36,13 @@ printf 'src=office dst=internal colour=red\n' > "$bad"
 like "$(cyris-fw apply 124 "$bad" 2>&1)" "^$bad:1: unknown key 'colour'" "an unknown key: FILE:LINE"
 printf 'src=office dst=internal.dbsrv dport=3306\n' > "$bad"
 like "$(cyris-fw apply 124 "$bad" 2>&1)" "member names are resolved by cyris-topo" "a member name gets a hint"
+# a NUL byte would silently end the line: "proto=udp" would go
+printf 'src=office dst=internal dport=3306\n\nsrc=office dst=external dport=53\0 proto=udp\n' > "$bad"
+err=$(cyris-fw apply 124 "$bad" 2>&1)
+is "$?" 1 "a NUL byte inside a rule line: exit 1"
+is "$err" "$bad:3: a NUL byte in the line" "reported as FILE:LINE"
+err=$(cyris-fw check 124 - < "$bad" 2>&1)
+is "$err" "<stdin>:3: a NUL byte in the line" "check too, on stdin"
 is "$(ruleset)" "$before" "none of them changed the ruleset"
 
 # a batch the kernel rejects: the 30th kernel rule made invalid

@@ -38,7 +38,9 @@ static const char help[] =
 "Rules (CyRIS syntax): src=NET|CIDR,... dst=NET|CIDR|host,... sport=P,...\n"
 "dport=P|LO-HI,... proto=tcp|udp|icmp. A network name stands for the subnets\n"
 "of the range's interfaces on that network (found from cyris tags); dst=host\n"
-"is the host itself. A port rule without proto allows TCP and UDP.\n"
+"is the host itself. A port rule without proto allows TCP and UDP. A source\n"
+"counts only from the interface its route leaves through (no borrowed\n"
+"addresses).\n"
 "Example: src=office,external dst=internal dport=3306\n"
 "\n"
 "Options:\n"
@@ -144,6 +146,7 @@ static int read_rules(struct cli *c, const char *file, struct cyris_fw_policy *p
 	_cleanup_free_ char *line = NULL;
 	const char *shown = streq(file, "-") ? "<stdin>" : file;
 	size_t cap = 0;
+	ssize_t len;
 	unsigned no = 0;
 	FILE *f;
 	int r = CLI_OK;
@@ -151,11 +154,17 @@ static int read_rules(struct cli *c, const char *file, struct cyris_fw_policy *p
 	f = streq(file, "-") ? stdin : fopen(file, "re");
 	if (!f)
 		return cli_err(c, -errno, "%s", file);
-	while (getline(&line, &cap, f) >= 0) {
+	while ((len = getline(&line, &cap, f)) >= 0) {
 		struct cyris_fw_rule rule;
 		char err[256], *s;
 
 		no++;
+		if (memchr(line, '\0', (size_t)len)) {
+			/* the rest of the line would silently go */
+			fprintf(stderr, "%s:%u: a NUL byte in the line\n", shown, no);
+			r = CLI_FAIL;
+			break;
+		}
 		s = rule_text(line);
 		if (!*s)
 			continue;
@@ -265,9 +274,11 @@ static int cmd_check(struct cli *c, int argc, char **argv)
 	json_arr_close(js);
 	json_arr_open(js, "rules");
 	for (i = 0; i < p.n_rules; i++) {
+		_cleanup_free_ char *t = cyris_fw_rule_text(&p.rules[i]);
+
 		json_obj_open(js, NULL);
 		json_uint(js, "line", p.rules[i].line);
-		json_str(js, "rule", p.rules[i].text);
+		json_str(js, "rule", t ? t : p.rules[i].text);
 		json_obj_close(js);
 	}
 	json_arr_close(js);
@@ -290,8 +301,15 @@ static int cmd_allow(struct cli *c, int argc, char **argv)
 	if ((r = parse_range(c, argv[0])))
 		return r;
 	/* the rule may come as one word or several */
-	for (i = 1; i < argc; i++)
-		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s%s", i > 1 ? " " : "", argv[i]);
+	for (i = 1; i < argc; i++) {
+		size_t len = strlen(text);
+
+		if ((size_t)snprintf(text + len, sizeof(text) - len, "%s%s", i > 1 ? " " : "", argv[i]) >=
+		    sizeof(text) - len) {
+			cli_msg(c, "rule: longer than %zu bytes", sizeof(text) - 1);
+			return CLI_FAIL;
+		}
+	}
 	if (cyris_fw_rule_parse(text, &rule, err, sizeof(err)) < 0) {
 		cli_msg(c, "rule '%s': %s", text, err);
 		return CLI_FAIL;

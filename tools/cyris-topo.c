@@ -281,11 +281,12 @@ static void plan_json(struct cli *c, const struct cyris_plan *p)
 	json_arr_open(j, "rules");
 	for (i = 0; i < p->n_rules; i++) {
 		const struct cyris_plan_rule *r = &p->rules[i];
+		_cleanup_free_ char *t = cyris_fw_rule_text(&r->fw);
 
 		json_obj_open(j, NULL);
 		json_uint(j, "instance", r->instance);
 		json_str(j, "at", r->at < 0 ? "host" : p->guests[r->at].name);
-		json_str(j, "rule", r->text);
+		json_str(j, "rule", t ? t : r->fw.text);
 		json_str(j, "source", r->orig);
 		json_uint(j, "line", r->mark.line);
 		json_uint(j, "column", r->mark.column);
@@ -339,9 +340,12 @@ static void plan_text(const struct cyris_plan *p)
 			       cyris_prefix_format(&gu->nics[k].addr, b, sizeof(b)), mac, gu->nics[k].host_ifname);
 		}
 	}
-	for (i = 0; i < p->n_rules; i++)
+	for (i = 0; i < p->n_rules; i++) {
+		_cleanup_free_ char *t = cyris_fw_rule_text(&p->rules[i].fw);
+
 		printf("  rule    inst %u at %-22s %s\n", p->rules[i].instance,
-		       p->rules[i].at < 0 ? "host" : p->guests[p->rules[i].at].name, p->rules[i].text);
+		       p->rules[i].at < 0 ? "host" : p->guests[p->rules[i].at].name, t ? t : p->rules[i].fw.text);
+	}
 	for (i = 0; i < p->n_exposes; i++)
 		printf("  entry   host port %u -> %s:%u%s\n", p->exposes[i].host_port,
 		       p->guests[p->exposes[i].guest].name, p->exposes[i].port,
@@ -422,9 +426,15 @@ static int emit_fw(struct cli *c, const struct cyris_plan *p)
 	}
 	printf("# cyris-fw apply %s - input: the rules enforced %s%s\n", p->range,
 	       at < 0 ? "on the host" : "in ", at < 0 ? "" : opt.gateway);
-	for (i = 0; i < p->n_rules; i++)
-		if (p->rules[i].at == at)
-			printf("%s\n", p->rules[i].text);
+	for (i = 0; i < p->n_rules; i++) {
+		_cleanup_free_ char *t = NULL;
+
+		if (p->rules[i].at != at)
+			continue;
+		if (!(t = cyris_fw_rule_text(&p->rules[i].fw)))
+			return cli_err(c, -ENOMEM, "rule '%s'", p->rules[i].orig);
+		printf("%s\n", t);
+	}
 	return CLI_OK;
 }
 

@@ -29,7 +29,14 @@
  * port ranges (1000-2000). A network name stands for the subnets of that
  * network's interfaces; CIDRs and addresses stand for themselves; dst=host
  * means the host itself (the input chain). A port rule without proto allows
- * TCP and UDP. Each rule's text is kept as the kernel rules' comment.
+ * TCP and UDP. A rule is one kernel rule per address family, its lists
+ * anonymous sets. Its text is kept as the kernel rule's comment; a text too
+ * long for a comment (nft shows 127 bytes) is split into as few kernel
+ * rules as let each comment say its own share in the same syntax
+ * ("src=10.1.2.0/24,10.1.4.0/24 dst=10.1.3.10 dport=3306 proto=tcp"). A rule with a source also matches
+ * "fib saddr . iif oif != 0": a source address is believed only from the
+ * interface its route leaves through, so a guest cannot borrow another
+ * network's address.
  */
 #ifndef CYRIS_FW_H
 #define CYRIS_FW_H
@@ -67,7 +74,12 @@ struct cyris_fw_endpoint {
 /* One rule as written (names not yet resolved). */
 struct cyris_fw_rule {
 	unsigned line;                  /* source line, 0 if none */
-	char text[256];                 /* canonical text: the kernel comment */
+	char text[256];                 /* canonical text, for messages; when
+					   it does not fit (long_text), a
+					   shortened form ending in " ..." */
+	bool long_text;                 /* (the kernel rules' comments hold the
+					   text when it is under 128 bytes, nft's
+					   limit, else shares of it, each exact) */
 	struct cyris_fw_endpoint src[CYRIS_FW_MAX_LIST], dst[CYRIS_FW_MAX_LIST];
 	size_t n_src, n_dst;            /* 0 = any */
 	struct cyris_fw_ports sport[CYRIS_FW_MAX_LIST], dport[CYRIS_FW_MAX_LIST];
@@ -82,17 +94,23 @@ struct cyris_fw_rule {
 int cyris_fw_rule_parse(const char *text, struct cyris_fw_rule *ret,
 			char *err, size_t errlen);
 
-/* Recompute @r->text from its fields (after a caller changed them). */
-void cyris_fw_rule_format(struct cyris_fw_rule *r);
+/* Recompute @r->text (and long_text) from its fields (after a caller
+ * changed them). Returns 0, or -ENAMETOOLONG when the canonical text did
+ * not fit and text is the shortened form. */
+int cyris_fw_rule_format(struct cyris_fw_rule *r);
+
+/* The whole canonical text of @r, however long (malloc'd; NULL when out of
+ * memory). What `cyris-fw apply` reads back as the same rule. */
+char *cyris_fw_rule_text(const struct cyris_fw_rule *r);
 
 /* A range network as the firewall sees it. */
 struct cyris_fw_net {
 	char name[CYRIS_ID_MAX + 1];
-	struct cyris_prefix addrs[8];   /* the range's addresses on it (prefix =
+	struct cyris_prefix *addrs;     /* the range's addresses on it (prefix =
 					   the address with its length) */
-	size_t n_addrs;
-	char ifnames[8][CYRIS_IFNAMSIZ];
-	size_t n_ifnames;
+	size_t n_addrs, cap_addrs;
+	char (*ifnames)[CYRIS_IFNAMSIZ];
+	size_t n_ifnames, cap_ifnames;
 };
 
 /* An exposed guest: host port -> guest address and port. */

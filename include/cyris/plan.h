@@ -27,6 +27,7 @@
 
 #include "cyris/addr.h"
 #include "cyris/conf.h"
+#include "cyris/fw.h"
 #include "cyris/range.h"
 #include "cyris/tag.h"
 
@@ -79,11 +80,13 @@ struct cyris_plan_guest {
 	const struct cyris_range_guestdef *def;
 };
 
-/* A forwarding rule of one instance, member names resolved to addresses. */
+/* A forwarding rule of one instance, member names resolved to addresses:
+ * carried as data to the firewall, never re-parsed from a text (its text,
+ * cyris_fw_rule_text(), is for people and for `cyris-fw apply`). */
 struct cyris_plan_rule {
 	unsigned instance;
 	int at;                            /* -1: the host; else the gateway guest */
-	char text[256];                    /* for cyris-fw */
+	struct cyris_fw_rule fw;           /* resolved; fw.line = mark.line */
 	char orig[256];                    /* as written */
 	struct cyris_mark mark;
 };

@@ -121,12 +121,34 @@ static void test_policy(void)
 	cyris_fw_policy_clear(&p);
 }
 
+/* A canonical text longer than the rule's text buffer: shortened for
+ * messages (never a valid rule), whole from cyris_fw_rule_text(). */
+static void test_long_text(void)
+{
+	const char *in = "src=198.51.100.0/25,198.51.100.128/25,203.0.113.0/25,203.0.113.128/25,"
+			 "192.0.2.0/26,192.0.2.64/26,192.0.2.128/26,192.0.2.192/26,10.10.10.0/24,"
+			 "10.10.11.0/24,10.10.12.0/24,10.10.13.0/24 dst=10.20.30.40,10.20.30.41 "
+			 "sport=1000-2000,3000-4000 dport=3306,3307,3308 proto=tcp";
+	struct cyris_fw_rule r, back;
+	char *t;
+
+	ok(cyris_fw_rule_parse(in, &r, NULL, 0) == 0, "a rule of %zu bytes parses", strlen(in));
+	ok(r.long_text, "  its canonical text is long");
+	ok(strlen(r.text) < sizeof(r.text) && strcmp(r.text + strlen(r.text) - 4, " ...") == 0,
+	   "  text is a shortened form ending in ' ...'");
+	ok(cyris_fw_rule_parse(r.text, &back, NULL, 0) < 0, "  which does not parse as a rule");
+	t = cyris_fw_rule_text(&r);
+	is_str(t, in, "  cyris_fw_rule_text() gives it whole");
+	free(t);
+}
+
 int main(void)
 {
 	char name[CYRIS_FW_TABLESIZ];
 
 	test_parse();
 	test_policy();
+	test_long_text();
 	cyris_fw_table_name("a-b.c", name, sizeof(name));
 	is_str(name, "cyris_a-b.c", "a table is named after its range as it is");
 	return done();

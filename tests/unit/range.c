@@ -162,7 +162,7 @@ static void test_plan(void)
 		cyris_prefix_format(&a->nets[0].host_addr, s1, sizeof(s1));
 		is_str(s1, "10.200.0.254/24", "the host's bridge takes the last address");
 		ok(a->n_rules == 4 && a->rules[0].at == 0, "3 rules + the entry point's, enforced in the firewall");
-		is_str(a->rules[0].text, "src=10.200.3.0/24,10.200.0.0/24 dst=10.200.2.11 dport=3306 proto=tcp,udp",
+		is_str(a->rules[0].fw.text, "src=10.200.3.0/24,10.200.0.0/24 dst=10.200.2.11 dport=3306 proto=tcp,udp",
 		       "member names resolved to addresses, networks to subnets");
 		ok(a->n_exposes == 1 && a->exposes[0].host_port == CYRIS_ENTRY_PORT_BASE, "one entry point");
 	}
