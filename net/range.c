@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <yaml.h>
 
 #include "cyris/fw.h"
@@ -17,6 +18,9 @@ struct ctx {
 	char *err;
 	size_t errlen;
 	struct cyris_range *r;
+	/* the capacities of r's arrays: they live as long as the arrays, since
+	 * a file may give host_settings or guest_settings more than once */
+	size_t cap_hosts, cap_guestdefs, cap_sites;
 };
 
 static struct cyris_mark mark_of(const yaml_node_t *n)
@@ -158,13 +162,13 @@ static int need_seq(struct ctx *c, yaml_node_t *n, const char *what)
 static int parse_hosts(struct ctx *c, yaml_node_t *seq)
 {
 	yaml_node_t *it;
-	size_t cap = 0;
 	int r;
 
 	if ((r = need_seq(c, seq, "host_settings")))
 		return r;
 	for_items(c, seq, it) {
-		struct cyris_range_host *h = cyris_grow((void **)&c->r->hosts, &c->r->n_hosts, &cap, sizeof(*h));
+		struct cyris_range_host *h = cyris_grow((void **)&c->r->hosts, &c->r->n_hosts, &c->cap_hosts,
+								    sizeof(*h));
 
 		if (!h)
 			return -ENOMEM;
@@ -180,14 +184,13 @@ static int parse_hosts(struct ctx *c, yaml_node_t *seq)
 static int parse_guestdefs(struct ctx *c, yaml_node_t *seq)
 {
 	yaml_node_t *it;
-	size_t cap = 0;
 	int r;
 
 	if ((r = need_seq(c, seq, "guest_settings")))
 		return r;
 	for_items(c, seq, it) {
 		struct cyris_range_guestdef *g = cyris_grow((void **)&c->r->guestdefs,
-							    &c->r->n_guestdefs, &cap, sizeof(*g));
+							    &c->r->n_guestdefs, &c->cap_guestdefs, sizeof(*g));
 
 		if (!g)
 			return -ENOMEM;
@@ -396,7 +399,7 @@ static int parse_site(struct ctx *c, yaml_node_t *h, struct cyris_range_site *s)
 static int parse_clone(struct ctx *c, yaml_node_t *seq, yaml_node_t *where)
 {
 	yaml_node_t *item, *hosts, *h;
-	size_t cap = 0, n = 0;
+	size_t n = 0;
 	int r;
 
 	if ((r = need_seq(c, seq, "clone_settings")))
@@ -414,7 +417,7 @@ static int parse_clone(struct ctx *c, yaml_node_t *seq, yaml_node_t *where)
 			return r;
 		for_items(c, hosts, h) {
 			struct cyris_range_site *s = cyris_grow((void **)&c->r->sites, &c->r->n_sites,
-								&cap, sizeof(*s));
+								&c->cap_sites, sizeof(*s));
 
 			if (!s)
 				return -ENOMEM;
@@ -656,49 +659,364 @@ static int parse_root(struct ctx *c)
 	return validate(c);
 }
 
+/*
+ * libyaml's document loader has no limit: no nesting depth (its scanner then
+ * costs the square of the depth), aliases that a consumer expands without
+ * bound, the first of two equal keys silently winning, a "\0" escape cutting
+ * a value short. So the document is built here from libyaml's events, with
+ * limits that answer any input fast, at its FILE:LINE:COLUMN.
+ */
+#define RANGE_FILE_MAX (1u << 20)      /* bytes */
+#define RANGE_DEPTH_MAX 64             /* nested collections */
+#define RANGE_NODES_MAX (1u << 17)     /* nodes, each alias counted as what it stands for */
+#define RANGE_ANCHORS_MAX 1024
+
+struct anchor {
+	uint64_t hash;
+	const char *name;              /* owned by the node's event: copied */
+	int id;
+};
+
+struct frame {
+	int id;                        /* the open collection */
+	int key;                       /* a mapping's key waiting for its value */
+	size_t expanded;               /* the count when it opened */
+};
+
+struct loader {
+	struct ctx *c;
+	yaml_parser_t *parser;
+	yaml_document_t *doc;
+	struct frame stack[RANGE_DEPTH_MAX];
+	size_t depth;
+	size_t expanded;               /* nodes so far, aliases expanded */
+	uint32_t *weight;              /* per node id: its expanded size, 0 = still open */
+	size_t n_weight, cap_weight;
+	struct anchor *anchors;
+	size_t n_anchors, cap_anchors;
+	bool done;                     /* the document ended */
+};
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+static struct cyris_mark ev_mark(const yaml_event_t *e)
+{
+	return (struct cyris_mark){ (unsigned)e->start_mark.line + 1, (unsigned)e->start_mark.column + 1 };
+}
+
+static int count(struct loader *l, const yaml_event_t *e, size_t n)
+{
+	l->expanded += n;
+	if (l->expanded > RANGE_NODES_MAX)
+		return fail_mark(l->c, ev_mark(e), "more than %u YAML nodes%s (a range file is smaller)",
+				 RANGE_NODES_MAX, e->type == YAML_ALIAS_EVENT ? " with its aliases expanded" : "");
+	return 0;
+}
+
+static int set_weight(struct loader *l, int id, size_t w)
+{
+	uint32_t *slot;
+
+	while (l->n_weight < (size_t)id)
+		if (!(slot = cyris_grow((void **)&l->weight, &l->n_weight, &l->cap_weight, sizeof(*slot))))
+			return -ENOMEM;
+	l->weight[id - 1] = (uint32_t)w;
+	return 0;
+}
+
+static int add_anchor(struct loader *l, const yaml_event_t *e, const yaml_char_t *name, int id)
+{
+	uint64_t h;
+	struct anchor *a;
+	size_t i;
+
+	if (!name)
+		return 0;
+	h = name_hash((const char *)name);
+	for (i = 0; i < l->n_anchors; i++)
+		if (l->anchors[i].hash == h && streq(l->anchors[i].name, (const char *)name))
+			return fail_mark(l->c, ev_mark(e), "anchor '&%s' is defined twice", name);
+	if (l->n_anchors >= RANGE_ANCHORS_MAX)
+		return fail_mark(l->c, ev_mark(e), "more than %d anchors", RANGE_ANCHORS_MAX);
+	if (!(a = cyris_grow((void **)&l->anchors, &l->n_anchors, &l->cap_anchors, sizeof(*a))) ||
+	    !(a->name = strdup((const char *)name)))
+		return -ENOMEM;
+	a->hash = h;
+	a->id = id;
+	return 0;
+}
+
+/* Hang node @id on the open collection (or make it the root). */
+static int attach(struct loader *l, const yaml_event_t *e, int id)
+{
+	struct frame *f;
+
+	if (!l->depth)
+		return 0;                      /* the root: node 1 */
+	f = &l->stack[l->depth - 1];
+	if (yaml_document_get_node(l->doc, f->id)->type == YAML_SEQUENCE_NODE)
+		return yaml_document_append_sequence_item(l->doc, f->id, id) ? 0 : -ENOMEM;
+	if (!f->key) {
+		f->key = id;
+		return 0;
+	}
+	if (!yaml_document_append_mapping_pair(l->doc, f->id, f->key, id))
+		return -ENOMEM;
+	f->key = 0;
+	(void)e;
+	return 0;
+}
+
+static void set_marks(yaml_node_t *n, const yaml_event_t *e)
+{
+	n->start_mark = e->start_mark;
+	n->end_mark = e->end_mark;
+}
+
+struct keyref {
+	const char *s;
+	size_t len, pos;
+	const yaml_node_t *node;
+};
+
+static int keyref_cmp(const void *a, const void *b)
+{
+	const struct keyref *x = a, *y = b;
+	int r;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	if ((r = memcmp(x->s, y->s, x->len)))
+		return r;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static bool same_key(const struct keyref *x, const struct keyref *y)
+{
+	return x->len == y->len && !memcmp(x->s, y->s, x->len);
+}
+
+/* Two equal keys in one mapping: the first would silently win. Sorted, so
+ * that a mapping of any size costs n log n; the earliest repeat is named. */
+static int check_keys(struct loader *l, const yaml_node_t *map)
+{
+	size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start), k = 0, i;
+	_cleanup_free_ struct keyref *v = NULL;
+	const struct keyref *dup = NULL, *first = NULL;
+
+	if (n < 2)
+		return 0;
+	if (!(v = calloc(n, sizeof(*v))))
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		const yaml_node_t *key = yaml_document_get_node(l->doc, map->data.mapping.pairs.start[i].key);
+
+		if (key && key->type == YAML_SCALAR_NODE)
+			v[k++] = (struct keyref){ (const char *)key->data.scalar.value, key->data.scalar.length,
+						  i, key };
+	}
+	qsort(v, k, sizeof(*v), keyref_cmp);
+	/* equal keys are neighbours, in file order: the second of a run repeats */
+	for (i = 1; i < k; i++)
+		if (same_key(&v[i], &v[i - 1]) && (i < 2 || !same_key(&v[i - 1], &v[i - 2])) &&
+		    (!dup || v[i].pos < dup->pos)) {
+			dup = &v[i];
+			first = &v[i - 1];
+		}
+	if (!dup)
+		return 0;
+	return fail_mark(l->c, mark_of(dup->node), "duplicate key '%s' (first at line %u)", dup->s,
+			 mark_of(first->node).line);
+}
+
+static int on_scalar(struct loader *l, const yaml_event_t *e)
+{
+	size_t len = e->data.scalar.length;
+	int id, r;
+
+	if (strlen((const char *)e->data.scalar.value) != len)
+		return fail_mark(l->c, ev_mark(e), "a NUL byte (\\0) inside a value");
+	if ((r = count(l, e, 1)))
+		return r;
+	id = yaml_document_add_scalar(l->doc, NULL, e->data.scalar.value, (int)len, e->data.scalar.style);
+	if (!id)
+		return -ENOMEM;
+	set_marks(yaml_document_get_node(l->doc, id), e);
+	if ((r = set_weight(l, id, 1)) || (r = add_anchor(l, e, e->data.scalar.anchor, id)))
+		return r;
+	return attach(l, e, id);
+}
+
+static int on_start(struct loader *l, const yaml_event_t *e)
+{
+	bool seq = e->type == YAML_SEQUENCE_START_EVENT;
+	int id, r;
+
+	if (l->depth >= RANGE_DEPTH_MAX)
+		return fail_mark(l->c, ev_mark(e), "nested deeper than %d levels", RANGE_DEPTH_MAX);
+	if ((r = count(l, e, 1)))
+		return r;
+	id = seq ? yaml_document_add_sequence(l->doc, NULL, e->data.sequence_start.style)
+		 : yaml_document_add_mapping(l->doc, NULL, e->data.mapping_start.style);
+	if (!id)
+		return -ENOMEM;
+	set_marks(yaml_document_get_node(l->doc, id), e);
+	if ((r = set_weight(l, id, 0)) ||
+	    (r = add_anchor(l, e, seq ? e->data.sequence_start.anchor : e->data.mapping_start.anchor, id)) ||
+	    (r = attach(l, e, id)))
+		return r;
+	l->stack[l->depth++] = (struct frame){ .id = id, .expanded = l->expanded - 1 };
+	return 0;
+}
+
+static int on_end(struct loader *l, const yaml_event_t *e)
+{
+	struct frame *f = &l->stack[--l->depth];
+	yaml_node_t *n = yaml_document_get_node(l->doc, f->id);
+	int r;
+
+	n->end_mark = e->end_mark;
+	if (n->type == YAML_MAPPING_NODE && (r = check_keys(l, n)))
+		return r;
+	return set_weight(l, f->id, l->expanded - f->expanded);
+}
+
+static int on_alias(struct loader *l, const yaml_event_t *e)
+{
+	const char *name = (const char *)e->data.alias.anchor;
+	uint64_t h = name_hash(name);
+	size_t i;
+	int r;
+
+	for (i = l->n_anchors; i-- > 0;)
+		if (l->anchors[i].hash == h && streq(l->anchors[i].name, name))
+			break;
+	if (i == (size_t)-1)
+		return fail_mark(l->c, ev_mark(e), "alias '*%s' to no anchor", name);
+	if (!l->weight[l->anchors[i].id - 1])
+		return fail_mark(l->c, ev_mark(e), "alias '*%s' inside the node it names", name);
+	if ((r = count(l, e, l->weight[l->anchors[i].id - 1])))
+		return r;
+	return attach(l, e, l->anchors[i].id);
+}
+
+static int on_event(struct loader *l, const yaml_event_t *e)
+{
+	switch (e->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		if (l->done)
+			return fail_mark(l->c, ev_mark(e), "a second YAML document (a range file is one)");
+		return yaml_document_initialize(l->doc, NULL, NULL, NULL, 1, 1) ? 0 : -ENOMEM;
+	case YAML_DOCUMENT_END_EVENT:
+		l->done = true;
+		return 0;
+	case YAML_SCALAR_EVENT:
+		return on_scalar(l, e);
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		return on_start(l, e);
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		return on_end(l, e);
+	case YAML_ALIAS_EVENT:
+		return on_alias(l, e);
+	default:
+		return 0;
+	}
+}
+
+/* Read @file whole (at most RANGE_FILE_MAX bytes) into *ret. */
+static int read_file(struct ctx *c, const char *file, unsigned char **ret, size_t *ret_len)
+{
+	_cleanup_fclose_ FILE *f = fopen(file, "re");
+	_cleanup_free_ unsigned char *buf = NULL;
+	size_t len = 0, got;
+
+	if (!f)
+		return cyris_errf(c->err, c->errlen, -errno, "%s: %s", file, strerror(errno));
+	if (!(buf = malloc(RANGE_FILE_MAX + 1)))
+		return -ENOMEM;
+	while (len <= RANGE_FILE_MAX && (got = fread(buf + len, 1, RANGE_FILE_MAX + 1 - len, f)) > 0)
+		len += got;
+	if (ferror(f))
+		return cyris_errf(c->err, c->errlen, -EIO, "%s: %s", file, strerror(EIO));
+	if (len > RANGE_FILE_MAX)
+		return cyris_errf(c->err, c->errlen, -EFBIG, "%s: larger than %u bytes (1 MiB): not a range file",
+				  file, RANGE_FILE_MAX);
+	*ret = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
+/* Parse @buf into c->doc (empty when the file has no document). */
+static int load_doc(struct ctx *c, const unsigned char *buf, size_t len)
+{
+	struct loader l = { .c = c, .doc = c->doc };
+	yaml_parser_t parser;
+	yaml_event_t e;
+	size_t i;
+	int r = 0;
+
+	memset(c->doc, 0, sizeof(*c->doc));
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, buf, len);
+	l.parser = &parser;
+	do {
+		if (!yaml_parser_parse(&parser, &e)) {
+			struct cyris_mark m = { (unsigned)parser.problem_mark.line + 1,
+						(unsigned)parser.problem_mark.column + 1 };
+
+			r = fail_mark(c, m, "YAML: %s", parser.problem ? parser.problem : "syntax error");
+			break;
+		}
+		r = on_event(&l, &e);
+		i = e.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&e);
+	} while (r == 0 && !i);
+	yaml_parser_delete(&parser);
+	for (i = 0; i < l.n_anchors; i++)
+		free((char *)l.anchors[i].name);
+	free(l.anchors);
+	free(l.weight);
+	if (r < 0) {
+		yaml_document_delete(c->doc);
+		memset(c->doc, 0, sizeof(*c->doc));
+	}
+	return r;
+}
+
 int cyris_range_load(const char *file, struct cyris_range **ret, char *err, size_t errlen)
 {
 	struct cyris_range *r = NULL;
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	struct ctx c = { .doc = &doc, .file = file, .err = err, .errlen = errlen };
-	FILE *f;
+	_cleanup_free_ unsigned char *buf = NULL;
+	size_t len = 0;
 	int rc;
 
 	if (err && errlen)
 		err[0] = '\0';
-	f = fopen(file, "re");
-	if (!f) {
-		rc = -errno;
-		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", file, strerror(errno));
+	if ((rc = read_file(&c, file, &buf, &len)) < 0 || (rc = load_doc(&c, buf, len)) < 0)
 		return rc;
-	}
-	if (!yaml_parser_initialize(&parser)) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		struct cyris_mark m = { (unsigned)parser.problem_mark.line + 1,
-					(unsigned)parser.problem_mark.column + 1 };
-
-		rc = fail_mark(&c, m, "YAML: %s", parser.problem ? parser.problem : "syntax error");
-		yaml_parser_delete(&parser);
-		fclose(f);
-		return rc;
-	}
 	r = calloc(1, sizeof(*r));
 	c.r = r;
 	if (!r) {
 		rc = -ENOMEM;
+	} else if (strlen(file) >= sizeof(r->file)) {
+		rc = cyris_errf(err, errlen, -ENAMETOOLONG, "%s: %s", file, strerror(ENAMETOOLONG));
 	} else {
-		snprintf(r->file, sizeof(r->file), "%s", file);
+		memcpy(r->file, file, strlen(file) + 1);
 		rc = parse_root(&c);
 	}
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
-	fclose(f);
 	if (rc < 0) {
 		cyris_range_free(r);
 		return rc;

@@ -3,6 +3,8 @@
  * class of mistake is reported at FILE:LINE:COLUMN, plans are deterministic,
  * and the configuration's precedence holds. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -126,6 +128,138 @@ static void test_errors(void)
 	bad("broken YAML", "- host_settings:\n  - id: [\n", "3:1: YAML: did not find expected node content");
 }
 
+/* A growing text buffer for generated files. */
+struct text {
+	char *s;
+	size_t len, cap;
+};
+
+static void add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (t->len + (size_t)n + 1 > t->cap) {
+		t->cap = (t->len + (size_t)n + 1) * 2;
+		t->s = realloc(t->s, t->cap);
+		if (!t->s)
+			abort();
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
+	va_end(ap);
+	t->len += (size_t)n;
+}
+
+#define CLONE "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n" \
+	      "      - guest_id: desk\n      topology:\n      - type: custom\n        networks:\n" \
+	      "        - name: a\n          members: desk.eth0\n"
+
+/* issue 10: a second host_settings / guest_settings item, the two together
+ * more than one allocation step (16) long, wrote past the arrays. */
+static void test_repeated_sections(void)
+{
+	struct text t = {0};
+	struct cyris_range *r = NULL;
+	char path[] = "/tmp/cyris-range-XXXXXX", err[512] = "";
+	int i, fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	add(&t, "- host_settings:\n  - id: host_1\n");
+	for (i = 2; i <= 10; i++)
+		add(&t, "  - id: h%d\n", i);
+	add(&t, "- guest_settings:\n  - id: desk\n");
+	for (i = 2; i <= 10; i++)
+		add(&t, "  - id: g%d\n", i);
+	add(&t, "- host_settings:\n");
+	for (i = 11; i <= 40; i++)
+		add(&t, "  - id: h%d\n", i);
+	add(&t, "- guest_settings:\n");
+	for (i = 11; i <= 40; i++)
+		add(&t, "  - id: g%d\n", i);
+	add(&t, "%s", CLONE);
+	fputs(t.s, f);
+	fclose(f);
+	ok(cyris_range_load(path, &r, err, sizeof(err)) == 0, "two host_settings and two guest_settings items load");
+	if (r) {
+		is_int(r->n_hosts, 40, "  with all 40 hosts");
+		is_int(r->n_guestdefs, 40, "  and all 40 guests");
+		ok(strcmp(r->hosts[39].id, "h40") == 0 && strcmp(r->guestdefs[39].id, "g40") == 0 &&
+		   cyris_range_guestdef(r, "g25") == &r->guestdefs[24], "  each where it belongs");
+	} else {
+		diag("%s", err);
+	}
+	cyris_range_free(r);
+	unlink(path);
+	free(t.s);
+}
+
+/* Load @yaml (of @len bytes: it may hold NULs) and expect an error that
+ * begins, after "FILE:", with @want. */
+static void bad_text(const char *what, const char *yaml, size_t len, const char *want)
+{
+	struct cyris_range *r = NULL;
+	char path[] = "/tmp/cyris-range-XXXXXX", err[1024] = "", expect[1200];
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	fwrite(yaml, 1, len, f);
+	fclose(f);
+	ok(cyris_range_load(path, &r, err, sizeof(err)) < 0, "%s is refused", what);
+	snprintf(expect, sizeof(expect), "%s:%s", path, want);
+	if (!ok(strncmp(err, expect, strlen(expect)) == 0, "  at FILE:LINE: %s", want))
+		diag("got: %s", err);
+	cyris_range_free(r);
+	unlink(path);
+}
+
+static void test_yaml_limits(void)
+{
+	static const char nul[] = "- host_settings:\n  - id: \"host\\0_1\"\n";
+	struct text t = {0};
+	int i;
+
+	bad_text("a duplicate key", "- host_settings:\n  - id: host_1\n    mgmt_addr: a\n    id: host_2\n",
+		 strlen("- host_settings:\n  - id: host_1\n    mgmt_addr: a\n    id: host_2\n"),
+		 "4:5: duplicate key 'id' (first at line 2)");
+	bad_text("a duplicate key under an ignored key",
+		 HEAD "- tasks:\n  - add_account: {name: a, name: b}\n",
+		 strlen(HEAD "- tasks:\n  - add_account: {name: a, name: b}\n"),
+		 "10:28: duplicate key 'name' (first at line 10)");
+	bad_text("a \\0 escape in a value", nul, strlen(nul), "2:9: a NUL byte (\\0) inside a value");
+	add(&t, HEAD "- tasks: ");
+	for (i = 0; i < 200000; i++)
+		add(&t, "[");
+	bad_text("200000 nested '['", t.s, t.len, "9:72: nested deeper than 64 levels");
+	t.len = 0;
+	add(&t, HEAD "- tasks:\n  - &a [x, x, x, x, x, x, x, x, x, x]\n");
+	for (i = 0; i < 6; i++)
+		add(&t, "  - &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n", 'b' + i,
+		    'a' + i, 'a' + i, 'a' + i, 'a' + i, 'a' + i, 'a' + i, 'a' + i, 'a' + i, 'a' + i, 'a' + i);
+	bad_text("aliases that expand a billion times", t.s, t.len,
+		 "15:9: more than 131072 YAML nodes with its aliases expanded");
+	t.len = 0;
+	add(&t, "- tasks: [");
+	for (i = 0; i < 200000; i++)
+		add(&t, "a,");
+	add(&t, "a]\n");
+	bad_text("200001 values", t.s, t.len, "1:262147: more than 131072 YAML nodes");
+	t.len = 0;
+	add(&t, "- tasks: ");
+	while (t.len <= 1u << 20)
+		add(&t, "# a comment that makes the file large\n");
+	bad_text("a file over 1 MiB", t.s, t.len, " larger than 1048576 bytes (1 MiB): not a range file");
+	bad_text("an alias to nothing", "- tasks: *x\n", 12, "1:10: alias '*x' to no anchor");
+	bad_text("an alias inside its own node", "- tasks: &x [*x]\n", 17, "1:14: alias '*x' inside the node it names");
+	bad_text("a second document", HEAD CLONE "---\n- x\n", strlen(HEAD CLONE "---\n- x\n"),
+		 "20:1: a second YAML document (a range file is one)");
+	free(t.s);
+}
+
 static void test_plan(void)
 {
 	struct cyris_range *r = NULL;
@@ -240,6 +374,8 @@ int main(void)
 		snprintf(dir, sizeof(dir), "%s/../shared/cyris-examples", src ? src : ".");
 	test_examples();
 	test_errors();
+	test_repeated_sections();
+	test_yaml_limits();
 	test_plan();
 	test_conf();
 	return done();
