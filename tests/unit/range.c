@@ -59,6 +59,10 @@ static int load_text(const char *yaml, char *err, size_t errlen, char *path, siz
 #define HEAD "- host_settings:\n  - id: host_1\n    mgmt_addr: localhost\n" \
 	     "- guest_settings:\n  - id: desk\n    basevm_type: kvm\n  - id: fw\n    basevm_type: kvm\n"
 
+#define CLONE "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n" \
+	      "      - guest_id: desk\n      topology:\n      - type: custom\n        networks:\n" \
+	      "        - name: a\n          members: desk.eth0\n"
+
 static void bad(const char *what, const char *yaml, const char *want)
 {
 	char err[512] = "", path[64], expect[600];
@@ -125,6 +129,43 @@ static void test_errors(void)
 	    "      - guest_id: desk\n      topology:\n      - type: custom\n        networks:\n"
 	    "        - name: a\n          members: desk.wlan0\n",
 	    "19:20: 'desk.wlan0' is not GUEST.ethN");
+	bad("an empty range_id",
+	    HEAD "- clone_settings:\n  - range_id: ''\n    hosts: []\n", "10:15: 'range_id' is empty");
+	bad("a duplicate host id", HEAD "- host_settings:\n  - id: host_1\n" CLONE, "10:5: duplicate host id 'host_1'");
+	bad("a duplicate guest id", HEAD "- guest_settings:\n  - id: fw\n  - id: desk\n" CLONE,
+	    "10:5: duplicate guest id 'fw'");
+	bad("a guest id too long for its clones' names",
+	    "- host_settings:\n  - id: host_1\n- guest_settings:\n  - id: abcdefghijabcdefghijabcdefghij1\n"
+	    "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n"
+	    "      - guest_id: abcdefghijabcdefghijabcdefghij1\n        number: 10\n      topology: []\n",
+	    "10:9: guest id 'abcdefghijabcdefghijabcdefghij1' is too long for number: 10 "
+	    "(clone names 'abcdefghijabcdefghijabcdefghij1.10' are at most 32 bytes)");
+	bad("a gateway that is a member of its network too",
+	    HEAD "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n"
+	    "      - guest_id: desk\n      - guest_id: fw\n      topology:\n      - type: custom\n"
+	    "        networks:\n        - name: a\n          members: desk.eth0, fw.eth1\n"
+	    "          gateway: fw.eth0\n",
+	    "21:20: 'fw' is the gateway of network 'a' and one of its members too");
+	bad("a rule that mixes IPv4 and IPv6",
+	    HEAD "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n"
+	    "      - guest_id: desk\n        forwarding_rules:\n        - rule: src=a dst=fd00::/64 dport=22\n"
+	    "      topology:\n      - type: custom\n        networks:\n"
+	    "        - name: a\n          members: desk.eth0\n",
+	    "16:17: rule 'src=a dst=fd00::/64 dport=22': mixes IPv4 and IPv6 (src and dst must be of one "
+	    "address family; a range's networks are IPv4)");
+	bad("a guest with 9 NICs",
+	    HEAD "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n"
+	    "      - guest_id: desk\n      topology:\n      - type: custom\n        networks:\n"
+	    "        - name: a\n          members: [desk.eth0, desk.eth1, desk.eth2, desk.eth3, desk.eth4, "
+	    "desk.eth5, desk.eth6, desk.eth7, desk.eth8]\n",
+	    "19:109: guest 'desk' has more than 8 NICs");
+	bad("a network with more ports than a bridge holds",
+	    HEAD "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n"
+	    "      - guest_id: desk\n        number: 1000\n      - guest_id: fw\n        number: 24\n"
+	    "      topology:\n      - type: custom\n        networks:\n"
+	    "        - name: a\n          members: desk.eth0, fw.eth0\n",
+	    "21:11: network 'a' needs 1024 ports on its bridge (its members' clones); a Linux bridge holds "
+	    "at most 1023");
 	bad("broken YAML", "- host_settings:\n  - id: [\n", "3:1: YAML: did not find expected node content");
 }
 
@@ -155,9 +196,6 @@ static void add(struct text *t, const char *fmt, ...)
 	t->len += (size_t)n;
 }
 
-#define CLONE "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n" \
-	      "      - guest_id: desk\n      topology:\n      - type: custom\n        networks:\n" \
-	      "        - name: a\n          members: desk.eth0\n"
 
 /* issue 10: a second host_settings / guest_settings item, the two together
  * more than one allocation step (16) long, wrote past the arrays. */
