@@ -26,7 +26,8 @@ static const char help[] =
 "kernel's tags alone.\n"
 "\n"
 "Commands:\n"
-"  check FILE                      validate only\n"
+"  check FILE                      validate only: everything plan and up check\n"
+"                                  of the file, against the configuration\n"
 "  plan FILE [--instance I] [--host ID]\n"
 "                                  everything up would create: kernel names,\n"
 "                                  subnets, addresses, MACs, resolved rules\n"
@@ -163,12 +164,23 @@ static struct cyris_topo_opts topo_opts(struct cli *c)
 
 static int cmd_check(struct cli *c, int argc, char **argv)
 {
+	/* the plan of an empty host, and what each host of a multi-host site
+	 * would need: everything plan and up check of the file */
+	struct cyris_plan_opts po = { .check = true };
 	struct cyris_range *r;
+	struct cyris_plan *p;
+	char err[1024];
 	int rc;
 
 	(void)argc;
-	if ((rc = load_range(c, argv[0], &r)))
+	if ((rc = load_conf(c)) || (rc = load_range(c, argv[0], &r)))
 		return rc;
+	if (cyris_plan_build(r, &conf, &po, &p, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		cyris_range_free(r);
+		return CLI_FAIL;
+	}
+	cyris_plan_free(p);
 	if (c->json) {
 		struct json *j = cli_json(c);
 		size_t i, nn = 0, ng = 0;

@@ -114,6 +114,7 @@ struct cyris_plan_opts {
 	size_t n_used;
 	const uint16_t *used_ports;        /* host ports already exposed */
 	size_t n_used_ports;
+	bool check;                        /* also what --host would need of each host */
 };
 
 /*
