@@ -802,11 +802,11 @@ static int check_size(struct pctx *c)
 		guests += inst * per_guests;
 		rules += inst * per_rules;
 		if (nets > PLAN_NETS_MAX || guests > PLAN_GUESTS_MAX || rules > PLAN_RULES_MAX)
-			return fail(c, -E2BIG, "%s:%u:%u: the range has more than %d %s in all (instance_number "
-				    "copies of each)", c->r->file, s->mark.line, s->mark.column,
+			return fail(c, -E2BIG, "%s:%u:%u: the range plans more than %d %s (clones and "
+				    "instances counted)", c->r->file, s->mark.line, s->mark.column,
 				    nets > PLAN_NETS_MAX ? PLAN_NETS_MAX : guests > PLAN_GUESTS_MAX ? PLAN_GUESTS_MAX
 				    : PLAN_RULES_MAX, nets > PLAN_NETS_MAX ? "networks" : guests > PLAN_GUESTS_MAX
-				    ? "guests (number clones of each)" : "forwarding rules");
+				    ? "guests" : "forwarding rules");
 	}
 	return 0;
 }
