@@ -11,7 +11,7 @@
 /* Limits of one plan: a file of a few lines may ask for a million guests. */
 #define PLAN_GUESTS_MAX 16384
 #define PLAN_NETS_MAX 16384
-#define PLAN_RULES_MAX 16384
+#define PLAN_RULES_MAX 8192
 
 /* A site's networks and guests by name, and each guest's NICs: so that a
  * site of thousands costs n log n to plan, not n squared. */
@@ -540,8 +540,8 @@ static int resolve_endpoint(struct pctx *c, const struct cyris_range_rule *ru, s
 {
 	char net[CYRIS_ID_MAX + 1];
 	const char *dot = strchr(e->name, '.');
-	size_t i, j, lo, hi;
 	int ni, gw;
+	size_t i, j;
 
 	if (e->is_prefix || e->is_host) {
 		out[(*n_out)++] = *e;
@@ -572,6 +572,8 @@ static int resolve_endpoint(struct pctx *c, const struct cyris_range_rule *ru, s
 		out[(*n_out)++] = x;
 		return 0;
 	}
+	size_t lo, hi;
+
 	clones_of(c, dot + 1, &lo, &hi);
 	for (i = guest_base + lo; i < guest_base + hi && i < guest_end; i++) {
 		const struct cyris_plan_guest *g = &c->p->guests[i];

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * CyRIS range files: libyaml's document API, then validation. Unknown keys
- * are the layer above's (tasks, accounts, packages) and are ignored.
+ * CyRIS range files: a document built from libyaml's events (with limits),
+ * then validation. Unknown keys are the layer above's (tasks, accounts,
+ * packages) and are ignored.
  */
 #include <ctype.h>
 #include <sys/socket.h>

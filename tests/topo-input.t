@@ -171,18 +171,18 @@ gen sites.yml "$P_HEAD"'print "- guest_settings:\n  - id: g\n- clone_settings:\n
 	print "    - {host_id: host_1, guests: [], topology: []}\n" x 18000'
 bounded 0 "range 1 is valid" "18000 host entries" sites.yml
 
-# 1000 guests of 16 clones on 8000 networks (two /24 each), 8000 rules naming members
+# 1000 guests of 16 clones on 8000 networks, 4000 rules naming members
 gen plan.yml "$P_HEAD"'print "- guest_settings:\n"; print "  - id: g$_\n" for 0..999;
 	print "- clone_settings:\n  - range_id: 1\n    hosts:\n    - host_id: host_1\n      guests:\n";
 	for $i (0..999) {
 		print "      - guest_id: g$i\n        number: 16\n";
 		next if $i;
 		print "        forwarding_rules:\n";
-		printf "        - rule: src=n%d dst=n%d.g%d dport=80\n", $_, ($_ + 1) % 8000, (($_ + 1) % 8000) / 8 for 0..7999;
+		printf "        - rule: src=n%d dst=n%d.g%d dport=80\n", $_, ($_ + 1) % 8000, (($_ + 1) % 8000) / 8 for 0..3999;
 	}
 	print "      topology:\n      - type: custom\n        networks:\n";
 	printf "        - name: n%d\n          members: g%d.eth%d\n", $_, $_ / 8, $_ % 8 for 0..7999'
-bounded 0 "range 1 is valid" "a plan of 16000 guests, 8000 networks and rules" plan.yml CYRIS_SUBNET_POOL=10.0.0.0/8
+bounded 0 "range 1 is valid" "a plan of 16000 guests, 8000 networks, 4000 rules" plan.yml CYRIS_SUBNET_POOL=10.0.0.0/8
 sed 's/^    - host_id: host_1$/&\n      instance_number: 2/' "$T/plan.yml" > "$T/plan2.yml"
 bounded 1 ":1008:7: the range plans more than 16384 guests \\(clones and instances counted\\)" "  that twice, in two instances" plan2.yml \
 	CYRIS_SUBNET_POOL=10.0.0.0/8
