@@ -300,7 +300,8 @@ static int add_nets(struct pctx *c, const struct cyris_range_site *s, unsigned i
 		n->gw_guest = -1;
 		if (cyris_name_bridge_kind(c->p->ifname_kind, c->r->id, n->name, inst, n->bridge) < 0 ||
 		    cyris_altname_bridge(c->r->id, n->name, inst, n->altname) < 0)
-			return fail(c, -EINVAL, "cannot name network %s", n->name);
+			return fail(c, -EINVAL, "%s:%u:%u: cannot name network %s", c->r->file,
+				    s->nets[i].mark.line, s->nets[i].mark.column, n->name);
 	}
 	return 0;
 }

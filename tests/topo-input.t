@@ -92,6 +92,12 @@ fails_with 1 "^$T/span.yml:3:5: host host_1: mgmt_addr 'localhost' must be an IP
 exits 1 "  plan --host host_2 refuses it too" cyris-topo plan "$T/span.yml" --host host_2
 ok "  while a range on one host of that file is fine" cyris-topo check "$CYRIS_SRC/contrib/cyris-examples/basic-multi_host.yml"
 
+# rules inside a gateway guest: the netns provider only
+dmz=$CYRIS_SRC/contrib/cyris-examples/dmz.yml
+fails_with 1 "^$dmz:93:17: rule 'src=office,external dst=internal\.dbsrv dport=3306': enforced in gateway guest cyris-124-1-firewall-1, and rules inside a VM gateway need the netns provider" \
+	"rules in a gateway guest, for libvirt guests: check --provider libvirt" cyris-topo check --provider libvirt "$dmz"
+ok "  with netns guests it is fine" cyris-topo check --provider netns "$dmz"
+
 # ---- bounded cost ---------------------------------------------------------------------
 
 # Under a sanitizer or valgrind everything is slower and bigger.

@@ -12,6 +12,7 @@
 #include "cyris/conf.h"
 #include "cyris/plan.h"
 #include "cyris/range.h"
+#include "util.h"
 #include "../tap.h"
 
 static const char *examples[] = { "basic.yml", "basic-aws.yml", "basic-multi_host.yml",
@@ -236,6 +237,25 @@ static void test_repeated_sections(void)
 	free(t.s);
 }
 
+/* A capacity that lags its count (the bug above) still grows past it. */
+static void test_grow(void)
+{
+	int *v = NULL;
+	size_t n = 0, cap = 0, stale = 0, i;
+	bool fine = true;
+
+	for (i = 0; i < 20; i++)
+		fine &= cyris_grow((void **)&v, &n, &cap, sizeof(*v)) != NULL;
+	for (i = 0; i < 40; i++) {
+		int *slot = cyris_grow((void **)&v, &n, &stale, sizeof(*v));
+
+		fine &= slot == &v[n - 1];
+		*slot = (int)i;
+	}
+	ok(fine && n == 60 && stale > 60 && v[59] == 39, "cyris_grow with a stale capacity reallocates past the count");
+	free(v);
+}
+
 /* Load @yaml (of @len bytes: it may hold NULs) and expect an error that
  * begins, after "FILE:", with @want. */
 static void bad_text(const char *what, const char *yaml, size_t len, const char *want)
@@ -413,6 +433,7 @@ int main(void)
 	test_examples();
 	test_errors();
 	test_repeated_sections();
+	test_grow();
 	test_yaml_limits();
 	test_plan();
 	test_conf();
