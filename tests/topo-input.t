@@ -105,13 +105,16 @@ TIME_MS=1000 RSS_KB=102400
 if [ "${CYRIS_VALGRIND:-0}" = 1 ]; then TIME_MS=30000 RSS_KB=512000
 elif [ "${CYRIS_SAN:-0}" = 1 ]; then TIME_MS=5000 RSS_KB=512000; fi
 MAXRSS=$CYRIS_BUILD/bench/maxrss
+VG=()
+[ "${CYRIS_VALGRIND:-0}" = 1 ] && VG=(valgrind -q --error-exitcode=99 --leak-check=full
+	--errors-for-leak-kinds=definite,indirect)
 
 # bounded EXIT ERE DESC FILE [ENV...]: check FILE exits EXIT with a first line
 # matching ERE, within TIME_MS and RSS_KB
 bounded() {
 	local code=$1 pat=$2 desc=$3 f=$T/$4 t0 t1 rc ms kb out; shift 4
 	t0=$EPOCHREALTIME
-	out=$(env "$@" "$MAXRSS" "$CYRIS_BIN/cyris-topo" check "$f" 2>&1)
+	out=$(env "$@" "$MAXRSS" "${VG[@]}" "$CYRIS_BIN/cyris-topo" check "$f" 2>&1)
 	rc=$?
 	t1=$EPOCHREALTIME
 	ms=$(( (${t1/./} - ${t0/./}) / 1000 ))
