@@ -811,6 +811,15 @@ static int check_size(struct pctx *c)
 				    : PLAN_RULES_MAX, nets > PLAN_NETS_MAX ? "networks" : guests > PLAN_GUESTS_MAX
 				    ? "guests" : "forwarding rules");
 	}
+	/* the arrays at their final size: no doubling on the way (whose
+	 * old and new copies would be alive together) */
+	if ((nets && !(c->p->nets = calloc(nets, sizeof(*c->p->nets)))) ||
+	    (guests && !(c->p->guests = calloc(guests, sizeof(*c->p->guests)))) ||
+	    (rules && !(c->p->rules = calloc(rules, sizeof(*c->p->rules)))))
+		return -ENOMEM;
+	c->p->cap_nets = nets;
+	c->p->cap_guests = guests;
+	c->p->cap_rules = rules;
 	return 0;
 }
 
