@@ -537,13 +537,6 @@ static const struct cyris_range_net *site_net(const struct ctx *c, const struct 
 	return &c->r->sites[f->i].nets[f->j];
 }
 
-static bool is_member(const struct cyris_range_net *n, const char *guest);
-
-static bool on_net(const struct cyris_range_net *n, const char *guest)
-{
-	return (n->has_gateway && streq(n->gateway.guest, guest)) || is_member(n, guest);
-}
-
 static bool is_member(const struct cyris_range_net *n, const char *guest)
 {
 	size_t i;
@@ -552,6 +545,11 @@ static bool is_member(const struct cyris_range_net *n, const char *guest)
 		if (streq(n->members[i].guest, guest))
 			return true;
 	return false;
+}
+
+static bool on_net(const struct cyris_range_net *n, const char *guest)
+{
+	return (n->has_gateway && streq(n->gateway.guest, guest)) || is_member(n, guest);
 }
 
 /* A rule endpoint: a network of the site, or NET.GUEST (a member of NET). */
