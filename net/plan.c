@@ -8,6 +8,32 @@
 #include "cyris/plan.h"
 #include "util.h"
 
+/* Limits of one plan: a file of a few lines may ask for a million guests. */
+#define PLAN_GUESTS_MAX 16384
+#define PLAN_NETS_MAX 16384
+#define PLAN_RULES_MAX 8192
+
+/* A site's networks and guests by name, and each guest's NICs: so that a
+ * site of thousands costs n log n to plan, not n squared. */
+struct name_ref {
+	const char *name;
+	size_t i;
+};
+
+struct site_nic {
+	size_t net;                        /* index in the site's nets */
+	const struct cyris_range_member *m;
+	bool gateway;
+};
+
+struct site_index {
+	const struct cyris_range_site *s;
+	struct name_ref *nets, *guests;    /* sorted by name */
+	size_t *first;                     /* guest entry -> its first clone in an instance */
+	struct site_nic *nics;             /* grouped by guest entry, in file order */
+	size_t *nic_start;                 /* guest entry -> its first NIC in nics */
+};
+
 struct pctx {
 	const struct cyris_range *r;
 	const struct cyris_conf *conf;
@@ -15,6 +41,7 @@ struct pctx {
 	struct cyris_plan *p;
 	char *err;
 	size_t errlen;
+	struct site_index *x;              /* the site being planned */
 };
 
 static int fail(struct pctx *c, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -85,15 +112,14 @@ static uint32_t block_size(unsigned len)
 
 /* ---- subnets -------------------------------------------------------------- */
 
-static bool taken(struct pctx *c, const struct cyris_prefix *cand, size_t upto)
+/* The plan's own subnets come in increasing order, one block each, so a
+ * candidate can only meet a prefix in use on the host. */
+static bool taken(struct pctx *c, const struct cyris_prefix *cand)
 {
 	size_t i;
 
 	for (i = 0; i < c->o->n_used; i++)
 		if (c->o->used[i].ip.family == AF_INET && cyris_prefix_overlap(&c->o->used[i], cand))
-			return true;
-	for (i = 0; i < upto; i++)
-		if (cyris_prefix_overlap(&c->p->nets[i].subnet, cand))
 			return true;
 	return false;
 }
@@ -120,7 +146,7 @@ static int allocate_subnets(struct pctx *c)
 			}
 			cand = nth(pool, next * block_size(size));
 			cand.len = (uint8_t)size;
-			if (!taken(c, &cand, i))
+			if (!taken(c, &cand))
 				break;
 		}
 		c->p->nets[i].subnet = cand;
@@ -141,14 +167,123 @@ static bool site_has_host(const struct cyris_range_site *s, const char *host)
 	return false;
 }
 
+static int name_ref_cmp(const void *a, const void *b)
+{
+	const struct name_ref *x = a, *y = b;
+	int r = strcmp(x->name, y->name);
+
+	return r ? r : x->i < y->i ? -1 : x->i > y->i;
+}
+
+static const struct name_ref *name_find(const struct name_ref *v, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(v[mid].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && streq(v[lo].name, name) ? &v[lo] : NULL;
+}
+
+static void site_index_free(struct site_index *x)
+{
+	if (!x)
+		return;
+	free(x->nets);
+	free(x->guests);
+	free(x->first);
+	free(x->nics);
+	free(x->nic_start);
+	free(x);
+}
+
+static int guest_entry(const struct site_index *x, const char *guest)
+{
+	const struct name_ref *f = name_find(x->guests, x->s->n_guests, guest);
+
+	return f ? (int)f->i : -1;
+}
+
+static int site_index_new(const struct cyris_range_site *s, struct site_index **ret)
+{
+	struct site_index *x = calloc(1, sizeof(*x));
+	size_t i, j, n = 0, *fill;
+
+	if (!x)
+		return -ENOMEM;
+	x->s = s;
+	for (i = 0; i < s->n_nets; i++)
+		n += s->nets[i].n_members + s->nets[i].has_gateway;
+	x->nets = calloc(s->n_nets + 1, sizeof(*x->nets));
+	x->guests = calloc(s->n_guests + 1, sizeof(*x->guests));
+	x->first = calloc(s->n_guests + 1, sizeof(*x->first));
+	x->nics = calloc(n + 1, sizeof(*x->nics));
+	x->nic_start = calloc(s->n_guests + 2, sizeof(*x->nic_start));
+	if (!x->nets || !x->guests || !x->first || !x->nics || !x->nic_start) {
+		site_index_free(x);
+		return -ENOMEM;
+	}
+	for (i = 0; i < s->n_nets; i++)
+		x->nets[i] = (struct name_ref){ s->nets[i].name, i };
+	qsort(x->nets, s->n_nets, sizeof(*x->nets), name_ref_cmp);
+	for (i = 0; i < s->n_guests; i++) {
+		x->guests[i] = (struct name_ref){ s->guests[i].guest_id, i };
+		x->first[i + 1] = x->first[i] + s->guests[i].number;
+	}
+	qsort(x->guests, s->n_guests, sizeof(*x->guests), name_ref_cmp);
+	/* count each guest's NICs, then lay them out in file order */
+	for (i = 0; i < s->n_nets; i++)
+		for (j = 0; j <= s->nets[i].n_members; j++) {
+			const struct cyris_range_member *m = j < s->nets[i].n_members ? &s->nets[i].members[j]
+					: s->nets[i].has_gateway ? &s->nets[i].gateway : NULL;
+			int e = m ? guest_entry(x, m->guest) : -1;
+
+			if (e >= 0)
+				x->nic_start[e + 2]++;
+		}
+	for (i = 2; i < s->n_guests + 2; i++)
+		x->nic_start[i] += x->nic_start[i - 1];
+	fill = x->nic_start + 1;
+	for (i = 0; i < s->n_nets; i++)
+		for (j = 0; j <= s->nets[i].n_members; j++) {
+			const struct cyris_range_member *m = j < s->nets[i].n_members ? &s->nets[i].members[j]
+					: s->nets[i].has_gateway ? &s->nets[i].gateway : NULL;
+			int e = m ? guest_entry(x, m->guest) : -1;
+
+			if (e >= 0)
+				x->nics[fill[e]++] = (struct site_nic){ i, m, j == s->nets[i].n_members };
+		}
+	*ret = x;
+	return 0;
+}
+
 static int net_index(struct pctx *c, size_t base, size_t n_nets, const char *name)
 {
+	const struct name_ref *f;
 	size_t i;
 
+	if (c->x && c->x->s->n_nets == n_nets) {
+		f = name_find(c->x->nets, n_nets, name);
+		return f ? (int)(base + f->i) : -1;
+	}
 	for (i = base; i < base + n_nets; i++)
 		if (streq(c->p->nets[i].name, name))
 			return (int)i;
 	return -1;
+}
+
+/* The clones of guest @guest in an instance: [*lo, *hi) from its first guest. */
+static void clones_of(struct pctx *c, const char *guest, size_t *lo, size_t *hi)
+{
+	int e = c->x ? guest_entry(c->x, guest) : -1;
+
+	*lo = e < 0 ? 0 : c->x->first[e];
+	*hi = e < 0 ? 0 : c->x->first[e] + c->x->s->guests[e].number;
 }
 
 static int add_nets(struct pctx *c, const struct cyris_range_site *s, unsigned inst)
@@ -165,21 +300,24 @@ static int add_nets(struct pctx *c, const struct cyris_range_site *s, unsigned i
 		n->gw_guest = -1;
 		if (cyris_name_bridge_kind(c->p->ifname_kind, c->r->id, n->name, inst, n->bridge) < 0 ||
 		    cyris_altname_bridge(c->r->id, n->name, inst, n->altname) < 0)
-			return fail(c, -EINVAL, "cannot name network %s", n->name);
+			return fail(c, -EINVAL, "%s:%u:%u: cannot name network %s", c->r->file,
+				    s->nets[i].mark.line, s->nets[i].mark.column, n->name);
 	}
 	return 0;
 }
 
 /* Add clone @k of guest @g with its NICs on this instance's networks. */
 static int add_guest(struct pctx *c, const struct cyris_range_site *s, size_t net_base,
-		     const struct cyris_range_clone *g, unsigned inst, unsigned k)
+		     const struct cyris_range_clone *g, const struct cyris_range_guestdef *def,
+		     unsigned inst, unsigned k)
 {
+	size_t e = (size_t)(g - s->guests);
 	struct cyris_plan_guest *pg = cyris_grow((void **)&c->p->guests, &c->p->n_guests,
 						 &c->p->cap_guests, sizeof(*pg));
 	bool multi = c->o->host && *c->o->host && s->n_hosts > 1;
 	/* with --host, the clones of a guest take turns over the site's hosts */
 	const char *host = !s->n_hosts ? "" : multi ? s->hosts[(k - 1) % s->n_hosts] : s->hosts[0];
-	size_t i, j;
+	size_t i;
 
 	if (!pg)
 		return -ENOMEM;
@@ -195,26 +333,19 @@ static int add_guest(struct pctx *c, const struct cyris_range_site *s, size_t ne
 	snprintf(pg->host, sizeof(pg->host), "%s", host);
 	pg->local = !c->o->host || !*c->o->host || streq(pg->host, c->o->host);
 	pg->entry_point = g->entry_point;
-	pg->def = cyris_range_guestdef(c->r, g->guest_id);
-	for (i = 0; i < s->n_nets; i++) {
-		const struct cyris_range_net *n = &s->nets[i];
+	pg->def = def;
+	for (i = c->x->nic_start[e]; i < c->x->nic_start[e + 1]; i++) {
+		const struct site_nic *sn = &c->x->nics[i];
+		struct cyris_plan_nic *nic;
 
-		for (j = 0; j <= n->n_members; j++) {
-			const struct cyris_range_member *m = j < n->n_members ? &n->members[j]
-					: (n->has_gateway ? &n->gateway : NULL);
-			struct cyris_plan_nic *nic;
-
-			if (!m || !streq(m->guest, g->guest_id))
-				continue;
-			if (pg->n_nics >= CYRIS_PLAN_MAX_NICS)
-				return fail(c, -E2BIG, "guest %s has more than %d NICs", g->guest_id,
-					    CYRIS_PLAN_MAX_NICS);
-			nic = &pg->nics[pg->n_nics++];
-			snprintf(nic->nic, sizeof(nic->nic), "%s", m->nic);
-			nic->net = net_index(c, net_base, s->n_nets, n->name);
-			if (j == n->n_members)
-				pg->gateway = true;
-		}
+		if (pg->n_nics >= CYRIS_PLAN_MAX_NICS)
+			return fail(c, -E2BIG, "%s:%u:%u: guest %s has more than %d NICs", c->r->file,
+				    sn->m->mark.line, sn->m->mark.column, g->guest_id, CYRIS_PLAN_MAX_NICS);
+		nic = &pg->nics[pg->n_nics++];
+		snprintf(nic->nic, sizeof(nic->nic), "%s", sn->m->nic);
+		nic->net = (int)(net_base + sn->net);
+		if (sn->gateway)
+			pg->gateway = true;
 	}
 	return 0;
 }
@@ -270,8 +401,8 @@ static int address(struct pctx *c, const struct cyris_range_site *s, size_t net_
 				n->host_addr = nth(&n->subnet, size - 2);
 			} else {
 				if (next[nic->net - (int)net_base] >= size - 2)
-					return fail(c, -ENOSPC, "network %s has more members than a /%u holds",
-						    n->name, n->subnet.len);
+					return fail(c, -ENOSPC, "%s:%u:%u: network %s has more members than a /%u holds",
+						    c->r->file, rn->mark.line, rn->mark.column, n->name, n->subnet.len);
 				nic->addr = nth(&n->subnet, next[nic->net - (int)net_base]++);
 			}
 			nic->addr.len = n->subnet.len;
@@ -298,6 +429,42 @@ static int parse_mgmt(struct pctx *c, const char *host, struct cyris_ip *ret)
 	return 0;
 }
 
+static int span_error(struct pctx *c, const struct cyris_range_site *s, size_t net, size_t n_on)
+{
+	const struct cyris_range_net *rn = &s->nets[net];
+
+	return fail(c, -E2BIG, "%s:%u:%u: network %s spans %zu hosts: its VXLAN reaches at most %zu others",
+		    c->r->file, rn->mark.line, rn->mark.column, rn->name, n_on,
+		    ARRAY_SIZE(((struct cyris_plan_net *)NULL)->remotes));
+}
+
+/* What --host would need of network @net of @s on any of its hosts: clone k
+ * of a guest goes to host (k - 1) mod H, so the network spans the first
+ * max(min(number, H)) hosts; each needs an address to carry it. */
+static int check_span(struct pctx *c, const struct cyris_range_site *s, size_t net)
+{
+	const struct cyris_range_net *rn = &s->nets[net];
+	struct cyris_ip ip;
+	size_t n_on = rn->has_gateway ? 1 : 0, i, h;
+	int r;
+
+	if (s->n_hosts < 2)
+		return 0;
+	for (i = 0; i < rn->n_members; i++) {
+		int e = guest_entry(c->x, rn->members[i].guest);
+		size_t k = e < 0 ? 1 : s->guests[e].number;
+
+		if (k > n_on)
+			n_on = k < s->n_hosts ? k : s->n_hosts;
+	}
+	if (n_on > ARRAY_SIZE(((struct cyris_plan_net *)NULL)->remotes) + 1)
+		return span_error(c, s, net, n_on);
+	for (h = 0; n_on > 1 && h < n_on; h++)
+		if ((r = parse_mgmt(c, s->hosts[h], &ip)) < 0)
+			return r;
+	return 0;
+}
+
 static int spread(struct pctx *c, const struct cyris_range_site *s, size_t net_base,
 		  size_t guest_base, size_t guest_end)
 {
@@ -313,6 +480,8 @@ static int spread(struct pctx *c, const struct cyris_range_site *s, size_t net_b
 
 		if (!multi) {
 			n->local = !c->o->host || !*c->o->host || site_has_host(s, c->o->host);
+			if (c->o->check && (r = check_span(c, s, i - net_base)) < 0)
+				return r;
 			continue;
 		}
 		for (j = guest_base; j < guest_end; j++) {
@@ -353,8 +522,10 @@ static int spread(struct pctx *c, const struct cyris_range_site *s, size_t net_b
 		if ((r = parse_mgmt(c, c->o->host, &n->local_ip)) < 0)
 			return r;
 		for (h = 0; h < s->n_hosts && h < ARRAY_SIZE(on); h++) {
-			if (!on[h] || streq(s->hosts[h], c->o->host) || n->n_remotes >= ARRAY_SIZE(n->remotes))
+			if (!on[h] || streq(s->hosts[h], c->o->host))
 				continue;
+			if (n->n_remotes >= ARRAY_SIZE(n->remotes))
+				return span_error(c, s, i - net_base, n_on);
 			if ((r = parse_mgmt(c, s->hosts[h], &n->remotes[n->n_remotes++])) < 0)
 				return r;
 		}
@@ -407,7 +578,10 @@ static int resolve_endpoint(struct pctx *c, const struct cyris_range_rule *ru, s
 		out[(*n_out)++] = x;
 		return 0;
 	}
-	for (i = guest_base; i < guest_end; i++) {
+	size_t lo, hi;
+
+	clones_of(c, dot + 1, &lo, &hi);
+	for (i = guest_base + lo; i < guest_base + hi && i < guest_end; i++) {
 		const struct cyris_plan_guest *g = &c->p->guests[i];
 
 		if (!streq(g->guest_id, dot + 1))
@@ -570,23 +744,48 @@ static int add_exposes(struct pctx *c)
 
 static int plan_site(struct pctx *c, const struct cyris_range_site *s)
 {
+	_cleanup_free_ const struct cyris_range_guestdef **defs = calloc(s->n_guests + 1, sizeof(*defs));
 	unsigned inst;
 	size_t i;
-	int r;
+	int r = 0;
 
-	for (inst = 1; inst <= s->instances; inst++) {
+	if (!defs)
+		return -ENOMEM;
+	for (i = 0; i < s->n_guests; i++)
+		defs[i] = cyris_range_guestdef(c->r, s->guests[i].guest_id);
+	for (inst = 1; r == 0 && inst <= s->instances; inst++) {
 		size_t net_base = c->p->n_nets;
 
 		if (c->o->instance && inst != c->o->instance)
 			continue;
 		if ((r = add_nets(c, s, inst)) < 0)
-			return r;
-		for (i = 0; i < s->n_guests; i++)
-			for (unsigned k = 1; k <= s->guests[i].number; k++)
-				if ((r = add_guest(c, s, net_base, &s->guests[i], inst, k)) < 0)
-					return r;
+			break;
+		for (i = 0; r == 0 && i < s->n_guests; i++)
+			for (unsigned k = 1; r == 0 && k <= s->guests[i].number; k++)
+				r = add_guest(c, s, net_base, &s->guests[i], defs[i], inst, k);
 	}
-	return 0;
+	return r;
+}
+
+/* Run @fn for site @s with its index at hand. */
+static int with_index(struct pctx *c, const struct cyris_range_site *s, int (*fn)(struct pctx *,
+		      const struct cyris_range_site *, size_t *, size_t *), size_t *nb, size_t *gb)
+{
+	int r = site_index_new(s, &c->x);
+
+	if (r < 0)
+		return r;
+	r = fn(c, s, nb, gb);
+	site_index_free(c->x);
+	c->x = NULL;
+	return r;
+}
+
+static int plan_site_fn(struct pctx *c, const struct cyris_range_site *s, size_t *nb, size_t *gb)
+{
+	(void)nb;
+	(void)gb;
+	return plan_site(c, s);
 }
 
 static int finish_site(struct pctx *c, const struct cyris_range_site *s, size_t *net_base,
@@ -609,6 +808,54 @@ static int finish_site(struct pctx *c, const struct cyris_range_site *s, size_t 
 		*net_base += s->n_nets;
 		*guest_base += gcount;
 	}
+	return 0;
+}
+
+/* Before anything is allocated: does the plan fit the pool and the limits? */
+static int check_size(struct pctx *c)
+{
+	const struct cyris_prefix *pool = &c->conf->subnet_pool;
+	unsigned size = c->conf->subnet_size;
+	uint64_t blocks = size < pool->len ? 0 : 1u << (size - pool->len > 24 ? 24 : size - pool->len);
+	uint64_t nets = 0, guests = 0, rules = 0;
+	size_t i, j;
+
+	for (i = 0; i < c->r->n_sites; i++) {
+		const struct cyris_range_site *s = &c->r->sites[i];
+		uint64_t inst = c->o->instance ? 1 : s->instances, per_guests = 0, per_rules = 0;
+
+		for (j = 0; j < s->n_guests; j++) {
+			per_guests += s->guests[j].number;
+			per_rules += s->guests[j].n_rules + (s->guests[j].entry_point ? s->guests[j].number : 0);
+		}
+		if (size >= pool->len && s->n_nets && nets + inst * s->n_nets > blocks) {
+			const struct cyris_range_net *n = &s->nets[(blocks - nets) % s->n_nets];
+			char b[CYRIS_PREFIXSTRLEN];
+
+			return fail(c, -ENOSPC, "%s:%u:%u: subnet_pool %s has no free /%u left for network %s "
+				    "(instance %u)", c->r->file, n->mark.line, n->mark.column,
+				    cyris_prefix_format(pool, b, sizeof(b)), size, n->name,
+				    (unsigned)((blocks - nets) / s->n_nets + 1));
+		}
+		nets += inst * s->n_nets;
+		guests += inst * per_guests;
+		rules += inst * per_rules;
+		if (nets > PLAN_NETS_MAX || guests > PLAN_GUESTS_MAX || rules > PLAN_RULES_MAX)
+			return fail(c, -E2BIG, "%s:%u:%u: the range plans more than %d %s (clones and "
+				    "instances counted)", c->r->file, s->mark.line, s->mark.column,
+				    nets > PLAN_NETS_MAX ? PLAN_NETS_MAX : guests > PLAN_GUESTS_MAX ? PLAN_GUESTS_MAX
+				    : PLAN_RULES_MAX, nets > PLAN_NETS_MAX ? "networks" : guests > PLAN_GUESTS_MAX
+				    ? "guests" : "forwarding rules");
+	}
+	/* the arrays at their final size: no doubling on the way (whose
+	 * old and new copies would be alive together) */
+	if ((nets && !(c->p->nets = calloc(nets, sizeof(*c->p->nets)))) ||
+	    (guests && !(c->p->guests = calloc(guests, sizeof(*c->p->guests)))) ||
+	    (rules && !(c->p->rules = calloc(rules, sizeof(*c->p->rules)))))
+		return -ENOMEM;
+	c->p->cap_nets = nets;
+	c->p->cap_guests = guests;
+	c->p->cap_rules = rules;
 	return 0;
 }
 
@@ -636,18 +883,20 @@ int cyris_plan_build(const struct cyris_range *r, const struct cyris_conf *conf,
 		if (rc == 0 && !has_host)
 			rc = fail(&c, -EINVAL, "%s: host '%s' has no share of range %s", r->file, c.o->host, r->id);
 	}
+	if (rc == 0)
+		rc = check_size(&c);
 	for (i = 0; rc == 0 && i < r->n_sites; i++) {
 		if (c.o->instance && c.o->instance > r->sites[i].instances)
 			rc = fail(&c, -EINVAL, "%s: range %s has %u instance(s), not %u", r->file, r->id,
 				  r->sites[i].instances, c.o->instance);
 		if (rc == 0)
-			rc = plan_site(&c, &r->sites[i]);
+			rc = with_index(&c, &r->sites[i], plan_site_fn, NULL, NULL);
 		p->instances = r->sites[i].instances > p->instances ? r->sites[i].instances : p->instances;
 	}
 	if (rc == 0)
 		rc = allocate_subnets(&c);
 	for (i = 0; rc == 0 && i < r->n_sites; i++)
-		rc = finish_site(&c, &r->sites[i], &nb, &gb);
+		rc = with_index(&c, &r->sites[i], finish_site, &nb, &gb);
 	if (rc == 0)
 		rc = add_exposes(&c);
 	if (rc < 0) {

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * CyRIS range files: libyaml's document API, then validation. Unknown keys
- * are the layer above's (tasks, accounts, packages) and are ignored.
+ * CyRIS range files: a document built from libyaml's events (with limits),
+ * then validation. Unknown keys are the layer above's (tasks, accounts,
+ * packages) and are ignored.
  */
 #include <ctype.h>
+#include <sys/socket.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <yaml.h>
 
 #include "cyris/fw.h"
+#include "cyris/plan.h"
 #include "cyris/range.h"
 #include "util.h"
 
@@ -17,6 +21,9 @@ struct ctx {
 	char *err;
 	size_t errlen;
 	struct cyris_range *r;
+	/* the capacities of r's arrays: they live as long as the arrays, since
+	 * a file may give host_settings or guest_settings more than once */
+	size_t cap_hosts, cap_guestdefs, cap_sites;
 };
 
 static struct cyris_mark mark_of(const yaml_node_t *n)
@@ -100,6 +107,8 @@ static int get_id(struct ctx *c, yaml_node_t *map, const char *key, char *dst, b
 {
 	int r = get_str(c, map, key, dst, CYRIS_ID_MAX + 1, required);
 
+	if (r == 0 && required && !dst[0])
+		return fail(c, get(c, map, key), "'%s' is empty", key);
 	if (r == 0 && dst[0] && !cyris_id_valid(dst))
 		return fail(c, get(c, map, key), "'%s' is not a valid id (1-%d of A-Z a-z 0-9 _ . -, "
 			    "not starting with -)", dst, CYRIS_ID_MAX);
@@ -155,16 +164,19 @@ static int need_seq(struct ctx *c, yaml_node_t *n, const char *what)
 
 /* ---- sections ------------------------------------------------------------ */
 
+#define RANGE_GUESTDEFS_MAX 1024       /* guest_settings entries (16 KiB each) */
+#define RANGE_SITE_HOSTS_MAX 64        /* hosts of one clone_settings host entry */
+
 static int parse_hosts(struct ctx *c, yaml_node_t *seq)
 {
 	yaml_node_t *it;
-	size_t cap = 0;
 	int r;
 
 	if ((r = need_seq(c, seq, "host_settings")))
 		return r;
 	for_items(c, seq, it) {
-		struct cyris_range_host *h = cyris_grow((void **)&c->r->hosts, &c->r->n_hosts, &cap, sizeof(*h));
+		struct cyris_range_host *h = cyris_grow((void **)&c->r->hosts, &c->r->n_hosts, &c->cap_hosts,
+								    sizeof(*h));
 
 		if (!h)
 			return -ENOMEM;
@@ -180,18 +192,20 @@ static int parse_hosts(struct ctx *c, yaml_node_t *seq)
 static int parse_guestdefs(struct ctx *c, yaml_node_t *seq)
 {
 	yaml_node_t *it;
-	size_t cap = 0;
 	int r;
 
 	if ((r = need_seq(c, seq, "guest_settings")))
 		return r;
 	for_items(c, seq, it) {
 		struct cyris_range_guestdef *g = cyris_grow((void **)&c->r->guestdefs,
-							    &c->r->n_guestdefs, &cap, sizeof(*g));
+							    &c->r->n_guestdefs, &c->cap_guestdefs, sizeof(*g));
 
 		if (!g)
 			return -ENOMEM;
 		g->mark = mark_of(it);
+		/* each entry holds four paths: keep the whole within bounds */
+		if (c->r->n_guestdefs > RANGE_GUESTDEFS_MAX)
+			return fail(c, it, "more than %d guest_settings entries", RANGE_GUESTDEFS_MAX);
 		if ((r = get_id(c, it, "id", g->id, true)) ||
 		    (r = get_id(c, it, "basevm_host", g->basevm_host, false)) ||
 		    (r = get_str(c, it, "basevm_config_file", g->basevm_config_file,
@@ -362,6 +376,8 @@ static int parse_site(struct ctx *c, yaml_node_t *h, struct cyris_range_site *s)
 
 		if (!cyris_id_valid(t))
 			return fail(c, get(c, h, "host_id"), "'%s' is not a valid host id", t);
+		if (s->n_hosts >= RANGE_SITE_HOSTS_MAX)
+			return fail(c, get(c, h, "host_id"), "more than %d hosts in one host_id", RANGE_SITE_HOSTS_MAX);
 		slot = cyris_grow((void **)&s->hosts, &s->n_hosts, &hcap, sizeof(*slot));
 		if (!slot)
 			return -ENOMEM;
@@ -396,7 +412,7 @@ static int parse_site(struct ctx *c, yaml_node_t *h, struct cyris_range_site *s)
 static int parse_clone(struct ctx *c, yaml_node_t *seq, yaml_node_t *where)
 {
 	yaml_node_t *item, *hosts, *h;
-	size_t cap = 0, n = 0;
+	size_t n = 0;
 	int r;
 
 	if ((r = need_seq(c, seq, "clone_settings")))
@@ -414,7 +430,7 @@ static int parse_clone(struct ctx *c, yaml_node_t *seq, yaml_node_t *where)
 			return r;
 		for_items(c, hosts, h) {
 			struct cyris_range_site *s = cyris_grow((void **)&c->r->sites, &c->r->n_sites,
-								&cap, sizeof(*s));
+								&c->cap_sites, sizeof(*s));
 
 			if (!s)
 				return -ENOMEM;
@@ -428,6 +444,66 @@ static int parse_clone(struct ctx *c, yaml_node_t *seq, yaml_node_t *where)
 }
 
 /* ---- validation ---------------------------------------------------------- */
+
+/*
+ * Every lookup and duplicate check goes through a sorted index, so that a
+ * file of many hosts, guests or networks costs n log n, not n squared.
+ */
+struct ref {
+	const char *key;
+	size_t i, j;                   /* where: item, or site and item */
+};
+
+static int ref_cmp(const void *a, const void *b)
+{
+	const struct ref *x = a, *y = b;
+	int r = strcmp(x->key, y->key);
+
+	if (r)
+		return r;
+	if (x->i != y->i)
+		return x->i < y->i ? -1 : 1;
+	return x->j < y->j ? -1 : x->j > y->j;
+}
+
+static void ref_sort(struct ref *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), ref_cmp);
+}
+
+/* The first entry of @key in sorted @v, or NULL. */
+static const struct ref *ref_find(const struct ref *v, size_t n, const char *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(v[mid].key, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && streq(v[lo].key, key) ? &v[lo] : NULL;
+}
+
+/* The repeat that comes first in file order (by i, j), or NULL. */
+static const struct ref *ref_first_dup(const struct ref *v, size_t n)
+{
+	const struct ref *best = NULL;
+	size_t k;
+
+	for (k = 1; k < n; k++)
+		if (streq(v[k].key, v[k - 1].key) &&
+		    (!best || v[k].i < best->i || (v[k].i == best->i && v[k].j < best->j)))
+			best = &v[k];
+	return best;
+}
+
+struct index {
+	struct ref *hosts, *guestdefs, *nets;
+	size_t n_hosts, n_guestdefs, n_nets;
+};
 
 const struct cyris_range_host *cyris_range_host(const struct cyris_range *r, const char *id)
 {
@@ -449,45 +525,35 @@ const struct cyris_range_guestdef *cyris_range_guestdef(const struct cyris_range
 	return NULL;
 }
 
-static const struct cyris_range_clone *site_guest(const struct cyris_range_site *s, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < s->n_guests; i++)
-		if (streq(s->guests[i].guest_id, id))
-			return &s->guests[i];
-	return NULL;
-}
-
-static const struct cyris_range_net *site_net(const struct cyris_range *r, const char *name,
+static const struct cyris_range_net *site_net(const struct ctx *c, const struct index *x, const char *name,
 					      const struct cyris_range_site **ret_site)
 {
-	size_t i, j;
+	const struct ref *f = ref_find(x->nets, x->n_nets, name);
 
-	for (i = 0; i < r->n_sites; i++)
-		for (j = 0; j < r->sites[i].n_nets; j++)
-			if (streq(r->sites[i].nets[j].name, name)) {
-				if (ret_site)
-					*ret_site = &r->sites[i];
-				return &r->sites[i].nets[j];
-			}
-	return NULL;
+	if (!f)
+		return NULL;
+	if (ret_site)
+		*ret_site = &c->r->sites[f->i];
+	return &c->r->sites[f->i].nets[f->j];
 }
 
-static bool on_net(const struct cyris_range_net *n, const char *guest)
+static bool is_member(const struct cyris_range_net *n, const char *guest)
 {
 	size_t i;
 
-	if (n->has_gateway && streq(n->gateway.guest, guest))
-		return true;
 	for (i = 0; i < n->n_members; i++)
 		if (streq(n->members[i].guest, guest))
 			return true;
 	return false;
 }
 
+static bool on_net(const struct cyris_range_net *n, const char *guest)
+{
+	return (n->has_gateway && streq(n->gateway.guest, guest)) || is_member(n, guest);
+}
+
 /* A rule endpoint: a network of the site, or NET.GUEST (a member of NET). */
-static int check_endpoint(struct ctx *c, const struct cyris_range_site *s,
+static int check_endpoint(struct ctx *c, const struct index *x, const struct cyris_range_site *s,
 			  const struct cyris_range_rule *ru, const char *name)
 {
 	const struct cyris_range_site *ns = NULL;
@@ -495,7 +561,7 @@ static int check_endpoint(struct ctx *c, const struct cyris_range_site *s,
 	char net[CYRIS_ID_MAX + 1];
 	const char *dot;
 
-	if (site_net(c->r, name, &ns))
+	if (site_net(c, x, name, &ns))
 		return ns == s ? 0 : fail_mark(c, ru->mark, "rule '%s': network '%s' is on another host entry",
 					       ru->text, name);
 	dot = strchr(name, '.');
@@ -503,7 +569,7 @@ static int check_endpoint(struct ctx *c, const struct cyris_range_site *s,
 		return fail_mark(c, ru->mark, "rule '%s': no network '%s'", ru->text, name);
 	memcpy(net, name, (size_t)(dot - name));
 	net[dot - name] = '\0';
-	n = site_net(c->r, net, &ns);
+	n = site_net(c, x, net, &ns);
 	if (!n || ns != s)
 		return fail_mark(c, ru->mark, "rule '%s': no network '%s' (in '%s')", ru->text, net, name);
 	if (!on_net(n, dot + 1))
@@ -512,9 +578,24 @@ static int check_endpoint(struct ctx *c, const struct cyris_range_site *s,
 	return 0;
 }
 
-static int check_rule(struct ctx *c, const struct cyris_range_site *s, const struct cyris_range_rule *ru)
+/* The address families of a rule side: 1 IPv4, 2 IPv6 (a range's networks
+ * are IPv4); 0 when it names the host only. */
+static unsigned side_families(const struct cyris_fw_endpoint *v, size_t n)
+{
+	unsigned m = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!v[i].is_host)
+			m |= v[i].is_prefix && v[i].prefix.ip.family == AF_INET6 ? 2 : 1;
+	return m;
+}
+
+static int check_rule(struct ctx *c, const struct index *x, const struct cyris_range_site *s,
+		      const struct cyris_range_rule *ru)
 {
 	struct cyris_fw_rule fr;
+	unsigned fs, fd;
 	char err[256];
 	size_t i;
 	int r;
@@ -522,110 +603,275 @@ static int check_rule(struct ctx *c, const struct cyris_range_site *s, const str
 	if (cyris_fw_rule_parse(ru->text, &fr, err, sizeof(err)) < 0)
 		return fail_mark(c, ru->mark, "rule '%s': %s", ru->text, err);
 	for (i = 0; i < fr.n_src; i++)
-		if (!fr.src[i].is_prefix && (r = check_endpoint(c, s, ru, fr.src[i].name)))
+		if (!fr.src[i].is_prefix && (r = check_endpoint(c, x, s, ru, fr.src[i].name)))
 			return r;
 	for (i = 0; i < fr.n_dst; i++)
 		if (!fr.dst[i].is_prefix && !fr.dst[i].is_host &&
-		    (r = check_endpoint(c, s, ru, fr.dst[i].name)))
+		    (r = check_endpoint(c, x, s, ru, fr.dst[i].name)))
 			return r;
+	/* a source without a destination of its family (or the reverse)
+	 * would be left out of the kernel's rules without a word */
+	fs = side_families(fr.src, fr.n_src);
+	fd = side_families(fr.dst, fr.n_dst);
+	if (fr.n_src && fr.n_dst && fd && fs != fd)
+		return fail_mark(c, ru->mark, "rule '%s': mixes IPv4 and IPv6 (src and dst must be of one "
+				 "address family; a range's networks are IPv4)", ru->text);
 	return 0;
 }
 
-/* Is (guest, nic) used earlier than network @upto / member @m? */
-static int check_nic_unique(struct ctx *c, const struct cyris_range_site *s,
-			    const struct cyris_range_member *m)
+/* The site's guests, sorted by id. */
+static int site_index(struct ctx *c, const struct cyris_range_site *s, struct ref **ret)
 {
-	size_t i, j;
+	struct ref *v = calloc(s->n_guests + 1, sizeof(*v));
+	const struct ref *d;
+	size_t i;
+
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < s->n_guests; i++)
+		v[i] = (struct ref){ s->guests[i].guest_id, i, 0 };
+	ref_sort(v, s->n_guests);
+	*ret = v;
+	if ((d = ref_first_dup(v, s->n_guests)))
+		return fail_mark(c, s->guests[d->i].mark, "guest '%s' is listed twice", d->key);
+	return 0;
+}
+
+/* Every (guest, NIC) of the site's networks, in file order: each network's
+ * members, then its gateway. */
+static size_t site_nics(const struct cyris_range_site *s, const struct cyris_range_member **v)
+{
+	size_t i, j, n = 0;
 
 	for (i = 0; i < s->n_nets; i++) {
-		const struct cyris_range_net *n = &s->nets[i];
-
-		for (j = 0; j <= n->n_members; j++) {
-			const struct cyris_range_member *o = j < n->n_members ? &n->members[j]
-					: (n->has_gateway ? &n->gateway : NULL);
-
-			if (!o)
-				continue;
-			if (o == m)
-				return 0;
-			if (streq(o->guest, m->guest) && streq(o->nic, m->nic))
-				return fail_mark(c, m->mark, "%s.%s is already on network '%s'",
-						 m->guest, m->nic, n->name);
+		for (j = 0; j < s->nets[i].n_members; j++) {
+			if (v)
+				v[n] = &s->nets[i].members[j];
+			n++;
+		}
+		if (s->nets[i].has_gateway) {
+			if (v)
+				v[n] = &s->nets[i].gateway;
+			n++;
 		}
 	}
+	return n;
+}
+
+static int nic_ref_cmp(const void *a, const void *b)
+{
+	const struct ref *x = a, *y = b;
+	const struct cyris_range_member *m = (const void *)x->key, *o = (const void *)y->key;
+	int r = strcmp(m->guest, o->guest);
+
+	if (!r)
+		r = strcmp(m->nic, o->nic);
+	return r ? r : x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* For each (guest, NIC) in file order, the network where it came first. */
+static int first_nets(const struct cyris_range_member **nics, size_t n,
+		      const struct cyris_range_member ***ret_first)
+{
+	_cleanup_free_ struct ref *v = calloc(n + 1, sizeof(*v));
+	const struct cyris_range_member **first = calloc(n + 1, sizeof(*first));
+	size_t k, head = 0;
+
+	if (!v || !first) {
+		free(first);
+		return -ENOMEM;
+	}
+	for (k = 0; k < n; k++)
+		v[k] = (struct ref){ (const char *)nics[k], k, 0 };
+	qsort(v, n, sizeof(*v), nic_ref_cmp);
+	for (k = 0; k < n; k++) {
+		const struct cyris_range_member *m = nics[v[k].i], *h = nics[v[head].i];
+
+		if (k && (!streq(m->guest, h->guest) || !streq(m->nic, h->nic)))
+			head = k;
+		first[v[k].i] = nics[v[head].i];
+	}
+	*ret_first = first;
 	return 0;
 }
 
-static int check_member(struct ctx *c, const struct cyris_range_site *s,
-			const struct cyris_range_member *m, bool gateway)
+static const char *net_of(const struct cyris_range_site *s, const struct cyris_range_member *m)
 {
-	const struct cyris_range_clone *g = site_guest(s, m->guest);
+	size_t i;
 
-	if (!g)
-		return fail_mark(c, m->mark, "unknown guest '%s' in %s (not in this host entry's guests)",
-				 m->guest, gateway ? "gateway" : "members");
-	if (gateway && g->number != 1)
-		return fail_mark(c, m->mark, "gateway guest '%s' must have number: 1", m->guest);
-	return check_nic_unique(c, s, m);
+	for (i = 0; i < s->n_nets; i++)
+		if ((m >= s->nets[i].members && m < s->nets[i].members + s->nets[i].n_members) ||
+		    m == &s->nets[i].gateway)
+			return s->nets[i].name;
+	return "?";
 }
 
-static int validate_site(struct ctx *c, const struct cyris_range_site *s)
-{
-	size_t i, j;
-	int r;
+#define BRIDGE_PORTS_MAX 1023          /* the kernel's BR_MAX_PORTS, port 0 reserved */
 
-	for (i = 0; i < s->n_hosts; i++)
-		if (!cyris_range_host(c->r, s->hosts[i]))
-			return fail_mark(c, s->mark, "unknown host '%s' (not in host_settings)", s->hosts[i]);
+/* The ports cyris puts on a network's bridge (one instance): a link per
+ * member clone, the gateway's; with several hosts a VXLAN port, while the
+ * clones are spread over the hosts in turn. */
+static int check_ports(struct ctx *c, const struct cyris_range_site *s, const struct cyris_range_net *n,
+		       const struct ref *gi)
+{
+	unsigned long all = n->has_gateway, spread = n->has_gateway + (s->n_hosts > 1);
+	size_t i, h = s->n_hosts ? s->n_hosts : 1;
+
+	for (i = 0; i < n->n_members; i++) {
+		const struct ref *f = ref_find(gi, s->n_guests, n->members[i].guest);
+		unsigned number = f ? s->guests[f->i].number : 1;
+
+		all += number;
+		spread += (number + h - 1) / h;
+	}
+	if (all > BRIDGE_PORTS_MAX || spread > BRIDGE_PORTS_MAX)
+		return fail_mark(c, n->mark, "network '%s' needs %lu ports on its bridge (its members' clones%s); "
+				 "a Linux bridge holds at most %d", n->name, spread > all ? spread : all,
+				 spread > all ? " on one host, and a VXLAN port" : "", BRIDGE_PORTS_MAX);
+	return 0;
+}
+
+static unsigned digits(unsigned v)
+{
+	unsigned d = 1;
+
+	while (v >= 10)
+		v /= 10, d++;
+	return d;
+}
+
+static int check_guests(struct ctx *c, const struct index *x, const struct cyris_range_site *s)
+{
+	size_t i;
+
 	for (i = 0; i < s->n_guests; i++) {
 		const struct cyris_range_clone *g = &s->guests[i];
 
-		if (!cyris_range_guestdef(c->r, g->guest_id))
+		if (!ref_find(x->guestdefs, x->n_guestdefs, g->guest_id))
 			return fail_mark(c, g->mark, "unknown guest '%s' (not in guest_settings)", g->guest_id);
-		for (j = 0; j < i; j++)
-			if (streq(s->guests[j].guest_id, g->guest_id))
-				return fail_mark(c, g->mark, "guest '%s' is listed twice", g->guest_id);
+		/* the kernel's tags and names carry clone k as "G.k" */
+		if (strlen(g->guest_id) + 1 + digits(g->number) > CYRIS_ID_MAX)
+			return fail_mark(c, g->mark, "guest id '%s' is too long for number: %u (clone names "
+					 "'%s.%u' are at most %d bytes)", g->guest_id, g->number,
+					 g->guest_id, g->number, CYRIS_ID_MAX);
 	}
+	return 0;
+}
+
+static int check_nets(struct ctx *c, const struct index *x, const struct cyris_range_site *s,
+		      const struct ref *gi)
+{
+	_cleanup_free_ const struct cyris_range_member **nics = NULL, **first = NULL;
+	_cleanup_free_ unsigned *n_nics = calloc(s->n_guests + 1, sizeof(*n_nics));
+	size_t n = site_nics(s, NULL), i, j, k = 0;
+	int r;
+
+	nics = calloc(n + 1, sizeof(*nics));
+	if (!nics || !n_nics)
+		return -ENOMEM;
+	site_nics(s, nics);
+	if ((r = first_nets(nics, n, &first)) < 0)
+		return r;
 	for (i = 0; i < s->n_nets; i++) {
-		const struct cyris_range_net *n = &s->nets[i];
+		const struct cyris_range_net *net = &s->nets[i];
 		const struct cyris_range_site *other = NULL;
 
-		if (site_net(c->r, n->name, &other) != n)
-			return fail_mark(c, n->mark, "duplicate network name '%s'", n->name);
-		for (j = 0; j < n->n_members; j++)
-			if ((r = check_member(c, s, &n->members[j], false)))
-				return r;
-		if (n->has_gateway && (r = check_member(c, s, &n->gateway, true)))
+		if (site_net(c, x, net->name, &other) != net)
+			return fail_mark(c, net->mark, "duplicate network name '%s'", net->name);
+		for (j = 0; j <= net->n_members; j++, k++) {
+			const struct cyris_range_member *m = j < net->n_members ? &net->members[j] : &net->gateway;
+			bool gw = j == net->n_members;
+			const struct ref *f;
+
+			if (gw && !net->has_gateway) {
+				k--;
+				continue;
+			}
+			if (!(f = ref_find(gi, s->n_guests, m->guest)))
+				return fail_mark(c, m->mark, "unknown guest '%s' in %s (not in this host entry's guests)",
+						 m->guest, gw ? "gateway" : "members");
+			if (gw && s->guests[f->i].number != 1)
+				return fail_mark(c, m->mark, "gateway guest '%s' must have number: 1", m->guest);
+			if (first[k] != m)
+				return fail_mark(c, m->mark, "%s.%s is already on network '%s'",
+						 m->guest, m->nic, net_of(s, first[k]));
+			if (++n_nics[f->i] > CYRIS_PLAN_MAX_NICS)
+				return fail_mark(c, m->mark, "guest '%s' has more than %d NICs", m->guest,
+						 CYRIS_PLAN_MAX_NICS);
+			if (gw && is_member(net, m->guest))
+				return fail_mark(c, m->mark, "'%s' is the gateway of network '%s' and one of its "
+						 "members too", m->guest, net->name);
+		}
+		if ((r = check_ports(c, s, net, gi)))
 			return r;
 	}
+	return 0;
+}
+
+static int validate_site(struct ctx *c, const struct index *x, const struct cyris_range_site *s)
+{
+	_cleanup_free_ struct ref *gi = NULL;
+	size_t i, j;
+	int r;
+
+	for (i = 0; i < s->n_hosts; i++) {
+		if (!ref_find(x->hosts, x->n_hosts, s->hosts[i]))
+			return fail_mark(c, s->mark, "unknown host '%s' (not in host_settings)", s->hosts[i]);
+		for (j = 0; j < i; j++)
+			if (streq(s->hosts[i], s->hosts[j]))
+				return fail_mark(c, s->mark, "host '%s' is listed twice", s->hosts[i]);
+	}
+	if ((r = check_guests(c, x, s)) || (r = site_index(c, s, &gi)) || (r = check_nets(c, x, s, gi)))
+		return r;
 	for (i = 0; i < s->n_guests; i++)
 		for (j = 0; j < s->guests[i].n_rules; j++)
-			if ((r = check_rule(c, s, &s->guests[i].rules[j])))
+			if ((r = check_rule(c, x, s, &s->guests[i].rules[j])))
 				return r;
+	return 0;
+}
+
+static int build_index(const struct cyris_range *rg, struct index *x)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < rg->n_sites; i++)
+		n += rg->sites[i].n_nets;
+	x->hosts = calloc(rg->n_hosts + 1, sizeof(*x->hosts));
+	x->guestdefs = calloc(rg->n_guestdefs + 1, sizeof(*x->guestdefs));
+	x->nets = calloc(n + 1, sizeof(*x->nets));
+	if (!x->hosts || !x->guestdefs || !x->nets)
+		return -ENOMEM;
+	for (i = 0; i < rg->n_hosts; i++)
+		x->hosts[x->n_hosts++] = (struct ref){ rg->hosts[i].id, i, 0 };
+	for (i = 0; i < rg->n_guestdefs; i++)
+		x->guestdefs[x->n_guestdefs++] = (struct ref){ rg->guestdefs[i].id, i, 0 };
+	for (i = 0; i < rg->n_sites; i++)
+		for (j = 0; j < rg->sites[i].n_nets; j++)
+			x->nets[x->n_nets++] = (struct ref){ rg->sites[i].nets[j].name, i, j };
+	ref_sort(x->hosts, x->n_hosts);
+	ref_sort(x->guestdefs, x->n_guestdefs);
+	ref_sort(x->nets, x->n_nets);
 	return 0;
 }
 
 static int validate(struct ctx *c)
 {
-	size_t i, j;
-	int r;
+	struct index x = {0};
+	const struct ref *d;
+	size_t i;
+	int r = build_index(c->r, &x);
 
-	for (i = 0; i < c->r->n_hosts; i++)
-		for (j = 0; j < i; j++)
-			if (streq(c->r->hosts[i].id, c->r->hosts[j].id))
-				return fail_mark(c, c->r->hosts[i].mark, "duplicate host id '%s'", c->r->hosts[i].id);
-	for (i = 0; i < c->r->n_guestdefs; i++)
-		for (j = 0; j < i; j++)
-			if (streq(c->r->guestdefs[i].id, c->r->guestdefs[j].id))
-				return fail_mark(c, c->r->guestdefs[i].mark, "duplicate guest id '%s'",
-						 c->r->guestdefs[i].id);
-	for (i = 0; i < c->r->n_sites; i++)
-		if ((r = validate_site(c, &c->r->sites[i])))
-			return r;
-	return 0;
+	if (r == 0 && (d = ref_first_dup(x.hosts, x.n_hosts)))
+		r = fail_mark(c, c->r->hosts[d->i].mark, "duplicate host id '%s'", d->key);
+	if (r == 0 && (d = ref_first_dup(x.guestdefs, x.n_guestdefs)))
+		r = fail_mark(c, c->r->guestdefs[d->i].mark, "duplicate guest id '%s'", d->key);
+	for (i = 0; r == 0 && i < c->r->n_sites; i++)
+		r = validate_site(c, &x, &c->r->sites[i]);
+	free(x.hosts);
+	free(x.guestdefs);
+	free(x.nets);
+	return r;
 }
-
-/* ---- loading ------------------------------------------------------------- */
 
 static int parse_root(struct ctx *c)
 {
@@ -656,49 +902,364 @@ static int parse_root(struct ctx *c)
 	return validate(c);
 }
 
+/*
+ * libyaml's document loader has no limit: no nesting depth (its scanner then
+ * costs the square of the depth), aliases that a consumer expands without
+ * bound, the first of two equal keys silently winning, a "\0" escape cutting
+ * a value short. So the document is built here from libyaml's events, with
+ * limits that answer any input fast, at its FILE:LINE:COLUMN.
+ */
+#define RANGE_FILE_MAX (1u << 20)      /* bytes */
+#define RANGE_DEPTH_MAX 64             /* nested collections */
+#define RANGE_NODES_MAX (1u << 17)     /* nodes, each alias counted as what it stands for */
+#define RANGE_ANCHORS_MAX 1024
+
+struct anchor {
+	uint64_t hash;
+	const char *name;              /* owned by the node's event: copied */
+	int id;
+};
+
+struct frame {
+	int id;                        /* the open collection */
+	int key;                       /* a mapping's key waiting for its value */
+	size_t expanded;               /* the count when it opened */
+};
+
+struct loader {
+	struct ctx *c;
+	yaml_parser_t *parser;
+	yaml_document_t *doc;
+	struct frame stack[RANGE_DEPTH_MAX];
+	size_t depth;
+	size_t expanded;               /* nodes so far, aliases expanded */
+	uint32_t *weight;              /* per node id: its expanded size, 0 = still open */
+	size_t n_weight, cap_weight;
+	struct anchor *anchors;
+	size_t n_anchors, cap_anchors;
+	bool done;                     /* the document ended */
+};
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+static struct cyris_mark ev_mark(const yaml_event_t *e)
+{
+	return (struct cyris_mark){ (unsigned)e->start_mark.line + 1, (unsigned)e->start_mark.column + 1 };
+}
+
+static int count(struct loader *l, const yaml_event_t *e, size_t n)
+{
+	l->expanded += n;
+	if (l->expanded > RANGE_NODES_MAX)
+		return fail_mark(l->c, ev_mark(e), "more than %u YAML nodes%s (a range file is smaller)",
+				 RANGE_NODES_MAX, e->type == YAML_ALIAS_EVENT ? " with its aliases expanded" : "");
+	return 0;
+}
+
+static int set_weight(struct loader *l, int id, size_t w)
+{
+	uint32_t *slot;
+
+	while (l->n_weight < (size_t)id)
+		if (!(slot = cyris_grow((void **)&l->weight, &l->n_weight, &l->cap_weight, sizeof(*slot))))
+			return -ENOMEM;
+	l->weight[id - 1] = (uint32_t)w;
+	return 0;
+}
+
+static int add_anchor(struct loader *l, const yaml_event_t *e, const yaml_char_t *name, int id)
+{
+	uint64_t h;
+	struct anchor *a;
+	size_t i;
+
+	if (!name)
+		return 0;
+	h = name_hash((const char *)name);
+	for (i = 0; i < l->n_anchors; i++)
+		if (l->anchors[i].hash == h && streq(l->anchors[i].name, (const char *)name))
+			return fail_mark(l->c, ev_mark(e), "anchor '&%s' is defined twice", name);
+	if (l->n_anchors >= RANGE_ANCHORS_MAX)
+		return fail_mark(l->c, ev_mark(e), "more than %d anchors", RANGE_ANCHORS_MAX);
+	if (!(a = cyris_grow((void **)&l->anchors, &l->n_anchors, &l->cap_anchors, sizeof(*a))) ||
+	    !(a->name = strdup((const char *)name)))
+		return -ENOMEM;
+	a->hash = h;
+	a->id = id;
+	return 0;
+}
+
+/* Hang node @id on the open collection (or make it the root). */
+static int attach(struct loader *l, const yaml_event_t *e, int id)
+{
+	struct frame *f;
+
+	if (!l->depth)
+		return 0;                      /* the root: node 1 */
+	f = &l->stack[l->depth - 1];
+	if (yaml_document_get_node(l->doc, f->id)->type == YAML_SEQUENCE_NODE)
+		return yaml_document_append_sequence_item(l->doc, f->id, id) ? 0 : -ENOMEM;
+	if (!f->key) {
+		f->key = id;
+		return 0;
+	}
+	if (!yaml_document_append_mapping_pair(l->doc, f->id, f->key, id))
+		return -ENOMEM;
+	f->key = 0;
+	(void)e;
+	return 0;
+}
+
+static void set_marks(yaml_node_t *n, const yaml_event_t *e)
+{
+	n->start_mark = e->start_mark;
+	n->end_mark = e->end_mark;
+}
+
+struct keyref {
+	const char *s;
+	size_t len, pos;
+	const yaml_node_t *node;
+};
+
+static int keyref_cmp(const void *a, const void *b)
+{
+	const struct keyref *x = a, *y = b;
+	int r;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	if ((r = memcmp(x->s, y->s, x->len)))
+		return r;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static bool same_key(const struct keyref *x, const struct keyref *y)
+{
+	return x->len == y->len && !memcmp(x->s, y->s, x->len);
+}
+
+/* Two equal keys in one mapping: the first would silently win. Sorted, so
+ * that a mapping of any size costs n log n; the earliest repeat is named. */
+static int check_keys(struct loader *l, const yaml_node_t *map)
+{
+	size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start), k = 0, i;
+	_cleanup_free_ struct keyref *v = NULL;
+	const struct keyref *dup = NULL, *first = NULL;
+
+	if (n < 2)
+		return 0;
+	if (!(v = calloc(n, sizeof(*v))))
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		const yaml_node_t *key = yaml_document_get_node(l->doc, map->data.mapping.pairs.start[i].key);
+
+		if (key && key->type == YAML_SCALAR_NODE)
+			v[k++] = (struct keyref){ (const char *)key->data.scalar.value, key->data.scalar.length,
+						  i, key };
+	}
+	qsort(v, k, sizeof(*v), keyref_cmp);
+	/* equal keys are neighbours, in file order: the second of a run repeats */
+	for (i = 1; i < k; i++)
+		if (same_key(&v[i], &v[i - 1]) && (i < 2 || !same_key(&v[i - 1], &v[i - 2])) &&
+		    (!dup || v[i].pos < dup->pos)) {
+			dup = &v[i];
+			first = &v[i - 1];
+		}
+	if (!dup)
+		return 0;
+	return fail_mark(l->c, mark_of(dup->node), "duplicate key '%s' (first at line %u)", dup->s,
+			 mark_of(first->node).line);
+}
+
+static int on_scalar(struct loader *l, const yaml_event_t *e)
+{
+	size_t len = e->data.scalar.length;
+	int id, r;
+
+	if (strlen((const char *)e->data.scalar.value) != len)
+		return fail_mark(l->c, ev_mark(e), "a NUL byte (\\0) inside a value");
+	if ((r = count(l, e, 1)))
+		return r;
+	id = yaml_document_add_scalar(l->doc, NULL, e->data.scalar.value, (int)len, e->data.scalar.style);
+	if (!id)
+		return -ENOMEM;
+	set_marks(yaml_document_get_node(l->doc, id), e);
+	if ((r = set_weight(l, id, 1)) || (r = add_anchor(l, e, e->data.scalar.anchor, id)))
+		return r;
+	return attach(l, e, id);
+}
+
+static int on_start(struct loader *l, const yaml_event_t *e)
+{
+	bool seq = e->type == YAML_SEQUENCE_START_EVENT;
+	int id, r;
+
+	if (l->depth >= RANGE_DEPTH_MAX)
+		return fail_mark(l->c, ev_mark(e), "nested deeper than %d levels", RANGE_DEPTH_MAX);
+	if ((r = count(l, e, 1)))
+		return r;
+	id = seq ? yaml_document_add_sequence(l->doc, NULL, e->data.sequence_start.style)
+		 : yaml_document_add_mapping(l->doc, NULL, e->data.mapping_start.style);
+	if (!id)
+		return -ENOMEM;
+	set_marks(yaml_document_get_node(l->doc, id), e);
+	if ((r = set_weight(l, id, 0)) ||
+	    (r = add_anchor(l, e, seq ? e->data.sequence_start.anchor : e->data.mapping_start.anchor, id)) ||
+	    (r = attach(l, e, id)))
+		return r;
+	l->stack[l->depth++] = (struct frame){ .id = id, .expanded = l->expanded - 1 };
+	return 0;
+}
+
+static int on_end(struct loader *l, const yaml_event_t *e)
+{
+	struct frame *f = &l->stack[--l->depth];
+	yaml_node_t *n = yaml_document_get_node(l->doc, f->id);
+	int r;
+
+	n->end_mark = e->end_mark;
+	if (n->type == YAML_MAPPING_NODE && (r = check_keys(l, n)))
+		return r;
+	return set_weight(l, f->id, l->expanded - f->expanded);
+}
+
+static int on_alias(struct loader *l, const yaml_event_t *e)
+{
+	const char *name = (const char *)e->data.alias.anchor;
+	uint64_t h = name_hash(name);
+	size_t i;
+	int r;
+
+	for (i = l->n_anchors; i-- > 0;)
+		if (l->anchors[i].hash == h && streq(l->anchors[i].name, name))
+			break;
+	if (i == (size_t)-1)
+		return fail_mark(l->c, ev_mark(e), "alias '*%s' to no anchor", name);
+	if (!l->weight[l->anchors[i].id - 1])
+		return fail_mark(l->c, ev_mark(e), "alias '*%s' inside the node it names", name);
+	if ((r = count(l, e, l->weight[l->anchors[i].id - 1])))
+		return r;
+	return attach(l, e, l->anchors[i].id);
+}
+
+static int on_event(struct loader *l, const yaml_event_t *e)
+{
+	switch (e->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		if (l->done)
+			return fail_mark(l->c, ev_mark(e), "a second YAML document (a range file is one)");
+		return yaml_document_initialize(l->doc, NULL, NULL, NULL, 1, 1) ? 0 : -ENOMEM;
+	case YAML_DOCUMENT_END_EVENT:
+		l->done = true;
+		return 0;
+	case YAML_SCALAR_EVENT:
+		return on_scalar(l, e);
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		return on_start(l, e);
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		return on_end(l, e);
+	case YAML_ALIAS_EVENT:
+		return on_alias(l, e);
+	default:
+		return 0;
+	}
+}
+
+/* Read @file whole (at most RANGE_FILE_MAX bytes) into *ret. */
+static int read_file(struct ctx *c, const char *file, unsigned char **ret, size_t *ret_len)
+{
+	_cleanup_fclose_ FILE *f = fopen(file, "re");
+	_cleanup_free_ unsigned char *buf = NULL;
+	size_t len = 0, got;
+
+	if (!f)
+		return cyris_errf(c->err, c->errlen, -errno, "%s: %s", file, strerror(errno));
+	if (!(buf = malloc(RANGE_FILE_MAX + 1)))
+		return -ENOMEM;
+	while (len <= RANGE_FILE_MAX && (got = fread(buf + len, 1, RANGE_FILE_MAX + 1 - len, f)) > 0)
+		len += got;
+	if (ferror(f))
+		return cyris_errf(c->err, c->errlen, -EIO, "%s: %s", file, strerror(EIO));
+	if (len > RANGE_FILE_MAX)
+		return cyris_errf(c->err, c->errlen, -EFBIG, "%s: larger than %u bytes (1 MiB): not a range file",
+				  file, RANGE_FILE_MAX);
+	*ret = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
+/* Parse @buf into c->doc (empty when the file has no document). */
+static int load_doc(struct ctx *c, const unsigned char *buf, size_t len)
+{
+	struct loader l = { .c = c, .doc = c->doc };
+	yaml_parser_t parser;
+	yaml_event_t e;
+	size_t i;
+	int r = 0;
+
+	memset(c->doc, 0, sizeof(*c->doc));
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, buf, len);
+	l.parser = &parser;
+	do {
+		if (!yaml_parser_parse(&parser, &e)) {
+			struct cyris_mark m = { (unsigned)parser.problem_mark.line + 1,
+						(unsigned)parser.problem_mark.column + 1 };
+
+			r = fail_mark(c, m, "YAML: %s", parser.problem ? parser.problem : "syntax error");
+			break;
+		}
+		r = on_event(&l, &e);
+		i = e.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&e);
+	} while (r == 0 && !i);
+	yaml_parser_delete(&parser);
+	for (i = 0; i < l.n_anchors; i++)
+		free((char *)l.anchors[i].name);
+	free(l.anchors);
+	free(l.weight);
+	if (r < 0) {
+		yaml_document_delete(c->doc);
+		memset(c->doc, 0, sizeof(*c->doc));
+	}
+	return r;
+}
+
 int cyris_range_load(const char *file, struct cyris_range **ret, char *err, size_t errlen)
 {
 	struct cyris_range *r = NULL;
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	struct ctx c = { .doc = &doc, .file = file, .err = err, .errlen = errlen };
-	FILE *f;
+	_cleanup_free_ unsigned char *buf = NULL;
+	size_t len = 0;
 	int rc;
 
 	if (err && errlen)
 		err[0] = '\0';
-	f = fopen(file, "re");
-	if (!f) {
-		rc = -errno;
-		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", file, strerror(errno));
+	if ((rc = read_file(&c, file, &buf, &len)) < 0 || (rc = load_doc(&c, buf, len)) < 0)
 		return rc;
-	}
-	if (!yaml_parser_initialize(&parser)) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		struct cyris_mark m = { (unsigned)parser.problem_mark.line + 1,
-					(unsigned)parser.problem_mark.column + 1 };
-
-		rc = fail_mark(&c, m, "YAML: %s", parser.problem ? parser.problem : "syntax error");
-		yaml_parser_delete(&parser);
-		fclose(f);
-		return rc;
-	}
 	r = calloc(1, sizeof(*r));
 	c.r = r;
 	if (!r) {
 		rc = -ENOMEM;
+	} else if (strlen(file) >= sizeof(r->file)) {
+		rc = cyris_errf(err, errlen, -ENAMETOOLONG, "%s: %s", file, strerror(ENAMETOOLONG));
 	} else {
-		snprintf(r->file, sizeof(r->file), "%s", file);
+		memcpy(r->file, file, strlen(file) + 1);
 		rc = parse_root(&c);
 	}
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
-	fclose(f);
 	if (rc < 0) {
 		cyris_range_free(r);
 		return rc;

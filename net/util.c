@@ -28,9 +28,17 @@ void *cyris_grow(void **v, size_t *n, size_t *cap, size_t size)
 {
 	char *slot;
 
-	if (*n == *cap) {
+	/* ">=": a capacity that lags its count (a caller's bug) still grows
+	 * past the count instead of writing beyond the array */
+	if (*n >= *cap) {
 		size_t ncap = *cap ? *cap * 2 : 16;
-		void *nv = realloc(*v, ncap * size);
+		void *nv;
+
+		while (ncap <= *n)
+			ncap *= 2;
+		if (ncap > SIZE_MAX / size)
+			return NULL;
+		nv = realloc(*v, ncap * size);
 
 		if (!nv)
 			return NULL;

@@ -26,7 +26,9 @@ static const char help[] =
 "kernel's tags alone.\n"
 "\n"
 "Commands:\n"
-"  check FILE                      validate only\n"
+"  check FILE [--provider netns|libvirt]\n"
+"                                  validate only: everything plan and up check\n"
+"                                  of the file, against the configuration\n"
 "  plan FILE [--instance I] [--host ID]\n"
 "                                  everything up would create: kernel names,\n"
 "                                  subnets, addresses, MACs, resolved rules\n"
@@ -172,14 +174,56 @@ static struct cyris_topo_opts topo_opts(struct cli *c)
 
 /* ---- check / plan ----------------------------------------------------------- */
 
+/* What up refuses of a plan for the provider: libvirt guests cannot be
+ * given rules from inside, so no rule may be enforced in a gateway guest. */
+static int check_provider(const struct cyris_plan *p, const char *file)
+{
+	size_t i;
+
+	if (!opt.provider || !streq(opt.provider, "libvirt"))
+		return CLI_OK;
+	for (i = 0; i < p->n_rules; i++) {
+		const struct cyris_plan_rule *ru = &p->rules[i];
+
+		if (ru->at < 0)
+			continue;
+		if (ru->mark.line)
+			fprintf(stderr, "%s:%u:%u: rule '%s': enforced in gateway guest %s, and rules inside a "
+				"VM gateway need the netns provider\n", file, ru->mark.line, ru->mark.column,
+				ru->orig, p->guests[ru->at].name);
+		else
+			fprintf(stderr, "%s: entry point %s is a gateway guest: its rule would be enforced "
+				"inside it, and rules inside a VM gateway need the netns provider\n", file,
+				p->guests[ru->at].name);
+		return CLI_FAIL;
+	}
+	return CLI_OK;
+}
+
 static int cmd_check(struct cli *c, int argc, char **argv)
 {
+	/* the plan of an empty host, and what each host of a multi-host site
+	 * would need: everything plan and up check of the file */
+	struct cyris_plan_opts po = { .check = true };
 	struct cyris_range *r;
+	struct cyris_plan *p;
+	char err[1024];
 	int rc;
 
 	(void)argc;
-	if ((rc = load_range(c, argv[0], &r)))
+	if ((rc = load_conf(c)) || (rc = load_range(c, argv[0], &r)))
 		return rc;
+	if (cyris_plan_build(r, &conf, &po, &p, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		cyris_range_free(r);
+		return CLI_FAIL;
+	}
+	rc = check_provider(p, r->file);
+	cyris_plan_free(p);
+	if (rc) {
+		cyris_range_free(r);
+		return rc;
+	}
 	if (c->json) {
 		struct json *j = cli_json(c);
 		size_t i, nn = 0, ng = 0;

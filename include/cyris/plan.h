@@ -128,6 +128,7 @@ struct cyris_plan_opts {
 	size_t n_used;
 	const uint16_t *used_ports;        /* host ports already exposed or listened on */
 	size_t n_used_ports;
+	bool check;                        /* also what --host would need of each host */
 };
 
 /*

@@ -96,8 +96,11 @@ struct cyris_range {
 };
 
 /*
- * Parse and validate @file. Returns 0 and *ret, or -EINVAL (-errno for I/O)
- * with "FILE:LINE:COLUMN: message" in @err.
+ * Parse and validate @file. Returns 0 and *ret, or -EINVAL (-errno for I/O,
+ * -EFBIG over 1 MiB) with "FILE:LINE:COLUMN: message" in @err. Any input
+ * costs bounded time and memory: beyond 64 nested levels, 131072 YAML nodes
+ * (aliases expanded) or 1024 anchors the file is refused; duplicate keys and
+ * NUL bytes in values are errors.
  */
 int cyris_range_load(const char *file, struct cyris_range **ret, char *err, size_t errlen);
 void cyris_range_free(struct cyris_range *r);

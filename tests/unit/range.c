@@ -3,6 +3,8 @@
  * class of mistake is reported at FILE:LINE:COLUMN, plans are deterministic,
  * and the configuration's precedence holds. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,6 +12,7 @@
 #include "cyris/conf.h"
 #include "cyris/plan.h"
 #include "cyris/range.h"
+#include "util.h"
 #include "../tap.h"
 
 static const char *examples[] = { "basic.yml", "basic-aws.yml", "basic-multi_host.yml",
@@ -56,6 +59,10 @@ static int load_text(const char *yaml, char *err, size_t errlen, char *path, siz
 
 #define HEAD "- host_settings:\n  - id: host_1\n    mgmt_addr: localhost\n" \
 	     "- guest_settings:\n  - id: desk\n    basevm_type: kvm\n  - id: fw\n    basevm_type: kvm\n"
+
+#define CLONE "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n" \
+	      "      - guest_id: desk\n      topology:\n      - type: custom\n        networks:\n" \
+	      "        - name: a\n          members: desk.eth0\n"
 
 static void bad(const char *what, const char *yaml, const char *want)
 {
@@ -123,7 +130,192 @@ static void test_errors(void)
 	    "      - guest_id: desk\n      topology:\n      - type: custom\n        networks:\n"
 	    "        - name: a\n          members: desk.wlan0\n",
 	    "19:20: 'desk.wlan0' is not GUEST.ethN");
+	bad("an empty range_id",
+	    HEAD "- clone_settings:\n  - range_id: ''\n    hosts: []\n", "10:15: 'range_id' is empty");
+	bad("a duplicate host id", HEAD "- host_settings:\n  - id: host_1\n" CLONE, "10:5: duplicate host id 'host_1'");
+	bad("a duplicate guest id", HEAD "- guest_settings:\n  - id: fw\n  - id: desk\n" CLONE,
+	    "10:5: duplicate guest id 'fw'");
+	bad("a guest id too long for its clones' names",
+	    "- host_settings:\n  - id: host_1\n- guest_settings:\n  - id: abcdefghijabcdefghijabcdefghij1\n"
+	    "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n"
+	    "      - guest_id: abcdefghijabcdefghijabcdefghij1\n        number: 10\n      topology: []\n",
+	    "10:9: guest id 'abcdefghijabcdefghijabcdefghij1' is too long for number: 10 "
+	    "(clone names 'abcdefghijabcdefghijabcdefghij1.10' are at most 32 bytes)");
+	bad("a gateway that is a member of its network too",
+	    HEAD "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n"
+	    "      - guest_id: desk\n      - guest_id: fw\n      topology:\n      - type: custom\n"
+	    "        networks:\n        - name: a\n          members: desk.eth0, fw.eth1\n"
+	    "          gateway: fw.eth0\n",
+	    "21:20: 'fw' is the gateway of network 'a' and one of its members too");
+	bad("a rule that mixes IPv4 and IPv6",
+	    HEAD "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n"
+	    "      - guest_id: desk\n        forwarding_rules:\n        - rule: src=a dst=fd00::/64 dport=22\n"
+	    "      topology:\n      - type: custom\n        networks:\n"
+	    "        - name: a\n          members: desk.eth0\n",
+	    "16:17: rule 'src=a dst=fd00::/64 dport=22': mixes IPv4 and IPv6 (src and dst must be of one "
+	    "address family; a range's networks are IPv4)");
+	bad("a guest with 9 NICs",
+	    HEAD "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n"
+	    "      - guest_id: desk\n      topology:\n      - type: custom\n        networks:\n"
+	    "        - name: a\n          members: [desk.eth0, desk.eth1, desk.eth2, desk.eth3, desk.eth4, "
+	    "desk.eth5, desk.eth6, desk.eth7, desk.eth8]\n",
+	    "19:109: guest 'desk' has more than 8 NICs");
+	bad("a network with more ports than a bridge holds",
+	    HEAD "- clone_settings:\n  - range_id: 7\n    hosts:\n    - host_id: host_1\n      guests:\n"
+	    "      - guest_id: desk\n        number: 1000\n      - guest_id: fw\n        number: 24\n"
+	    "      topology:\n      - type: custom\n        networks:\n"
+	    "        - name: a\n          members: desk.eth0, fw.eth0\n",
+	    "21:11: network 'a' needs 1024 ports on its bridge (its members' clones); a Linux bridge holds "
+	    "at most 1023");
 	bad("broken YAML", "- host_settings:\n  - id: [\n", "3:1: YAML: did not find expected node content");
+}
+
+/* A growing text buffer for generated files. */
+struct text {
+	char *s;
+	size_t len, cap;
+};
+
+static void add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (t->len + (size_t)n + 1 > t->cap) {
+		t->cap = (t->len + (size_t)n + 1) * 2;
+		t->s = realloc(t->s, t->cap);
+		if (!t->s)
+			abort();
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
+	va_end(ap);
+	t->len += (size_t)n;
+}
+
+
+/* issue 10: a second host_settings / guest_settings item, the two together
+ * more than one allocation step (16) long, wrote past the arrays. */
+static void test_repeated_sections(void)
+{
+	struct text t = {0};
+	struct cyris_range *r = NULL;
+	char path[] = "/tmp/cyris-range-XXXXXX", err[512] = "";
+	int i, fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	add(&t, "- host_settings:\n  - id: host_1\n");
+	for (i = 2; i <= 10; i++)
+		add(&t, "  - id: h%d\n", i);
+	add(&t, "- guest_settings:\n  - id: desk\n");
+	for (i = 2; i <= 10; i++)
+		add(&t, "  - id: g%d\n", i);
+	add(&t, "- host_settings:\n");
+	for (i = 11; i <= 40; i++)
+		add(&t, "  - id: h%d\n", i);
+	add(&t, "- guest_settings:\n");
+	for (i = 11; i <= 40; i++)
+		add(&t, "  - id: g%d\n", i);
+	add(&t, "%s", CLONE);
+	fputs(t.s, f);
+	fclose(f);
+	ok(cyris_range_load(path, &r, err, sizeof(err)) == 0, "two host_settings and two guest_settings items load");
+	if (r) {
+		is_int(r->n_hosts, 40, "  with all 40 hosts");
+		is_int(r->n_guestdefs, 40, "  and all 40 guests");
+		ok(strcmp(r->hosts[39].id, "h40") == 0 && strcmp(r->guestdefs[39].id, "g40") == 0 &&
+		   cyris_range_guestdef(r, "g25") == &r->guestdefs[24], "  each where it belongs");
+	} else {
+		diag("%s", err);
+	}
+	cyris_range_free(r);
+	unlink(path);
+	free(t.s);
+}
+
+/* A capacity that lags its count (the bug above) still grows past it. */
+static void test_grow(void)
+{
+	int *v = NULL;
+	size_t n = 0, cap = 0, stale = 0, i;
+	bool fine = true;
+
+	for (i = 0; i < 20; i++)
+		fine &= cyris_grow((void **)&v, &n, &cap, sizeof(*v)) != NULL;
+	for (i = 0; i < 40; i++) {
+		int *slot = cyris_grow((void **)&v, &n, &stale, sizeof(*v));
+
+		fine &= slot == &v[n - 1];
+		*slot = (int)i;
+	}
+	ok(fine && n == 60 && stale > 60 && v[59] == 39, "cyris_grow with a stale capacity reallocates past the count");
+	free(v);
+}
+
+/* Load @yaml (of @len bytes: it may hold NULs) and expect an error that
+ * begins, after "FILE:", with @want. */
+static void bad_text(const char *what, const char *yaml, size_t len, const char *want)
+{
+	struct cyris_range *r = NULL;
+	char path[] = "/tmp/cyris-range-XXXXXX", err[1024] = "", expect[1200];
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	fwrite(yaml, 1, len, f);
+	fclose(f);
+	ok(cyris_range_load(path, &r, err, sizeof(err)) < 0, "%s is refused", what);
+	snprintf(expect, sizeof(expect), "%s:%s", path, want);
+	if (!ok(strncmp(err, expect, strlen(expect)) == 0, "  at FILE:LINE: %s", want))
+		diag("got: %s", err);
+	cyris_range_free(r);
+	unlink(path);
+}
+
+static void test_yaml_limits(void)
+{
+	static const char nul[] = "- host_settings:\n  - id: \"host\\0_1\"\n";
+	struct text t = {0};
+	int i;
+
+	bad_text("a duplicate key", "- host_settings:\n  - id: host_1\n    mgmt_addr: a\n    id: host_2\n",
+		 strlen("- host_settings:\n  - id: host_1\n    mgmt_addr: a\n    id: host_2\n"),
+		 "4:5: duplicate key 'id' (first at line 2)");
+	bad_text("a duplicate key under an ignored key",
+		 HEAD "- tasks:\n  - add_account: {name: a, name: b}\n",
+		 strlen(HEAD "- tasks:\n  - add_account: {name: a, name: b}\n"),
+		 "10:28: duplicate key 'name' (first at line 10)");
+	bad_text("a \\0 escape in a value", nul, strlen(nul), "2:9: a NUL byte (\\0) inside a value");
+	add(&t, HEAD "- tasks: ");
+	for (i = 0; i < 200000; i++)
+		add(&t, "[");
+	bad_text("200000 nested '['", t.s, t.len, "9:72: nested deeper than 64 levels");
+	t.len = 0;
+	add(&t, HEAD "- tasks:\n  - &a [x, x, x, x, x, x, x, x, x, x]\n");
+	for (i = 0; i < 6; i++)
+		add(&t, "  - &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n", 'b' + i,
+		    'a' + i, 'a' + i, 'a' + i, 'a' + i, 'a' + i, 'a' + i, 'a' + i, 'a' + i, 'a' + i, 'a' + i);
+	bad_text("aliases that expand a billion times", t.s, t.len,
+		 "15:9: more than 131072 YAML nodes with its aliases expanded");
+	t.len = 0;
+	add(&t, "- tasks: [");
+	for (i = 0; i < 200000; i++)
+		add(&t, "a,");
+	add(&t, "a]\n");
+	bad_text("200001 values", t.s, t.len, "1:262147: more than 131072 YAML nodes");
+	t.len = 0;
+	add(&t, "- tasks: ");
+	while (t.len <= 1u << 20)
+		add(&t, "# a comment that makes the file large\n");
+	bad_text("a file over 1 MiB", t.s, t.len, " larger than 1048576 bytes (1 MiB): not a range file");
+	bad_text("an alias to nothing", "- tasks: *x\n", 12, "1:10: alias '*x' to no anchor");
+	bad_text("an alias inside its own node", "- tasks: &x [*x]\n", 17, "1:14: alias '*x' inside the node it names");
+	bad_text("a second document", HEAD CLONE "---\n- x\n", strlen(HEAD CLONE "---\n- x\n"),
+		 "20:1: a second YAML document (a range file is one)");
+	free(t.s);
 }
 
 static void test_plan(void)
@@ -240,6 +432,9 @@ int main(void)
 		snprintf(dir, sizeof(dir), "%s/../shared/cyris-examples", src ? src : ".");
 	test_examples();
 	test_errors();
+	test_repeated_sections();
+	test_grow();
+	test_yaml_limits();
 	test_plan();
 	test_conf();
 	return done();
