@@ -803,20 +803,71 @@ static int batch_send(struct batch *b, const struct cyris_fw_policy *p)
 
 /* ---- dumps -------------------------------------------------------------- */
 
+/* One datagram, read whole: its size is peeked first (MSG_PEEK|MSG_TRUNC)
+ * and *@buf grown to fit, so that no message is ever cut short (a dump of
+ * hundreds of interfaces or rules comes in messages of up to 32 KiB, and
+ * the kernel sizes them after the largest read it has seen). */
+static ssize_t recv_whole(int fd, char **buf, size_t *cap)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = recv(fd, *buf, *cap, MSG_PEEK | MSG_TRUNC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if ((size_t)n <= *cap)
+			break;
+		char *p = realloc(*buf, (size_t)n);
+
+		if (!p)
+			return -ENOMEM;
+		*buf = p;
+		*cap = (size_t)n;
+	}
+	do
+		n = recv(fd, *buf, *cap, 0);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+/* Send the dump request @h and feed each reply to @cb until NLMSG_DONE. */
+static int dump_run(struct cyris_fw *fw, const struct nlmsghdr *h, mnl_cb_t cb, void *data)
+{
+	size_t cap = 64 * 1024;
+	_cleanup_free_ char *buf = malloc(cap);
+	uint32_t seq = h->nlmsg_seq;
+	ssize_t n;
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	if (mnl_socket_sendto(fw->nl, h, h->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		n = recv_whole(mnl_socket_get_fd(fw->nl), &buf, &cap);
+		if (n < 0)
+			return (int)n;
+		errno = 0;
+		r = mnl_cb_run(buf, (size_t)n, seq, fw->portid, cb, data);
+		if (r < 0)
+			return errno ? -errno : -EIO;
+		if (r == MNL_CB_STOP)
+			return 0;
+	}
+}
+
 /* Run a dump request (of @table and @chain when given) and feed each
  * reply to @cb. */
 static int dump_chain(struct cyris_fw *fw, uint16_t type, const char *table,
 		      const char *chain, mnl_cb_t cb, void *data)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE * 4];
-	uint32_t seq = fw->seq++;
+	char buf[1024] = "";   /* the request: no uninitialised padding */
 	struct nlmsghdr *h;
-	ssize_t n;
-	int r;
 
-	memset(buf, 0, 1024);   /* the request: no uninitialised padding */
 	h = nftnl_nlmsg_build_hdr(buf, type, table ? NFPROTO_INET : NFPROTO_UNSPEC,
-				  NLM_F_DUMP, seq);
+				  NLM_F_DUMP, fw->seq++);
 	if (table) {
 		/* filter by table: a rule/chain object carrying just the name */
 		struct nftnl_rule *t = nftnl_rule_alloc();
@@ -829,18 +880,7 @@ static int dump_chain(struct cyris_fw *fw, uint16_t type, const char *table,
 		nftnl_rule_nlmsg_build_payload(h, t);
 		nftnl_rule_free(t);
 	}
-	if (mnl_socket_sendto(fw->nl, h, h->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		n = mnl_socket_recvfrom(fw->nl, buf, sizeof(buf));
-		if (n < 0)
-			return -errno;
-		r = mnl_cb_run(buf, (size_t)n, seq, fw->portid, cb, data);
-		if (r < 0)
-			return errno ? -errno : -EIO;
-		if (r == MNL_CB_STOP)
-			return 0;
-	}
+	return dump_run(fw, h, cb, data);
 }
 
 static int dump(struct cyris_fw *fw, uint16_t type, const char *table,
@@ -1037,33 +1077,18 @@ static int setelem_cb(const struct nlmsghdr *h, void *data)
 
 static int read_ifaces(struct cyris_fw *fw, struct cyris_fw_table *t)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	uint32_t seq = fw->seq++;
+	char buf[1024] = "";
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *h;
-	ssize_t n;
-	int r;
 
 	if (!s)
 		return -ENOMEM;
-	memset(buf, 0, 1024);
-	h = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, seq);
+	h = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, fw->seq++);
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, t->name);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, "ifaces");
 	nftnl_set_elems_nlmsg_build_payload(h, s);
 	nftnl_set_free(s);
-	if (mnl_socket_sendto(fw->nl, h, h->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		n = mnl_socket_recvfrom(fw->nl, buf, sizeof(buf));
-		if (n < 0)
-			return -errno;
-		r = mnl_cb_run(buf, (size_t)n, seq, fw->portid, setelem_cb, t);
-		if (r < 0)
-			return -errno;
-		if (r == MNL_CB_STOP)
-			return 0;
-	}
+	return dump_run(fw, h, setelem_cb, t);
 }
 
 static int read_table(struct cyris_fw *fw, struct cyris_fw_table *t)
