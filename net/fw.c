@@ -5,6 +5,7 @@
  * error mapped back to the rule that caused it; reading tables back.
  */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
@@ -20,6 +21,7 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/gen.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -725,22 +727,116 @@ static void note_reply(struct batch *b, const struct cyris_fw_policy *p,
 	}
 }
 
+/* The ruleset's generation: nf_tables counts its commits. */
+struct gen_reply {
+	uint32_t id;
+	bool found;
+};
+
+static int gen_cb(const struct nlmsghdr *h, void *data)
+{
+	struct gen_reply *gr = data;
+	struct nftnl_gen *g = nftnl_gen_alloc();
+
+	if (!g)
+		return MNL_CB_ERROR;
+	if (nftnl_gen_nlmsg_parse(h, g) == 0 && nftnl_gen_is_set(g, NFTNL_GEN_ID)) {
+		gr->id = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+		gr->found = true;
+	}
+	nftnl_gen_free(g);
+	return MNL_CB_OK;
+}
+
+static int dump_run(struct cyris_fw *fw, const struct nlmsghdr *h, mnl_cb_t cb, void *data);
+
+static int read_gen(struct cyris_fw *fw, uint32_t *ret)
+{
+	char buf[256] = "";
+	struct gen_reply gr = {0};
+	struct nlmsghdr *h = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, NFPROTO_UNSPEC,
+						   NLM_F_ACK, fw->seq++);
+	int r = dump_run(fw, h, gen_cb, &gr);
+
+	if (r == 0 && !gr.found)
+		r = -EPROTO;
+	if (r == 0)
+		*ret = gr.id;
+	return r;
+}
+
+/* Test hook: CYRIS_FW_RCVBUF=BYTES caps the receive buffer of a batch, so
+ * that its ACKs overflow it (the path of an unprivileged caller, whose
+ * buffer net.core.rmem_max caps). */
+static int rcvbuf_for(size_t n)
+{
+	const char *s = getenv("CYRIS_FW_RCVBUF");
+	unsigned long v;
+
+	if (s && cyris_parse_uint(s, INT_MAX / 2, &v) == 0)
+		return (int)v;
+	/* an ACK takes about 768 bytes of the buffer (the kernel counts the
+	 * whole skb, and doubles what is asked for): 1 KiB each is ample */
+	return n < (size_t)(INT_MAX / 2 / 1024) - 64 ? (int)((n + 64) * 1024) : INT_MAX / 2;
+}
+
+static void size_rcvbuf(int fd, size_t n)
+{
+	int sz = rcvbuf_for(n);
+
+	if (getenv("CYRIS_FW_RCVBUF") || setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+}
+
+/*
+ * ACKs were lost (the receive buffer overflowed) and none of those read was
+ * an error: the generation says whether the kernel committed. It counts
+ * every commit in this namespace, and a rejected batch does not move it.
+ */
+static int after_overrun(struct cyris_fw *fw, int have_gen, uint32_t before)
+{
+	uint32_t after;
+
+	if (!have_gen || read_gen(fw, &after) < 0) {
+		set_error(fw, -ENOBUFS, -1, "the replies overflowed the receive buffer "
+			  "and the ruleset generation cannot be read: whether the kernel "
+			  "committed the batch is unknown");
+		return -ENOBUFS;
+	}
+	if (after == before + 1)
+		return 0;
+	if (after == before)
+		set_error(fw, -ENOBUFS, -1, "the kernel rejected the batch (its replies "
+			  "overflowed the receive buffer: which rule is unknown; nothing was changed)");
+	else
+		set_error(fw, -ENOBUFS, -1, "the replies overflowed the receive buffer and "
+			  "another process changed the ruleset meanwhile: whether the kernel "
+			  "committed the batch is unknown");
+	return -ENOBUFS;
+}
+
 /*
  * Send the batch and read its replies. nfnetlink processes a batch inside
- * sendmsg(), so by the time it returns every reply is queued: read until
- * the socket is empty. Returns 0, or the first error with fw->err naming
- * the message that caused it.
+ * sendmsg(), and queues every ACK before it returns (the transaction is
+ * one datagram: its ACKs cannot be read while it is being sent), so the
+ * receive buffer is sized for all of them first; then read until the
+ * socket is empty. Should ACKs still be lost (ENOBUFS: a caller without
+ * CAP_NET_ADMIN gets at most net.core.rmem_max), an error among those read
+ * means the batch was rejected, and otherwise the ruleset generation,
+ * read before and after, tells whether it was committed. Returns 0, or the
+ * first error with fw->err naming the message that caused it.
  */
 static int batch_send(struct batch *b, const struct cyris_fw_policy *p)
 {
 	struct cyris_fw *fw = b->fw;
-	int fd = mnl_socket_get_fd(fw->nl), r = 0, first_err = 0, sz;
+	int fd = mnl_socket_get_fd(fw->nl), r = 0, first_err = 0, sz, overrun = 0, have_gen;
 	_cleanup_free_ char *buf = malloc(64 * 1024);
 	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
 	struct iovec iov;
 	struct msghdr mh = { .msg_name = &snl, .msg_namelen = sizeof(snl),
 			     .msg_iov = &iov, .msg_iovlen = 1 };
 	size_t acks = 0;
+	uint32_t gen = 0;
 
 	if (!buf)
 		return -ENOMEM;
@@ -757,9 +853,13 @@ static int batch_send(struct batch *b, const struct cyris_fw_policy *p)
 	sz = (int)b->len + 65536;
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	size_rcvbuf(fd, b->n);
+	have_gen = read_gen(fw, &gen) == 0;
 	if (sendmsg(fd, &mh, 0) < 0) {
 		r = -errno;
-		set_error(fw, r, -1, "sending the batch");
+		set_error(fw, r, -1, r == -EMSGSIZE
+			  ? "sending the batch (larger than the send buffer: net.core.wmem_max "
+			    "caps it without CAP_NET_ADMIN)" : "sending the batch");
 		return r;
 	}
 	memset(&fw->err, 0, sizeof(fw->err));
@@ -781,8 +881,12 @@ static int batch_send(struct batch *b, const struct cyris_fw_policy *p)
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN && first_err)
-				break;   /* the kernel said why; the rest is not coming */
+			if (errno == ENOBUFS) {
+				overrun = 1;   /* some were dropped; read the rest */
+				continue;
+			}
+			if (errno == EAGAIN && (first_err || overrun))
+				break;   /* the kernel said why, or the rest is lost */
 			r = errno == EAGAIN ? -EPROTO : -errno;
 			break;
 		}
@@ -796,9 +900,11 @@ static int batch_send(struct batch *b, const struct cyris_fw_policy *p)
 	}
 	if (first_err)
 		return first_err;
-	if (r < 0)
+	if (r < 0) {
 		set_error(fw, r, -1, "reading the replies");
-	return r;
+		return r;
+	}
+	return overrun ? after_overrun(fw, have_gen, gen) : 0;
 }
 
 /* ---- dumps -------------------------------------------------------------- */
