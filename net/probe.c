@@ -403,7 +403,7 @@ static int run(struct sockets *S, struct cyris_probe *v, size_t n, struct listen
 {
 	struct pollfd *pf = calloc(n + nl + 1, sizeof(*pf));
 	int *cfd = calloc(n + 1, sizeof(*cfd));
-	long end = now_ms() + (long)timeout_ms;
+	long end;
 	size_t i, open = 0;
 	uint16_t base = (uint16_t)(getpid() * 7);
 	int r = 0;
@@ -427,6 +427,9 @@ static int run(struct sockets *S, struct cyris_probe *v, size_t n, struct listen
 			r = cfd[i];
 		open += cfd[i] >= 0;
 	}
+	/* the timeout counts from the last flow started: making thousands of
+	 * sockets in hundreds of namespaces takes a while itself */
+	end = now_ms() + (long)timeout_ms;
 	while (r == 0 && open && now_ms() < end) {
 		size_t k = 0;
 
