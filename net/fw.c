@@ -765,26 +765,30 @@ static int read_gen(struct cyris_fw *fw, uint32_t *ret)
 	return r;
 }
 
-/* Test hook: CYRIS_FW_RCVBUF=BYTES caps the receive buffer of a batch, so
- * that its ACKs overflow it (the path of an unprivileged caller, whose
- * buffer net.core.rmem_max caps). */
-static int rcvbuf_for(size_t n)
+/*
+ * Room for @n ACKs: an ACK takes some 700-800 bytes of the receive buffer
+ * (the kernel counts the whole skb) and the kernel doubles what is asked
+ * for, so 1 KiB each is ample; never less than the 8 MiB of cyris_fw_open().
+ * Test hook: CYRIS_FW_RCVBUF=BYTES sets it instead, so that the ACKs
+ * overflow it (the path of an unprivileged caller, whom net.core.rmem_max
+ * caps).
+ */
+static void size_rcvbuf(int fd, size_t n)
 {
 	const char *s = getenv("CYRIS_FW_RCVBUF");
 	unsigned long v;
+	int sz;
 
-	if (s && cyris_parse_uint(s, INT_MAX / 2, &v) == 0)
-		return (int)v;
-	/* an ACK takes about 768 bytes of the buffer (the kernel counts the
-	 * whole skb, and doubles what is asked for): 1 KiB each is ample */
-	return n < (size_t)(INT_MAX / 2 / 1024) - 64 ? (int)((n + 64) * 1024) : INT_MAX / 2;
-}
-
-static void size_rcvbuf(int fd, size_t n)
-{
-	int sz = rcvbuf_for(n);
-
-	if (getenv("CYRIS_FW_RCVBUF") || setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+	if (s && cyris_parse_uint(s, INT_MAX / 2, &v) == 0) {
+		sz = (int)v;
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+		return;
+	}
+	if (n > (size_t)(INT_MAX / 2 / 1024) - 64)
+		sz = INT_MAX / 2;
+	else
+		sz = (int)(n + 64) * 1024 > 8 << 20 ? (int)(n + 64) * 1024 : 8 << 20;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 }
 
@@ -916,6 +920,7 @@ static int batch_send(struct batch *b, const struct cyris_fw_policy *p)
 static ssize_t recv_whole(int fd, char **buf, size_t *cap)
 {
 	ssize_t n;
+	char *p;
 
 	for (;;) {
 		n = recv(fd, *buf, *cap, MSG_PEEK | MSG_TRUNC);
@@ -925,9 +930,7 @@ static ssize_t recv_whole(int fd, char **buf, size_t *cap)
 			return -errno;
 		if ((size_t)n <= *cap)
 			break;
-		char *p = realloc(*buf, (size_t)n);
-
-		if (!p)
+		if (!(p = realloc(*buf, (size_t)n)))
 			return -ENOMEM;
 		*buf = p;
 		*cap = (size_t)n;
