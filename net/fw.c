@@ -1481,6 +1481,7 @@ struct drops {
 	char *buf;
 	size_t size;
 	int n;
+	bool full;                /* a name did not fit: "..." ends the list */
 };
 
 static int chain_cb(const struct nlmsghdr *h, void *data)
@@ -1505,10 +1506,20 @@ static int chain_cb(const struct nlmsghdr *h, void *data)
 	    hook == NF_INET_FORWARD && nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP &&
 	    strncmp(table, "cyris_", 6) != 0) {
 		size_t len = strlen(d->buf);
+		int w = -1;
 
-		snprintf(d->buf + len, d->size - len, "%s%s %s %s", len ? ", " : "",
-			 fam == NFPROTO_INET ? "inet" : fam == NFPROTO_IPV4 ? "ip" : "ip6",
-			 table, name);
+		/* whole names only, with room left for ", ..." */
+		if (!d->full && d->size > len)
+			w = snprintf(d->buf + len, d->size - len, "%s%s %s %s", len ? ", " : "",
+				     fam == NFPROTO_INET ? "inet" : fam == NFPROTO_IPV4 ? "ip" : "ip6",
+				     table, name);
+		if (!d->full && (w < 0 || (size_t)w + 6 > d->size - len)) {
+			d->full = true;
+			if (d->size > len)
+				d->buf[len] = '\0';
+			if (d->size > len + 6)
+				snprintf(d->buf + len, d->size - len, "%s...", len ? ", " : "");
+		}
 		d->n++;
 	}
 	nftnl_chain_free(c);
