@@ -5,6 +5,7 @@
  * error mapped back to the rule that caused it; reading tables back.
  */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
@@ -21,6 +22,7 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/gen.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -915,22 +917,120 @@ static void note_reply(struct batch *b, const struct cyris_fw_policy *p,
 	}
 }
 
+/* The ruleset's generation: nf_tables counts its commits. */
+struct gen_reply {
+	uint32_t id;
+	bool found;
+};
+
+static int gen_cb(const struct nlmsghdr *h, void *data)
+{
+	struct gen_reply *gr = data;
+	struct nftnl_gen *g = nftnl_gen_alloc();
+
+	if (!g)
+		return MNL_CB_ERROR;
+	if (nftnl_gen_nlmsg_parse(h, g) == 0 && nftnl_gen_is_set(g, NFTNL_GEN_ID)) {
+		gr->id = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+		gr->found = true;
+	}
+	nftnl_gen_free(g);
+	return MNL_CB_OK;
+}
+
+static int dump_run(struct cyris_fw *fw, const struct nlmsghdr *h, mnl_cb_t cb, void *data);
+
+static int read_gen(struct cyris_fw *fw, uint32_t *ret)
+{
+	char buf[256] = "";
+	struct gen_reply gr = {0};
+	struct nlmsghdr *h = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, NFPROTO_UNSPEC,
+						   NLM_F_ACK, fw->seq++);
+	int r = dump_run(fw, h, gen_cb, &gr);
+
+	if (r == 0 && !gr.found)
+		r = -EPROTO;
+	if (r == 0)
+		*ret = gr.id;
+	return r;
+}
+
+/*
+ * Room for @n ACKs: an ACK takes some 700-800 bytes of the receive buffer
+ * (the kernel counts the whole skb) and the kernel doubles what is asked
+ * for, so 1 KiB each is ample; never less than the 8 MiB of cyris_fw_open().
+ * Test hook: CYRIS_FW_RCVBUF=BYTES sets it instead, so that the ACKs
+ * overflow it (the path of an unprivileged caller, whom net.core.rmem_max
+ * caps).
+ */
+static void size_rcvbuf(int fd, size_t n)
+{
+	const char *s = getenv("CYRIS_FW_RCVBUF");
+	unsigned long v;
+	int sz;
+
+	if (s && cyris_parse_uint(s, INT_MAX / 2, &v) == 0) {
+		sz = (int)v;
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+		return;
+	}
+	if (n > (size_t)(INT_MAX / 2 / 1024) - 64)
+		sz = INT_MAX / 2;
+	else
+		sz = (int)(n + 64) * 1024 > 8 << 20 ? (int)(n + 64) * 1024 : 8 << 20;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+}
+
+/*
+ * ACKs were lost (the receive buffer overflowed) and none of those read was
+ * an error: the generation says whether the kernel committed. It counts
+ * every commit in this namespace, and a rejected batch does not move it.
+ */
+static int after_overrun(struct cyris_fw *fw, int have_gen, uint32_t before)
+{
+	uint32_t after;
+
+	if (!have_gen || read_gen(fw, &after) < 0) {
+		set_error(fw, -ENOBUFS, -1, "the replies overflowed the receive buffer "
+			  "and the ruleset generation cannot be read: whether the kernel "
+			  "committed the batch is unknown");
+		return -ENOBUFS;
+	}
+	if (after == before + 1)
+		return 0;
+	if (after == before)
+		set_error(fw, -ENOBUFS, -1, "the kernel rejected the batch (its replies "
+			  "overflowed the receive buffer: which rule is unknown; nothing was changed)");
+	else
+		set_error(fw, -ENOBUFS, -1, "the replies overflowed the receive buffer and "
+			  "another process changed the ruleset meanwhile: whether the kernel "
+			  "committed the batch is unknown");
+	return -ENOBUFS;
+}
+
 /*
  * Send the batch and read its replies. nfnetlink processes a batch inside
- * sendmsg(), so by the time it returns every reply is queued: read until
- * the socket is empty. Returns 0, or the first error with fw->err naming
- * the message that caused it.
+ * sendmsg(), and queues every ACK before it returns (the transaction is
+ * one datagram: its ACKs cannot be read while it is being sent), so the
+ * receive buffer is sized for all of them first; then read until the
+ * socket is empty. Should ACKs still be lost (ENOBUFS: a caller without
+ * CAP_NET_ADMIN gets at most net.core.rmem_max), an error among those read
+ * means the batch was rejected, and otherwise the ruleset generation,
+ * read before and after, tells whether it was committed. Returns 0, or the
+ * first error with fw->err naming the message that caused it.
  */
 static int batch_send(struct batch *b, const struct cyris_fw_policy *p)
 {
 	struct cyris_fw *fw = b->fw;
-	int fd = mnl_socket_get_fd(fw->nl), r = 0, first_err = 0, sz;
+	int fd = mnl_socket_get_fd(fw->nl), r = 0, first_err = 0, sz, overrun = 0, have_gen;
 	_cleanup_free_ char *buf = malloc(64 * 1024);
 	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
 	struct iovec iov;
 	struct msghdr mh = { .msg_name = &snl, .msg_namelen = sizeof(snl),
 			     .msg_iov = &iov, .msg_iovlen = 1 };
 	size_t acks = 0;
+	uint32_t gen = 0;
 
 	if (!buf)
 		return -ENOMEM;
@@ -947,9 +1047,13 @@ static int batch_send(struct batch *b, const struct cyris_fw_policy *p)
 	sz = (int)b->len + 65536;
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	size_rcvbuf(fd, b->n);
+	have_gen = read_gen(fw, &gen) == 0;
 	if (sendmsg(fd, &mh, 0) < 0) {
 		r = -errno;
-		set_error(fw, r, -1, "sending the batch");
+		set_error(fw, r, -1, r == -EMSGSIZE
+			  ? "sending the batch (larger than the send buffer: net.core.wmem_max "
+			    "caps it without CAP_NET_ADMIN)" : "sending the batch");
 		return r;
 	}
 	memset(&fw->err, 0, sizeof(fw->err));
@@ -971,8 +1075,12 @@ static int batch_send(struct batch *b, const struct cyris_fw_policy *p)
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN && first_err)
-				break;   /* the kernel said why; the rest is not coming */
+			if (errno == ENOBUFS) {
+				overrun = 1;   /* some were dropped; read the rest */
+				continue;
+			}
+			if (errno == EAGAIN && (first_err || overrun))
+				break;   /* the kernel said why, or the rest is lost */
 			r = errno == EAGAIN ? -EPROTO : -errno;
 			break;
 		}
@@ -986,27 +1094,79 @@ static int batch_send(struct batch *b, const struct cyris_fw_policy *p)
 	}
 	if (first_err)
 		return first_err;
-	if (r < 0)
+	if (r < 0) {
 		set_error(fw, r, -1, "reading the replies");
-	return r;
+		return r;
+	}
+	return overrun ? after_overrun(fw, have_gen, gen) : 0;
 }
 
 /* ---- dumps -------------------------------------------------------------- */
+
+/* One datagram, read whole: its size is peeked first (MSG_PEEK|MSG_TRUNC)
+ * and *@buf grown to fit, so that no message is ever cut short (a dump of
+ * hundreds of interfaces or rules comes in messages of up to 32 KiB, and
+ * the kernel sizes them after the largest read it has seen). */
+static ssize_t recv_whole(int fd, char **buf, size_t *cap)
+{
+	ssize_t n;
+	char *p;
+
+	for (;;) {
+		n = recv(fd, *buf, *cap, MSG_PEEK | MSG_TRUNC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if ((size_t)n <= *cap)
+			break;
+		if (!(p = realloc(*buf, (size_t)n)))
+			return -ENOMEM;
+		*buf = p;
+		*cap = (size_t)n;
+	}
+	do
+		n = recv(fd, *buf, *cap, 0);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+/* Send the dump request @h and feed each reply to @cb until NLMSG_DONE. */
+static int dump_run(struct cyris_fw *fw, const struct nlmsghdr *h, mnl_cb_t cb, void *data)
+{
+	size_t cap = 64 * 1024;
+	_cleanup_free_ char *buf = malloc(cap);
+	uint32_t seq = h->nlmsg_seq;
+	ssize_t n;
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	if (mnl_socket_sendto(fw->nl, h, h->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		n = recv_whole(mnl_socket_get_fd(fw->nl), &buf, &cap);
+		if (n < 0)
+			return (int)n;
+		errno = 0;
+		r = mnl_cb_run(buf, (size_t)n, seq, fw->portid, cb, data);
+		if (r < 0)
+			return errno ? -errno : -EIO;
+		if (r == MNL_CB_STOP)
+			return 0;
+	}
+}
 
 /* Run a dump request (of @table and @chain when given) and feed each
  * reply to @cb. */
 static int dump_chain(struct cyris_fw *fw, uint16_t type, const char *table,
 		      const char *chain, mnl_cb_t cb, void *data)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE * 4];
-	uint32_t seq = fw->seq++;
+	char buf[1024] = "";   /* the request: no uninitialised padding */
 	struct nlmsghdr *h;
-	ssize_t n;
-	int r;
 
-	memset(buf, 0, 1024);   /* the request: no uninitialised padding */
 	h = nftnl_nlmsg_build_hdr(buf, type, table ? NFPROTO_INET : NFPROTO_UNSPEC,
-				  NLM_F_DUMP, seq);
+				  NLM_F_DUMP, fw->seq++);
 	if (table) {
 		/* filter by table: a rule/chain object carrying just the name */
 		struct nftnl_rule *t = nftnl_rule_alloc();
@@ -1019,18 +1179,7 @@ static int dump_chain(struct cyris_fw *fw, uint16_t type, const char *table,
 		nftnl_rule_nlmsg_build_payload(h, t);
 		nftnl_rule_free(t);
 	}
-	if (mnl_socket_sendto(fw->nl, h, h->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		n = mnl_socket_recvfrom(fw->nl, buf, sizeof(buf));
-		if (n < 0)
-			return -errno;
-		r = mnl_cb_run(buf, (size_t)n, seq, fw->portid, cb, data);
-		if (r < 0)
-			return errno ? -errno : -EIO;
-		if (r == MNL_CB_STOP)
-			return 0;
-	}
+	return dump_run(fw, h, cb, data);
 }
 
 static int dump(struct cyris_fw *fw, uint16_t type, const char *table,
@@ -1227,33 +1376,18 @@ static int setelem_cb(const struct nlmsghdr *h, void *data)
 
 static int read_ifaces(struct cyris_fw *fw, struct cyris_fw_table *t)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	uint32_t seq = fw->seq++;
+	char buf[1024] = "";
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *h;
-	ssize_t n;
-	int r;
 
 	if (!s)
 		return -ENOMEM;
-	memset(buf, 0, 1024);
-	h = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, seq);
+	h = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, fw->seq++);
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, t->name);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, "ifaces");
 	nftnl_set_elems_nlmsg_build_payload(h, s);
 	nftnl_set_free(s);
-	if (mnl_socket_sendto(fw->nl, h, h->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		n = mnl_socket_recvfrom(fw->nl, buf, sizeof(buf));
-		if (n < 0)
-			return -errno;
-		r = mnl_cb_run(buf, (size_t)n, seq, fw->portid, setelem_cb, t);
-		if (r < 0)
-			return -errno;
-		if (r == MNL_CB_STOP)
-			return 0;
-	}
+	return dump_run(fw, h, setelem_cb, t);
 }
 
 static int read_table(struct cyris_fw *fw, struct cyris_fw_table *t)
@@ -1640,6 +1774,7 @@ struct drops {
 	char *buf;
 	size_t size;
 	int n;
+	bool full;                /* a name did not fit: "..." ends the list */
 };
 
 static int chain_cb(const struct nlmsghdr *h, void *data)
@@ -1664,10 +1799,20 @@ static int chain_cb(const struct nlmsghdr *h, void *data)
 	    hook == NF_INET_FORWARD && nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP &&
 	    strncmp(table, "cyris_", 6) != 0) {
 		size_t len = strlen(d->buf);
+		int w = -1;
 
-		snprintf(d->buf + len, d->size - len, "%s%s %s %s", len ? ", " : "",
-			 fam == NFPROTO_INET ? "inet" : fam == NFPROTO_IPV4 ? "ip" : "ip6",
-			 table, name);
+		/* whole names only, with room left for ", ..." */
+		if (!d->full && d->size > len)
+			w = snprintf(d->buf + len, d->size - len, "%s%s %s %s", len ? ", " : "",
+				     fam == NFPROTO_INET ? "inet" : fam == NFPROTO_IPV4 ? "ip" : "ip6",
+				     table, name);
+		if (!d->full && (w < 0 || (size_t)w + 6 > d->size - len)) {
+			d->full = true;
+			if (d->size > len)
+				d->buf[len] = '\0';
+			if (d->size > len + 6)
+				snprintf(d->buf + len, d->size - len, "%s...", len ? ", " : "");
+		}
 		d->n++;
 	}
 	nftnl_chain_free(c);

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
@@ -192,15 +193,21 @@ static size_t endpoints(const struct cyris_live *lv, const struct cyris_fw_endpo
 
 static int flows_of_rule(struct plan *pl, const struct cyris_live *lv, const struct cyris_fw_rule *r)
 {
-	struct endpoint s[CYRIS_FW_MAX_LIST], d[256];
-	size_t ns = 0, nd, i, j, k;
+	struct endpoint s[CYRIS_FW_MAX_LIST];
+	_cleanup_free_ struct endpoint *d = NULL;
+	size_t ns = 0, nd, i, j, k, max = 1;
 	unsigned protos[3], np = 0;
 	int rc;
 
-	/* one source per source entry, every destination */
+	/* one source per source entry, every destination: room for every NIC */
+	for (i = 0; i < lv->n_guests; i++)
+		max += lv->guests[i].n_nics;
+	d = calloc(max, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
 	for (i = 0; i < (r->n_src ? r->n_src : 1) && ns < ARRAY_SIZE(s); i++)
 		ns += endpoints(lv, r->n_src ? &r->src[i] : NULL, r->n_src ? 1 : 0, true, &s[ns], 1);
-	nd = endpoints(lv, r->dst, r->n_dst, false, d, ARRAY_SIZE(d));
+	nd = endpoints(lv, r->dst, r->n_dst, false, d, max);
 	if (r->proto & CYRIS_FW_TCP || !r->proto)
 		protos[np++] = CYRIS_FW_TCP;
 	if (r->proto & CYRIS_FW_UDP)
@@ -326,6 +333,8 @@ static uint16_t csum(const void *data, size_t len)
 	return (uint16_t)~sum;
 }
 
+#define NO_FLOW INT_MIN   /* start_client(): the flow failed before a packet left */
+
 static int start_client(struct sockets *S, struct cyris_probe *p, uint16_t id)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(p->port) };
@@ -347,7 +356,7 @@ static int start_client(struct sockets *S, struct cyris_probe *p, uint16_t id)
 		return fd;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
 		close(fd);
-		return -errno;
+		return NO_FLOW;   /* refused at once (no route, a local drop): not through */
 	}
 	if (p->proto == CYRIS_FW_UDP)
 		(void)send(fd, "cyris-probe", 11, 0);
@@ -387,24 +396,41 @@ static bool echo_reply(int fd, uint16_t id)
 	return ic->type == ICMP_ECHOREPLY && ntohs(ic->un.echo.id) == id;
 }
 
-static void run(struct sockets *S, struct cyris_probe *v, size_t n, struct listener *ls,
-		size_t nl, unsigned timeout_ms)
+/* Every flow at once. A socket that cannot be made (too many open files,
+ * say) fails the probe: it is never reported as a dropped flow. */
+static int run(struct sockets *S, struct cyris_probe *v, size_t n, struct listener *ls,
+	       size_t nl, unsigned timeout_ms)
 {
 	struct pollfd *pf = calloc(n + nl + 1, sizeof(*pf));
 	int *cfd = calloc(n + 1, sizeof(*cfd));
-	long end = now_ms() + (long)timeout_ms;
+	long end;
 	size_t i, open = 0;
 	uint16_t base = (uint16_t)(getpid() * 7);
+	int r = 0;
 
-	if (!pf || !cfd)
-		goto out;
 	for (i = 0; i < nl; i++)
-		ls[i].fd = start_listener(S, &ls[i]);
-	for (i = 0; i < n; i++) {
+		ls[i].fd = -1;
+	if (!pf || !cfd) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		cfd[i] = -1;
+	for (i = 0; i < nl && r == 0; i++)
+		if ((ls[i].fd = start_listener(S, &ls[i])) < -1)
+			r = ls[i].fd;
+	for (i = 0; i < n && r == 0; i++) {
 		cfd[i] = start_client(S, &v[i], (uint16_t)(base + i));
+		if (cfd[i] == NO_FLOW)
+			cfd[i] = -1;
+		else if (cfd[i] < 0)
+			r = cfd[i];
 		open += cfd[i] >= 0;
 	}
-	while (open && now_ms() < end) {
+	/* the timeout counts from the last flow started: making thousands of
+	 * sockets in hundreds of namespaces takes a while itself */
+	end = now_ms() + (long)timeout_ms;
+	while (r == 0 && open && now_ms() < end) {
 		size_t k = 0;
 
 		for (i = 0; i < n; i++)
@@ -463,6 +489,7 @@ out:
 			close(ls[i].fd);
 	free(cfd);
 	free(pf);
+	return r;
 }
 
 int cyris_topo_probe(const struct cyris_live *lv, const char *netns, unsigned timeout_ms,
@@ -501,7 +528,7 @@ int cyris_topo_probe(const struct cyris_live *lv, const char *netns, unsigned ti
 		ls[nl - 1].port = pl.v[i].port;
 	}
 	if (r == 0)
-		run(&S, pl.v, pl.n, ls, nl, timeout_ms);
+		r = run(&S, pl.v, pl.n, ls, nl, timeout_ms);
 	for (i = 0; i < S.n_ns; i++)
 		if (S.ns[i].fd >= 0)
 			close(S.ns[i].fd);

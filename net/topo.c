@@ -1085,6 +1085,27 @@ static int live_guests(struct cyris_live *lv, const struct cyris_conf *conf,
 	return r;
 }
 
+static int add_entry(struct cyris_live *lv, uint16_t port, const struct cyris_ip *to)
+{
+	if (lv->n_entries == lv->cap_entries) {
+		size_t cap = lv->cap_entries ? 2 * lv->cap_entries : 16;
+		uint16_t *p = realloc(lv->entry_ports, cap * sizeof(*p));
+		struct cyris_ip *t;
+
+		if (!p)
+			return -ENOMEM;
+		lv->entry_ports = p;
+		t = realloc(lv->entry_to, cap * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		lv->entry_to = t;
+		lv->cap_entries = cap;
+	}
+	lv->entry_ports[lv->n_entries] = port;
+	lv->entry_to[lv->n_entries++] = *to;
+	return 0;
+}
+
 static int live_table(struct cyris_live *lv, const struct cyris_topo_opts *o)
 {
 	struct cyris_fw_table *t = NULL;
@@ -1096,13 +1117,11 @@ static int live_table(struct cyris_live *lv, const struct cyris_topo_opts *o)
 		return r;
 	r = cyris_fw_show(fw, lv->range, &t, &n);
 	lv->has_table = r == 0 && n > 0;
-	for (i = 0; lv->has_table && i < t[0].n_rules && lv->n_entries < ARRAY_SIZE(lv->entry_ports); i++) {
+	for (i = 0; lv->has_table && r == 0 && i < t[0].n_rules; i++) {
 		struct cyris_fw_expose e;
 
-		if (streq(t[0].rules[i].chain, "prerouting") && fw_expose_parse(t[0].rules[i].comment, &e) == 0) {
-			lv->entry_ports[lv->n_entries] = e.host_port;
-			lv->entry_to[lv->n_entries++] = e.to;
-		}
+		if (streq(t[0].rules[i].chain, "prerouting") && fw_expose_parse(t[0].rules[i].comment, &e) == 0)
+			r = add_entry(lv, e.host_port, &e.to);
 	}
 	cyris_fw_tables_free(t, n);
 	cyris_fw_free(fw);
@@ -1148,6 +1167,8 @@ void cyris_live_free(struct cyris_live *l)
 		return;
 	free(l->nets);
 	free(l->guests);
+	free(l->entry_ports);
+	free(l->entry_to);
 	free(l);
 }
 

@@ -68,6 +68,15 @@ nft add table ip legacy
 nft add chain ip legacy FORWARD '{ type filter hook forward priority 0; policy drop; }'
 like "$(cyris-fw apply 200 /dev/null 2>&1)" "warning: the forward hook also has policy drop in inet hostfw fwdchain, ip legacy FORWARD" "apply warns about a host firewall that drops"
 nft delete table ip legacy
+# more than the warning's line holds: whole names, then "..."
+for i in $(seq 10 40); do
+	nft add table ip legacy$i
+	nft add chain ip legacy$i FORWARD '{ type filter hook forward priority 0; policy drop; }'
+done
+w=$(cyris-fw apply 200 /dev/null 2>&1 | sed -n 's/.*policy drop in \(.*\): range traffic.*/\1/p')
+like "$w" '^inet hostfw fwdchain, ip legacy[0-9]+ FORWARD, .*, \.\.\.$' "a list too long for the warning ends in '...'"
+is "$(echo "$w" | sed 's/, /\n/g' | grep -Evc '^(inet hostfw fwdchain|ip legacy[0-9]+ FORWARD|\.\.\.)$')" 0 "with whole names only"
+for i in $(seq 10 40); do nft delete table ip legacy$i; done
 
 # ownership: a table of our name that is not ours
 nft add table inet cyris_999

@@ -52,7 +52,9 @@ static const char help[] =
 "  -h, --help            this text;  -V, --version\n"
 "\n"
 "Environment: CYRIS_FW_INJECT_BAD_RULE=N makes the N-th kernel rule of a\n"
-"batch invalid (for tests of the all-or-nothing behaviour).\n"
+"batch invalid (for tests of the all-or-nothing behaviour);\n"
+"CYRIS_FW_RCVBUF=BYTES caps the receive buffer of a batch, so that its ACKs\n"
+"overflow it (for tests of how apply then tells what the kernel committed).\n"
 "\n"
 "Exit status: 0 success, 1 an operation failed (or a bad rule), 2 usage error.\n";
 

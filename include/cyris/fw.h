@@ -229,7 +229,8 @@ void cyris_fw_tables_free(struct cyris_fw_table *t, size_t n);
 /*
  * Base chains of other tables on the forward hook with policy drop (a host
  * firewall that may drop range traffic), as "family table chain" names,
- * separated by ", ", into @buf. Returns how many there are, or -errno.
+ * separated by ", ", into @buf (whole names only: a list too long for it
+ * ends in "..."). Returns how many there are, or -errno.
  */
 int cyris_fw_foreign_drops(struct cyris_fw *fw, char *buf, size_t size);
 

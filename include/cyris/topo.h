@@ -103,9 +103,9 @@ struct cyris_live {
 	struct cyris_live_guest *guests;
 	size_t n_guests, cap_guests;
 	bool has_table;                   /* the host firewall table */
-	uint16_t entry_ports[16];         /* exposed host ports */
-	struct cyris_ip entry_to[16];
-	size_t n_entries;
+	uint16_t *entry_ports;            /* exposed host ports */
+	struct cyris_ip *entry_to;        /* the guest each leads to */
+	size_t n_entries, cap_entries;
 };
 
 /* -ENOENT when nothing of @range is on this host. */
