@@ -65,6 +65,12 @@ fails_with 2 "^<stdin>:1: '-j' belongs on the command line" "-j in a batch line 
 	sh -c 'echo "list -j" | "$0" -b -' "$CYRIS_BIN/cyris-vm"
 fails_with 2 "^<stdin>:1: the connection options belong on the command line" \
 	"-c in a batch line is refused" sh -c 'echo "list -c qemu:///system" | "$0" -b -' "$CYRIS_BIN/cyris-vm"
+printf 'list\nlist --range 32\0 x\n' > "$VM_TMP/b3"
+fails_with 2 "^$VM_TMP/b3:2: a NUL byte in the line" "a NUL byte in a batch line: FILE:LINE, exit 2" \
+	cyris-vm -b "$VM_TMP/b3"
+{ cat "$FAST_BASE.pub" 2>/dev/null; printf 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\0tail\n'; } > "$VM_TMP/nul.pub"
+fails_with 2 "^cyris-vm: --ssh-key $VM_TMP/nul.pub:1: a NUL byte in the line" "a NUL byte in an --ssh-key file" \
+	create x1 --ssh-key "$VM_TMP/nul.pub"
 printf 'list --range 32\ndestroy\n' > "$VM_TMP/b2"
 fails_with 2 "^$VM_TMP/b2:2: " "options do not carry over from one line to the next" \
 	cyris-vm -b "$VM_TMP/b2"
