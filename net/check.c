@@ -234,6 +234,8 @@ int cyris_check_run(const char *provider, const struct cyris_conf *conf, bool al
 		add(&it, "image_dir", ok, lv, "%s %s by %s", conf->image_dir,
 		    ok ? "readable" : "not readable", who);
 	}
+	add(&it, "console_dir", cyris_check_libvirt_console(conf->libvirt_uri, detail, sizeof(detail)),
+	    lv, "%s", detail);
 out:
 	*ret = it.v;
 	*ret_n = it.n;

@@ -10,8 +10,12 @@
 int tunnel_proc_start_time(pid_t pid, unsigned long long *ret);
 
 /* Write @i as RUNTIME_DIR/tunnels/RANGE@LISTEN.json, atomically (a
- * temporary file renamed over it); fills i->path. 0 or -errno. */
-int tunnel_state_write(const char *runtime_dir, struct cyris_tunnel_info *i);
+ * temporary file made with O_EXCL|O_NOFOLLOW, renamed over it), in
+ * directories of this user or root that nobody else can write (made when
+ * missing); fills i->path. 0 or -errno with a message naming the
+ * directory or file in @err. */
+int tunnel_state_write(const char *runtime_dir, struct cyris_tunnel_info *i,
+		       char *err, size_t errlen);
 
 /* Remove @i's state file if it still describes the same process. */
 void tunnel_state_remove(const struct cyris_tunnel_info *i);

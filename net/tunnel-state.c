@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -85,47 +86,94 @@ static void put_str(FILE *f, const char *key, const char *v, bool last)
 	fprintf(f, "\"%s", last ? "" : ",");
 }
 
-static int state_dir(const char *runtime_dir, char *buf, size_t size)
+static int dir_err(char *err, size_t errlen, int r, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int dir_err(char *err, size_t errlen, int r, const char *fmt, ...)
 {
-	if ((size_t)snprintf(buf, size, "%s/tunnels", runtime_dir) >= size)
-		return -ENAMETOOLONG;
-	return 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
-static int state_path(const char *runtime_dir, const struct cyris_tunnel_info *i,
-		      char *buf, size_t size)
+/*
+ * Open directory @name (relative to @at; @shown is its full name for
+ * messages) without following a symlink, making it first when @create.
+ * Refused unless it belongs to this user (or root) and nobody else may
+ * write in it: in a directory others can write, they could plant a symlink
+ * where a state file goes, or a forged state file naming any process.
+ * Returns the fd, -ENOENT when it is missing, or -errno with @err set.
+ */
+static int trusted_dir(int at, const char *name, const char *shown, bool create,
+		       char *err, size_t errlen)
 {
-	if ((size_t)snprintf(buf, size, "%s/tunnels/%s@%s.json", runtime_dir, i->range,
-			     i->listen) >= size)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-int tunnel_state_write(const char *runtime_dir, struct cyris_tunnel_info *i)
-{
-	char dir[PATH_MAX], tmp[PATH_MAX + 128];
-	FILE *f;
+	struct stat st;
 	int fd, r;
 
-	r = state_dir(runtime_dir, dir, sizeof(dir));
-	if (r < 0 || (r = state_path(runtime_dir, i, i->path, sizeof(i->path))) < 0)
-		return r;
-	if ((mkdir(runtime_dir, 0755) < 0 && errno != EEXIST) ||
-	    (mkdir(dir, 0755) < 0 && errno != EEXIST))
-		return -errno;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s@%s.%d.tmp", dir, i->range, i->listen,
-			     (int)getpid()) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
+	if (create && mkdirat(at, name, 0755) < 0 && errno != EEXIST)
+		return dir_err(err, errlen, -errno, "%s: %s", shown, strerror(errno));
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		if (r == -ELOOP || r == -ENOTDIR)
+			return dir_err(err, errlen, -ENOTDIR, "%s: not a directory (a symlink or a file): refused",
+				       shown);
+		return dir_err(err, errlen, r, "%s: %s", shown, strerror(-r));
+	}
+	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		close(fd);
-		unlink(tmp);
-		return r;
+		return dir_err(err, errlen, r, "%s: %s", shown, strerror(-r));
 	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		close(fd);
+		return dir_err(err, errlen, -EPERM, "%s: owned by uid %u, not by this user or root: refused",
+			       shown, (unsigned)st.st_uid);
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		close(fd);
+		return dir_err(err, errlen, -EPERM, "%s: writable by %s (mode %04o): refused", shown,
+			       st.st_mode & S_IWOTH ? "others" : "its group",
+			       (unsigned)(st.st_mode & 07777));
+	}
+	return fd;
+}
+
+/* RUNTIME_DIR/tunnels, both checked by trusted_dir(); its full name in @dir. */
+static int state_dir_open(const char *runtime_dir, bool create, char *dir, size_t size,
+			  char *err, size_t errlen)
+{
+	int rfd, fd;
+
+	if ((size_t)snprintf(dir, size, "%s/tunnels", runtime_dir) >= size)
+		return dir_err(err, errlen, -ENAMETOOLONG, "%s/tunnels: %s", runtime_dir,
+			       strerror(ENAMETOOLONG));
+	rfd = trusted_dir(AT_FDCWD, runtime_dir, runtime_dir, create, err, errlen);
+	if (rfd < 0)
+		return rfd;
+	fd = trusted_dir(rfd, "tunnels", dir, create, err, errlen);
+	close(rfd);
+	return fd;
+}
+
+/* The temporary file, made anew (O_EXCL, never through a symlink): one a
+ * crashed process of the same pid left behind goes first. */
+static int open_tmp(int dfd, const char *tmp)
+{
+	int fd = -1, attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0 || errno != EEXIST || unlinkat(dfd, tmp, 0) < 0)
+			break;
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+static void put_state(FILE *f, const struct cyris_tunnel_info *i)
+{
 	fprintf(f, "{\"schema\":%d,", CYRIS_TUNNEL_SCHEMA);
 	put_str(f, "range", i->range, false);
 	put_str(f, "via", i->via, false);
@@ -142,19 +190,53 @@ int tunnel_state_write(const char *runtime_dir, struct cyris_tunnel_info *i)
 	put_str(f, "cipher", i->cipher, false);
 	put_str(f, "last_error", i->last_error, true);
 	fputs("}\n", f);
-	if (fflush(f) != 0 || ferror(f)) {
-		r = -EIO;
-		fclose(f);
-		unlink(tmp);
-		return r;
+}
+
+int tunnel_state_write(const char *runtime_dir, struct cyris_tunnel_info *i,
+		       char *err, size_t errlen)
+{
+	char dir[PATH_MAX], name[NAME_MAX + 1], tmp[NAME_MAX + 1];
+	FILE *f;
+	int dfd, fd, r;
+
+	dfd = state_dir_open(runtime_dir, true, dir, sizeof(dir), err, errlen);
+	if (dfd < 0)
+		return dfd;
+	r = -ENAMETOOLONG;
+	if ((size_t)snprintf(name, sizeof(name), "%s@%s.json", i->range, i->listen) >= sizeof(name) ||
+	    (size_t)snprintf(tmp, sizeof(tmp), ".%s@%s.%d.tmp", i->range, i->listen,
+			     (int)getpid()) >= sizeof(tmp) ||
+	    (size_t)snprintf(i->path, sizeof(i->path), "%s/%s", dir, name) >= sizeof(i->path))
+		goto fail;
+	fd = open_tmp(dfd, tmp);
+	if (fd < 0) {
+		r = fd;
+		goto fail;
 	}
-	fclose(f);
-	if (rename(tmp, i->path) < 0) {
+	f = fdopen(fd, "w");
+	if (!f) {
 		r = -errno;
-		unlink(tmp);
-		return r;
+		close(fd);
+		goto fail_tmp;
 	}
+	put_state(f, i);
+	r = fflush(f) != 0 || ferror(f) ? -EIO : 0;
+	if (fclose(f) != 0 && r == 0)
+		r = -EIO;
+	if (r < 0)
+		goto fail_tmp;
+	/* rename replaces whatever has the name, a symlink too, never its target */
+	if (renameat(dfd, tmp, dfd, name) < 0) {
+		r = -errno;
+		goto fail_tmp;
+	}
+	close(dfd);
 	return 0;
+fail_tmp:
+	(void)unlinkat(dfd, tmp, 0);
+fail:
+	close(dfd);
+	return dir_err(err, errlen, r, "%s/%s: %s", dir, name, strerror(-r));
 }
 
 /* ---- reading: a flat object of strings and integers ---------------------- */
@@ -280,13 +362,14 @@ static int parse_state(const char *text, struct cyris_tunnel_info *i)
 	return 0;
 }
 
-static int read_state(const char *path, struct cyris_tunnel_info *i)
+static int read_state_at(int dfd, const char *name, const char *path,
+			 struct cyris_tunnel_info *i)
 {
 	char buf[4096];
 	ssize_t n;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -299,6 +382,11 @@ static int read_state(const char *path, struct cyris_tunnel_info *i)
 		return r;
 	snprintf(i->path, sizeof(i->path), "%s", path);
 	return 0;
+}
+
+static int read_state(const char *path, struct cyris_tunnel_info *i)
+{
+	return read_state_at(AT_FDCWD, path, path, i);
 }
 
 /* ---- is it that tunnel? ------------------------------------------------------ */
@@ -373,18 +461,19 @@ int cyris_tunnel_list(const char *runtime_dir, const char *range,
 	char dir[PATH_MAX], path[PATH_MAX + 300];
 	size_t n = 0, cap = 0;
 	struct dirent *e;
-	DIR *d;
-	int r;
+	DIR *d = NULL;
+	int fd;
 
-	r = state_dir(runtime_dir, dir, sizeof(dir));
-	if (r < 0) {
-		snprintf(err, errlen, "%s: %s", runtime_dir, strerror(-r));
-		return r;
-	}
-	d = opendir(dir);
-	if (!d && errno != ENOENT) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+	/* a state file names a process that close signals: only from a
+	 * directory nobody else can write */
+	fd = state_dir_open(runtime_dir, false, dir, sizeof(dir), err, errlen);
+	if (fd < 0 && fd != -ENOENT)
+		return fd;
+	if (fd >= 0 && !(d = fdopendir(fd))) {
+		int r = -errno;
+
+		close(fd);
+		snprintf(err, errlen, "%s: %s", dir, strerror(-r));
 		return r;
 	}
 	while (d && (e = readdir(d))) {
@@ -393,7 +482,7 @@ int cyris_tunnel_list(const char *runtime_dir, const char *range,
 		if (e->d_name[0] == '.' || len < 6 || !streq(e->d_name + len - 5, ".json"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (read_state(path, &cur) < 0)
+		if (read_state_at(dirfd(d), e->d_name, path, &cur) < 0)
 			continue;   /* not ours, or half-written by hand */
 		if (range && !streq(cur.range, range))
 			continue;

@@ -601,16 +601,19 @@ static void state_mark(struct cyris_tunnel *t, bool urgent)
 
 static void state_flush(struct cyris_tunnel *t)
 {
+	char err[512];
+
 	if (!t->runtime_dir)
 		return;
 	t->info.connections = (unsigned)t->n;
 	t->info.updated = (long long)time(NULL);
-	(void)tunnel_state_write(t->runtime_dir, &t->info);
+	(void)tunnel_state_write(t->runtime_dir, &t->info, err, sizeof(err));
 	t->dirty = false;
 }
 
 int cyris_tunnel_connect(struct cyris_tunnel *t, int stop_fd)
 {
+	char err[512];
 	int r;
 
 	t->err[0] = '\0';
@@ -628,10 +631,9 @@ int cyris_tunnel_connect(struct cyris_tunnel *t, int stop_fd)
 	if (t->runtime_dir) {
 		t->info.connections = 0;
 		t->info.updated = (long long)time(NULL);
-		r = tunnel_state_write(t->runtime_dir, &t->info);
+		r = tunnel_state_write(t->runtime_dir, &t->info, err, sizeof(err));
 		if (r < 0)
-			return seterr(t, r, "state file in %s/tunnels: %s", t->runtime_dir,
-				      strerror(-r));
+			return seterr(t, r, "state file: %s", err);
 	}
 	return 0;
 }

@@ -33,6 +33,14 @@ err=$(printf 'show\nadd br-d bogus 1\nadd br-e\n' | cyris-bridge -b - 2>&1 >/dev
 is "$?" 2 "a usage error in a batch exits 2"
 is "$err" "<stdin>:2: add: unknown keyword 'bogus'" "stdin lines are numbered too"
 ok "the line after a usage error did not run" bash -c '! ip link show br-e 2>/dev/null'
+# a NUL byte would end the line's words early: "add br-n\0 stp on" must not add br-n with STP off
+printf 'add br-m\nadd br-n\0 stp on\nadd br-o\n' > "$f.nul"
+err=$(cyris-bridge -b "$f.nul" 2>&1 >/dev/null)
+is "$?" 2 "a NUL byte in a batch line is a usage error"
+is "$err" "$f.nul:2: a NUL byte in the line" "  named as FILE:LINE"
+ok "  the line before it ran" ip link show br-m
+ok "  neither it nor the line after it ran" bash -c '! ip link show br-n 2>/dev/null && ! ip link show br-o 2>/dev/null'
+rm -f "$f.nul"
 exits 2 "an unbalanced quote" bash -c "echo \"add 'x\" | $CYRIS_BIN/cyris-bridge -b - 2>/dev/null"
 exits 2 "-b with a command is a usage error" cyris-bridge -b "$f" show
 exits 1 "a missing batch file" cyris-bridge -b /nonexistent/file

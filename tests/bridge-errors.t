@@ -22,6 +22,22 @@ check 1 "nosuch: no such link" "an unknown link" attach nosuch br0
 check 1 "nosuch: no such link" "an unknown master" veth v1 peer p1 master nosuch
 check 1 "netns nons: No such file or directory" "an unknown netns" -n nons show
 check 2 "unknown option" "an unknown option" --colour show
+# mtu 0 would leave the MTU as it is: refused; out of the device's range: the kernel says so
+check 2 "mtu '0' is not an MTU" "set mtu 0" set br0 mtu 0
+check 2 "mtu '0' is not an MTU" "add mtu 0" add br1 mtu 0
+check 2 "mtu '0' is not an MTU" "veth mtu 0" veth v1 peer p1 mtu 0
+check 1 "set br0 mtu 10: .*mtu less than device minimum" "set mtu below the device's minimum" set br0 mtu 10
+check 1 "set br0 mtu 70000: .*mtu greater than device maximum" "set mtu above the device's maximum" set br0 mtu 70000
+check 1 "add br1: .*mtu greater than device maximum" "add with an mtu above the maximum" add br1 mtu 70000
+# add of a bridge that exists and differs from what add gives: each difference named
+check 1 "add br0: exists with stp off, not on$" "add of an existing bridge with another stp" add br0 range 1 net a stp on
+check 1 "add br0: exists with forward-delay 0, not 1500; vlan-filtering off, not on; mtu 1500, not 1400$" \
+	"add of an existing bridge with another forward delay, VLAN filtering and MTU" \
+	add br0 range 1 net a forward-delay 1500 vlan-filtering on mtu 1400
+mac=$(ip -j link show br0 | json -r '.[0].address')
+check 1 "add br0: exists with mac $mac, not 02:00:00:00:00:01$" "add of an existing bridge with another MAC" \
+	add br0 range 1 net a mac 02:00:00:00:00:01 addr 10.9.9.1/24
+ok "add br0 with what it has succeeds" cyris-bridge add br0 range 1 net a stp off forward-delay 0 mtu 1500 mac "$mac"
 # VLAN filtering: this kernel may lack it (CONFIG_BRIDGE_VLAN_FILTERING)
 vbefore=$(links_state)
 if out=$(cyris-bridge add brv vlan-filtering on 2>&1); then

@@ -76,7 +76,7 @@ bg_track "$other"
 jq --argjson p "$other" '.pid = $p' "/run/cyris/tunnels/125@$LADDR:2225.json" > "$TMP/fake.json"
 jq '.range = "126" | .listen = "10.66.3.1:2226" | .listen_port = 2226' "$TMP/fake.json" > "/run/cyris/tunnels/126@$LADDR:2226.json"
 is "$(cyris-tunnel -j list 126 | jq -r '.tunnels[0].state')" dead "a recorded pid that is not the tunnel is listed as dead"
-like "$(cyris-tunnel close 126)" "was not running \(pid $other\); state removed" "close removes that stale state"
+like "$(cyris-tunnel close 126)" "not running; pid $other is another process \(left alone\); state removed" "close removes that stale state, saying the pid is another process"
 ok "and leaves the other process alone" kill -0 "$other"
 kill "$other"
 

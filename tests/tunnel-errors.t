@@ -33,6 +33,11 @@ ok "nothing was recorded" bash -c "! ls /run/cyris/tunnels/* 2>/dev/null | grep 
 is "$(cyris-tunnel list)" "" "list of nothing prints nothing"
 is "$(cyris-tunnel -j list)" '{"schema":1,"tunnels":[]}' "list -j of nothing"
 CYRIS_RUNTIME_DIR=relative check 1 "configuration: CYRIS_RUNTIME_DIR: runtime_dir: 'relative' is not an absolute path" "a bad CYRIS_RUNTIME_DIR" list
+# a NUL byte in the configuration file would cut its line short
+t=$(mktemp -d)
+printf 'runtime_dir = /run/cyris\0/elsewhere\n' > "$t/cyris.conf"
+CYRIS_CONFIG=$t/cyris.conf check 1 "configuration: $t/cyris.conf:1: a NUL byte in the line" "a NUL byte in cyris.conf" list
+rm -rf "$t"
 out=$(cyris-tunnel --help)
 is "$?" 0 "--help exits 0"
 like "$out" "^Usage: cyris-tunnel" "--help prints usage on stdout"

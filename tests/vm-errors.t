@@ -65,6 +65,12 @@ fails_with 2 "^<stdin>:1: '-j' belongs on the command line" "-j in a batch line 
 	sh -c 'echo "list -j" | "$0" -b -' "$CYRIS_BIN/cyris-vm"
 fails_with 2 "^<stdin>:1: the connection options belong on the command line" \
 	"-c in a batch line is refused" sh -c 'echo "list -c qemu:///system" | "$0" -b -' "$CYRIS_BIN/cyris-vm"
+printf 'list\nlist --range 32\0 x\n' > "$VM_TMP/b3"
+fails_with 2 "^$VM_TMP/b3:2: a NUL byte in the line" "a NUL byte in a batch line: FILE:LINE, exit 2" \
+	cyris-vm -b "$VM_TMP/b3"
+{ cat "$FAST_BASE.pub" 2>/dev/null; printf 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\0tail\n'; } > "$VM_TMP/nul.pub"
+fails_with 2 "^cyris-vm: --ssh-key $VM_TMP/nul.pub:1: a NUL byte in the line" "a NUL byte in an --ssh-key file" \
+	create x1 --ssh-key "$VM_TMP/nul.pub"
 printf 'list --range 32\ndestroy\n' > "$VM_TMP/b2"
 fails_with 2 "^$VM_TMP/b2:2: " "options do not carry over from one line to the next" \
 	cyris-vm -b "$VM_TMP/b2"
@@ -86,6 +92,43 @@ is "$?" 1 "create x3 fails: x3-seed.iso exists"
 like "$out" "x3" "the error names it ($out)"
 is "$(state)" "$before" "the overlay and the domain are gone, the foreign volume stays"
 ok "the foreign volume is still there" virsh -q vol-info --pool cyris x3-seed.iso
+
+# the serial console's directory (libvirt's log directory, which the
+# package makes at install and nothing else does) missing: the preflight
+# says a create gets through, and the create makes it as libvirt's package
+# does (0700)
+LOGD=/var/log/libvirt/qemu
+rm -rf "$LOGD"
+out=$(cyris-check --provider libvirt 2>&1)
+is "$?" 0 "cyris-check --provider libvirt without $LOGD: ready"
+like "$out" "✓ console_dir +$LOGD: missing, made by cyris-vm create" "  saying the create makes it"
+ok "create x5 without $LOGD" create x5 --nic br-e
+is "$(stat -c '%F %a' "$LOGD" 2>&1)" "directory 700" "  which made it, mode 0700"
+ok "  and the guest writes its console there" wait_for 60 grep -q "cyris-guest:" "$LOGD/x5-serial.log"
+ok "destroy x5" cyris-vm destroy x5
+# a file in its way: the preflight refuses, a create fails before libvirt
+rm -rf "$LOGD"
+: > "$LOGD"
+out=$(cyris-check --provider libvirt 2>&1)
+is "$?" 1 "cyris-check --provider libvirt with a file at $LOGD: not ready"
+like "$out" "✗ console_dir +$LOGD: " "  naming the directory"
+before=$(state)
+fails_with 1 "^cyris-vm: create x6: .*$LOGD" "create with a file at $LOGD" create x6 --nic br-e
+is "$(state)" "$before" "  and makes nothing"
+rm -f "$LOGD"
+mkdir -m 0700 "$LOGD"
+
+# a directory where a file goes: refused before libvirt is asked to make anything
+before=$(state)
+fails_with 1 "^cyris-vm: create x7: .*base image $VM_TMP is a directory, not a regular file" \
+	"--base a directory" cyris-vm create x7 --base "$VM_TMP" --nic br-e
+fails_with 1 "^cyris-vm: create x7: .*base image /dev/null is a special file" \
+	"--base /dev/null" cyris-vm create x7 --base /dev/null --nic br-e
+fails_with 1 "^cyris-vm: create x7: .*kernel $VM_TMP is not a regular file" \
+	"--kernel a directory" create x7 --kernel "$VM_TMP" --nic br-e
+fails_with 1 "^cyris-vm: create x7: .*initrd /nonexistent: No such file" \
+	"--initrd missing" create x7 --initrd /nonexistent --nic br-e
+is "$(state)" "$before" "  none of them made anything"
 
 # a name that is taken
 ok "create x4" create x4 --nic br-e

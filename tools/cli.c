@@ -239,6 +239,7 @@ int cli_batch(struct cli *c, const char *file)
 {
 	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
+	ssize_t len;
 	FILE *f;
 	int r = CLI_OK;
 
@@ -247,11 +248,16 @@ int cli_batch(struct cli *c, const char *file)
 		return cli_err(c, -errno, "%s", file);
 	c->file = file;
 	c->line = 0;
-	while (getline(&line, &cap, f) >= 0) {
+	while ((len = getline(&line, &cap, f)) >= 0) {
 		char **argv;
 		int argc;
 
 		c->line++;
+		/* the words would end at the NUL: the rest of the line unread */
+		if (memchr(line, '\0', (size_t)len)) {
+			r = cli_usage(c, "a NUL byte in the line");
+			break;
+		}
 		argc = cli_split(line, &argv);
 		if (argc < 0) {
 			r = cli_usage(c, "unbalanced quote");

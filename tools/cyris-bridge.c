@@ -3,6 +3,7 @@
  * cyris-bridge — bridges, veth pairs, taps and VXLAN for cyber ranges.
  * A thin layer over libcyris: parse words, call the library, report.
  */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -234,8 +235,14 @@ static int parse_common(struct cli *c, int argc, char **argv, int *i,
 		return o->nic = v, parse_id(c, "nic", v);
 	if (streq(kw, "inst"))
 		return parse_uint(c, "inst", v, UINT32_MAX, &o->inst);
-	if (streq(kw, "mtu"))
-		return parse_uint(c, "mtu", v, UINT32_MAX, &o->mtu);
+	if (streq(kw, "mtu")) {
+		int r = parse_uint(c, "mtu", v, UINT32_MAX, &o->mtu);
+
+		/* 0 would mean "leave it": the kernel checks the device's range */
+		if (r == CLI_OK && !o->mtu)
+			return cli_usage(c, "mtu '%s' is not an MTU (at least 68, at most the device's maximum)", v);
+		return r;
+	}
 	o->has_mac = true;
 	return parse_mac(c, v, o->mac);
 }
@@ -351,9 +358,60 @@ static bool is_add_keyword(const char *s)
 	return false;
 }
 
+/* What add gave for a bridge, beyond struct common. */
+struct br_given {
+	struct cyris_bridge_cfg br;
+	bool stp, forward_delay, vlan_filtering;
+};
+
+static void differs(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void differs(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	if (n + 2 >= size)
+		return;
+	if (n)
+		n += (size_t)snprintf(buf + n, size - n, "; ");
+	va_start(ap, fmt);
+	vsnprintf(buf + n, size - n, fmt, ap);
+	va_end(ap);
+}
+
+/* add of a bridge that exists succeeds only when what the command gives is
+ * what the bridge has; else it fails naming each difference. */
+static int bridge_agrees(struct cli *c, const char *name, int ifindex, const struct br_given *g,
+			 const struct common *o)
+{
+	struct cyris_link l = {0};
+	char d[512] = "", a[18], b[18];
+	int r = cyris_link_get_index(c->nl, ifindex, &l);
+
+	if (r < 0)
+		return cli_err(c, r, "add %s", name);
+	if (g->stp && (l.stp_state != 0) != g->br.stp)
+		differs(d, sizeof(d), "stp %s, not %s", l.stp_state ? "on" : "off", g->br.stp ? "on" : "off");
+	if (g->forward_delay && l.forward_delay != g->br.forward_delay)
+		differs(d, sizeof(d), "forward-delay %u, not %u", l.forward_delay, g->br.forward_delay);
+	if (g->vlan_filtering && l.vlan_filtering != g->br.vlan_filtering)
+		differs(d, sizeof(d), "vlan-filtering %s, not %s", l.vlan_filtering ? "on" : "off",
+			g->br.vlan_filtering ? "on" : "off");
+	if (o->mtu && l.mtu != o->mtu)
+		differs(d, sizeof(d), "mtu %u, not %lu", l.mtu, o->mtu);
+	if (o->has_mac && (!l.has_mac || memcmp(l.mac, o->mac, 6)))
+		differs(d, sizeof(d), "mac %s, not %s", cyris_mac_format(l.mac, a), cyris_mac_format(o->mac, b));
+	cyris_link_clear(&l);
+	if (!d[0])
+		return CLI_OK;
+	cli_msg(c, "add %s: exists with %s", name, d);
+	return CLI_FAIL;
+}
+
 static int cmd_add(struct cli *c, int argc, char **argv)
 {
-	struct cyris_bridge_cfg br = {0};
+	struct br_given g = {0};
 	struct cyris_link_cfg cfg = {0};
 	struct common o = {0};
 	struct cyris_tag tag;
@@ -391,15 +449,16 @@ static int cmd_add(struct cli *c, int argc, char **argv)
 			if (cli_parse_bool(v, &b) < 0)
 				return cli_usage(c, "%s takes on or off, not '%s'", kw, v);
 			if (streq(kw, "stp"))
-				br.stp = b;
+				g.br.stp = b, g.stp = true;
 			else
-				br.vlan_filtering = b;
+				g.br.vlan_filtering = b, g.vlan_filtering = true;
 		} else if (streq(argv[i], "forward-delay")) {
 			if (!(v = cli_value(c, argc, argv, &i)))
 				return CLI_USAGE;
 			if ((r = parse_uint(c, "forward-delay", v, 3000, &fd)))
 				return r;
-			br.forward_delay = (unsigned)fd;
+			g.br.forward_delay = (unsigned)fd;
+			g.forward_delay = true;
 		} else {
 			return cli_usage(c, "add: unknown keyword '%s'", argv[i]);
 		}
@@ -425,10 +484,11 @@ static int cmd_add(struct cli *c, int argc, char **argv)
 		cfg.altname = alt;
 	if (cli_nl(c, &nl) < 0)
 		return CLI_FAIL;
-	r = cyris_bridge_create(nl, &cfg, &br, &ifindex);
+	r = cyris_bridge_create(nl, &cfg, &g.br, &ifindex);
 	if (r == -EEXIST) {
 		created = false;
-		if ((r = confirm_existing(c, name, "bridge", &o, &ifindex)))
+		if ((r = confirm_existing(c, name, "bridge", &o, &ifindex)) ||
+		    (r = bridge_agrees(c, name, ifindex, &g, &o)))
 			return r;
 	} else if (r < 0) {
 		return cli_err(c, r, "add %s", name);

@@ -317,6 +317,7 @@ static int cmd_close(struct cli *c, int argc, char **argv)
 	struct json *j = NULL;
 	char err[512];
 	int r, rc = CLI_OK;
+	bool other;
 
 	if ((r = check_common(c)) || (r = no_open_opts(c, "close")) || (r = parse_range(c, argv[0])))
 		return r;
@@ -340,13 +341,19 @@ static int cmd_close(struct cli *c, int argc, char **argv)
 			rc = CLI_FAIL;
 			continue;
 		}
+		/* a stale state file's pid may name another process now */
+		other = r == 0 && (kill(v[i].pid, 0) == 0 || errno == EPERM);
 		if (j) {
 			json_obj_open(j, NULL);
 			json_str(j, "range", v[i].range);
 			json_str(j, "listen", v[i].listen);
 			json_int(j, "pid", v[i].pid);
 			json_bool(j, "was_running", r == 1);
+			json_bool(j, "pid_is_other_process", other);
 			json_obj_close(j);
+		} else if (other) {
+			printf("%s %s: not running; pid %d is another process (left alone); state removed\n",
+			       v[i].range, v[i].listen, (int)v[i].pid);
 		} else if (r == 0) {
 			printf("%s %s: was not running (pid %d); state removed\n", v[i].range,
 			       v[i].listen, (int)v[i].pid);

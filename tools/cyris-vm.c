@@ -505,11 +505,18 @@ static int read_keys(struct cli *c, struct keys *k)
 	for (i = 0; i < s->n_keyfiles; i++) {
 		FILE *f = fopen(s->keyfiles[i], "re");
 		size_t before = k->n;
+		unsigned lineno = 0;
 		ssize_t len;
 
 		if (!f)
 			return cli_usage(c, "--ssh-key %s: %s", s->keyfiles[i], strerror(errno));
 		while ((len = getline(&line, &cap, f)) >= 0) {
+			lineno++;
+			if (memchr(line, '\0', (size_t)len)) {
+				fclose(f);
+				return cli_usage(c, "--ssh-key %s:%u: a NUL byte in the line", s->keyfiles[i],
+						 lineno);
+			}
 			while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 				line[--len] = '\0';
 			if (!len || line[0] == '#')

@@ -119,6 +119,19 @@ bool vm_domcaps_ok(const char *xml);
 /* ---- seed.c ---- */
 /* (public: cyris_seed_iso, cyris_seed_files) */
 
+/* ---- check.c: the directory of the serial consoles ---- */
+
+/* Where a guest's serial console goes (NAME-serial.log); libvirt opens the
+ * file there but does not make the directory: its package does. */
+#define VM_CONSOLE_DIR "/var/log/libvirt/qemu"
+
+/* Can a create get VM_CONSOLE_DIR? 1 when it is there, 0 when it is missing
+ * and this process may make it, -errno when neither (why in @detail). */
+int vm_console_dir_probe(char *detail, size_t size);
+/* Make VM_CONSOLE_DIR (and /var/log/libvirt) when missing, mode 0700 as
+ * libvirt's package does. 0 or -errno with the message in @err. */
+int vm_console_dir_make(char *err, size_t size);
+
 /* ---- vm.c ---- */
 int vm_info_fill(struct cyris_virt *v, virDomainPtr dom, struct cyris_vm_info *ret);
 enum cyris_vm_status vm_status_of(int state, int reason, const struct vm_meta *m,

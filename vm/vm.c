@@ -10,7 +10,6 @@
 #include "cyris/link.h"
 #include "vm-priv.h"
 
-#define CONSOLE_DIR "/var/log/libvirt/qemu"
 #define NAME_MAX_LEN CYRIS_VM_NAME_MAX
 
 /* ---- names ---- */
@@ -280,6 +279,10 @@ static int base_probe(struct cyris_virt *v, const char *base, char fmt[8],
 	fd = open(base, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return virt_error(v, -errno, "base image %s: %s", base, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return virt_error(v, S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL,
+				  "base image %s is %s, not a regular file", base,
+				  S_ISDIR(st.st_mode) ? "a directory" : "a special file");
 	if (pread(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h) && memcmp(h, "QFI\xfb", 4) == 0) {
 		unsigned long long size = 0;
 		int i;
@@ -508,7 +511,7 @@ static int define(struct cyris_virt *v, const struct cyris_guest_spec *s,
 	virDomainPtr dom = NULL;
 	int r;
 
-	snprintf(console, sizeof(console), "%s/%s-serial.log", CONSOLE_DIR, s->name);
+	snprintf(console, sizeof(console), "%s/%s-serial.log", VM_CONSOLE_DIR, s->name);
 	r = vm_domain_xml(&d, &xml);
 	if (r < 0)
 		return virt_error(v, r, "cannot write the domain XML");
@@ -557,6 +560,35 @@ static void resolve_bridges(struct cyris_virt *v, struct cyris_guest_nic *nics, 
 	cyris_nl_close(nl);
 }
 
+/* The paths the domain hands libvirt, on a local connection (a remote
+ * host's are its own): the kernel and the initrd are files, the serial
+ * console's directory is there (made as libvirt's package makes it). */
+static int host_paths(struct cyris_virt *v, const struct cyris_guest_spec *s)
+{
+	const char *files[] = { s->kernel, s->initrd };
+	char err[PATH_MAX + 64];
+	struct stat st;
+	size_t i;
+	int r;
+
+	if (!virt_local(v))
+		return 0;
+	for (i = 0; i < 2; i++) {
+		if (!files[i])
+			continue;
+		if (stat(files[i], &st) < 0)
+			return virt_error(v, -errno, "%s %s: %s", i ? "initrd" : "kernel", files[i],
+					  strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return virt_error(v, S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL,
+					  "%s %s is not a regular file", i ? "initrd" : "kernel", files[i]);
+	}
+	r = vm_console_dir_make(err, sizeof(err));
+	if (r < 0)
+		return virt_error(v, r, "serial console directory %s", err);
+	return 0;
+}
+
 static int create_steps(struct cyris_virt *v, const struct cyris_guest_spec *spec,
 			const struct cyris_guest_nic *nics, struct vm_meta *meta,
 			struct made *made)
@@ -569,7 +601,9 @@ static int create_steps(struct cyris_virt *v, const struct cyris_guest_spec *spe
 	char fmt[8];
 	int r, ok = -1;
 
-	r = cyris_virt_domain_type(v, &type);
+	r = host_paths(v, spec);
+	if (r == 0)
+		r = cyris_virt_domain_type(v, &type);
 	if (r == 0)
 		r = exists(v, spec->name);
 	if (r == 0)

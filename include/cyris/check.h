@@ -33,6 +33,9 @@ int cyris_check_run(const char *provider, const struct cyris_conf *conf, bool al
 
 /* The libvirt part (vm/check.c): reachable at @uri? version in @detail. */
 bool cyris_check_libvirt(const char *uri, char *detail, size_t size);
+/* Can a create at @uri get the serial console directory (there, or made by
+ * the create)? Why in @detail. A remote host's is not looked at. */
+bool cyris_check_libvirt_console(const char *uri, char *detail, size_t size);
 
 #ifdef __cplusplus
 }
