@@ -883,7 +883,6 @@ static int cmd_netns(struct cli *c, int argc, char **argv)
 			struct json *j = cli_json(c);
 
 			json_obj_open(j, NULL);
-			json_uint(j, "schema", CYRIS_JSON_SCHEMA);
 			json_arr_open(j, "netns");
 			for (k = 0; k < n; k++) {
 				char alias[CYRIS_ALIASSIZ];

@@ -70,7 +70,6 @@ static int run(struct cli *c)
 		struct json *j = cli_json(c);
 
 		json_obj_open(j, NULL);
-		json_uint(j, "schema", CYRIS_JSON_SCHEMA);
 		json_str(j, "provider", provider);
 		json_bool(j, "ok", failed == 0);
 		json_arr_open(j, "checks");

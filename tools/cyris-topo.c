@@ -234,7 +234,6 @@ static int cmd_check(struct cli *c, int argc, char **argv)
 				ng += r->sites[i].guests[k].number;
 		}
 		json_obj_open(j, NULL);
-		json_uint(j, "schema", CYRIS_JSON_SCHEMA);
 		json_str(j, "file", argv[0]);
 		json_str(j, "range", r->id);
 		json_uint(j, "networks", nn);
@@ -261,7 +260,6 @@ static void plan_json(struct cli *c, const struct cyris_plan *p)
 	size_t i, k;
 
 	json_obj_open(j, NULL);
-	json_uint(j, "schema", CYRIS_JSON_SCHEMA);
 	json_str(j, "range", p->range);
 	json_str(j, "host", p->host[0] ? p->host : NULL);
 	json_uint(j, "instances", p->instances);
@@ -749,7 +747,6 @@ static void show_json(struct cli *c, const struct cyris_live *lv)
 	size_t i, k;
 
 	json_obj_open(j, NULL);
-	json_uint(j, "schema", CYRIS_JSON_SCHEMA);
 	json_str(j, "range", lv->range);
 	json_arr_open(j, "networks");
 	for (i = 0; i < lv->n_nets; i++) {
@@ -922,7 +919,6 @@ static int cmd_ls(struct cli *c, int argc, char **argv)
 		struct json *j = cli_json(c);
 
 		json_obj_open(j, NULL);
-		json_uint(j, "schema", CYRIS_JSON_SCHEMA);
 		json_arr_open(j, "ranges");
 		for (i = 0; i < n; i++)
 			json_str(j, NULL, v[i]);
@@ -963,7 +959,6 @@ static int cmd_probe(struct cli *c, int argc, char **argv)
 		struct json *j = cli_json(c);
 
 		json_obj_open(j, NULL);
-		json_uint(j, "schema", CYRIS_JSON_SCHEMA);
 		json_str(j, "range", argv[0]);
 		json_arr_open(j, "flows");
 		for (i = 0; i < n; i++) {
