@@ -46,7 +46,8 @@ static const char help[] =
 "                                  host service listens on, for clients outside\n"
 "                                  the range (forwarding on the default route's\n"
 "                                  interface only, when the host does not forward)\n"
-"  down R                          remove everything of range R on this host\n"
+"  down R                          remove everything of range R on this host,\n"
+"                                  its tunnels first\n"
 "  show R [--dot]                  the live range (-j JSON, --dot Graphviz)\n"
 "  ls                              ranges present on this host\n"
 "  probe R [--timeout MS]          try each allowed flow and a sample of denied\n"
@@ -61,8 +62,8 @@ static const char help[] =
 "Environment: CYRIS_CONFIG (the configuration file, see cyris.conf(5)),\n"
 "CYRIS_SUBNET_POOL, CYRIS_SUBNET_SIZE, CYRIS_IFNAME_PREFIX, CYRIS_LIBVIRT_URI, ...;\n"
 "CYRIS_TOPO_FAIL_AT=N makes up fail before its step N (tests of the rollback);\n"
-"CYRIS_TOPO_DOWN_FAIL_AT=N makes down fail before its step N of 4 (guests,\n"
-"links, namespaces, firewall table); CYRIS_TOPO_STEP_DELAY_MS=MS slows every\n"
+"CYRIS_TOPO_DOWN_FAIL_AT=N makes down fail before its step N of 4 (tunnels and\n"
+"guests, links, namespaces, firewall table); CYRIS_TOPO_STEP_DELAY_MS=MS slows every\n"
 "step of up (tests of interruptions).\n"
 "\n"
 "up and down hold the host lock (a file in RUNTIME_DIR, see cyris-topo(8)):\n"
@@ -727,13 +728,17 @@ static int cmd_down(struct cli *c, int argc, char **argv)
 		json_uint(j, "guests", st.guests);
 		json_uint(j, "links", st.links);
 		json_uint(j, "namespaces", st.namespaces);
+		json_uint(j, "tunnels", st.tunnels);
 		json_obj_close(j);
 		json_end(j);
-	} else if (st.tables + st.guests + st.links + st.namespaces == 0) {
+	} else if (st.tables + st.guests + st.links + st.namespaces + st.tunnels == 0) {
 		printf("range %s: nothing on this host\n", argv[0]);
 	} else {
-		printf("range %s is down: %zu guests, %zu links, %zu firewall tables removed\n", argv[0],
+		printf("range %s is down: %zu guests, %zu links, %zu firewall tables removed", argv[0],
 		       st.guests, st.links, st.tables);
+		if (st.tunnels)
+			printf(", %zu tunnels closed", st.tunnels);
+		putchar('\n');
 	}
 	return CLI_OK;
 }
