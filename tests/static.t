@@ -51,6 +51,24 @@ for t in tools/cyris-*.c; do
 	is "$miss_m" "" "$n: every command has an entry in $n(8)"
 	is "$miss_c" "" "$n: bash completion offers every command"
 done
+# make bench writes each benchmark's tables into tests/bench/README.md
+# between its markers, and leaves the rest of the file as it was.
+tmp=$(mktemp -d)
+cp tests/bench/README.md "$tmp/README.md"
+mkdir "$tmp/out" && printf '### fake\n\n| a |\n|---|\n| 1 |\n' > "$tmp/out/fw.md"
+ok "bench: update-readme.sh puts new tables in" tests/bench/update-readme.sh "$tmp/README.md" "$tmp/out" fw
+is "$(sed -n '/^<!-- bench: fw -->$/,/^<!-- \/bench: fw -->$/p' "$tmp/README.md")" \
+	"$(printf '<!-- bench: fw -->\n### fake\n\n| a |\n|---|\n| 1 |\n<!-- /bench: fw -->')" "bench: the fw tables are the new ones"
+is "$(sed '/^<!-- bench: fw -->$/,/^<!-- \/bench: fw -->$/d' "$tmp/README.md")" \
+	"$(sed '/^<!-- bench: fw -->$/,/^<!-- \/bench: fw -->$/d' tests/bench/README.md)" "bench: the rest of the file is unchanged"
+cp "$tmp/README.md" "$tmp/before"
+exits 1 "bench: a benchmark without tables" tests/bench/update-readme.sh "$tmp/README.md" "$tmp/out" topo
+ok "bench: ... leaves the file alone" cmp -s "$tmp/README.md" "$tmp/before"
+rm -rf "$tmp"
+for b in tests/bench/bench-*.sh; do
+	n=$(basename "$b" .sh); n=${n#bench-}
+	ok "bench: $n has its markers in tests/bench/README.md" grep -qxF "<!-- bench: $n -->" tests/bench/README.md
+done
 for h in include/cyris/*.h; do
 	ok "$h compiles on its own" bash -c "echo '#include \"$h\"' | ${CYRIS_CC:-cc} -fsyntax-only -Wall -Wextra -Werror -Iinclude \$(pkg-config --cflags libnl-3.0) -x c -"
 done
