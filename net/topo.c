@@ -15,6 +15,7 @@
 #include "cyris/neigh.h"
 #include "cyris/netns.h"
 #include "cyris/topo.h"
+#include "cyris/tunnel.h"
 #include "entry-priv.h"
 #include "fw-priv.h"
 #include "util.h"
@@ -823,6 +824,30 @@ static int down_gate(const char *range, const struct cyris_topo_opts *o, unsigne
 	return 0;
 }
 
+/* Stop every tunnel recorded for @range (cyris_tunnel_stop() signals only
+ * the process its record names) and remove the records. */
+static int close_tunnels(const char *range, const struct cyris_conf *conf, size_t *ret_n,
+			 char *err, size_t errlen)
+{
+	_cleanup_free_ struct cyris_tunnel_info *v = NULL;
+	char detail[512] = "";
+	size_t i, n = 0;
+	int r;
+
+	r = cyris_tunnel_list(conf->runtime_dir, range, &v, &n, detail, sizeof(detail));
+	for (i = 0; r == 0 && i < n; i++) {
+		r = cyris_tunnel_stop(&v[i], 10000, detail, sizeof(detail));
+		if (r == 1)
+			(*ret_n)++;
+		if (r > 0)
+			r = 0;
+	}
+	if (r < 0)
+		return cyris_errf(err, errlen, r, "tunnels of range %s: %s", range,
+				  *detail ? detail : strerror(-r));
+	return 0;
+}
+
 static int down_locked(const char *range, const struct cyris_conf *conf,
 		       const struct cyris_topo_opts *o, struct cyris_topo_down_stats *ret,
 		       char *err, size_t errlen)
@@ -835,9 +860,12 @@ static int down_locked(const char *range, const struct cyris_conf *conf,
 	size_t i, n = 0, n_ingress = 0;
 	int r;
 
-	/* VMs before the bridges their taps are on */
 	if ((r = down_gate(range, o, 1, err, errlen)) < 0)
 		return r;
+	/* the range's entry tunnels first: one into a removed guest is useless */
+	if ((r = close_tunnels(range, conf, &st.tunnels, err, errlen)) < 0)
+		return r;
+	/* VMs before the bridges their taps are on */
 	r = destroy_guests("libvirt", range, conf, o, &st.guests,
 			   o && o->provider && streq(o->provider, "libvirt"));
 	if (r < 0)

@@ -16,6 +16,8 @@ before=$(links_state)
 out=$(cyris-bridge -j add range 124 net office addr 10.1.0.1/24)
 is "$?" 0 "adding the same bridge again succeeds (idempotent)"
 is "$(echo "$out" | json .created)" false "... and says it created nothing"
+is "$(echo "$out" | json .schema)" 1 "add -j carries the schema version"
+is "$(cyris-bridge -j name 124 office | json .schema)" 1 "name -j carries the schema version"
 is "$(links_state)" "$before" "... and changes nothing"
 
 is "$(cyris-bridge -j show "$br" | json '.bridges[0].name')" "$br" "show NAME finds it"

@@ -37,6 +37,7 @@ is "$(echo "$before" | grep -c 'cyris range=11')" 8 "range 11 has 8 tagged links
 out=$(cyris-bridge -j destroy range 11)
 is "$?" 0 "destroy range 11"
 is "$(echo "$out" | json .deleted)" 9 "it deleted the 8 tagged links of range 11 and the orphan"
+is "$(echo "$out" | json .schema)" 1 "destroy -j carries the schema version"
 after=$(links_state)
 is "$(echo "$after" | grep -c 'cyris range=11')" 0 "no link of range 11 is left"
 is "$(echo "$after" | grep -c 'cyris range=12')" 7 "every link of range 12 is still there"

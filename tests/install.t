@@ -16,8 +16,15 @@ is "$(objdump -p "$d/lib/libcyris.so.0.1.0" 2>/dev/null | awk '/SONAME/ { print 
 ok "headers" test -f "$d/include/cyris/link.h"
 ok "libcyris.pc" grep -q '^Libs: -L${libdir} -lcyris' "$d/lib/pkgconfig/libcyris.pc"
 ok "man page cyris-bridge(8)" test -f "$d/share/man/man8/cyris-bridge.8"
+for m in "$CYRIS_SRC"/tools/man/*.[1-8]; do
+	b=$(basename "$m")
+	ok "man page $b in man${b##*.}" cmp -s "$m" "$d/share/man/man${b##*.}/$b"
+done
+ok "the overview cyris(7)" test -f "$d/share/man/man7/cyris.7"
 ok "completion" test -f "$d/share/bash-completion/completions/cyris-bridge"
-ok "man renders without warnings" bash -c "! MANWIDTH=80 man -l --warnings $d/share/man/man8/cyris-bridge.8 2>&1 >/dev/null | grep ."
+for m in "$d"/share/man/man*/*; do
+	ok "$(basename "$m") renders without warnings" bash -c "! MANWIDTH=80 man -l --warnings $m 2>&1 >/dev/null | grep ."
+done
 
 ok "make install PREFIX=\$tmp/p" mk install PREFIX="$tmp/p"
 cat > "$tmp/harness.c" <<'C'

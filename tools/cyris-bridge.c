@@ -61,7 +61,8 @@ static const char help[] =
 "  destroy range R       delete every link tagged with range R, nothing else\n"
 "\n"
 "Options:\n"
-"  -j, --json            JSON output (show, fdb, name, add, destroy)\n"
+"  -j, --json            JSON output (show, fdb, neigh, name, add,\n"
+"                        destroy, netns list)\n"
 "  -p, --pretty          indent JSON\n"
 "  -n, --netns NETNS     work in /run/netns/NETNS, a path, or pid:PID\n"
 "  -b, --batch FILE|-    one command per line from FILE or stdin, in one\n"
@@ -883,7 +884,6 @@ static int cmd_netns(struct cli *c, int argc, char **argv)
 			struct json *j = cli_json(c);
 
 			json_obj_open(j, NULL);
-			json_uint(j, "schema", CYRIS_JSON_SCHEMA);
 			json_arr_open(j, "netns");
 			for (k = 0; k < n; k++) {
 				char alias[CYRIS_ALIASSIZ];

@@ -10,7 +10,7 @@
 #include "util.h"
 
 static const char help[] =
-"Usage: cyris-check [-j] [-p] [--provider netns|libvirt]\n"
+"Usage: cyris-check [-j] [-p] [--provider netns|libvirt] [run]\n"
 "\n"
 "Checks, for this host, each capability a range needs: CAP_NET_ADMIN;\n"
 "bridges, veths, VXLAN and nf_tables really usable (made and removed in a\n"
@@ -19,6 +19,8 @@ static const char help[] =
 "clients from outside can reach entry points (IPv4 forwarding, the default\n"
 "route's interface; reported, not required).\n"
 "cyris-topo up runs the same checks first and refuses with the list.\n"
+"\n""Commands:\n"
+"  run                   the checks (the default when no command is given)\n"
 "\n"
 "Options:\n"
 "  -j, --json            JSON output\n"
@@ -70,7 +72,6 @@ static int run(struct cli *c)
 		struct json *j = cli_json(c);
 
 		json_obj_open(j, NULL);
-		json_uint(j, "schema", CYRIS_JSON_SCHEMA);
 		json_str(j, "provider", provider);
 		json_bool(j, "ok", failed == 0);
 		json_arr_open(j, "checks");

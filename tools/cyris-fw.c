@@ -256,7 +256,6 @@ static int cmd_check(struct cli *c, int argc, char **argv)
 
 	cyris_fw_table_name(p.range, tbl, sizeof(tbl));
 	json_obj_open(js, NULL);
-	json_uint(js, "schema", CYRIS_JSON_SCHEMA);
 	json_str(js, "range", p.range);
 	json_str(js, "table", tbl);
 	json_arr_open(js, "networks");
@@ -485,7 +484,6 @@ static int cmd_show(struct cli *c, int argc, char **argv)
 		struct json *j = cli_json(c);
 
 		json_obj_open(j, NULL);
-		json_uint(j, "schema", CYRIS_JSON_SCHEMA);
 		json_arr_open(j, "ranges");
 		for (i = 0; i < n; i++)
 			show_json(j, &t[i]);

@@ -46,7 +46,8 @@ static const char help[] =
 "                                  host service listens on, for clients outside\n"
 "                                  the range (forwarding on the default route's\n"
 "                                  interface only, when the host does not forward)\n"
-"  down R                          remove everything of range R on this host\n"
+"  down R                          remove everything of range R on this host,\n"
+"                                  its tunnels first\n"
 "  show R [--dot]                  the live range (-j JSON, --dot Graphviz)\n"
 "  ls                              ranges present on this host\n"
 "  probe R [--timeout MS]          try each allowed flow and a sample of denied\n"
@@ -61,8 +62,8 @@ static const char help[] =
 "Environment: CYRIS_CONFIG (the configuration file, see cyris.conf(5)),\n"
 "CYRIS_SUBNET_POOL, CYRIS_SUBNET_SIZE, CYRIS_IFNAME_PREFIX, CYRIS_LIBVIRT_URI, ...;\n"
 "CYRIS_TOPO_FAIL_AT=N makes up fail before its step N (tests of the rollback);\n"
-"CYRIS_TOPO_DOWN_FAIL_AT=N makes down fail before its step N of 4 (guests,\n"
-"links, namespaces, firewall table); CYRIS_TOPO_STEP_DELAY_MS=MS slows every\n"
+"CYRIS_TOPO_DOWN_FAIL_AT=N makes down fail before its step N of 4 (tunnels and\n"
+"guests, links, namespaces, firewall table); CYRIS_TOPO_STEP_DELAY_MS=MS slows every\n"
 "step of up (tests of interruptions).\n"
 "\n"
 "up and down hold the host lock (a file in RUNTIME_DIR, see cyris-topo(8)):\n"
@@ -234,7 +235,6 @@ static int cmd_check(struct cli *c, int argc, char **argv)
 				ng += r->sites[i].guests[k].number;
 		}
 		json_obj_open(j, NULL);
-		json_uint(j, "schema", CYRIS_JSON_SCHEMA);
 		json_str(j, "file", argv[0]);
 		json_str(j, "range", r->id);
 		json_uint(j, "networks", nn);
@@ -261,7 +261,6 @@ static void plan_json(struct cli *c, const struct cyris_plan *p)
 	size_t i, k;
 
 	json_obj_open(j, NULL);
-	json_uint(j, "schema", CYRIS_JSON_SCHEMA);
 	json_str(j, "range", p->range);
 	json_str(j, "host", p->host[0] ? p->host : NULL);
 	json_uint(j, "instances", p->instances);
@@ -729,13 +728,17 @@ static int cmd_down(struct cli *c, int argc, char **argv)
 		json_uint(j, "guests", st.guests);
 		json_uint(j, "links", st.links);
 		json_uint(j, "namespaces", st.namespaces);
+		json_uint(j, "tunnels", st.tunnels);
 		json_obj_close(j);
 		json_end(j);
-	} else if (st.tables + st.guests + st.links + st.namespaces == 0) {
+	} else if (st.tables + st.guests + st.links + st.namespaces + st.tunnels == 0) {
 		printf("range %s: nothing on this host\n", argv[0]);
 	} else {
-		printf("range %s is down: %zu guests, %zu links, %zu firewall tables removed\n", argv[0],
+		printf("range %s is down: %zu guests, %zu links, %zu firewall tables removed", argv[0],
 		       st.guests, st.links, st.tables);
+		if (st.tunnels)
+			printf(", %zu tunnels closed", st.tunnels);
+		putchar('\n');
 	}
 	return CLI_OK;
 }
@@ -749,7 +752,6 @@ static void show_json(struct cli *c, const struct cyris_live *lv)
 	size_t i, k;
 
 	json_obj_open(j, NULL);
-	json_uint(j, "schema", CYRIS_JSON_SCHEMA);
 	json_str(j, "range", lv->range);
 	json_arr_open(j, "networks");
 	for (i = 0; i < lv->n_nets; i++) {
@@ -922,7 +924,6 @@ static int cmd_ls(struct cli *c, int argc, char **argv)
 		struct json *j = cli_json(c);
 
 		json_obj_open(j, NULL);
-		json_uint(j, "schema", CYRIS_JSON_SCHEMA);
 		json_arr_open(j, "ranges");
 		for (i = 0; i < n; i++)
 			json_str(j, NULL, v[i]);
@@ -963,7 +964,6 @@ static int cmd_probe(struct cli *c, int argc, char **argv)
 		struct json *j = cli_json(c);
 
 		json_obj_open(j, NULL);
-		json_uint(j, "schema", CYRIS_JSON_SCHEMA);
 		json_str(j, "range", argv[0]);
 		json_arr_open(j, "flows");
 		for (i = 0; i < n; i++) {

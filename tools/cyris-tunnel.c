@@ -287,7 +287,6 @@ static int cmd_list(struct cli *c, int argc, char **argv)
 		struct json *j = cli_json(c);
 
 		json_obj_open(j, NULL);
-		json_int(j, "schema", CYRIS_JSON_SCHEMA);
 		json_arr_open(j, "tunnels");
 		for (i = 0; i < n; i++)
 			print_info_json(j, &v[i]);
@@ -328,7 +327,6 @@ static int cmd_close(struct cli *c, int argc, char **argv)
 	if (c->json) {
 		j = cli_json(c);
 		json_obj_open(j, NULL);
-		json_int(j, "schema", CYRIS_JSON_SCHEMA);
 		json_arr_open(j, "closed");
 	}
 	for (i = 0; i < n; i++) {

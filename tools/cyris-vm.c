@@ -335,7 +335,6 @@ static void print_vm(struct cli *c, const struct cyris_vm_info *vm)
 	struct json *j = cli_json(c);
 
 	json_obj_open(j, NULL);
-	json_int(j, "schema", CYRIS_JSON_SCHEMA);
 	json_vm_body(j, vm);
 	json_obj_close(j);
 	json_end(j);
@@ -365,7 +364,6 @@ static void print_list(struct cli *c, const struct cyris_vm_info *vms, size_t n)
 	}
 	j = cli_json(c);
 	json_obj_open(j, NULL);
-	json_int(j, "schema", CYRIS_JSON_SCHEMA);
 	json_arr_open(j, "vms");
 	for (i = 0; i < n; i++) {
 		json_obj_open(j, NULL);
@@ -394,7 +392,6 @@ static void print_addr(struct cli *c, const char *name, const struct cyris_vm_ad
 	}
 	j = cli_json(c);
 	json_obj_open(j, NULL);
-	json_int(j, "schema", CYRIS_JSON_SCHEMA);
 	json_str(j, "vm_name", name);
 	json_str(j, "ip_address", ip);
 	if (a->prefix)
@@ -677,7 +674,6 @@ static int cmd_stop(struct cli *c, int argc, char **argv)
 		struct json *j = cli_json(c);
 
 		json_obj_open(j, NULL);
-		json_int(j, "schema", CYRIS_JSON_SCHEMA);
 		json_str(j, "vm_name", argv[0]);
 		json_bool(j, "was_running", r != -EALREADY);
 		json_bool(j, "forced", forced);
@@ -715,7 +711,6 @@ static int cmd_destroy(struct cli *c, int argc, char **argv)
 		struct json *j = cli_json(c);
 
 		json_obj_open(j, NULL);
-		json_int(j, "schema", CYRIS_JSON_SCHEMA);
 		json_str(j, "range", s->range);
 		json_uint(j, "destroyed", n);
 		json_obj_close(j);

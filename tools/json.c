@@ -78,7 +78,17 @@ static void close_(struct json *j, char c)
 	fputc(c, j->f);
 }
 
-void json_obj_open(struct json *j, const char *key) { open(j, key, '{'); }
+/* Every document (a top-level object) starts with its schema version, so no
+ * -j output can lack it. */
+void json_obj_open(struct json *j, const char *key)
+{
+	bool document = j->depth == 0 && !key;
+
+	open(j, key, '{');
+	if (document)
+		json_uint(j, "schema", CYRIS_JSON_SCHEMA);
+}
+
 void json_obj_close(struct json *j) { close_(j, '}'); }
 void json_arr_open(struct json *j, const char *key) { open(j, key, '['); }
 void json_arr_close(struct json *j) { close_(j, ']'); }

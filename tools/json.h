@@ -24,7 +24,8 @@ struct json {
 
 void json_init(struct json *j, FILE *f, bool pretty);
 
-/* @key is NULL inside arrays and at the top level. */
+/* @key is NULL inside arrays and at the top level; a top-level object
+ * begins with "schema": CYRIS_JSON_SCHEMA. */
 void json_obj_open(struct json *j, const char *key);
 void json_obj_close(struct json *j);
 void json_arr_open(struct json *j, const char *key);

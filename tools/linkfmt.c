@@ -146,7 +146,6 @@ size_t linkfmt_show(FILE *f, struct json *j, const struct cyris_link_list *links
 		only = cyris_link_list_find_name(links, flt->name);
 	if (j) {
 		json_obj_open(j, NULL);
-		json_uint(j, "schema", CYRIS_JSON_SCHEMA);
 		json_arr_open(j, "bridges");
 	}
 	for (i = 0; i < links->n; i++) {
@@ -194,7 +193,6 @@ void linkfmt_fdb(FILE *f, struct json *j, const struct cyris_link_list *links,
 
 	if (j) {
 		json_obj_open(j, NULL);
-		json_uint(j, "schema", CYRIS_JSON_SCHEMA);
 		json_arr_open(j, "fdb");
 	}
 	for (i = 0; i < fdb->n; i++) {
@@ -240,7 +238,6 @@ void linkfmt_neigh(FILE *f, struct json *j, const struct cyris_link_list *links,
 
 	if (j) {
 		json_obj_open(j, NULL);
-		json_uint(j, "schema", CYRIS_JSON_SCHEMA);
 		json_arr_open(j, "neighbours");
 	}
 	for (i = 0; i < nb->n; i++) {

@@ -58,9 +58,11 @@ int cyris_topo_up(const struct cyris_range *r, const struct cyris_conf *conf,
 
 struct cyris_topo_down_stats {
 	size_t tables, guests, links, namespaces;
+	size_t tunnels;                   /* entry tunnels stopped */
 };
 
-/* Remove everything of @range on this host: libvirt guests (step 1), links
+/* Remove everything of @range on this host: its tunnels (cyris_tunnel_list()
+ * under the configuration's runtime_dir) and libvirt guests (step 1), links
  * (2), namespaces (3), the firewall table (4). Waits for the host lock
  * first; stops before the next step when *cancel is set (-ECANCELED). */
 int cyris_topo_down(const char *range, const struct cyris_conf *conf,
