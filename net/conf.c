@@ -102,6 +102,7 @@ static int load_file(struct cyris_conf *c, const char *path, bool must_exist,
 	char msg[256];
 	size_t cap = 0;
 	unsigned lineno = 0;
+	ssize_t len;
 	int r;
 
 	if (!f) {
@@ -110,10 +111,13 @@ static int load_file(struct cyris_conf *c, const char *path, bool must_exist,
 		return cyris_errf(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	}
 	snprintf(c->path, sizeof(c->path), "%s", path);
-	while (getline(&line, &cap, f) >= 0) {
+	while ((len = getline(&line, &cap, f)) >= 0) {
 		char *s, *eq, *hash;
 
 		lineno++;
+		/* the C string would end there and the rest be ignored */
+		if (memchr(line, '\0', (size_t)len))
+			return cyris_errf(err, errlen, -EINVAL, "%s:%u: a NUL byte in the line", path, lineno);
 		hash = strchr(line, '#');
 		if (hash)
 			*hash = '\0';
