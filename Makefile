@@ -186,7 +186,7 @@ bench: deps
 # crash to build/fuzz/crash/T/ (keep it: copy it to tests/fuzz/regress/T/).
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 60
-FUZZ_RSS     ?= 1024
+FUZZ_RSS     ?= 2048
 FUZZ_TIMEOUT ?= 10
 FUZZ_SEEDS_range := contrib/cyris-examples tests/ranges
 
@@ -207,7 +207,7 @@ fuzz: deps
 	        awk '/^stat::number_of_executed_units/ { n = $$2 } /^stat::average_exec_per_sec/ { s = $$2 } \
 	            END { printf "          %s executions, %s/s\n", n, s }' build/fuzz/$$t.log; \
 	    else \
-	        grep -E '^(==[0-9]+==ERROR|SUMMARY|.*invariant failed|artifact_prefix|Test unit written)' build/fuzz/$$t.log | head -20; \
+	        grep -E '^(==[0-9]+== ?ERROR|SUMMARY|.*invariant failed|artifact_prefix|Test unit written)' build/fuzz/$$t.log | head -20; \
 	        echo "make fuzz: $$t crashed; keep the input: cp build/fuzz/crash/$$t/* tests/fuzz/regress/$$t/" >&2; \
 	        fail=1; \
 	    fi; \
