@@ -1,16 +1,20 @@
 #!/bin/bash
 # The fuzz harnesses (tests/fuzz/*.c) without libFuzzer: each one, linked
-# with the replay driver in this build (normal or SAN=1), is fed every seed
-# of its corpus and every crash ever found (tests/fuzz/regress/TARGET).
+# with the replay driver in this build (normal, SAN=1, or under valgrind),
+# is fed every seed of its corpus and every crash ever found
+# (tests/fuzz/regress/TARGET).
 # A crash, a sanitizer report or a failed invariant fails the test and the
 # output names the input.
 . "$(dirname "$0")/lib.sh"
 cd "$CYRIS_SRC" || exit 1
 
-# replay TARGET DIR...: exits 0 when every input went through
+# replay TARGET DIR...: exits 0 when every input went through (under
+# valgrind's memcheck too with CYRIS_VALGRIND=1, as make check-valgrind does)
 replay() {
-	local t=$1 out rc; shift
-	out=$(timeout 300 "$CYRIS_BUILD/fuzz/replay-$t" "$@" 2>&1)
+	local t=$1 out rc vg=(); shift
+	[ "${CYRIS_VALGRIND:-0}" = 1 ] &&
+		vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect)
+	out=$(timeout 300 "${vg[@]}" "$CYRIS_BUILD/fuzz/replay-$t" "$@" 2>&1)
 	rc=$?
 	[ $rc = 0 ] && return 0
 	printf '%s\n' "$out" | grep -v '^replay: ' | head -40
