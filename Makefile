@@ -13,8 +13,10 @@ DESTDIR ?=
 
 CC      ?= cc
 SAN     ?= 0
-# Objects of a sanitizer build never mix with a normal one.
-O       := build/$(if $(filter 1,$(SAN)),san,default)$(if $(findstring clang,$(CC)),-clang)
+FUZZ    ?= 0
+# Objects of a sanitizer build never mix with a normal one; `make fuzz`
+# builds with FUZZ=1 (clang, libFuzzer coverage) into build/fuzz.
+O       := build/$(if $(filter 1,$(FUZZ)),fuzz,$(if $(filter 1,$(SAN)),san,default)$(if $(findstring clang,$(CC)),-clang))
 
 # Every library the toolkit links; pkg-config gives the flags.
 PKGS := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1 libvirt \
@@ -31,7 +33,8 @@ DEB_FW     :=
 DEB_TOPO   :=
 DEB_VM     := libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base iptables busybox-static cpio xz-utils mmdebstrap e2fsprogs genisoimage libxml2-utils openssh-client
 DEB_TUNNEL := openssh-server openssh-client
-DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST) $(DEB_FW) $(DEB_TOPO) $(DEB_VM) $(DEB_TUNNEL)
+DEB_FUZZ   := libclang-rt-dev
+DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST) $(DEB_FW) $(DEB_TOPO) $(DEB_VM) $(DEB_TUNNEL) $(DEB_FUZZ)
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -44,6 +47,11 @@ CFLAGS   += -std=gnu11 -fPIC $(WARN) -MMD -MP
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
             -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=address,undefined
+endif
+ifeq ($(FUZZ),1)
+CFLAGS   += -fsanitize=fuzzer-no-link,address,undefined \
+            -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=address,undefined
 endif
 
@@ -60,6 +68,10 @@ HELPERS   := $(HELP_SRCS:tests/helpers/%.c=$(O)/tests/helpers/%)
 BENCH_SRCS:= $(wildcard tests/bench/*.c)
 BENCH_PROGS := $(BENCH_SRCS:tests/bench/%.c=$(O)/bench/%)
 MANS      := $(wildcard tools/man/*.[1-8])
+# One harness per tests/fuzz/*.c; replay.c is the driver that feeds files.
+FUZZ_SRCS := $(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/*.c))
+FUZZ_TARGETS := $(FUZZ_SRCS:tests/fuzz/%.c=%)
+FUZZ_REPLAY := $(FUZZ_TARGETS:%=$(O)/fuzz/replay-%)
 
 STATIC := $(O)/lib/libcyris.a
 SHARED := $(O)/lib/libcyris.so.$(VERSION)
@@ -68,8 +80,8 @@ SHARED := $(O)/lib/libcyris.so.$(VERSION)
 V ?= 0
 Q := $(if $(filter 1,$(V)),,@)
 
-.PHONY: all deps check check-valgrind bench demo install uninstall clean help
-all: $(STATIC) $(SHARED) $(TOOLS) $(UNITS) $(HELPERS) $(BENCH_PROGS)
+.PHONY: all deps check check-valgrind bench demo fuzz fuzz-build install uninstall clean help
+all: $(STATIC) $(SHARED) $(TOOLS) $(UNITS) $(HELPERS) $(BENCH_PROGS) $(FUZZ_REPLAY)
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -107,6 +119,19 @@ $(O)/bench/%: $(O)/obj/tests/bench/%.o $(STATIC)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(STATIC) $(PKG_LIBS)
+
+# A harness with the replay driver (any compiler, SAN=1 too): `make check`
+# feeds it the corpus and every crash ever found (tests/fuzz.t).
+$(O)/fuzz/replay-%: $(O)/obj/tests/fuzz/%.o $(O)/obj/tests/fuzz/replay.o $(STATIC)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# A harness with libFuzzer (FUZZ=1: clang).
+$(O)/fuzz/%: $(O)/obj/tests/fuzz/%.o $(STATIC)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
 
 # ---- packages ---------------------------------------------------------------
 # Installs only what is missing; a second run costs one dpkg-query.
@@ -152,6 +177,41 @@ demo: deps
 bench: deps
 	$(MAKE) --no-print-directory all SAN=0
 	$(TEST_ENV) $(if $(BENCHES),BENCHES='$(BENCHES)') bash tests/bench/run.sh
+
+# ---- fuzzing ----------------------------------------------------------------
+# make fuzz [FUZZ_TIME=seconds per target] [FUZZ_TARGETS='range rule']: each
+# harness under libFuzzer (clang, ASan+UBSan) from the seeds in
+# tests/fuzz/corpus/T (the range one also from the example files) and the
+# crashes in tests/fuzz/regress/T; new inputs go to build/fuzz/corpus/T, a
+# crash to build/fuzz/crash/T/ (keep it: copy it to tests/fuzz/regress/T/).
+FUZZ_CC      ?= clang
+FUZZ_TIME    ?= 60
+FUZZ_RSS     ?= 2048
+FUZZ_TIMEOUT ?= 10
+FUZZ_SEEDS_range := contrib/cyris-examples tests/ranges
+
+fuzz-build: $(FUZZ_TARGETS:%=$(O)/fuzz/%)
+
+fuzz: deps
+	$(MAKE) --no-print-directory FUZZ=1 SAN=0 CC=$(FUZZ_CC) fuzz-build
+	@fail=; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p build/fuzz/corpus/$$t build/fuzz/crash/$$t; \
+	    seeds=; for d in tests/fuzz/corpus/$$t tests/fuzz/regress/$$t; do [ ! -d $$d ] || seeds="$$seeds $$d"; done; \
+	    case $$t in range) seeds="$$seeds $(FUZZ_SEEDS_range)";; esac; \
+	    echo "  FUZZ    $$t ($(FUZZ_TIME) s, log build/fuzz/$$t.log)"; \
+	    if build/fuzz/fuzz/$$t -max_total_time=$(FUZZ_TIME) -rss_limit_mb=$(FUZZ_RSS) \
+	        -timeout=$(FUZZ_TIMEOUT) -print_final_stats=1 -artifact_prefix=build/fuzz/crash/$$t/ \
+	        $$([ -f tests/fuzz/$$t.dict ] && echo -dict=tests/fuzz/$$t.dict) \
+	        build/fuzz/corpus/$$t $$seeds \
+	        >build/fuzz/$$t.log 2>&1; then \
+	        awk '/^stat::number_of_executed_units/ { n = $$2 } /^stat::average_exec_per_sec/ { s = $$2 } \
+	            END { printf "          %s executions, %s/s\n", n, s }' build/fuzz/$$t.log; \
+	    else \
+	        grep -E '^(==[0-9]+== ?ERROR|SUMMARY|.*invariant failed|artifact_prefix|Test unit written)' build/fuzz/$$t.log | head -20; \
+	        echo "make fuzz: $$t crashed; keep the input: cp build/fuzz/crash/$$t/* tests/fuzz/regress/$$t/" >&2; \
+	        fail=1; \
+	    fi; \
+	done; [ -z "$$fail" ]
 
 # ---- install ----------------------------------------------------------------
 define PC
@@ -199,6 +259,7 @@ help:
 	@echo "make check-valgrind   the suite with the tools under valgrind"
 	@echo "make demo       deps + build + bring dmz.yml up, probe it, take it down"
 	@echo "make bench      the benchmarks in tests/bench (not part of check)"
+	@echo "make fuzz       libFuzzer (clang) on each parser, FUZZ_TIME=s each, FUZZ_TARGETS=..."
 	@echo "make install    DESTDIR=... PREFIX=... tools, library, headers, libcyris.pc, man"
 
 -include $(shell find build -name '*.d' 2>/dev/null)

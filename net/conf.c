@@ -117,6 +117,7 @@ static int load_file(struct cyris_conf *c, const char *path, bool must_exist,
 		char *s, *eq, *hash;
 
 		lineno++;
+		/* the C string would end there and the rest be ignored */
 		if (memchr(line, '\0', (size_t)len))
 			return cyris_errf(err, errlen, -EINVAL, "%s:%u: a NUL byte in the line", path, lineno);
 		hash = strchr(line, '#');

@@ -17,6 +17,10 @@ int tunnel_proc_start_time(pid_t pid, unsigned long long *ret);
 int tunnel_state_write(const char *runtime_dir, struct cyris_tunnel_info *i,
 		       char *err, size_t errlen);
 
+/* Parse the text of a state file (NUL-terminated) into @i: 0, or
+ * -EBADMSG when it is not a state file (the fuzz harness calls it). */
+int tunnel_state_parse(const char *text, struct cyris_tunnel_info *i);
+
 /* Remove @i's state file if it still describes the same process. */
 void tunnel_state_remove(const struct cyris_tunnel_info *i);
 

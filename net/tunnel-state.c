@@ -309,7 +309,7 @@ static void set_field(struct cyris_tunnel_info *i, const char *key, const char *
 	}
 }
 
-static int parse_state(const char *text, struct cyris_tunnel_info *i)
+int tunnel_state_parse(const char *text, struct cyris_tunnel_info *i)
 {
 	const char *p = skip_ws(text);
 	char key[32], sval[512];
@@ -377,7 +377,7 @@ static int read_state_at(int dfd, const char *name, const char *path,
 	if (n < 0)
 		return -errno;
 	buf[n] = '\0';
-	r = parse_state(buf, i);
+	r = tunnel_state_parse(buf, i);
 	if (r < 0)
 		return r;
 	snprintf(i->path, sizeof(i->path), "%s", path);

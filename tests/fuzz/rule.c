@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The forwarding rule parser (cyris-fw rule lines, range file
+ * forwarding_rules), then what a rule that parses turns into: a policy
+ * where each network it names exists, the kernel rules of the table
+ * (fw-gen), their nft text and the explanation.
+ */
+#include <arpa/inet.h>
+
+#include "fw-priv.h"
+#include "fuzz.h"
+
+static FILE *devnull;
+
+/* Give every network @r names one address, so that add_rule accepts it. */
+static void add_nets(struct cyris_fw_policy *p, const struct cyris_fw_endpoint *e, size_t n,
+		     unsigned *k)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct cyris_prefix a = { .ip = { .family = AF_INET }, .len = 24 };
+
+		if (e[i].is_host || e[i].is_prefix)
+			continue;
+		a.ip.a[0] = 10;
+		a.ip.a[1] = (uint8_t)(*k)++;
+		a.ip.a[3] = 1;
+		(void)cyris_fw_policy_add_iface(p, e[i].name, NULL, &a, 1);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *text = fuzz_cstr(data, size), err[512];
+	struct cyris_fw_rule r, again;
+	struct cyris_fw_policy p;
+	struct fw_plan plan = {0};
+	char *explain = NULL;
+	unsigned k = 0;
+
+	if (!devnull)
+		FUZZ_ASSERT((devnull = fopen("/dev/null", "we")));
+	if (cyris_fw_rule_parse(text, &r, err, sizeof(err)) < 0) {
+		FUZZ_ASSERT(err[0]);
+		free(text);
+		return 0;
+	}
+	/* The canonical text is a fixed point. A text that fills its buffer
+	 * was cut (issue 10, item 2) and is left out until rules travel as
+	 * data. */
+	if (strlen(r.text) < sizeof(r.text) - 1) {
+		FUZZ_ASSERT(cyris_fw_rule_parse(r.text, &again, err, sizeof(err)) == 0);
+		FUZZ_ASSERT(strcmp(again.text, r.text) == 0);
+	}
+	FUZZ_ASSERT(cyris_fw_policy_init(&p, "fuzz") == 0);
+	add_nets(&p, r.src, r.n_src, &k);
+	add_nets(&p, r.dst, r.n_dst, &k);
+	if (cyris_fw_policy_add_rule(&p, &r, err, sizeof(err)) == 0 &&
+	    fw_plan_policy(&p, &plan, err, sizeof(err)) == 0) {
+		fw_plan_print(devnull, &p, &plan);
+		if (cyris_fw_explain(&p, &explain) >= 0)
+			free(explain);
+	}
+	fw_plan_clear(&plan);
+	cyris_fw_policy_clear(&p);
+	free(text);
+	return 0;
+}
