@@ -38,7 +38,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
-CPPFLAGS += -D_GNU_SOURCE -Iinclude -Inet -Itools $(PKG_CFLAGS)
+CPPFLAGS += -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -fPIC $(WARN) -MMD -MP
 ifeq ($(SAN),1)
@@ -47,7 +47,7 @@ CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 LDFLAGS  += -fsanitize=address,undefined
 endif
 
-LIB_SRCS  := $(wildcard net/*.c vm/*.c)
+LIB_SRCS  := $(wildcard net/*/*.c vm/*/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/obj/%.o)
 TOOL_MAIN := $(wildcard tools/cyris-*.c)
 TOOL_AUX  := $(filter-out $(TOOL_MAIN),$(wildcard tools/*.c))

@@ -17,7 +17,7 @@
 #include "cyris/route.h"
 #include "cyris/tag.h"
 #include "linkfmt.h"
-#include "util.h"
+#include "../net/base/util.h"
 
 static const char help[] =
 "Usage: cyris-bridge [-j] [-p] [-n NETNS] [--force] COMMAND\n"

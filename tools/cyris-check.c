@@ -7,7 +7,7 @@
 #include "cli.h"
 #include "cyris/check.h"
 #include "cyris/conf.h"
-#include "util.h"
+#include "../net/base/util.h"
 
 static const char help[] =
 "Usage: cyris-check [-j] [-p] [--provider netns|libvirt]\n"

@@ -10,7 +10,7 @@
 #include "cyris/conf.h"
 #include "cyris/fw.h"
 #include "cyris/lock.h"
-#include "util.h"
+#include "../net/base/util.h"
 
 static const char help[] =
 "Usage: cyris-fw [-j] [-p] [-n NETNS] [--force] COMMAND\n"

@@ -16,7 +16,7 @@
 #include "cyris/plan.h"
 #include "cyris/range.h"
 #include "cyris/topo.h"
-#include "util.h"
+#include "../net/base/util.h"
 
 static const char help[] =
 "Usage: cyris-topo [-j] [-p] [-n NETNS] COMMAND\n"

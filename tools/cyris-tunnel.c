@@ -11,7 +11,7 @@
 #include "cyris/conf.h"
 #include "cyris/tag.h"
 #include "cyris/tunnel.h"
-#include "util.h"
+#include "../net/base/util.h"
 
 static const char help[] =
 "Usage: cyris-tunnel [-j] [-p] COMMAND\n"

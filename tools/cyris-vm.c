@@ -17,7 +17,7 @@
 #include "cyris/link.h"
 #include "cyris/tag.h"
 #include "cyris/vm.h"
-#include "util.h"
+#include "../net/base/util.h"
 
 static const char help[] =
 "Usage: cyris-vm [-j] [-p] [-c URI] [--virt-type kvm|qemu] [-n NETNS] [--force] COMMAND\n"

@@ -160,6 +160,13 @@ int cyris_fw_policy_add_nat(struct cyris_fw_policy *p, const char *ifname);
  * on, so the last range's down turns it off. */
 int cyris_fw_policy_add_ingress(struct cyris_fw_policy *p, const char *ifname);
 
+/* The expose that the comment @comment of a rule cyris installed carries
+ * (as cyris_fw_show() returns it); -EINVAL when it carries none. */
+int cyris_fw_expose_parse(const char *comment, struct cyris_fw_expose *ret);
+/* The interface of an ingress guard's comment ("ingress IF: ..."); -EINVAL
+ * when @comment is not one. */
+int cyris_fw_ingress_parse(const char *comment, char ifname[CYRIS_IFNAMSIZ]);
+
 /* The table name of @range into @buf (CYRIS_FW_TABLESIZ bytes). */
 int cyris_fw_table_name(const char *range, char *buf, size_t size);
 

@@ -12,7 +12,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include "entry-priv.h"
+#include "cyris/entry.h"
 #include "nl-priv.h"
 
 /* ---- listening sockets: sock_diag ---------------------------------------- */

@@ -18,8 +18,8 @@
 #include "cyris/fw.h"
 #include "cyris/link.h"
 #include "cyris/netns.h"
-#include "entry-priv.h"
-#include "util.h"
+#include "cyris/entry.h"
+#include "../base/util.h"
 
 struct items {
 	struct cyris_check_item *v;

@@ -13,7 +13,7 @@
 #include "cyris/netns.h"
 #include "cyris/provider.h"
 #include "cyris/route.h"
-#include "util.h"
+#include "../base/util.h"
 
 struct netns_priv {
 	struct cyris_nl *host;          /* the namespace the bridges are in */

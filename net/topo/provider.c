@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Opening a guest provider by name. */
 #include "cyris/provider.h"
-#include "util.h"
+#include "../base/util.h"
 
 const char *cyris_vm_status_str(enum cyris_vm_status s)
 {

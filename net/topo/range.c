@@ -13,7 +13,7 @@
 #include "cyris/fw.h"
 #include "cyris/plan.h"
 #include "cyris/range.h"
-#include "util.h"
+#include "../base/util.h"
 
 struct ctx {
 	yaml_document_t *doc;

@@ -15,9 +15,8 @@
 #include "cyris/neigh.h"
 #include "cyris/netns.h"
 #include "cyris/topo.h"
-#include "entry-priv.h"
-#include "fw-priv.h"
-#include "util.h"
+#include "cyris/entry.h"
+#include "../base/util.h"
 
 
 static const char *provider_name(const struct cyris_topo_opts *o)
@@ -63,7 +62,7 @@ static int host_state(const struct cyris_topo_opts *o, struct cyris_prefix **ret
 				struct cyris_fw_expose e;
 
 				if (streq(t[i].rules[j].chain, "prerouting") &&
-				    fw_expose_parse(t[i].rules[j].comment, &e) == 0 &&
+				    cyris_fw_expose_parse(t[i].rules[j].comment, &e) == 0 &&
 				    cyris_grow((void **)&ports, &np, &cap, sizeof(*ports)))
 					ports[np - 1] = e.host_port;
 			}
@@ -114,7 +113,7 @@ static int ingress_guards(const struct cyris_topo_opts *o, const char *range, co
 			ifname_t name;
 
 			if ((not_range && streq(t[i].range, not_range)) || !streq(t[i].rules[j].chain, "forward") ||
-			    fw_ingress_parse(t[i].rules[j].comment, name) < 0)
+			    cyris_fw_ingress_parse(t[i].rules[j].comment, name) < 0)
 				continue;
 			if (!cyris_grow((void **)&v, &n, &cap, sizeof(*v)))
 				r = -ENOMEM;
@@ -1120,7 +1119,7 @@ static int live_table(struct cyris_live *lv, const struct cyris_topo_opts *o)
 	for (i = 0; lv->has_table && r == 0 && i < t[0].n_rules; i++) {
 		struct cyris_fw_expose e;
 
-		if (streq(t[0].rules[i].chain, "prerouting") && fw_expose_parse(t[0].rules[i].comment, &e) == 0)
+		if (streq(t[0].rules[i].chain, "prerouting") && cyris_fw_expose_parse(t[0].rules[i].comment, &e) == 0)
 			r = add_entry(lv, e.host_port, &e.to);
 	}
 	cyris_fw_tables_free(t, n);

@@ -18,7 +18,7 @@
 
 #include "cyris/tunnel.h"
 #include "tunnel-priv.h"
-#include "util.h"
+#include "../base/util.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434

@@ -12,7 +12,7 @@
 #include "cyris/conf.h"
 #include "cyris/plan.h"
 #include "cyris/range.h"
-#include "util.h"
+#include "../../net/base/util.h"
 #include "../tap.h"
 
 static const char *examples[] = { "basic.yml", "basic-aws.yml", "basic-multi_host.yml",

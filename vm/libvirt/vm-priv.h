@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "cyris/vm.h"
-#include "util.h"
+#include "../../net/base/util.h"
 
 struct cyris_virt {
 	char uri[256];
