@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Is libvirt reachable? A read-only connection and its versions; can a
- * create get the directories it hands libvirt? */
+/* The libvirt provider's preflight: /dev/kvm; is libvirt reachable (a
+ * read-only connection and its versions)? Can a create get the directories
+ * it hands libvirt? (struct cyris_provider_def in provider-libvirt.c) */
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/kvm.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -15,7 +21,8 @@ static void quiet(void *data, virErrorPtr err)
 	(void)err;
 }
 
-bool cyris_check_libvirt(const char *uri, char *detail, size_t size)
+/* Reachable at @uri? Its version in @detail. */
+static bool check_libvirt(const char *uri, char *detail, size_t size)
 {
 	unsigned long lib = 0, hv = 0;
 	virConnectPtr c;
@@ -102,7 +109,9 @@ int vm_console_dir_make(char *err, size_t size)
 	return 0;
 }
 
-bool cyris_check_libvirt_console(const char *uri, char *detail, size_t size)
+/* Can a create at @uri get the serial console directory (there, or made by
+ * the create)? Why in @detail. A remote host's is not looked at. */
+static bool check_console(const char *uri, char *detail, size_t size)
 {
 	if (strstr(uri, "://") && !strstr(uri, ":///")) {
 		/* a remote libvirt: the directory is that host's */
@@ -110,4 +119,77 @@ bool cyris_check_libvirt_console(const char *uri, char *detail, size_t size)
 		return true;
 	}
 	return vm_console_dir_probe(detail, size) >= 0;
+}
+
+static void probe_kvm(struct cyris_check_list *it, bool needed)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), api, vm;
+
+	if (fd < 0) {
+		cyris_check_add(it, "kvm", false, needed, "/dev/kvm: %s (guests run under TCG: virt_type = qemu)",
+		    strerror(errno));
+		return;
+	}
+	api = ioctl(fd, KVM_GET_API_VERSION, 0);
+	vm = ioctl(fd, KVM_CREATE_VM, 0);
+	cyris_check_add(it, "kvm", vm >= 0, needed, "/dev/kvm: API %d, %s", api,
+	    vm >= 0 ? "a VM can be created (libvirt's capabilities decide kvm or qemu)"
+		    : "no VM can be created: guests run under TCG (virt_type = qemu)");
+	if (vm >= 0)
+		close(vm);
+	close(fd);
+}
+
+/* Can user @name read and enter @dir (by its mode bits)? */
+static bool readable_by(const char *dir, const char *name, char *who, size_t size)
+{
+	struct passwd *pw = getpwnam(name);
+	struct stat st;
+	gid_t groups[64];
+	int ng = 64, i;
+	mode_t need;
+
+	snprintf(who, size, "%s", name);
+	if (!pw || stat(dir, &st) < 0)
+		return false;
+	if (pw->pw_uid == 0)
+		return true;
+	if (st.st_uid == pw->pw_uid)
+		need = S_IRUSR | S_IXUSR;
+	else {
+		need = S_IROTH | S_IXOTH;
+		if (getgrouplist(name, pw->pw_gid, groups, &ng) >= 0)
+			for (i = 0; i < ng; i++)
+				if (groups[i] == st.st_gid)
+					need = S_IRGRP | S_IXGRP;
+	}
+	return (st.st_mode & need) == need;
+}
+
+void vm_checks(struct cyris_check_list *it, const struct cyris_conf *conf, bool lv)
+{
+	char detail[sizeof(conf->libvirt_uri) + 256], who[64];
+	struct stat st;
+
+	probe_kvm(it, false);
+	cyris_check_add(it, "libvirt", check_libvirt(conf->libvirt_uri, detail, sizeof(detail)), lv,
+			"%s", detail);
+	if (strstr(conf->libvirt_uri, "://") && !strstr(conf->libvirt_uri, ":///"))
+		/* a remote libvirt: its directory is on that host */
+		cyris_check_add(it, "image_dir", true, lv, "%s on the host of %s", conf->image_dir,
+				conf->libvirt_uri);
+	else if (stat(conf->image_dir, &st) < 0)
+		/* libvirt builds the storage pool's directory when it makes the pool */
+		cyris_check_add(it, "image_dir", errno == ENOENT, lv, "%s: %s%s", conf->image_dir,
+				strerror(errno),
+				errno == ENOENT ? " (libvirt creates it with the storage pool)" : "");
+	else {
+		bool ok = readable_by(conf->image_dir, "libvirt-qemu", who, sizeof(who)) ||
+			  readable_by(conf->image_dir, "root", who, sizeof(who));
+
+		cyris_check_add(it, "image_dir", ok, lv, "%s %s by %s", conf->image_dir,
+				ok ? "readable" : "not readable", who);
+	}
+	cyris_check_add(it, "console_dir", check_console(conf->libvirt_uri, detail, sizeof(detail)),
+			lv, "%s", detail);
 }
