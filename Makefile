@@ -59,7 +59,10 @@ NET_OBJS  := $(filter $(O)/obj/net/%,$(LIB_OBJS)) $(O)/obj/gen/providers-net.o
 NET_PKGS  := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1 libssh
 TOOL_MAIN := $(wildcard tools/cyris-*.c)
 TOOL_AUX  := $(filter-out $(TOOL_MAIN),$(wildcard tools/*.c))
-TOOL_AUXO := $(TOOL_AUX:%.c=$(O)/obj/%.o)
+# The tools link net/base/'s writer and helpers themselves (the library keeps
+# them hidden): with those and the public API they link libcyris.so too.
+TOOL_BASE := net/base/json.c net/base/util.c
+TOOL_AUXO := $(TOOL_AUX:%.c=$(O)/obj/%.o) $(TOOL_BASE:%.c=$(O)/obj/%.o)
 TOOLS     := $(TOOL_MAIN:tools/%.c=$(O)/bin/%)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%.t)
