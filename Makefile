@@ -40,7 +40,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS += -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -fPIC $(WARN) -MMD -MP
+CFLAGS   += -std=gnu11 -fPIC -fvisibility=hidden $(WARN) -MMD -MP
 ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
             -fno-omit-frame-pointer
@@ -111,9 +111,11 @@ $(STATIC): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(SHARED): $(LIB_OBJS)
+# Exported: what include/cyris/*.h declares (see include/libcyris.map).
+$(SHARED): $(LIB_OBJS) include/libcyris.map
 	@mkdir -p $(@D)
-	$(Q)$(CC) -shared -Wl,-soname,libcyris.so.$(SOVERSION) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) -shared -Wl,-soname,libcyris.so.$(SOVERSION) \
+	    -Wl,--version-script=include/libcyris.map $(LDFLAGS) -o $@ $(LIB_OBJS) $(PKG_LIBS)
 	$(Q)ln -sf libcyris.so.$(VERSION) $(O)/lib/libcyris.so.$(SOVERSION)
 	$(Q)ln -sf libcyris.so.$(SOVERSION) $(O)/lib/libcyris.so
 

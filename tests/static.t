@@ -20,4 +20,71 @@ done
 for h in include/cyris/*.h; do
 	ok "$h compiles on its own" bash -c "echo '#include \"$h\"' | ${CYRIS_CC:-cc} -fsyntax-only -Wall -Wextra -Werror -Iinclude \$(pkg-config --cflags libnl-3.0) -x c -"
 done
+
+# ---- layers: folder = module; an include never points up or into another
+# module's private header (README "Layout"). The order, lower to upper, is
+# the %layer table; include/cyris/NAME.h counts as the module implementing it.
+read -r -d '' layering_pl <<'PL'
+use strict; use warnings;
+use File::Find; use File::Basename; use File::Spec;
+my %layer = ('net/base' => 0, 'net/rtnl' => 1, 'net/nft' => 2, 'net/tunnel' => 2,
+	     'vm/libvirt' => 2, 'net/topo' => 3, 'tools' => 4, 'tests' => 5);
+my %public = (conf => 'net/base', ip => 'net/base',
+	      map({ $_ => 'net/rtnl' } qw(nl link addr neigh route netns tag entry)),
+	      fw => 'net/nft', tunnel => 'net/tunnel', vm => 'vm/libvirt',
+	      map({ $_ => 'net/topo' } qw(range plan topo provider check lock)));
+# a provider registers itself through topo's provider interface and checks
+my %up_ok = ('vm/libvirt' => { 'include/cyris/provider.h' => 1, 'include/cyris/check.h' => 1 });
+# unit tests that test internals: each such include by name
+my %exempt = map { $_ => 1 } ('tests/unit/vm.c vm/libvirt/vm-priv.h',
+	'tests/unit/cli.c tools/cli.h', 'tests/unit/cli.c tools/linkfmt.h');
+sub module {
+	my $f = shift;
+	if ($f =~ m{^include/cyris/(\w+)\.h$}) { return $public{$1} // "an unknown layer ($f)"; }
+	return $1 if $f =~ m{^((?:net|vm)/[^/]+)/} || $f =~ m{^(tools|tests)/};
+	return undef;
+}
+my @files;
+find({ no_chdir => 1, wanted => sub { push @files, $File::Find::name if /\.[ch]$/ } },
+     grep { -d } @ARGV);
+for my $f (sort @files) {
+	my $m = module($f);
+	if (!defined $m) { print "$f: in no module (net/X/, vm/X/, tools/, tests/)\n"; next; }
+	open(my $fh, '<', $f) or die "$f: $!";
+	while (my $line = <$fh>) {
+		next unless $line =~ /^\s*#\s*include\s*"([^"]+)"/;
+		my $inc = $1;
+		my ($t) = grep { -f } (dirname($f) . "/$inc", "include/$inc");
+		if (!$t) { print "$f:$.: \"$inc\": neither next to it nor in include/\n"; next; }
+		$t = File::Spec->canonpath($t);
+		1 while $t =~ s{(^|/)(?!\.\./)[^/]+/\.\./}{$1};
+		next if $exempt{"$f $t"};
+		my $tm = module($t);
+		if (!defined $tm) { print "$f:$.: \"$inc\" ($t): in no module\n"; next; }
+		next if $tm eq $m;
+		if ($t !~ m{^include/} && $tm ne 'net/base') {
+			print "$f:$.: \"$inc\": a private header of $tm\n";
+			next;
+		}
+		next if (defined $layer{$tm} && defined $layer{$m} && $layer{$tm} < $layer{$m})
+			|| $up_ok{$m}{$t};
+		print "$f:$.: \"$inc\": $tm is not below $m\n";
+	}
+	close $fh;
+}
+PL
+layering() { (cd "$1" && perl -e "$layering_pl" net vm tools tests include); }
+is "$(layering .)" "" "every include points down or into its own module, never into another's private header"
+# and it catches what it is there for, in a scratch tree
+bad=$(mktemp -d)
+mkdir -p "$bad/net/rtnl" "$bad/net/topo" "$bad/net/nft" "$bad/include/cyris" "$bad/tools"
+: > "$bad/include/cyris/topo.h"; : > "$bad/net/nft/fw-priv.h"; : > "$bad/net/rtnl/nl-priv.h"
+printf '#include "cyris/topo.h"\n' > "$bad/net/rtnl/link.c"
+printf '#include "../nft/fw-priv.h"\n' > "$bad/net/topo/topo.c"
+printf '#include "../net/rtnl/nl-priv.h"\n#include "cyris/topo.h"\n' > "$bad/tools/t.c"
+is "$(layering "$bad")" 'net/rtnl/link.c:1: "cyris/topo.h": net/topo is not below net/rtnl
+net/topo/topo.c:1: "../nft/fw-priv.h": a private header of net/nft
+tools/t.c:1: "../net/rtnl/nl-priv.h": a private header of net/rtnl' \
+	"an include upward, and into another module's private header, are each caught"
+rm -rf "$bad"
 done_testing

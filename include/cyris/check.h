@@ -15,6 +15,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 struct cyris_check_item {
 	char name[32];
@@ -41,6 +42,7 @@ struct cyris_check_list;
 void cyris_check_add(struct cyris_check_list *l, const char *name, bool ok, bool needed,
 		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

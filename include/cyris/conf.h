@@ -25,11 +25,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cyris/addr.h"
+#include "cyris/ip.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 #define CYRIS_CONF_PATH "/etc/cyris/cyris.conf"
 
@@ -70,6 +71,7 @@ int cyris_conf_set(struct cyris_conf *c, const char *key, const char *value,
  */
 int cyris_runtime_dir_open(const struct cyris_conf *c, int *ret_fd, char *err, size_t errlen);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

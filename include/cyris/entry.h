@@ -18,6 +18,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 /*
  * The TCP ports that sockets listen on in namespace @netns (NULL or "": the
@@ -46,6 +47,7 @@ int cyris_ipv4_forwarding(struct cyris_nl *nl, int ifindex, bool *ret);
  */
 int cyris_default_route_ifs(struct cyris_nl *nl, int ret[CYRIS_MAX_INGRESS], size_t *ret_n);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

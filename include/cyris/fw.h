@@ -51,6 +51,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 #define CYRIS_FW_TCP  1u
 #define CYRIS_FW_UDP  2u
@@ -246,6 +247,7 @@ int cyris_fw_foreign_drops(struct cyris_fw *fw, char *buf, size_t size);
  * lines or -errno; free *ret. */
 int cyris_fw_explain(const struct cyris_fw_policy *p, char **ret);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -29,6 +29,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 /* The reference data model's VMStatus. */
 enum cyris_vm_status {
@@ -156,6 +157,7 @@ struct cyris_provider_def {
 int cyris_provider_netns_new(struct cyris_provider *p);
 int cyris_provider_libvirt_new(struct cyris_provider *p);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

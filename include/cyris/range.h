@@ -17,6 +17,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 struct cyris_mark {
 	unsigned line, column;            /* 1-based; 0 = unknown */
@@ -109,6 +110,7 @@ void cyris_range_free(struct cyris_range *r);
 const struct cyris_range_host *cyris_range_host(const struct cyris_range *r, const char *id);
 const struct cyris_range_guestdef *cyris_range_guestdef(const struct cyris_range *r, const char *id);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

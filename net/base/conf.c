@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 
 #include "cyris/conf.h"
-#include "cyris/tag.h"
 #include "util.h"
 
 void cyris_conf_defaults(struct cyris_conf *c)
