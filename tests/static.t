@@ -87,4 +87,33 @@ net/topo/topo.c:1: "../nft/fw-priv.h": a private header of net/nft
 tools/t.c:1: "../net/rtnl/nl-priv.h": a private header of net/rtnl' \
 	"an include upward, and into another module's private header, are each caught"
 rm -rf "$bad"
+
+# ---- the ABI: libcyris.so exports exactly the functions include/cyris/*.h
+# declares, both ways; every header hands its declarations default
+# visibility (the library is built with -fvisibility=hidden).
+so=$CYRIS_BUILD/lib/libcyris.so
+declared=$(perl -0777 -ne 's{/\*.*?\*/}{}gs; s{//[^\n]*}{}g; s{^\s*#[^\n]*}{}gm;
+	print "$1\n" while /\b(cyris_[a-z0-9_]+)\s*\(/g' include/cyris/*.h | sort -u)
+exported=$(nm -D --defined-only "$so" | awk '$2 ~ /^[TtWiDdBbRr]$/ { sub(/@.*/, "", $3); print $3 }' | sort -u)
+ok "libcyris.so exports functions at all" test -n "$exported"
+is "$(comm -23 <(echo "$exported") <(echo "$declared"))" "" "libcyris.so exports nothing that include/cyris/*.h does not declare"
+is "$(comm -13 <(echo "$exported") <(echo "$declared"))" "" "everything include/cyris/*.h declares is exported"
+is "$(nm -D --defined-only "$so" | awk '$2 == "A" { print $3 }')" CYRIS_0.1 "and versioned CYRIS_0.1 (include/libcyris.map)"
+for h in include/cyris/*.h; do
+	is "$(grep -c '^#pragma GCC visibility \(push(default)\|pop\)$' "$h")" 2 "$h gives its declarations default visibility"
+done
+# The tools use the public API only (plus net/base/ and tools/ helpers,
+# which they link themselves): each links against libcyris.so as well.
+san=
+[ "${CYRIS_SAN:-0}" = 1 ] && san="-fsanitize=address,undefined"
+tmp=$(mktemp -d)
+aux=$(ls "$CYRIS_BUILD"/obj/tools/*.o | grep -v '/cyris-[^/]*\.o$')
+for t in tools/cyris-*.c; do
+	n=$(basename "$t" .c)
+	ok "$n links against libcyris.so: it uses only the public API" \
+		"${CYRIS_CC:-cc}" $san -o "$tmp/$n" "$CYRIS_BUILD/obj/tools/$n.o" $aux \
+		"$CYRIS_BUILD/obj/net/base/json.o" "$CYRIS_BUILD/obj/net/base/util.o" \
+		-L"$CYRIS_BUILD/lib" -lcyris -lm
+done
+rm -rf "$tmp"
 done_testing
