@@ -125,8 +125,8 @@ struct cyris_provider {
 /*
  * Open provider @name ("netns" or "libvirt", as built in) with @conf (borrowed, must
  * outlive the provider). @netns is where the range's bridges live (NULL =
- * ours). Returns 0, -ENOENT for an unknown provider, or -errno. A provider
- * not built in returns -EOPNOTSUPP.
+ * ours). Returns 0, -ENOENT for a provider that is not in the library's
+ * table (unknown, or not built in), or -errno.
  */
 int cyris_provider_open(const char *name, const struct cyris_conf *conf,
 			const char *netns, struct cyris_provider **ret);

@@ -733,7 +733,7 @@ int cyris_topo_up(const struct cyris_range *r, const struct cyris_conf *conf,
 		rc = cyris_topo_plan(r, conf, o, &p, err, errlen);
 	if (rc == 0 && (rc = cyris_provider_open(provider_name(o), conf, o->netns, &x.prov)) < 0)
 		rc = cyris_errf(err, errlen, rc, "provider %s: %s", provider_name(o),
-			  rc == -EOPNOTSUPP ? "not built into this cyris" : strerror(-rc));
+			  rc == -ENOENT ? "not built into this cyris" : strerror(-rc));
 	if (rc < 0)
 		goto out;
 	x.p = p;
