@@ -227,8 +227,8 @@ static void test_repeated_sections(void)
 	if (r) {
 		is_int(r->n_hosts, 40, "  with all 40 hosts");
 		is_int(r->n_guestdefs, 40, "  and all 40 guests");
-		ok(strcmp(r->hosts[39].id, "h40") == 0 && strcmp(r->guestdefs[39].id, "g40") == 0 &&
-		   cyris_range_guestdef(r, "g25") == &r->guestdefs[24], "  each where it belongs");
+		ok(strcmp(r->hosts[39].id, "h40") == 0 && strcmp(r->guestdefs[39]->id, "g40") == 0 &&
+		   cyris_range_guestdef(r, "g25") == r->guestdefs[24], "  each where it belongs");
 	} else {
 		diag("%s", err);
 	}
