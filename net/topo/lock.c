@@ -10,6 +10,7 @@
 
 #include "cyris/lock.h"
 #include "cyris/nl.h"
+#include "../base/conf-priv.h"
 #include "../base/util.h"
 
 #define POLL_MS 10          /* between two tries while another holds it */

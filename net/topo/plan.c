@@ -6,6 +6,7 @@
 
 #include "cyris/fw.h"
 #include "cyris/plan.h"
+#include "../base/conf-priv.h"
 #include "../base/util.h"
 
 /* Limits of one plan: a file of a few lines may ask for a million guests. */

@@ -16,16 +16,17 @@
 int main(void)
 {
 	struct cyris_provider *p = NULL;
-	struct cyris_conf conf;
+	struct cyris_conf *conf = cyris_conf_new();
 
-	plan(4);
-	cyris_conf_defaults(&conf);
-	is_int(cyris_provider_open("netns", &conf, NULL, &p), 0, "the netns provider opens from the table");
+	plan(5);
+	ok(conf != NULL, "a configuration");
+	is_int(cyris_provider_open("netns", conf, NULL, &p), 0, "the netns provider opens from the table");
 	is_str(p && p->ops ? p->ops->name : "", "netns", "with the netns provider's operations");
 	cyris_provider_free(p);
 	p = NULL;
-	is_int(cyris_provider_open("libvirt", &conf, NULL, &p), -ENOENT,
+	is_int(cyris_provider_open("libvirt", conf, NULL, &p), -ENOENT,
 	       "libvirt is not in a table that does not list it");
 	ok(p == NULL, "and nothing is returned");
+	cyris_conf_free(conf);
 	return done();
 }

@@ -13,6 +13,7 @@
 #include <libvirt/virterror.h>
 
 #include "cyris/check.h"
+#include "../../net/base/conf-priv.h"
 #include "vm-priv.h"
 
 static void quiet(void *data, virErrorPtr err)
