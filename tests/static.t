@@ -72,4 +72,112 @@ done
 for h in include/cyris/*.h; do
 	ok "$h compiles on its own" bash -c "echo '#include \"$h\"' | ${CYRIS_CC:-cc} -fsyntax-only -Wall -Wextra -Werror -Iinclude \$(pkg-config --cflags libnl-3.0) -x c -"
 done
+
+# ---- layers: folder = module; an include never points up or into another
+# module's private header (README "Layout"). The order, lower to upper, is
+# the %layer table; include/cyris/NAME.h counts as the module implementing it.
+read -r -d '' layering_pl <<'PL'
+use strict; use warnings;
+use File::Find; use File::Basename; use File::Spec;
+my %layer = ('net/base' => 0, 'net/rtnl' => 1, 'net/nft' => 2, 'net/tunnel' => 2,
+	     'vm/libvirt' => 2, 'net/topo' => 3, 'tools' => 4, 'tests' => 5);
+my %public = (conf => 'net/base', ip => 'net/base',
+	      map({ $_ => 'net/rtnl' } qw(nl link addr neigh route netns tag entry)),
+	      fw => 'net/nft', tunnel => 'net/tunnel', vm => 'vm/libvirt',
+	      map({ $_ => 'net/topo' } qw(range plan topo provider check lock)));
+# a provider registers itself through topo's provider interface and checks
+my %up_ok = ('vm/libvirt' => { 'include/cyris/provider.h' => 1, 'include/cyris/check.h' => 1 });
+# unit tests that test internals: each such include by name
+my %exempt = map { $_ => 1 } ('tests/unit/vm.c vm/libvirt/vm-priv.h',
+	'tests/unit/lock.c net/base/conf-priv.h',
+	'tests/unit/cli.c tools/cli.h', 'tests/unit/cli.c tools/linkfmt.h',
+	# fuzz harnesses of internal parsers
+	'tests/fuzz/expose.c net/nft/fw-priv.h', 'tests/fuzz/rule.c net/nft/fw-priv.h',
+	'tests/fuzz/tunnel-state.c net/tunnel/tunnel-priv.h');
+sub module {
+	my $f = shift;
+	if ($f =~ m{^include/cyris/(\w+)\.h$}) { return $public{$1} // "an unknown layer ($f)"; }
+	return $1 if $f =~ m{^((?:net|vm)/[^/]+)/} || $f =~ m{^(tools|tests)/};
+	return undef;
+}
+my @files;
+find({ no_chdir => 1, wanted => sub { push @files, $File::Find::name if /\.[ch]$/ } },
+     grep { -d } @ARGV);
+for my $f (sort @files) {
+	my $m = module($f);
+	if (!defined $m) { print "$f: in no module (net/X/, vm/X/, tools/, tests/)\n"; next; }
+	open(my $fh, '<', $f) or die "$f: $!";
+	while (my $line = <$fh>) {
+		next unless $line =~ /^\s*#\s*include\s*"([^"]+)"/;
+		my $inc = $1;
+		my ($t) = grep { -f } (dirname($f) . "/$inc", "include/$inc");
+		if (!$t) { print "$f:$.: \"$inc\": neither next to it nor in include/\n"; next; }
+		$t = File::Spec->canonpath($t);
+		1 while $t =~ s{(^|/)(?!\.\./)[^/]+/\.\./}{$1};
+		next if $exempt{"$f $t"};
+		my $tm = module($t);
+		if (!defined $tm) { print "$f:$.: \"$inc\" ($t): in no module\n"; next; }
+		next if $tm eq $m;
+		# net/base/*-priv.h: shared by the library's modules, not its callers
+		if ($t =~ m{^net/base/.*-priv\.h$} && $m !~ m{^(net|vm)/}) {
+			print "$f:$.: \"$inc\": private to the library\n";
+			next;
+		}
+		if ($t !~ m{^include/} && $tm ne 'net/base') {
+			print "$f:$.: \"$inc\": a private header of $tm\n";
+			next;
+		}
+		next if (defined $layer{$tm} && defined $layer{$m} && $layer{$tm} < $layer{$m})
+			|| $up_ok{$m}{$t};
+		print "$f:$.: \"$inc\": $tm is not below $m\n";
+	}
+	close $fh;
+}
+PL
+layering() { (cd "$1" && perl -e "$layering_pl" net vm tools tests include); }
+is "$(layering .)" "" "every include points down or into its own module, never into another's private header"
+# and it catches what it is there for, in a scratch tree
+bad=$(mktemp -d)
+mkdir -p "$bad/net/rtnl" "$bad/net/topo" "$bad/net/nft" "$bad/net/base" "$bad/include/cyris" "$bad/tools"
+: > "$bad/include/cyris/topo.h"; : > "$bad/net/nft/fw-priv.h"; : > "$bad/net/rtnl/nl-priv.h"
+: > "$bad/net/base/conf-priv.h"; : > "$bad/net/base/util.h"
+printf '#include "cyris/topo.h"\n' > "$bad/net/rtnl/link.c"
+printf '#include "../nft/fw-priv.h"\n' > "$bad/net/topo/topo.c"
+printf '#include "../net/rtnl/nl-priv.h"\n#include "cyris/topo.h"\n#include "../net/base/util.h"\n' > "$bad/tools/t.c"
+printf '#include "../net/base/conf-priv.h"\n' > "$bad/tools/u.c"
+is "$(layering "$bad")" 'net/rtnl/link.c:1: "cyris/topo.h": net/topo is not below net/rtnl
+net/topo/topo.c:1: "../nft/fw-priv.h": a private header of net/nft
+tools/t.c:1: "../net/rtnl/nl-priv.h": a private header of net/rtnl
+tools/u.c:1: "../net/base/conf-priv.h": private to the library' \
+	"an include upward, and into another module's private header, are each caught"
+rm -rf "$bad"
+
+# ---- the ABI: libcyris.so exports exactly the functions include/cyris/*.h
+# declares, both ways; every header hands its declarations default
+# visibility (the library is built with -fvisibility=hidden).
+so=$CYRIS_BUILD/lib/libcyris.so
+declared=$(perl -0777 -ne 's{/\*.*?\*/}{}gs; s{//[^\n]*}{}g; s{^\s*#[^\n]*}{}gm;
+	print "$1\n" while /\b(cyris_[a-z0-9_]+)\s*\(/g' include/cyris/*.h | sort -u)
+exported=$(nm -D --defined-only "$so" | awk '$2 ~ /^[TtWiDdBbRr]$/ { sub(/@.*/, "", $3); print $3 }' | sort -u)
+ok "libcyris.so exports functions at all" test -n "$exported"
+is "$(comm -23 <(echo "$exported") <(echo "$declared"))" "" "libcyris.so exports nothing that include/cyris/*.h does not declare"
+is "$(comm -13 <(echo "$exported") <(echo "$declared"))" "" "everything include/cyris/*.h declares is exported"
+is "$(nm -D --defined-only "$so" | awk '$2 == "A" { print $3 }')" CYRIS_0.1 "and versioned CYRIS_0.1 (include/libcyris.map)"
+for h in include/cyris/*.h; do
+	is "$(grep -c '^#pragma GCC visibility \(push(default)\|pop\)$' "$h")" 2 "$h gives its declarations default visibility"
+done
+# The tools use the public API only (plus net/base/ and tools/ helpers,
+# which they link themselves): each links against libcyris.so as well.
+san=
+[ "${CYRIS_SAN:-0}" = 1 ] && san="-fsanitize=address,undefined"
+tmp=$(mktemp -d)
+aux=$(ls "$CYRIS_BUILD"/obj/tools/*.o | grep -v '/cyris-[^/]*\.o$')
+for t in tools/cyris-*.c; do
+	n=$(basename "$t" .c)
+	ok "$n links against libcyris.so: it uses only the public API" \
+		"${CYRIS_CC:-cc}" $san -o "$tmp/$n" "$CYRIS_BUILD/obj/tools/$n.o" $aux \
+		"$CYRIS_BUILD/obj/net/base/json.o" "$CYRIS_BUILD/obj/net/base/util.o" \
+		-L"$CYRIS_BUILD/lib" -lcyris -lm
+done
+rm -rf "$tmp"
 done_testing

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "util.h"
+#include "../net/base/util.h"
 
 #ifndef CYRIS_VERSION
 #define CYRIS_VERSION "0.1.0"

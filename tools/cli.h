@@ -14,7 +14,7 @@
 #include <stdbool.h>
 
 #include "cyris/nl.h"
-#include "json.h"
+#include "../net/base/json.h"
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 

@@ -17,7 +17,7 @@
 #include "cyris/route.h"
 #include "cyris/tag.h"
 #include "linkfmt.h"
-#include "util.h"
+#include "../net/base/util.h"
 
 static const char help[] =
 "Usage: cyris-bridge [-j] [-p] [-n NETNS] [--force] COMMAND\n"
@@ -1220,8 +1220,8 @@ static const struct cli_cmd cmds[] = {
 int main(int argc, char **argv)
 {
 	struct state s = { .kind = 'c' };
-	struct cyris_conf conf;
-	char err[512];
+	struct cyris_conf *conf = cyris_conf_new();
+	char err[512], prefix[4];
 	struct cli c = {
 		.prog = "cyris-bridge",
 		.help = help,
@@ -1232,11 +1232,17 @@ int main(int argc, char **argv)
 	int r;
 
 	/* derived names follow the configuration (ifname_prefix) */
-	if (cyris_conf_load(&conf, err, sizeof(err)) < 0) {
+	if (!conf)
+		snprintf(err, sizeof(err), "configuration: %s", strerror(ENOMEM));
+	else if ((r = cyris_conf_load(conf, err, sizeof(err))) == 0 &&
+		 (r = cyris_conf_get(conf, "ifname_prefix", prefix, sizeof(prefix))) < 0)
+		snprintf(err, sizeof(err), "configuration: ifname_prefix: %s", strerror(-r));
+	cyris_conf_free(conf);
+	if (!conf || r < 0) {
 		fprintf(stderr, "cyris-bridge: %s\n", err);
 		return CLI_FAIL;
 	}
-	s.kind = conf.ifname_prefix[0];
+	s.kind = prefix[0];
 	r = cli_main(&c, argc, argv);
 	free(s.v);
 	return r;

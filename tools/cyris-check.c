@@ -7,7 +7,7 @@
 #include "cli.h"
 #include "cyris/check.h"
 #include "cyris/conf.h"
-#include "util.h"
+#include "../net/base/util.h"
 
 static const char help[] =
 "Usage: cyris-check [-j] [-p] [--provider netns|libvirt] [run]\n"
@@ -56,16 +56,20 @@ static const struct cli_ext ext = { .longopts = longopts, .handle = handle };
 static int run(struct cli *c)
 {
 	struct cyris_check_item *v = NULL;
-	struct cyris_conf conf;
+	struct cyris_conf *conf = cyris_conf_new();
 	char err[512];
 	size_t n = 0, i;
 	int failed;
 
-	if (cyris_conf_load(&conf, err, sizeof(err)) < 0) {
+	if (!conf)
+		return cli_err(c, -ENOMEM, "configuration");
+	if (cyris_conf_load(conf, err, sizeof(err)) < 0) {
 		cli_msg(c, "%s", err);
+		cyris_conf_free(conf);
 		return CLI_FAIL;
 	}
-	failed = cyris_check_run(provider, &conf, true, &v, &n);
+	failed = cyris_check_run(provider, conf, true, &v, &n);
+	cyris_conf_free(conf);
 	if (failed < 0)
 		return cli_err(c, failed, "check");
 	if (c->json) {

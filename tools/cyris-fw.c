@@ -10,7 +10,7 @@
 #include "cyris/conf.h"
 #include "cyris/fw.h"
 #include "cyris/lock.h"
-#include "util.h"
+#include "../net/base/util.h"
 
 static const char help[] =
 "Usage: cyris-fw [-j] [-p] [-n NETNS] [--force] COMMAND\n"
@@ -59,7 +59,7 @@ static const char help[] =
 "Exit status: 0 success, 1 an operation failed (or a bad rule), 2 usage error.\n";
 
 static struct cyris_fw *fw_ctx;
-static struct cyris_conf conf;
+static struct cyris_conf *conf;
 
 static void lock_wait(void *arg, const char *path, long holder)
 {
@@ -74,7 +74,7 @@ static void lock_wait(void *arg, const char *path, long holder)
 static int host_lock(struct cli *c, int *ret_fd)
 {
 	char err[512];
-	int r = cyris_host_lock(&conf, c->netns, NULL, lock_wait, c, ret_fd, err, sizeof(err));
+	int r = cyris_host_lock(conf, c->netns, NULL, lock_wait, c, ret_fd, err, sizeof(err));
 
 	if (r < 0) {
 		cli_msg(c, "%s", err);
@@ -524,11 +524,13 @@ int main(int argc, char **argv)
 
 	/* a broken configuration is an error for every tool alike; the
 	 * runtime directory holds the host lock */
-	if (cyris_conf_load(&conf, err, sizeof(err)) < 0) {
-		fprintf(stderr, "cyris-fw: %s\n", err);
+	if (!(conf = cyris_conf_new()) || cyris_conf_load(conf, err, sizeof(err)) < 0) {
+		fprintf(stderr, "cyris-fw: %s\n", conf ? err : strerror(ENOMEM));
+		cyris_conf_free(conf);
 		return CLI_FAIL;
 	}
 	r = cli_main(&c, argc, argv);
 	cyris_fw_free(fw_ctx);
+	cyris_conf_free(conf);
 	return r;
 }

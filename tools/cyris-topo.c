@@ -16,7 +16,7 @@
 #include "cyris/plan.h"
 #include "cyris/range.h"
 #include "cyris/topo.h"
-#include "util.h"
+#include "../net/base/util.h"
 
 static const char help[] =
 "Usage: cyris-topo [-j] [-p] [-n NETNS] COMMAND\n"
@@ -133,13 +133,16 @@ static int handle_opt(struct cli *c, int o, const char *arg)
 
 static const struct cli_ext ext = { .longopts = longopts, .handle = handle_opt };
 
-static struct cyris_conf conf;
+static struct cyris_conf *conf;    /* load_conf(), freed by main */
 
 static int load_conf(struct cli *c)
 {
 	char err[512];
-	int r = cyris_conf_load(&conf, err, sizeof(err));
+	int r;
 
+	if (!conf && !(conf = cyris_conf_new()))
+		return cli_err(c, -ENOMEM, "configuration");
+	r = cyris_conf_load(conf, err, sizeof(err));
 	if (r < 0) {
 		cli_msg(c, "%s", err);
 		return CLI_FAIL;
@@ -214,7 +217,7 @@ static int cmd_check(struct cli *c, int argc, char **argv)
 	(void)argc;
 	if ((rc = load_conf(c)) || (rc = load_range(c, argv[0], &r)))
 		return rc;
-	if (cyris_plan_build(r, &conf, &po, &p, err, sizeof(err)) < 0) {
+	if (cyris_plan_build(r, conf, &po, &p, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		cyris_range_free(r);
 		return CLI_FAIL;
@@ -552,7 +555,7 @@ static int cmd_plan(struct cli *c, int argc, char **argv)
 	(void)argc;
 	if ((rc = load_conf(c)) || (rc = load_range(c, argv[0], &r)))
 		return rc;
-	rc = cyris_topo_plan(r, &conf, &o, &p, err, sizeof(err));
+	rc = cyris_topo_plan(r, conf, &o, &p, err, sizeof(err));
 	if (rc < 0) {
 		cli_msg(c, "%s", err);
 		cyris_range_free(r);
@@ -660,7 +663,7 @@ static int cmd_up(struct cli *c, int argc, char **argv)
 	o.lock_wait = lock_wait;
 	o.progress_arg = c;
 	catch_signals(&o);
-	rc = cyris_topo_up(r, &conf, &o, &p, err, sizeof(err));
+	rc = cyris_topo_up(r, conf, &o, &p, err, sizeof(err));
 	if (isatty(STDERR_FILENO))
 		fputs("\r\033[K", stderr);
 	if (rc < 0) {
@@ -714,7 +717,7 @@ static int cmd_down(struct cli *c, int argc, char **argv)
 	o.lock_wait = lock_wait;
 	o.progress_arg = c;
 	catch_signals(&o);
-	rc = cyris_topo_down(argv[0], &conf, &o, &st, err, sizeof(err));
+	rc = cyris_topo_down(argv[0], conf, &o, &st, err, sizeof(err));
 	if (rc < 0) {
 		cli_msg(c, "down %s: %s", argv[0], err);
 		return interrupted ? 128 + interrupted : CLI_FAIL;
@@ -880,7 +883,7 @@ static int live(struct cli *c, const char *what, const char *range, struct cyris
 				 range, CYRIS_ID_MAX);
 	if ((rc = load_conf(c)))
 		return rc;
-	rc = cyris_topo_show(range, &conf, &o, ret);
+	rc = cyris_topo_show(range, conf, &o, ret);
 	if (rc == -ENOENT) {
 		cli_msg(c, "range %s: nothing on this host", range);
 		return CLI_FAIL;
@@ -917,7 +920,7 @@ static int cmd_ls(struct cli *c, int argc, char **argv)
 	(void)argv;
 	if ((rc = load_conf(c)))
 		return rc;
-	rc = cyris_topo_ls(&conf, &o, &v, &n);
+	rc = cyris_topo_ls(conf, &o, &v, &n);
 	if (rc < 0)
 		return cli_err(c, rc, "ls");
 	if (c->json) {
@@ -1022,5 +1025,8 @@ int main(int argc, char **argv)
 		.ext = &ext,
 	};
 
-	return cli_main(&c, argc, argv);
+	int r = cli_main(&c, argc, argv);
+
+	cyris_conf_free(conf);
+	return r;
 }

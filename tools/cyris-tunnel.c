@@ -11,7 +11,7 @@
 #include "cyris/conf.h"
 #include "cyris/tag.h"
 #include "cyris/tunnel.h"
-#include "util.h"
+#include "../net/base/util.h"
 
 static const char help[] =
 "Usage: cyris-tunnel [-j] [-p] COMMAND\n"
@@ -127,16 +127,22 @@ static int parse_range(struct cli *c, const char *s)
 	return CLI_OK;
 }
 
-static int runtime_dir(struct cli *c, struct cyris_conf *conf)
+/* The configuration's runtime directory into @dir. */
+static int runtime_dir(struct cli *c, char dir[PATH_MAX])
 {
+	struct cyris_conf *conf = cyris_conf_new();
 	char err[512];
-	int r = cyris_conf_load(conf, err, sizeof(err));
+	int r;
 
-	if (r < 0) {
+	if (!conf)
+		return cli_err(c, -ENOMEM, "configuration");
+	r = cyris_conf_load(conf, err, sizeof(err));
+	if (r < 0)
 		cli_msg(c, "configuration: %s", err);
-		return CLI_FAIL;
-	}
-	return CLI_OK;
+	else if ((r = cyris_conf_get(conf, "runtime_dir", dir, PATH_MAX)) < 0)
+		cli_err(c, r, "configuration: runtime_dir");
+	cyris_conf_free(conf);
+	return r < 0 ? CLI_FAIL : CLI_OK;
 }
 
 static void print_info_json(struct json *j, const struct cyris_tunnel_info *i)
@@ -208,7 +214,7 @@ static int cmd_open(struct cli *c, int argc, char **argv)
 	struct cyris_tunnel_cfg cfg = {0};
 	struct cyris_tunnel_info info;
 	struct cyris_tunnel *t = NULL;
-	struct cyris_conf conf;
+	char dir[PATH_MAX];
 	pid_t pid;
 	int r;
 
@@ -225,13 +231,13 @@ static int cmd_open(struct cli *c, int argc, char **argv)
 		return cli_usage(c, "--to '%s' is not IP:PORT (port 1-65535)", o->to);
 	if ((o->identity && !*o->identity) || (o->known_hosts && !*o->known_hosts))
 		return cli_usage(c, "--identity and --known-hosts need a file name");
-	if ((r = runtime_dir(c, &conf)))
+	if ((r = runtime_dir(c, dir)))
 		return r;
 	snprintf(cfg.range, sizeof(cfg.range), "%s", argv[0]);
 	cfg.identity = o->identity;
 	cfg.known_hosts = o->known_hosts;
 	cfg.accept_new = o->accept_new;
-	cfg.runtime_dir = conf.runtime_dir;
+	cfg.runtime_dir = dir;
 	r = cyris_tunnel_new(&cfg, &t);
 	if (r < 0)
 		return cli_err(c, r, "open %s", argv[0]);
@@ -260,13 +266,12 @@ static int cmd_open(struct cli *c, int argc, char **argv)
 static int list_tunnels(struct cli *c, const char *range, struct cyris_tunnel_info **ret,
 			size_t *ret_n)
 {
-	struct cyris_conf conf;
-	char err[512];
+	char err[512], dir[PATH_MAX];
 	int r;
 
-	if ((r = runtime_dir(c, &conf)))
+	if ((r = runtime_dir(c, dir)))
 		return r;
-	if (cyris_tunnel_list(conf.runtime_dir, range, ret, ret_n, err, sizeof(err)) < 0) {
+	if (cyris_tunnel_list(dir, range, ret, ret_n, err, sizeof(err)) < 0) {
 		cli_msg(c, "list: %s", err);
 		return CLI_FAIL;
 	}

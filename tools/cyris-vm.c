@@ -17,7 +17,7 @@
 #include "cyris/link.h"
 #include "cyris/tag.h"
 #include "cyris/vm.h"
-#include "util.h"
+#include "../net/base/util.h"
 
 static const char help[] =
 "Usage: cyris-vm [-j] [-p] [-c URI] [--virt-type kvm|qemu] [-n NETNS] [--force] COMMAND\n"
@@ -124,7 +124,7 @@ struct state {
 	size_t n_nics;
 	const char *keyfiles[MAX_KEYFILES];
 	size_t n_keyfiles;
-	struct cyris_conf conf;
+	struct cyris_conf *conf;
 	struct cyris_virt *v;
 };
 
@@ -226,14 +226,16 @@ static int virt(struct cli *c, struct cyris_virt **ret)
 	int r;
 
 	if (!s->v) {
-		r = cyris_conf_load(&s->conf, err, sizeof(err));
+		if (!s->conf && !(s->conf = cyris_conf_new()))
+			return cli_err(c, -ENOMEM, "configuration");
+		r = cyris_conf_load(s->conf, err, sizeof(err));
 		if (r == 0 && s->uri)
-			r = cyris_conf_set(&s->conf, "libvirt_uri", s->uri, err, sizeof(err));
+			r = cyris_conf_set(s->conf, "libvirt_uri", s->uri, err, sizeof(err));
 		if (r == 0 && s->virt_type)
-			r = cyris_conf_set(&s->conf, "virt_type", s->virt_type, err, sizeof(err));
+			r = cyris_conf_set(s->conf, "virt_type", s->virt_type, err, sizeof(err));
 		if (r < 0)
 			return cli_usage(c, "%s", err);
-		r = cyris_virt_new(&s->conf, &s->v);
+		r = cyris_virt_new(s->conf, &s->v);
 		if (r == 0)
 			r = cyris_virt_set_netns(s->v, c->netns);
 		if (r < 0)
@@ -849,5 +851,6 @@ int main(int argc, char **argv)
 	int r = cli_main(&c, argc, argv);
 
 	cyris_virt_free(s.v);
+	cyris_conf_free(s.conf);
 	return r;
 }

@@ -3,7 +3,7 @@
 #include <linux/neighbour.h>
 
 #include "linkfmt.h"
-#include "util.h"
+#include "../net/base/util.h"
 
 static const char *state_of(const struct cyris_link *k)
 {

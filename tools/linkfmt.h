@@ -8,7 +8,7 @@
 #include "cyris/addr.h"
 #include "cyris/link.h"
 #include "cyris/neigh.h"
-#include "json.h"
+#include "../net/base/json.h"
 
 struct show_filter {
 	const char *name;    /* one link (name or altname), NULL = all */

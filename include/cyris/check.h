@@ -15,6 +15,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 struct cyris_check_item {
 	char name[32];
@@ -24,19 +25,24 @@ struct cyris_check_item {
 };
 
 /*
- * Run the checks for @provider ("netns" or "libvirt"): every one with @all,
- * else only those it needs. *ret gets the items (free it); returns how many
+ * Run the checks for @provider ("netns" or "libvirt"; NULL: "netns"): the
+ * host's, then each built-in provider's (struct cyris_provider_def) — every
+ * one with @all, else only those @provider needs. *ret gets the items (free it); returns how many
  * needed items failed, or -errno.
  */
 int cyris_check_run(const char *provider, const struct cyris_conf *conf, bool all,
 		    struct cyris_check_item **ret, size_t *ret_n);
 
-/* The libvirt part (vm/check.c): reachable at @uri? version in @detail. */
-bool cyris_check_libvirt(const char *uri, char *detail, size_t size);
-/* Can a create at @uri get the serial console directory (there, or made by
- * the create)? Why in @detail. A remote host's is not looked at. */
-bool cyris_check_libvirt_console(const char *uri, char *detail, size_t size);
+/*
+ * The items cyris_check_run() collects, for a provider's checks (struct
+ * cyris_provider_def): add one item; @fmt gives its detail. A needed item
+ * that is not @ok counts as failed.
+ */
+struct cyris_check_list;
+void cyris_check_add(struct cyris_check_list *l, const char *name, bool ok, bool needed,
+		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -25,26 +25,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cyris/addr.h"
+#include "cyris/ip.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 #define CYRIS_CONF_PATH "/etc/cyris/cyris.conf"
 
-struct cyris_conf {
-	char libvirt_uri[256];
-	char virt_type[8];              /* "kvm", "qemu" or "auto" */
-	char storage_pool[64];
-	char image_dir[PATH_MAX];
-	char ifname_prefix[3];
-	struct cyris_prefix subnet_pool;
-	unsigned subnet_size;
-	bool cloud_init;
-	char runtime_dir[PATH_MAX];
-	char path[PATH_MAX];            /* the file read, "" if none */
-};
+/*
+ * Opaque: it grows with every provider (the fields are the keys above), so
+ * a caller holds a pointer from cyris_conf_new() and reads a value with
+ * cyris_conf_get(). The library and its providers borrow it.
+ */
+struct cyris_conf;
+
+/* A configuration with the built-in defaults; NULL when out of memory. */
+struct cyris_conf *cyris_conf_new(void);
+void cyris_conf_free(struct cyris_conf *c);
 
 /* Fill @c with the built-in defaults only. */
 void cyris_conf_defaults(struct cyris_conf *c);
@@ -63,6 +62,14 @@ int cyris_conf_set(struct cyris_conf *c, const char *key, const char *value,
 		   char *err, size_t errlen);
 
 /*
+ * The value of @key as the file would write it ("10.200.0.0/16", "24",
+ * "yes"), into @buf of @size bytes; "path" gives the file that was read ("" if
+ * none). Returns its length, -ENOENT for an unknown key, -ENAMETOOLONG when
+ * it does not fit.
+ */
+int cyris_conf_get(const struct cyris_conf *c, const char *key, char *buf, size_t size);
+
+/*
  * Open the runtime directory (created 0755 when missing) as an O_DIRECTORY
  * descriptor for openat(). Refused (-EPERM, with the reason in @err) when
  * it is a symbolic link, is not owned by the effective user or is writable
@@ -70,6 +77,7 @@ int cyris_conf_set(struct cyris_conf *c, const char *key, const char *value,
  */
 int cyris_runtime_dir_open(const struct cyris_conf *c, int *ret_fd, char *err, size_t errlen);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -51,6 +51,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 #define CYRIS_FW_TCP  1u
 #define CYRIS_FW_UDP  2u
@@ -160,6 +161,13 @@ int cyris_fw_policy_add_nat(struct cyris_fw_policy *p, const char *ifname);
  * on, so the last range's down turns it off. */
 int cyris_fw_policy_add_ingress(struct cyris_fw_policy *p, const char *ifname);
 
+/* The expose that the comment @comment of a rule cyris installed carries
+ * (as cyris_fw_show() returns it); -EINVAL when it carries none. */
+int cyris_fw_expose_parse(const char *comment, struct cyris_fw_expose *ret);
+/* The interface of an ingress guard's comment ("ingress IF: ..."); -EINVAL
+ * when @comment is not one. */
+int cyris_fw_ingress_parse(const char *comment, char ifname[CYRIS_IFNAMSIZ]);
+
 /* The table name of @range into @buf (CYRIS_FW_TABLESIZ bytes). */
 int cyris_fw_table_name(const char *range, char *buf, size_t size);
 
@@ -239,6 +247,7 @@ int cyris_fw_foreign_drops(struct cyris_fw *fw, char *buf, size_t size);
  * lines or -errno; free *ret. */
 int cyris_fw_explain(const struct cyris_fw_policy *p, char **ret);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

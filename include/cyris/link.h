@@ -22,6 +22,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 /* A link as the kernel reports it. */
 struct cyris_link {
@@ -175,6 +176,7 @@ const char *cyris_operstate_str(uint8_t operstate);
 int cyris_mac_parse(const char *s, uint8_t ret[6]);
 const char *cyris_mac_format(const uint8_t mac[6], char buf[18]);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

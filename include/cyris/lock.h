@@ -26,6 +26,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 /* Called once when the lock has been waited for about a second: @path is
  * the lock file, @holder the pid that took it last (0: unknown). */
@@ -47,6 +48,7 @@ int cyris_host_lock(const struct cyris_conf *conf, const char *netns,
 /* Release it (a negative @fd is a no-op). */
 void cyris_host_unlock(int fd);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

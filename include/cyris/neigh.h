@@ -17,6 +17,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 struct cyris_fdb {
 	int ifindex;          /* the port */
@@ -73,6 +74,7 @@ int cyris_neigh_find_mac(struct cyris_nl *nl, const uint8_t mac[6], int ifindex,
 /* "reachable", "stale", "permanent", ... from NUD_* */
 const char *cyris_nud_str(uint16_t state);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

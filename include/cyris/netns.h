@@ -22,6 +22,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 #define CYRIS_NETNS_DIR "/run/netns"
 #define CYRIS_NETNS_NAMSIZ 128
@@ -66,6 +67,7 @@ int cyris_netns_list(const char *range, struct cyris_netns_entry **ret, size_t *
  */
 int cyris_netns_prune(const char *range, size_t *ret_n);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

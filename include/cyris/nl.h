@@ -17,6 +17,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 struct cyris_nl;
 
@@ -64,6 +65,7 @@ int cyris_netns_leave(int old);
 /* true when @spec names a process ("pid:N"); its pid is stored in *ret_pid. */
 bool cyris_netns_is_pid(const char *spec, pid_t *ret_pid);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

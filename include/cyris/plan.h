@@ -34,6 +34,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 #define CYRIS_PLAN_MAX_NICS 8
 #define CYRIS_ENTRY_PORT_BASE 60000   /* first host port of entry points */
@@ -144,6 +145,7 @@ void cyris_plan_free(struct cyris_plan *p);
 void cyris_plan_mac(const char *range, unsigned instance, const char *guest,
 		    unsigned index, const char *nic, uint8_t ret[6]);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -3,9 +3,13 @@
  * cyris/provider.h — the one small interface between a topology and the
  * guests that live on it: create / destroy / list / status / ip.
  *
- * Two providers implement it: "netns" (net/provider-netns.c; a guest is a
- * network namespace) and "libvirt" (vm/provider-libvirt.c; a guest is a
- * QEMU/KVM domain). cyris-topo only ever talks to this interface.
+ * Two providers implement it: "netns" (net/topo/provider-netns.c; a guest
+ * is a network namespace) and "libvirt" (vm/libvirt/provider-libvirt.c; a
+ * guest is a QEMU/KVM domain). cyris-topo only ever talks to this
+ * interface. Each provider describes itself in a struct cyris_provider_def
+ * (its name, how to open it, its preflight checks); the library's table of
+ * them is generated at build time from the Makefile's PROVIDERS, so
+ * net/topo/ knows no provider by name and net/ links without vm/.
  *
  * Guests are found again from the kernel or from libvirt (tags, metadata),
  * never from a state file: list and destroy work after a crash.
@@ -25,6 +29,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 /* The reference data model's VMStatus. */
 enum cyris_vm_status {
@@ -118,10 +123,10 @@ struct cyris_provider {
 };
 
 /*
- * Open provider @name ("netns" or "libvirt") with @conf (borrowed, must
+ * Open provider @name ("netns" or "libvirt", as built in) with @conf (borrowed, must
  * outlive the provider). @netns is where the range's bridges live (NULL =
- * ours). Returns 0, -ENOENT for an unknown provider, or -errno. A provider
- * not built in returns -EOPNOTSUPP.
+ * ours). Returns 0, -ENOENT for a provider that is not in the library's
+ * table (unknown, or not built in), or -errno.
  */
 int cyris_provider_open(const char *name, const struct cyris_conf *conf,
 			const char *netns, struct cyris_provider **ret);
@@ -134,10 +139,25 @@ int cyris_provider_probe(const char *name, const struct cyris_conf *conf,
 			 const char *netns, struct cyris_provider **ret);
 void cyris_provider_free(struct cyris_provider *p);
 
-/* The implementations, for cyris_provider_open(). */
+struct cyris_check_list;          /* cyris/check.h */
+
+/* A provider as the library's table lists it. */
+struct cyris_provider_def {
+	const char *name;                 /* "netns", "libvirt" */
+	/* set p->ops and p->priv (p->conf, p->netns and p->probe are set);
+	 * 0 or -errno */
+	int (*init)(struct cyris_provider *p);
+	/* add this provider's preflight items to @l with cyris_check_add();
+	 * @needed: the provider asked about is this one. NULL: none. */
+	void (*checks)(struct cyris_check_list *l, const struct cyris_conf *conf, bool needed);
+};
+
+/* The implementations' init, for a caller that fills a struct
+ * cyris_provider itself (cyris_provider_open() finds them by name). */
 int cyris_provider_netns_new(struct cyris_provider *p);
 int cyris_provider_libvirt_new(struct cyris_provider *p);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

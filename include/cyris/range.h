@@ -17,6 +17,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 struct cyris_mark {
 	unsigned line, column;            /* 1-based; 0 = unknown */
@@ -29,7 +30,11 @@ struct cyris_range_host {                 /* host_settings */
 	struct cyris_mark mark;
 };
 
-struct cyris_range_guestdef {             /* guest_settings */
+/* guest_settings. The library allocates each one (struct cyris_range holds
+ * pointers), so a field added at the end in a later version does not move
+ * anything a caller built against this one reads: never allocate, copy or
+ * index one by value. */
+struct cyris_range_guestdef {
 	char id[CYRIS_ID_MAX + 1];
 	char basevm_host[CYRIS_ID_MAX + 1];
 	char basevm_config_file[PATH_MAX];
@@ -89,7 +94,7 @@ struct cyris_range {
 	struct cyris_mark id_mark;
 	struct cyris_range_host *hosts;
 	size_t n_hosts;
-	struct cyris_range_guestdef *guestdefs;
+	struct cyris_range_guestdef **guestdefs;   /* see above */
 	size_t n_guestdefs;
 	struct cyris_range_site *sites;
 	size_t n_sites;
@@ -109,6 +114,7 @@ void cyris_range_free(struct cyris_range *r);
 const struct cyris_range_host *cyris_range_host(const struct cyris_range *r, const char *id);
 const struct cyris_range_guestdef *cyris_range_guestdef(const struct cyris_range *r, const char *id);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 /* Routes cyris adds carry this protocol number ("proto 199" in ip route):
  * their owner mark. A delete without @force matches only such routes. */
@@ -26,6 +27,7 @@ int cyris_route_add(struct cyris_nl *nl, const struct cyris_prefix *dst,
 int cyris_route_del(struct cyris_nl *nl, const struct cyris_prefix *dst,
 		    const struct cyris_ip *gw, int ifindex, bool force);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

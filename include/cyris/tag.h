@@ -24,6 +24,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 #define CYRIS_ID_MAX 32      /* longest range / network / guest id */
 #define CYRIS_IFNAMSIZ 16    /* kernel IFNAMSIZ: 15 bytes + NUL */
@@ -110,6 +111,7 @@ int cyris_altname_bridge(const char *range, const char *net, unsigned instance,
 int cyris_name_guest(const char *range, unsigned instance, const char *guest,
 		     unsigned index, char *buf, size_t size);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -28,6 +28,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 struct cyris_topo_opts {
 	const char *provider;             /* "netns" (default) or "libvirt" */
@@ -139,6 +140,7 @@ struct cyris_probe {
 int cyris_topo_probe(const struct cyris_live *live, const char *netns, unsigned timeout_ms,
 		     struct cyris_probe **ret, size_t *ret_n);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

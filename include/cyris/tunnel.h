@@ -38,6 +38,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 /* Version of the state file's keys. */
 #define CYRIS_TUNNEL_SCHEMA 1
@@ -194,6 +195,7 @@ int cyris_tunnel_alive(const struct cyris_tunnel_info *i);
 int cyris_tunnel_stop(const struct cyris_tunnel_info *i, unsigned timeout_ms,
 		      char *err, size_t errlen);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

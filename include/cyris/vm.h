@@ -31,6 +31,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default)
 
 /* The XML namespace of cyris's <metadata> element in a domain. */
 #define CYRIS_VM_XMLNS "urn:x-cyris:libvirt:domain:1"
@@ -234,6 +235,7 @@ int cyris_seed_iso(const struct cyris_seed *seed, unsigned char **ret,
 int cyris_seed_files(const struct cyris_seed *seed, char **ret_meta,
 		     char **ret_user, char **ret_network);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -12,30 +12,42 @@ static const char *const env[] = {
 	"CYRIS_RUNTIME_DIR",
 };
 
+static void get(const struct cyris_conf *c, const char *key, char *buf, size_t size)
+{
+	FUZZ_ASSERT(cyris_conf_get(c, key, buf, size) >= 0);
+	FUZZ_ASSERT(memchr(buf, '\0', size));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct cyris_conf c;
-	char err[1024];
+	struct cyris_conf *c = cyris_conf_new();
+	char err[1024], v[4096];
 	size_t i;
 	int rc;
 
+	FUZZ_ASSERT(c);
 	for (i = 0; i < sizeof(env) / sizeof(env[0]); i++)
 		unsetenv(env[i]);
 	setenv("CYRIS_CONFIG", fuzz_file(data, size), 1);
-	rc = cyris_conf_load(&c, err, sizeof(err));
+	rc = cyris_conf_load(c, err, sizeof(err));
 	FUZZ_ASSERT(rc <= 0);
 	/* a NUL would cut its line short: refused, not half read */
 	if (memchr(data, '\0', size))
 		FUZZ_ASSERT(rc < 0);
 	if (rc < 0) {
 		FUZZ_ASSERT(err[0]);
+		cyris_conf_free(c);
 		return 0;
 	}
 	/* what a tool relies on after a successful load */
-	FUZZ_ASSERT(memchr(c.libvirt_uri, '\0', sizeof(c.libvirt_uri)));
-	FUZZ_ASSERT(memchr(c.runtime_dir, '\0', sizeof(c.runtime_dir)));
-	FUZZ_ASSERT(c.subnet_pool.ip.family == AF_INET);
-	FUZZ_ASSERT(c.subnet_size >= 8 && c.subnet_size <= 30);
-	FUZZ_ASSERT(strlen(c.ifname_prefix) == 1);
+	get(c, "libvirt_uri", v, sizeof(v));
+	get(c, "runtime_dir", v, sizeof(v));
+	get(c, "subnet_pool", v, sizeof(v));
+	FUZZ_ASSERT(strchr(v, '.') && !strchr(v, ':'));
+	get(c, "subnet_size", v, sizeof(v));
+	FUZZ_ASSERT(atoi(v) >= 8 && atoi(v) <= 30);
+	get(c, "ifname_prefix", v, sizeof(v));
+	FUZZ_ASSERT(strlen(v) == 1);
+	cyris_conf_free(c);
 	return 0;
 }

@@ -2,7 +2,7 @@
 /* The comment an expose rule carries in the kernel ("expose 60000 to
  * 10.0.0.5:22 proto tcp from 192.0.2.0/24"), read back by apply, topo and
  * probe: what parses is written back to a comment that parses the same. */
-#include "fw-priv.h"
+#include "../../net/nft/fw-priv.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -10,11 +10,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s = fuzz_cstr(data, size), buf[256];
 	struct cyris_fw_expose e, again;
 
-	if (fw_expose_parse(s, &e) == 0) {
+	if (cyris_fw_expose_parse(s, &e) == 0) {
 		FUZZ_ASSERT(e.host_port && e.to_port);
 		FUZZ_ASSERT(e.proto == CYRIS_FW_TCP || e.proto == CYRIS_FW_UDP);
 		fw_expose_comment(&e, buf, sizeof(buf));
-		FUZZ_ASSERT(fw_expose_parse(buf, &again) == 0);
+		FUZZ_ASSERT(cyris_fw_expose_parse(buf, &again) == 0);
 		FUZZ_ASSERT(again.host_port == e.host_port && again.to_port == e.to_port &&
 			    again.proto == e.proto && cyris_ip_equal(&again.to, &e.to) &&
 			    again.from.ip.family == e.from.ip.family &&

@@ -11,7 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cyris_plan_opts o = {0};
 	struct cyris_range *r = NULL;
 	struct cyris_plan *p = NULL;
-	struct cyris_conf conf;
+	struct cyris_conf *conf;
 	char err[1024];
 	int rc;
 
@@ -22,8 +22,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(err[0]);    /* every refusal says why */
 		return 0;
 	}
-	cyris_conf_defaults(&conf);
-	rc = cyris_plan_build(r, &conf, &o, &p, err, sizeof(err));
+	conf = cyris_conf_new();   /* the defaults */
+	FUZZ_ASSERT(conf);
+	rc = cyris_plan_build(r, conf, &o, &p, err, sizeof(err));
+	cyris_conf_free(conf);
 	FUZZ_ASSERT(rc <= 0);
 	if (rc < 0)
 		FUZZ_ASSERT(err[0]);

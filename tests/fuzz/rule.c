@@ -7,7 +7,7 @@
  */
 #include <arpa/inet.h>
 
-#include "fw-priv.h"
+#include "../../net/nft/fw-priv.h"
 #include "fuzz.h"
 
 static FILE *devnull;

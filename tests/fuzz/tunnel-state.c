@@ -2,7 +2,7 @@
 /* The tunnel state file (RUNTIME_DIR/tunnels/RANGE@LISTEN.json) as
  * cyris-tunnel list reads it: at most 4095 bytes, then the parser. */
 #include "cyris/tag.h"
-#include "tunnel-priv.h"
+#include "../../net/tunnel/tunnel-priv.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

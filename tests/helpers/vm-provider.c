@@ -9,6 +9,7 @@
  * Prints what the interface returns, one "key=value" per line, so that the
  * test can compare it with libvirt's own view.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,21 +68,23 @@ static int create(struct cyris_provider *p, char **a)
 int main(int argc, char **argv)
 {
 	struct cyris_provider p = {0};
-	struct cyris_conf conf;
+	struct cyris_conf *conf = cyris_conf_new();
 	char err[256];
 	int r;
 
 	if (argc < 4)
 		return 2;
-	if (cyris_conf_load(&conf, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", err);
+	if (!conf || cyris_conf_load(conf, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", conf ? err : strerror(ENOMEM));
+		cyris_conf_free(conf);
 		return 2;
 	}
-	p.conf = &conf;
+	p.conf = conf;
 	snprintf(p.netns, sizeof(p.netns), "%s", argv[1]);
 	r = cyris_provider_libvirt_new(&p);
 	if (r < 0) {
 		fprintf(stderr, "libvirt provider: %s\n", strerror(-r));
+		cyris_conf_free(conf);
 		return 1;
 	}
 	printf("ops=%s\n", p.ops->name);
@@ -115,5 +118,6 @@ int main(int argc, char **argv)
 	if (r < 0)
 		printf("error=%s\n", strerror(-r));
 	p.ops->free(&p);
+	cyris_conf_free(conf);
 	return r < 0 ? 1 : 0;
 }

@@ -6,9 +6,9 @@
 #include <linux/neighbour.h>
 #include <sys/socket.h>
 
-#include "cli.h"
+#include "../../tools/cli.h"
 #include "cyris/link.h"
-#include "linkfmt.h"
+#include "../../tools/linkfmt.h"
 #include "../tap.h"
 
 static void test_split(void)

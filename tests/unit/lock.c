@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cyris/conf.h"
+#include "../../net/base/conf-priv.h"   /* runtime_dir set directly */
 #include "cyris/lock.h"
 #include "../tap.h"
 

@@ -12,7 +12,7 @@
 #include "cyris/conf.h"
 #include "cyris/plan.h"
 #include "cyris/range.h"
-#include "util.h"
+#include "../../net/base/util.h"
 #include "../tap.h"
 
 static const char *examples[] = { "basic.yml", "basic-aws.yml", "basic-multi_host.yml",
@@ -227,8 +227,8 @@ static void test_repeated_sections(void)
 	if (r) {
 		is_int(r->n_hosts, 40, "  with all 40 hosts");
 		is_int(r->n_guestdefs, 40, "  and all 40 guests");
-		ok(strcmp(r->hosts[39].id, "h40") == 0 && strcmp(r->guestdefs[39].id, "g40") == 0 &&
-		   cyris_range_guestdef(r, "g25") == &r->guestdefs[24], "  each where it belongs");
+		ok(strcmp(r->hosts[39].id, "h40") == 0 && strcmp(r->guestdefs[39]->id, "g40") == 0 &&
+		   cyris_range_guestdef(r, "g25") == r->guestdefs[24], "  each where it belongs");
 	} else {
 		diag("%s", err);
 	}
@@ -322,21 +322,21 @@ static void test_plan(void)
 {
 	struct cyris_range *r = NULL;
 	struct cyris_plan *a = NULL, *b = NULL;
-	struct cyris_conf conf;
+	struct cyris_conf *conf = cyris_conf_new();
 	struct cyris_prefix used;
 	struct cyris_plan_opts o = { .used = &used, .n_used = 1 };
 	char path[4200], err[512];
 	uint8_t m1[6], m2[6];
 
-	cyris_conf_defaults(&conf);
 	snprintf(path, sizeof(path), "%s/dmz.yml", dir);
-	if (cyris_range_load(path, &r, err, sizeof(err)) < 0) {
+	if (!conf || cyris_range_load(path, &r, err, sizeof(err)) < 0) {
 		ok(0, "dmz.yml loads");
+		cyris_conf_free(conf);
 		return;
 	}
 	cyris_prefix_parse("10.200.1.0/24", true, &used);
-	ok(cyris_plan_build(r, &conf, &o, &a, err, sizeof(err)) == 0, "plan dmz.yml");
-	ok(cyris_plan_build(r, &conf, &o, &b, err, sizeof(err)) == 0, "plan it again");
+	ok(cyris_plan_build(r, conf, &o, &a, err, sizeof(err)) == 0, "plan dmz.yml");
+	ok(cyris_plan_build(r, conf, &o, &b, err, sizeof(err)) == 0, "plan it again");
 	if (a && b) {
 		char s1[64], s2[64];
 
@@ -361,7 +361,7 @@ static void test_plan(void)
 	cyris_plan_mac("124", 1, "desk", 1, "eth0", m1);
 	cyris_plan_mac("124", 1, "desk", 1, "eth1", m2);
 	ok((m1[0] & 3) == 2 && memcmp(m1, m2, 6) != 0, "MACs are locally administered unicast and differ per NIC");
-	conf.subnet_size = 28;
+	ok(cyris_conf_set(conf, "subnet_size", "28", err, sizeof(err)) == 0, "subnet_size 28");
 	cyris_plan_free(b);
 	b = NULL;
 	{
@@ -369,24 +369,25 @@ static void test_plan(void)
 
 		snprintf(path, sizeof(path), "%s/full.yml", dir);
 		cyris_range_load(path, &f, err, sizeof(err));
-		ok(f && cyris_plan_build(f, &conf, NULL, &b, err, sizeof(err)) == 0 && b->n_nets == 4 &&
+		ok(f && cyris_plan_build(f, conf, NULL, &b, err, sizeof(err)) == 0 && b->n_nets == 4 &&
 		   b->nets[3].subnet.len == 28, "full.yml: 2 instances x 2 networks of /28");
 		cyris_range_free(f);
 	}
-	conf.subnet_pool.len = 27;
+	ok(cyris_conf_set(conf, "subnet_pool", "10.200.0.0/27", err, sizeof(err)) == 0, "a pool of one /27");
 	cyris_plan_free(b);
 	b = NULL;
-	ok(cyris_plan_build(r, &conf, NULL, &b, err, sizeof(err)) == -ENOSPC, "an exhausted pool is an error");
+	ok(cyris_plan_build(r, conf, NULL, &b, err, sizeof(err)) == -ENOSPC, "an exhausted pool is an error");
 	diag("%s", err);
 	cyris_plan_free(a);
 	cyris_plan_free(b);
 	cyris_range_free(r);
+	cyris_conf_free(conf);
 }
 
 static void test_conf(void)
 {
-	struct cyris_conf c;
-	char path[] = "/tmp/cyris-conf-XXXXXX", err[512];
+	struct cyris_conf *c = cyris_conf_new();
+	char path[] = "/tmp/cyris-conf-XXXXXX", err[512], v[64];
 	int fd = mkstemp(path);
 	FILE *f = fdopen(fd, "w");
 
@@ -394,15 +395,26 @@ static void test_conf(void)
 	fclose(f);
 	setenv("CYRIS_CONFIG", path, 1);
 	setenv("CYRIS_LIBVIRT_URI", "qemu:///session", 1);
-	ok(cyris_conf_load(&c, err, sizeof(err)) == 0, "a configuration file loads");
-	is_str(c.virt_type, "qemu", "the file sets virt_type");
-	is_int(c.subnet_pool.ip.a[1], 77, "and subnet_pool");
-	is_str(c.libvirt_uri, "qemu:///session", "the environment wins over the file");
-	is_int(c.subnet_size, 24, "a key not given keeps its default");
+	ok(cyris_conf_load(c, err, sizeof(err)) == 0, "a configuration file loads");
+	is_int(cyris_conf_get(c, "virt_type", v, sizeof(v)), 4, "virt_type read back");
+	is_str(v, "qemu", "the file sets virt_type");
+	cyris_conf_get(c, "subnet_pool", v, sizeof(v));
+	is_str(v, "10.77.0.0/16", "and subnet_pool");
+	cyris_conf_get(c, "libvirt_uri", v, sizeof(v));
+	is_str(v, "qemu:///session", "the environment wins over the file");
+	cyris_conf_get(c, "subnet_size", v, sizeof(v));
+	is_str(v, "24", "a key not given keeps its default");
+	cyris_conf_get(c, "cloud_init", v, sizeof(v));
+	is_str(v, "yes", "a yes/no key reads as yes or no");
+	cyris_conf_get(c, "path", v, sizeof(v));
+	is_str(v, path, "path: the file that was read");
+	is_int(cyris_conf_get(c, "bogus_key", v, sizeof(v)), -ENOENT, "an unknown key: -ENOENT");
+	is_int(cyris_conf_get(c, "storage_pool", v, 3), -ENAMETOOLONG,
+	       "a value that does not fit: -ENAMETOOLONG, not cut");
 	f = fopen(path, "w");
 	fputs("subnet_pool = 10.0.0.0/8\nbogus_key = 1\n", f);
 	fclose(f);
-	is_int(cyris_conf_load(&c, err, sizeof(err)), -EINVAL, "an unknown key is an error");
+	is_int(cyris_conf_load(c, err, sizeof(err)), -EINVAL, "an unknown key is an error");
 	{
 		char want[600];
 
@@ -412,15 +424,16 @@ static void test_conf(void)
 	f = fopen(path, "w");
 	fputs("virt_type = xen\n", f);
 	fclose(f);
-	cyris_conf_load(&c, err, sizeof(err));
+	cyris_conf_load(c, err, sizeof(err));
 	ok(strstr(err, ":1: virt_type: 'xen' is not kvm, qemu or auto") != NULL, "a bad value names its line");
 	unlink(path);
-	is_int(cyris_conf_load(&c, err, sizeof(err)), -ENOENT, "a missing CYRIS_CONFIG is an error");
+	is_int(cyris_conf_load(c, err, sizeof(err)), -ENOENT, "a missing CYRIS_CONFIG is an error");
 	unsetenv("CYRIS_CONFIG");
 	setenv("CYRIS_SUBNET_SIZE", "31", 1);
-	is_int(cyris_conf_load(&c, err, sizeof(err)), -EINVAL, "a bad environment value is an error");
+	is_int(cyris_conf_load(c, err, sizeof(err)), -EINVAL, "a bad environment value is an error");
 	unsetenv("CYRIS_SUBNET_SIZE");
 	unsetenv("CYRIS_LIBVIRT_URI");
+	cyris_conf_free(c);
 }
 
 int main(void)

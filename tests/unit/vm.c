@@ -12,7 +12,7 @@
 #include "cyris/addr.h"
 #include "cyris/link.h"
 #include "cyris/vm.h"
-#include "../../vm/vm-priv.h"   /* vm_status_of(): libvirt's states mapped */
+#include "../../vm/libvirt/vm-priv.h"   /* vm_status_of(): libvirt's states mapped */
 #include "../tap.h"
 
 static void test_names(void)

@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private to net/: what an entry point needs to know about the host — the
+ * cyris/entry.h — what an entry point needs to know about the host: the
  * ports its services listen on (sock_diag), whether it forwards IPv4 and
  * on which interfaces outside clients come in (the default routes).
+ * Implemented in net/rtnl/entry.c (netlink queries, like the rest of
+ * rtnl); used by the firewall, the topology and the preflight.
  */
-#ifndef CYRIS_ENTRY_PRIV_H
-#define CYRIS_ENTRY_PRIV_H
+#ifndef CYRIS_ENTRY_H
+#define CYRIS_ENTRY_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "cyris/nl.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+#pragma GCC visibility push(default)
 
 /*
  * The TCP ports that sockets listen on in namespace @netns (NULL or "": the
@@ -40,4 +47,8 @@ int cyris_ipv4_forwarding(struct cyris_nl *nl, int ifindex, bool *ret);
  */
 int cyris_default_route_ifs(struct cyris_nl *nl, int ret[CYRIS_MAX_INGRESS], size_t *ret_n);
 
+#pragma GCC visibility pop
+#ifdef __cplusplus
+}
+#endif
 #endif

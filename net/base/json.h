@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A small streaming JSON writer for the tools' -j output (one code path
- * prints text or JSON, as in iproute2). Keys are snake_case and stable.
+ * The one JSON writer: a small streaming one, for the tools' -j output (one
+ * code path prints text or JSON, as in iproute2) and the tunnel state files
+ * (net/tunnel/tunnel-state.c, which also parses them back). Keys are
+ * snake_case and stable. Not part of the library's ABI: the library has it
+ * hidden, the tools link net/base/'s objects themselves.
  */
 #ifndef CYRIS_JSON_H
 #define CYRIS_JSON_H

@@ -3,47 +3,64 @@
  * Preflight: what the host can do, probed for real where it can be.
  */
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/capability.h>
-#include <linux/kvm.h>
-#include <pwd.h>
 #include <sched.h>
 #include <stdarg.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "cyris/check.h"
 #include "cyris/fw.h"
 #include "cyris/link.h"
 #include "cyris/netns.h"
-#include "entry-priv.h"
-#include "util.h"
+#include "cyris/provider.h"
+#include "cyris/entry.h"
+#include "../base/util.h"
+#include "topo-priv.h"
 
-struct items {
+struct cyris_check_list {
 	struct cyris_check_item *v;
 	size_t n, cap;
 	int failed;
 };
 
-static void add(struct items *it, const char *name, bool ok, bool needed, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static void add(struct items *it, const char *name, bool ok, bool needed, const char *fmt, ...)
+static void vadd(struct cyris_check_list *it, const char *name, bool ok, bool needed,
+		 const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+static void vadd(struct cyris_check_list *it, const char *name, bool ok, bool needed,
+		 const char *fmt, va_list ap)
 {
 	struct cyris_check_item *x = cyris_grow((void **)&it->v, &it->n, &it->cap, sizeof(*x));
-	va_list ap;
 
 	if (!x)
 		return;
 	snprintf(x->name, sizeof(x->name), "%s", name);
 	x->ok = ok;
 	x->needed = needed;
-	va_start(ap, fmt);
 	vsnprintf(x->detail, sizeof(x->detail), fmt, ap);
-	va_end(ap);
 	if (needed && !ok)
 		it->failed++;
+}
+
+void cyris_check_add(struct cyris_check_list *it, const char *name, bool ok, bool needed,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vadd(it, name, ok, needed, fmt, ap);
+	va_end(ap);
+}
+
+static void add(struct cyris_check_list *it, const char *name, bool ok, bool needed,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void add(struct cyris_check_list *it, const char *name, bool ok, bool needed,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vadd(it, name, ok, needed, fmt, ap);
+	va_end(ap);
 }
 
 static bool has_cap(int cap)
@@ -58,7 +75,7 @@ static bool has_cap(int cap)
 
 /* Links and nf_tables, created and deleted in a namespace that dies with
  * this check: the host is never touched. */
-static void probe_kernel(struct items *it)
+static void probe_kernel(struct cyris_check_list *it)
 {
 	struct cyris_link_cfg br = { .name = "ck-br", .up = true };
 	struct cyris_link_cfg ve = { .name = "ck-v0" };
@@ -100,11 +117,13 @@ static void probe_kernel(struct items *it)
 	close(old);
 }
 
-static void probe_netns(struct items *it, bool needed)
+/* The netns provider's checks (struct cyris_provider_def). */
+void cyris_check_netns(struct cyris_check_list *it, const struct cyris_conf *conf, bool needed)
 {
 	char name[64];
 	int r;
 
+	(void)conf;
 	snprintf(name, sizeof(name), "cyris-check-%d", (int)getpid());
 	r = cyris_netns_create(name, NULL);
 	if (r == 0)
@@ -113,53 +132,8 @@ static void probe_netns(struct items *it, bool needed)
 	    r == 0 ? "made and removed" : strerror(-r));
 }
 
-static void probe_kvm(struct items *it, bool needed)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), api, vm;
-
-	if (fd < 0) {
-		add(it, "kvm", false, needed, "/dev/kvm: %s (guests run under TCG: virt_type = qemu)",
-		    strerror(errno));
-		return;
-	}
-	api = ioctl(fd, KVM_GET_API_VERSION, 0);
-	vm = ioctl(fd, KVM_CREATE_VM, 0);
-	add(it, "kvm", vm >= 0, needed, "/dev/kvm: API %d, %s", api,
-	    vm >= 0 ? "a VM can be created (libvirt's capabilities decide kvm or qemu)"
-		    : "no VM can be created: guests run under TCG (virt_type = qemu)");
-	if (vm >= 0)
-		close(vm);
-	close(fd);
-}
-
-/* Can user @name read and enter @dir (by its mode bits)? */
-static bool readable_by(const char *dir, const char *name, char *who, size_t size)
-{
-	struct passwd *pw = getpwnam(name);
-	struct stat st;
-	gid_t groups[64];
-	int ng = 64, i;
-	mode_t need;
-
-	snprintf(who, size, "%s", name);
-	if (!pw || stat(dir, &st) < 0)
-		return false;
-	if (pw->pw_uid == 0)
-		return true;
-	if (st.st_uid == pw->pw_uid)
-		need = S_IRUSR | S_IXUSR;
-	else {
-		need = S_IROTH | S_IXOTH;
-		if (getgrouplist(name, pw->pw_gid, groups, &ng) >= 0)
-			for (i = 0; i < ng; i++)
-				if (groups[i] == st.st_gid)
-					need = S_IRGRP | S_IXGRP;
-	}
-	return (st.st_mode & need) == need;
-}
-
 /* Can clients from outside reach entry points (see entry_ingress in topo.c)? */
-static void probe_entry(struct items *it)
+static void probe_entry(struct cyris_check_list *it)
 {
 	int ifs[CYRIS_MAX_INGRESS];
 	char names[CYRIS_MAX_INGRESS * (CYRIS_IFNAMSIZ + 2)] = "";
@@ -202,41 +176,23 @@ static void probe_entry(struct items *it)
 int cyris_check_run(const char *provider, const struct cyris_conf *conf, bool all,
 		    struct cyris_check_item **ret, size_t *ret_n)
 {
-	struct items it = {0};
-	bool lv = provider && streq(provider, "libvirt");
-	char detail[256], who[64];
-	struct stat st;
+	struct cyris_check_list it = {0};
+	bool netns = !provider || streq(provider, "netns");
+	const struct cyris_provider_def *const *d;
 
 	add(&it, "cap_net_admin", has_cap(CAP_NET_ADMIN), true,
 	    has_cap(CAP_NET_ADMIN) ? "CAP_NET_ADMIN here" : "no CAP_NET_ADMIN: run as root");
-	add(&it, "cap_sys_admin", has_cap(CAP_SYS_ADMIN), !lv,
+	add(&it, "cap_sys_admin", has_cap(CAP_SYS_ADMIN), netns,
 	    has_cap(CAP_SYS_ADMIN) ? "CAP_SYS_ADMIN (named namespaces)" : "no CAP_SYS_ADMIN: no named namespaces");
 	probe_kernel(&it);
 	probe_entry(&it);
-	if (all || !lv)
-		probe_netns(&it, !lv);
-	if (!all && !lv)
-		goto out;
-	probe_kvm(&it, false);
-	add(&it, "libvirt", cyris_check_libvirt(conf->libvirt_uri, detail, sizeof(detail)), lv, "%s", detail);
-	if (strstr(conf->libvirt_uri, "://") && !strstr(conf->libvirt_uri, ":///"))
-		/* a remote libvirt: its directory is on that host */
-		add(&it, "image_dir", true, lv, "%s on the host of %s", conf->image_dir,
-		    conf->libvirt_uri);
-	else if (stat(conf->image_dir, &st) < 0)
-		/* libvirt builds the storage pool's directory when it makes the pool */
-		add(&it, "image_dir", errno == ENOENT, lv, "%s: %s%s", conf->image_dir, strerror(errno),
-		    errno == ENOENT ? " (libvirt creates it with the storage pool)" : "");
-	else {
-		bool ok = readable_by(conf->image_dir, "libvirt-qemu", who, sizeof(who)) ||
-			  readable_by(conf->image_dir, "root", who, sizeof(who));
+	/* each provider's own, in the table's order: the one asked about needs them */
+	for (d = cyris_builtin_providers; *d; d++) {
+		bool mine = streq((*d)->name, provider ? provider : "netns");
 
-		add(&it, "image_dir", ok, lv, "%s %s by %s", conf->image_dir,
-		    ok ? "readable" : "not readable", who);
+		if ((*d)->checks && (all || mine))
+			(*d)->checks(&it, conf, mine);
 	}
-	add(&it, "console_dir", cyris_check_libvirt_console(conf->libvirt_uri, detail, sizeof(detail)),
-	    lv, "%s", detail);
-out:
 	*ret = it.v;
 	*ret_n = it.n;
 	return it.failed;

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 
 #include "cyris/fw.h"
-#include "util.h"
+#include "../base/util.h"
 
 
 static int parse_endpoints(const char *key, const char *v, bool is_dst,

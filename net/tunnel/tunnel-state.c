@@ -18,7 +18,8 @@
 
 #include "cyris/tunnel.h"
 #include "tunnel-priv.h"
-#include "util.h"
+#include "../base/json.h"
+#include "../base/util.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -69,22 +70,6 @@ int tunnel_proc_start_time(pid_t pid, unsigned long long *ret)
 }
 
 /* ---- writing ----------------------------------------------------------------- */
-
-static void put_str(FILE *f, const char *key, const char *v, bool last)
-{
-	const unsigned char *p;
-
-	fprintf(f, "\"%s\":\"", key);
-	for (p = (const unsigned char *)v; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fprintf(f, "\"%s", last ? "" : ",");
-}
 
 static int dir_err(char *err, size_t errlen, int r, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -172,24 +157,34 @@ static int open_tmp(int dfd, const char *tmp)
 	return fd < 0 ? -errno : fd;
 }
 
+/* One flat object on one line, through the one JSON writer (net/base/json.c). */
 static void put_state(FILE *f, const struct cyris_tunnel_info *i)
 {
-	fprintf(f, "{\"schema\":%d,", CYRIS_TUNNEL_SCHEMA);
-	put_str(f, "range", i->range, false);
-	put_str(f, "via", i->via, false);
-	put_str(f, "listen", i->listen, false);
-	fprintf(f, "\"listen_port\":%u,", i->listen_port);
-	put_str(f, "target", i->target, false);
-	fprintf(f, "\"pid\":%d,\"start_time\":%llu,\"listen_inode\":%llu,", (int)i->pid,
-		i->start_time, i->listen_inode);
-	put_str(f, "state", cyris_tunnel_state_str(i->state), false);
-	fprintf(f, "\"connections\":%u,\"connections_total\":%llu,\"bytes_up\":%llu,"
-		"\"bytes_down\":%llu,\"reconnects\":%u,\"since\":%lld,\"updated\":%lld,",
-		i->connections, i->connections_total, i->bytes_up, i->bytes_down,
-		i->reconnects, i->since, i->updated);
-	put_str(f, "cipher", i->cipher, false);
-	put_str(f, "last_error", i->last_error, true);
-	fputs("}\n", f);
+	struct json j;
+
+	json_init(&j, f, false);
+	json_obj_open(&j, NULL);
+	json_int(&j, "schema", CYRIS_TUNNEL_SCHEMA);
+	json_str(&j, "range", i->range);
+	json_str(&j, "via", i->via);
+	json_str(&j, "listen", i->listen);
+	json_uint(&j, "listen_port", i->listen_port);
+	json_str(&j, "target", i->target);
+	json_int(&j, "pid", (int)i->pid);
+	json_uint(&j, "start_time", i->start_time);
+	json_uint(&j, "listen_inode", i->listen_inode);
+	json_str(&j, "state", cyris_tunnel_state_str(i->state));
+	json_uint(&j, "connections", i->connections);
+	json_uint(&j, "connections_total", i->connections_total);
+	json_uint(&j, "bytes_up", i->bytes_up);
+	json_uint(&j, "bytes_down", i->bytes_down);
+	json_uint(&j, "reconnects", i->reconnects);
+	json_int(&j, "since", i->since);
+	json_int(&j, "updated", i->updated);
+	json_str(&j, "cipher", i->cipher);
+	json_str(&j, "last_error", i->last_error);
+	json_obj_close(&j);
+	json_end(&j);
 }
 
 int tunnel_state_write(const char *runtime_dir, struct cyris_tunnel_info *i,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Opening a guest provider by name. */
+/* Opening a guest provider by name, from the built-in table. */
 #include "cyris/provider.h"
-#include "util.h"
+#include "../base/util.h"
+#include "topo-priv.h"
 
 const char *cyris_vm_status_str(enum cyris_vm_status s)
 {
@@ -17,12 +18,15 @@ const char *cyris_vm_status_str(enum cyris_vm_status s)
 static int provider_open(const char *name, const struct cyris_conf *conf,
 			 const char *netns, bool probe, struct cyris_provider **ret)
 {
+	const struct cyris_provider_def *const *d;
 	struct cyris_provider *p;
 	int r;
 
 	if (!name || !conf)
 		return -EINVAL;
-	if (!streq(name, "netns") && !streq(name, "libvirt"))
+	for (d = cyris_builtin_providers; *d && !streq((*d)->name, name); d++)
+		;
+	if (!*d)
 		return -ENOENT;
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -33,7 +37,7 @@ static int provider_open(const char *name, const struct cyris_conf *conf,
 		free(p);
 		return -ENAMETOOLONG;
 	}
-	r = streq(name, "netns") ? cyris_provider_netns_new(p) : cyris_provider_libvirt_new(p);
+	r = (*d)->init(p);
 	if (r < 0) {
 		free(p);
 		return r;

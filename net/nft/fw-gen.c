@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 
 #include "fw-priv.h"
-#include "util.h"
+#include "../base/util.h"
 
 const struct fw_chain_def fw_chains[] = {
 	{ "forward", "filter", NF_INET_FORWARD, 0 },
@@ -406,7 +406,7 @@ void fw_expose_comment(const struct cyris_fw_expose *e, char *buf, size_t size)
 			 e->to_port, e->proto == CYRIS_FW_UDP ? "udp" : "tcp", e->snat ? " snat" : "");
 }
 
-int fw_expose_parse(const char *c, struct cyris_fw_expose *ret)
+int cyris_fw_expose_parse(const char *c, struct cyris_fw_expose *ret)
 {
 	char to[64], proto[8], from[64];
 	struct cyris_fw_expose e = {0};
@@ -512,7 +512,7 @@ int fw_plan_nat(const char *ifname, struct fw_plan *plan)
 	return 0;
 }
 
-int fw_ingress_parse(const char *c, char ifname[CYRIS_IFNAMSIZ])
+int cyris_fw_ingress_parse(const char *c, char ifname[CYRIS_IFNAMSIZ])
 {
 	size_t n = strlen(FW_INGRESS_PREFIX);
 	const char *colon;

@@ -6,7 +6,8 @@
 
 #include "cyris/fw.h"
 #include "cyris/plan.h"
-#include "util.h"
+#include "../base/conf-priv.h"
+#include "../base/util.h"
 
 /* Limits of one plan: a file of a few lines may ask for a million guests. */
 #define PLAN_GUESTS_MAX 16384

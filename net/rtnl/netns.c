@@ -17,7 +17,7 @@
 
 #include "cyris/link.h"
 #include "cyris/netns.h"
-#include "util.h"
+#include "../base/util.h"
 
 #ifndef NSFS_MAGIC
 #define NSFS_MAGIC 0x6e736673

@@ -8,7 +8,7 @@
 #include <netlink/attr.h>
 
 #include "cyris/nl.h"
-#include "util.h"
+#include "../base/util.h"
 
 struct cyris_nl {
 	struct nl_sock *sk;

@@ -93,14 +93,11 @@ int fw_plan_nat(const char *ifname, struct fw_plan *plan);
 int fw_plan_ingress(const char *ifname, struct fw_plan *plan);
 void fw_plan_clear(struct fw_plan *plan);
 
-/* Comments of the rules that carry an expose or a NAT, and their parsers
- * (so apply can keep them). */
+/* Comments of the rules that carry an expose or a NAT (so apply can keep
+ * them); their parsers are public (cyris/fw.h), the topology reads them. */
 void fw_expose_comment(const struct cyris_fw_expose *e, char *buf, size_t size);
-int fw_expose_parse(const char *comment, struct cyris_fw_expose *ret);
 #define FW_NAT_PREFIX "nat out "
 #define FW_INGRESS_PREFIX "ingress "
-/* The interface of an ingress guard's comment ("ingress IF: ..."). */
-int fw_ingress_parse(const char *comment, char ifname[CYRIS_IFNAMSIZ]);
 
 /* One kernel rule in nft syntax (no trailing newline). */
 void fw_krule_print(FILE *f, const char *table, const struct fw_krule *k);

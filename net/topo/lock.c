@@ -10,7 +10,8 @@
 
 #include "cyris/lock.h"
 #include "cyris/nl.h"
-#include "util.h"
+#include "../base/conf-priv.h"
+#include "../base/util.h"
 
 #define POLL_MS 10          /* between two tries while another holds it */
 #define WAIT_NOTICE_MS 1000 /* then the caller hears that we wait */

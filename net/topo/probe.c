@@ -18,7 +18,7 @@
 #include "cyris/fw.h"
 #include "cyris/nl.h"
 #include "cyris/topo.h"
-#include "util.h"
+#include "../base/util.h"
 
 #define MAX_PORTS_PER_RULE 4
 

@@ -3,6 +3,10 @@
  * What an entry point needs to know about the host: the TCP ports its own
  * services listen on (NETLINK_SOCK_DIAG, so an entry port never takes one
  * over), whether it forwards IPv4, and where outside clients come in.
+ * It lives in net/rtnl/ because each of these is a netlink query of the
+ * kernel's state (RTM_GETNETCONF and RTM_GETROUTE on the rtnl context,
+ * NETLINK_SOCK_DIAG on a socket of its own) and the firewall, the topology
+ * and the preflight, which all ask it, sit above rtnl.
  */
 #include <linux/inet_diag.h>
 #include <linux/netconf.h>
@@ -12,7 +16,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include "entry-priv.h"
+#include "cyris/entry.h"
 #include "nl-priv.h"
 
 /* ---- listening sockets: sock_diag ---------------------------------------- */

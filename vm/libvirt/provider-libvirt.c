@@ -122,3 +122,9 @@ int cyris_provider_libvirt_new(struct cyris_provider *p)
 	p->priv = v;
 	return 0;
 }
+
+const struct cyris_provider_def cyris_provider_def_libvirt = {
+	.name = "libvirt",
+	.init = cyris_provider_libvirt_new,
+	.checks = vm_checks,
+};

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "cyris/vm.h"
-#include "util.h"
+#include "../../net/base/util.h"
 
 struct cyris_virt {
 	char uri[256];
@@ -131,6 +131,11 @@ int vm_console_dir_probe(char *detail, size_t size);
 /* Make VM_CONSOLE_DIR (and /var/log/libvirt) when missing, mode 0700 as
  * libvirt's package does. 0 or -errno with the message in @err. */
 int vm_console_dir_make(char *err, size_t size);
+
+/* check.c: the libvirt provider's preflight items (@needed: it is the
+ * provider asked about). */
+struct cyris_check_list;
+void vm_checks(struct cyris_check_list *l, const struct cyris_conf *conf, bool needed);
 
 /* ---- vm.c ---- */
 int vm_info_fill(struct cyris_virt *v, virDomainPtr dom, struct cyris_vm_info *ret);

@@ -33,7 +33,7 @@
 
 #include "cyris/tunnel.h"
 #include "tunnel-priv.h"
-#include "util.h"
+#include "../base/util.h"
 
 #define MAX_CONNS 1000
 #define IO_CHUNK (256 * 1024)

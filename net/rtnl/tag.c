@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "cyris/tag.h"
-#include "util.h"
+#include "../base/util.h"
 
 static bool id_char(char c)
 {

@@ -13,7 +13,8 @@
 #include "cyris/netns.h"
 #include "cyris/provider.h"
 #include "cyris/route.h"
-#include "util.h"
+#include "../base/util.h"
+#include "topo-priv.h"
 
 struct netns_priv {
 	struct cyris_nl *host;          /* the namespace the bridges are in */
@@ -318,3 +319,9 @@ int cyris_provider_netns_new(struct cyris_provider *p)
 	p->ops = &netns_ops;
 	return 0;
 }
+
+const struct cyris_provider_def cyris_provider_def_netns = {
+	.name = "netns",
+	.init = cyris_provider_netns_new,
+	.checks = cyris_check_netns,
+};

@@ -16,9 +16,9 @@
 #include "cyris/netns.h"
 #include "cyris/topo.h"
 #include "cyris/tunnel.h"
-#include "entry-priv.h"
-#include "fw-priv.h"
-#include "util.h"
+#include "cyris/entry.h"
+#include "../base/conf-priv.h"
+#include "../base/util.h"
 
 
 static const char *provider_name(const struct cyris_topo_opts *o)
@@ -64,7 +64,7 @@ static int host_state(const struct cyris_topo_opts *o, struct cyris_prefix **ret
 				struct cyris_fw_expose e;
 
 				if (streq(t[i].rules[j].chain, "prerouting") &&
-				    fw_expose_parse(t[i].rules[j].comment, &e) == 0 &&
+				    cyris_fw_expose_parse(t[i].rules[j].comment, &e) == 0 &&
 				    cyris_grow((void **)&ports, &np, &cap, sizeof(*ports)))
 					ports[np - 1] = e.host_port;
 			}
@@ -115,7 +115,7 @@ static int ingress_guards(const struct cyris_topo_opts *o, const char *range, co
 			ifname_t name;
 
 			if ((not_range && streq(t[i].range, not_range)) || !streq(t[i].rules[j].chain, "forward") ||
-			    fw_ingress_parse(t[i].rules[j].comment, name) < 0)
+			    cyris_fw_ingress_parse(t[i].rules[j].comment, name) < 0)
 				continue;
 			if (!cyris_grow((void **)&v, &n, &cap, sizeof(*v)))
 				r = -ENOMEM;
@@ -735,7 +735,7 @@ int cyris_topo_up(const struct cyris_range *r, const struct cyris_conf *conf,
 		rc = cyris_topo_plan(r, conf, o, &p, err, errlen);
 	if (rc == 0 && (rc = cyris_provider_open(provider_name(o), conf, o->netns, &x.prov)) < 0)
 		rc = cyris_errf(err, errlen, rc, "provider %s: %s", provider_name(o),
-			  rc == -EOPNOTSUPP ? "not built into this cyris" : strerror(-rc));
+			  rc == -ENOENT ? "not built into this cyris" : strerror(-rc));
 	if (rc < 0)
 		goto out;
 	x.p = p;
@@ -1148,7 +1148,7 @@ static int live_table(struct cyris_live *lv, const struct cyris_topo_opts *o)
 	for (i = 0; lv->has_table && r == 0 && i < t[0].n_rules; i++) {
 		struct cyris_fw_expose e;
 
-		if (streq(t[0].rules[i].chain, "prerouting") && fw_expose_parse(t[0].rules[i].comment, &e) == 0)
+		if (streq(t[0].rules[i].chain, "prerouting") && cyris_fw_expose_parse(t[0].rules[i].comment, &e) == 0)
 			r = add_entry(lv, e.host_port, &e.to);
 	}
 	cyris_fw_tables_free(t, n);

@@ -1,14 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /* The configuration file, the environment and the defaults. */
 #include <ctype.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "cyris/conf.h"
-#include "cyris/tag.h"
+#include "conf-priv.h"
 #include "util.h"
+
+struct cyris_conf *cyris_conf_new(void)
+{
+	struct cyris_conf *c = malloc(sizeof(*c));
+
+	if (c)
+		cyris_conf_defaults(c);
+	return c;
+}
+
+void cyris_conf_free(struct cyris_conf *c)
+{
+	free(c);
+}
 
 void cyris_conf_defaults(struct cyris_conf *c)
 {
@@ -172,6 +186,41 @@ int cyris_conf_load(struct cyris_conf *c, char *err, size_t errlen)
 			return cyris_errf(err, errlen, -EINVAL, "%s: %s", env_keys[i].env, msg);
 	}
 	return 0;
+}
+
+int cyris_conf_get(const struct cyris_conf *c, const char *key, char *buf, size_t size)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} strs[] = {
+		{ "libvirt_uri", offsetof(struct cyris_conf, libvirt_uri) },
+		{ "virt_type", offsetof(struct cyris_conf, virt_type) },
+		{ "storage_pool", offsetof(struct cyris_conf, storage_pool) },
+		{ "image_dir", offsetof(struct cyris_conf, image_dir) },
+		{ "ifname_prefix", offsetof(struct cyris_conf, ifname_prefix) },
+		{ "runtime_dir", offsetof(struct cyris_conf, runtime_dir) },
+		{ "path", offsetof(struct cyris_conf, path) },
+	};
+	char pfx[CYRIS_PREFIXSTRLEN];
+	const char *v = NULL;
+	int n;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(strs) && !v; i++)
+		if (streq(key, strs[i].key))
+			v = (const char *)c + strs[i].off;
+	if (!v && streq(key, "subnet_pool"))
+		v = cyris_prefix_format(&c->subnet_pool, pfx, sizeof(pfx));
+	if (!v && streq(key, "cloud_init"))
+		v = c->cloud_init ? "yes" : "no";
+	if (v)
+		n = snprintf(buf, size, "%s", v);
+	else if (streq(key, "subnet_size"))
+		n = snprintf(buf, size, "%u", c->subnet_size);
+	else
+		return -ENOENT;
+	return n < 0 ? -EINVAL : (size_t)n >= size ? -ENAMETOOLONG : n;
 }
 
 int cyris_runtime_dir_open(const struct cyris_conf *c, int *ret_fd, char *err, size_t errlen)

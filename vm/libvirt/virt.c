@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <time.h>
 
+#include "../../net/base/conf-priv.h"
 #include "vm-priv.h"
 
 /* libvirt prints every error to stderr by default; a library must not. */

@@ -31,9 +31,9 @@
 #include "cyris/fw.h"
 #include "cyris/link.h"
 #include "cyris/nl.h"
-#include "entry-priv.h"
+#include "cyris/entry.h"
 #include "fw-priv.h"
-#include "util.h"
+#include "../base/util.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -1450,7 +1450,7 @@ static int keep_ingress(struct cyris_fw_policy *p, const char *comment)
 {
 	char ifname[CYRIS_IFNAMSIZ];
 
-	return fw_ingress_parse(comment, ifname) == 0 ? cyris_fw_policy_add_ingress(p, ifname) : 0;
+	return cyris_fw_ingress_parse(comment, ifname) == 0 ? cyris_fw_policy_add_ingress(p, ifname) : 0;
 }
 
 /* Exposes, NATs and ingress guards of the installed table, to carry over
@@ -1476,7 +1476,7 @@ static int keep_existing(struct cyris_fw *fw, const char *table, struct cyris_fw
 		const struct cyris_fw_krule *k = &t.rules[i];
 		struct cyris_fw_expose e;
 
-		if (streq(k->chain, "prerouting") && fw_expose_parse(k->comment, &e) == 0)
+		if (streq(k->chain, "prerouting") && cyris_fw_expose_parse(k->comment, &e) == 0)
 			r = cyris_fw_policy_add_expose(p, &e);
 		else if (streq(k->chain, "postrouting") &&
 			 strncmp(k->comment, FW_NAT_PREFIX, strlen(FW_NAT_PREFIX)) == 0)
@@ -1610,7 +1610,7 @@ static int exposed(struct cyris_fw *fw, const char *range, const struct cyris_fw
 			struct cyris_fw_expose x;
 
 			if (streq(t[i].rules[j].chain, "prerouting") &&
-			    fw_expose_parse(t[i].rules[j].comment, &x) == 0 &&
+			    cyris_fw_expose_parse(t[i].rules[j].comment, &x) == 0 &&
 			    x.host_port == e->host_port && x.proto == e->proto) {
 				found = 1;
 				set_error(fw, -EADDRINUSE, -1, streq(t[i].range, range)

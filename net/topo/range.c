@@ -13,7 +13,7 @@
 #include "cyris/fw.h"
 #include "cyris/plan.h"
 #include "cyris/range.h"
-#include "util.h"
+#include "../base/util.h"
 
 struct ctx {
 	yaml_document_t *doc;
@@ -197,10 +197,13 @@ static int parse_guestdefs(struct ctx *c, yaml_node_t *seq)
 	if ((r = need_seq(c, seq, "guest_settings")))
 		return r;
 	for_items(c, seq, it) {
-		struct cyris_range_guestdef *g = cyris_grow((void **)&c->r->guestdefs,
-							    &c->r->n_guestdefs, &c->cap_guestdefs, sizeof(*g));
+		struct cyris_range_guestdef **slot = cyris_grow((void **)&c->r->guestdefs,
+							       &c->r->n_guestdefs, &c->cap_guestdefs,
+							       sizeof(*slot));
+		struct cyris_range_guestdef *g;
 
-		if (!g)
+		/* each its own allocation: the record may grow (cyris/range.h) */
+		if (!slot || !(g = *slot = calloc(1, sizeof(*g))))
 			return -ENOMEM;
 		g->mark = mark_of(it);
 		/* each entry holds four paths: keep the whole within bounds */
@@ -520,8 +523,8 @@ const struct cyris_range_guestdef *cyris_range_guestdef(const struct cyris_range
 	size_t i;
 
 	for (i = 0; i < r->n_guestdefs; i++)
-		if (streq(r->guestdefs[i].id, id))
-			return &r->guestdefs[i];
+		if (streq(r->guestdefs[i]->id, id))
+			return r->guestdefs[i];
 	return NULL;
 }
 
@@ -844,7 +847,7 @@ static int build_index(const struct cyris_range *rg, struct index *x)
 	for (i = 0; i < rg->n_hosts; i++)
 		x->hosts[x->n_hosts++] = (struct ref){ rg->hosts[i].id, i, 0 };
 	for (i = 0; i < rg->n_guestdefs; i++)
-		x->guestdefs[x->n_guestdefs++] = (struct ref){ rg->guestdefs[i].id, i, 0 };
+		x->guestdefs[x->n_guestdefs++] = (struct ref){ rg->guestdefs[i]->id, i, 0 };
 	for (i = 0; i < rg->n_sites; i++)
 		for (j = 0; j < rg->sites[i].n_nets; j++)
 			x->nets[x->n_nets++] = (struct ref){ rg->sites[i].nets[j].name, i, j };
@@ -864,7 +867,7 @@ static int validate(struct ctx *c)
 	if (r == 0 && (d = ref_first_dup(x.hosts, x.n_hosts)))
 		r = fail_mark(c, c->r->hosts[d->i].mark, "duplicate host id '%s'", d->key);
 	if (r == 0 && (d = ref_first_dup(x.guestdefs, x.n_guestdefs)))
-		r = fail_mark(c, c->r->guestdefs[d->i].mark, "duplicate guest id '%s'", d->key);
+		r = fail_mark(c, c->r->guestdefs[d->i]->mark, "duplicate guest id '%s'", d->key);
 	for (i = 0; r == 0 && i < c->r->n_sites; i++)
 		r = validate_site(c, &x, &c->r->sites[i]);
 	free(x.hosts);
@@ -1287,6 +1290,8 @@ void cyris_range_free(struct cyris_range *r)
 	}
 	free(r->sites);
 	free(r->hosts);
+	for (i = 0; i < r->n_guestdefs; i++)
+		free(r->guestdefs[i]);
 	free(r->guestdefs);
 	free(r);
 }

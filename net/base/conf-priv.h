@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The configuration's fields, for the library's modules (opaque to callers:
+ * cyris/conf.h). Only the library includes this header.
+ */
+#ifndef CYRIS_CONF_PRIV_H
+#define CYRIS_CONF_PRIV_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "cyris/conf.h"
+#include "cyris/ip.h"
+
+struct cyris_conf {
+	char libvirt_uri[256];
+	char virt_type[8];              /* "kvm", "qemu" or "auto" */
+	char storage_pool[64];
+	char image_dir[PATH_MAX];
+	char ifname_prefix[3];
+	struct cyris_prefix subnet_pool;
+	unsigned subnet_size;
+	bool cloud_init;
+	char runtime_dir[PATH_MAX];
+	char path[PATH_MAX];            /* the file read, "" if none */
+};
+
+#endif
