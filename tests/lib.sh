@@ -6,6 +6,26 @@
 # as root, unshare -Urnm otherwise) with a private /run/netns, so a test
 # never sees or touches the host's interfaces, rules or namespaces, and
 # everything it made disappears with it. Output is TAP.
+#
+# Real packets (tests/helpers/netcheck; its header lists the exit codes):
+#   can PROTO NS ADDR PORT      a round trip works ("-" = this namespace)
+#   cannot PROTO NS ADDR PORT   a DROP: nothing at all came back within
+#                               $CAN_MS (no answer, no RST, no ICMP error);
+#                               a refusal, an unreachable or a usage error
+#                               fails it
+#   refused PROTO NS ADDR PORT  a host answered that nothing listens there
+#                               (TCP RST, ICMP port unreachable for UDP)
+#   unreachable PROTO NS ADDR PORT  no route, or an ICMP host/net
+#                               unreachable came back
+#   fw_drops RANGE              packets counted so far by the drop rules of
+#                               table inet cyris_RANGE (this namespace)
+#   cannot_fw RANGE PROTO NS ADDR PORT  a drop (as cannot) that RANGE's
+#                               firewall did: one of its drop counters moved
+# Waiting for things (never a bare sleep):
+#   listen_in NS tcp:P udp:P .. an answering service in NS ("-" = here),
+#                               returns once it listens (a FIFO handshake)
+#   wait_for SECONDS CMD...     poll CMD until it succeeds; fails (saying
+#                               what it waited for) when SECONDS pass
 
 set -u
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -41,13 +61,18 @@ if [ -z "${CYRIS_IN_NS:-}" ]; then
 	skip_all "cannot create network namespaces here"
 fi
 
-# Inside: a private /run/netns (and /run/cyris) for this test alone.
+# Inside: a private /run/netns (and /run/cyris) for this test alone. If
+# either cannot be mounted, the test would add to and delete from the
+# host's own directory: skip instead (a failure in CI).
 if mkdir -p /run/netns 2>/dev/null; then
-	mount -t tmpfs -o mode=755 cyris-test /run/netns 2>/dev/null
+	mount -t tmpfs -o mode=755 cyris-test /run/netns 2>/dev/null ||
+		skip_all "cannot mount a private tmpfs on /run/netns"
 else
-	mount -t tmpfs -o mode=755 cyris-test /run 2>/dev/null && mkdir -p /run/netns
+	{ mount -t tmpfs -o mode=755 cyris-test /run 2>/dev/null && mkdir -p /run/netns; } ||
+		skip_all "cannot mount a private tmpfs on /run"
 fi
-mkdir -p /run/cyris 2>/dev/null && mount -t tmpfs -o mode=755 cyris-test /run/cyris 2>/dev/null
+{ mkdir -p /run/cyris 2>/dev/null && mount -t tmpfs -o mode=755 cyris-test /run/cyris 2>/dev/null; } ||
+	skip_all "cannot mount a private tmpfs on /run/cyris"
 ip link set lo up
 
 plan() { _tap_planned=$1; echo "1..$1"; }
@@ -195,20 +220,43 @@ guest_add() {
 	[ -z "$gw" ] || ip -n "$ns" route add default via "$gw"
 }
 
-# listen_in NS tcp:PORT udp:PORT ...: an answering service in NS (killed at exit)
+# listen_in NS tcp:PORT udp:PORT ...: an answering service in NS ("-" =
+# this namespace), killed at exit; returns once it listens
 listen_in() {
 	local ns=$1 fifo line; shift
 	fifo=$(mktemp -u)
 	mkfifo "$fifo"
-	ip netns exec "$ns" "$NETCHECK" listen "$@" > "$fifo" &
+	if [ "$ns" = - ]; then
+		"$NETCHECK" listen "$@" > "$fifo" &
+	else
+		ip netns exec "$ns" "$NETCHECK" listen "$@" > "$fifo" &
+	fi
 	bg_track $!
-	read -r -t 5 line < "$fifo"
+	# (the read returns at "listening", or at EOF when the listener died)
+	read -r -t 30 line < "$fifo"
 	rm -f "$fifo"
 	[ "$line" = listening ]
 }
 
-# can PROTO FROM_NS ADDR PORT: a round trip works ("-" = this namespace)
-can() {
+# wait_for SECONDS CMD...: run CMD every 50 ms until it succeeds; when
+# SECONDS pass first, say what did not happen and fail. For state that can
+# only be polled (a file appearing, a process gone); an event a tool
+# announces on a pipe is waited for by reading that pipe.
+wait_for() {
+	local secs=$1 end; shift
+	end=$(($(date +%s%N) / 1000000 + secs * 1000))
+	until "$@" >/dev/null 2>&1; do
+		if [ $(($(date +%s%N) / 1000000)) -ge "$end" ]; then
+			echo "wait_for: not within ${secs}s: $*" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# _netcheck PROTO FROM_NS ADDR PORT: netcheck connect's exit code (see
+# tests/helpers/netcheck.c: 0 answered, 1 timed out, 3 refused, 4 unreachable)
+_netcheck() {
 	local proto=$1 ns=$2 addr=$3 port=$4
 	if [ "$ns" = - ]; then
 		"$NETCHECK" connect "$proto" "$addr" "$port" "${CAN_MS:-700}" >/dev/null 2>&1
@@ -216,7 +264,50 @@ can() {
 		ip netns exec "$ns" "$NETCHECK" connect "$proto" "$addr" "$port" "${CAN_MS:-700}" >/dev/null 2>&1
 	fi
 }
-cannot() { ! can "$@"; }
+_netcheck_is() { # _netcheck_is WANT PROTO FROM_NS ADDR PORT
+	local want=$1 rc; shift
+	_netcheck "$@"
+	rc=$?
+	[ "$rc" = "$want" ] && return 0
+	case $rc in
+	0) echo "$*: answered" ;; 1) echo "$*: timed out (dropped)" ;;
+	3) echo "$*: refused" ;; 4) echo "$*: unreachable" ;;
+	*) echo "$*: netcheck failed (exit $rc)" ;;
+	esac
+	return 1
+}
+# can PROTO FROM_NS ADDR PORT: a round trip works ("-" = this namespace)
+can() { _netcheck_is 0 "$@"; }
+# cannot PROTO FROM_NS ADDR PORT: a drop, nothing came back at all
+cannot() { _netcheck_is 1 "$@"; }
+# refused PROTO FROM_NS ADDR PORT: RST, or ICMP port unreachable (UDP)
+refused() { _netcheck_is 3 "$@"; }
+# unreachable PROTO FROM_NS ADDR PORT: no route, or ICMP host/net unreachable
+unreachable() { _netcheck_is 4 "$@"; }
+
+# fw_drops RANGE[,RANGE...]: the packets the drop rules of the tables inet
+# cyris_RANGE have counted (0 when they have none)
+fw_drops() {
+	local r n=0 k
+	for r in ${1//,/ }; do
+		k=$(nft -j list table inet "cyris_$r" 2>/dev/null | jq '[.nftables[] | select(.rule) | .rule.expr |
+			select(any(.[]; has("drop"))) | .[] | .counter?.packets // empty] | add // 0')
+		n=$((n + ${k:-0}))
+	done
+	echo "$n"
+}
+# cannot_fw RANGE[,RANGE...] PROTO FROM_NS ADDR PORT: a drop, and a range's
+# firewall is what dropped it (a drop counter of one of those tables moved;
+# name both ranges where both tables see the flow)
+cannot_fw() {
+	local range=$1 before after; shift
+	before=$(fw_drops "$range")
+	cannot "$@" || return 1
+	after=$(fw_drops "$range")
+	[ "$after" -gt "$before" ] && return 0
+	echo "$*: timed out, but no drop rule of cyris_$range counted it ($before -> $after)"
+	return 1
+}
 # answer PROTO FROM_NS ADDR PORT: the peer address the service saw
 answer() {
 	ip netns exec "$2" "$NETCHECK" connect "$1" "$3" "$4" "${CAN_MS:-700}" 2>/dev/null | cut -d' ' -f1
