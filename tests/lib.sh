@@ -17,10 +17,11 @@
 #                               (TCP RST, ICMP port unreachable for UDP)
 #   unreachable PROTO NS ADDR PORT  no route, or an ICMP host/net
 #                               unreachable came back
-#   fw_drops RANGE              packets counted so far by the drop rules of
-#                               table inet cyris_RANGE (this namespace)
-#   cannot_fw RANGE PROTO NS ADDR PORT  a drop (as cannot) that RANGE's
-#                               firewall did: one of its drop counters moved
+#   fw_drops RANGE[@NS][,...]   packets counted so far by the drop rules of
+#                               table inet cyris_RANGE (here, or in NS: a
+#                               gateway guest's table), summed
+#   cannot_fw RANGE[@NS][,...] PROTO NS ADDR PORT  a drop (as cannot) that
+#                               those tables did: a drop counter moved
 # Waiting for things (never a bare sleep):
 #   listen_in NS tcp:P udp:P .. an answering service in NS ("-" = here),
 #                               returns once it listens (a FIFO handshake)
@@ -285,18 +286,23 @@ refused() { _netcheck_is 3 "$@"; }
 # unreachable PROTO FROM_NS ADDR PORT: no route, or ICMP host/net unreachable
 unreachable() { _netcheck_is 4 "$@"; }
 
-# fw_drops RANGE[,RANGE...]: the packets the drop rules of the tables inet
-# cyris_RANGE have counted (0 when they have none)
+# fw_drops RANGE[@NS][,RANGE[@NS]...]: the packets the drop rules of the
+# tables inet cyris_RANGE have counted (0 when they have none), in this
+# namespace or, with @NS, in namespace NS (a gateway guest's own table)
 fw_drops() {
 	local r n=0 k
 	for r in ${1//,/ }; do
-		k=$(nft -j list table inet "cyris_$r" 2>/dev/null | jq '[.nftables[] | select(.rule) | .rule.expr |
-			select(any(.[]; has("drop"))) | .[] | .counter?.packets // empty] | add // 0')
+		case $r in
+		*@*) k=$(ip netns exec "${r#*@}" nft -j list table inet "cyris_${r%@*}" 2>/dev/null) ;;
+		*) k=$(nft -j list table inet "cyris_$r" 2>/dev/null) ;;
+		esac
+		k=$(echo "$k" | jq '[.nftables[]? | select(.rule) | .rule.expr |
+			select(any(.[]; has("drop"))) | .[] | .counter?.packets // empty] | add // 0' 2>/dev/null)
 		n=$((n + ${k:-0}))
 	done
 	echo "$n"
 }
-# cannot_fw RANGE[,RANGE...] PROTO FROM_NS ADDR PORT: a drop, and a range's
+# cannot_fw RANGE[@NS][,...] PROTO FROM_NS ADDR PORT: a drop, and a range's
 # firewall is what dropped it (a drop counter of one of those tables moved;
 # name both ranges where both tables see the flow)
 cannot_fw() {
