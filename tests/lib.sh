@@ -20,6 +20,7 @@
 #   fw_drops RANGE[@NS][,...]   packets counted so far by the drop rules of
 #                               table inet cyris_RANGE (here, or in NS: a
 #                               gateway guest's table), summed
+#   nft_drops                   the same sum, over the nft -j output on stdin
 #   cannot_fw RANGE[@NS][,...] PROTO NS ADDR PORT  a drop (as cannot) that
 #                               those tables did: a drop counter moved
 # Waiting for things (never a bare sleep):
@@ -296,11 +297,15 @@ fw_drops() {
 		*@*) k=$(ip netns exec "${r#*@}" nft -j list table inet "cyris_${r%@*}" 2>/dev/null) ;;
 		*) k=$(nft -j list table inet "cyris_$r" 2>/dev/null) ;;
 		esac
-		k=$(echo "$k" | jq '[.nftables[]? | select(.rule) | .rule.expr |
-			select(any(.[]; has("drop"))) | .[] | .counter?.packets // empty] | add // 0' 2>/dev/null)
+		k=$(echo "$k" | nft_drops)
 		n=$((n + ${k:-0}))
 	done
 	echo "$n"
+}
+# nft_drops: the packets counted by the drop rules in the nft -j output on stdin
+nft_drops() {
+	jq '[.nftables[]? | select(.rule) | .rule.expr | select(any(.[]; has("drop"))) |
+		.[] | .counter?.packets // empty] | add // 0' 2>/dev/null
 }
 # cannot_fw RANGE[@NS][,...] PROTO FROM_NS ADDR PORT: a drop, and a range's
 # firewall is what dropped it (a drop counter of one of those tables moved;

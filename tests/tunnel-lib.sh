@@ -162,16 +162,6 @@ tunnel_json() {
 	cyris-tunnel -j list "$1" | jq -r --arg l "$LADDR:$2" ".tunnels[] | select(.listen == \$l) | .$3"
 }
 
-# wait_for SECONDS CMD...: until CMD succeeds
-wait_for() {
-	local t=$1 i; shift
-	for ((i = 0; i < t * 20; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # the processes of this namespace whose command line runs cyris-tunnel
 tunnel_pids() {
 	local p me

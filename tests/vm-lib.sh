@@ -315,15 +315,5 @@ fast_cmdline() { # fast_cmdline CIDR GW [WORD...] | fast_cmdline dhcp [WORD...]
 	fi
 }
 
-# wait_for SECONDS CMD...: until CMD succeeds
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.2
-	done
-}
-
 # The domain's state as libvirt says it.
 dom_state() { virsh -q domstate "$1" 2>/dev/null | head -1; }
