@@ -23,6 +23,9 @@
 #   nft_drops                   the same sum, over the nft -j output on stdin
 #   cannot_fw RANGE[@NS][,...] PROTO NS ADDR PORT  a drop (as cannot) that
 #                               those tables did: a drop counter moved
+# TAP: plan, ok, is, like, unlike, exits, fails_with, skip, diag, and
+#   todo REASON DESC CMD...     as ok, for a known defect ("# TODO REASON":
+#                               its failure does not fail the file)
 # Waiting for things (never a bare sleep):
 #   listen_in NS tcp:P udp:P .. an answering service in NS ("-" = here),
 #                               returns once it listens (a FIFO handshake)
@@ -146,6 +149,21 @@ fails_with() { # fails_with CODE ERE DESC CMD...: CMD exits CODE, its first stde
 	got=$?
 	is "$got" "$code" "$desc: exit $code"
 	like "$(echo "$err" | head -1)" "$pat" "$desc: says so"
+}
+
+todo() { # todo REASON DESC CMD...: as ok, for a known defect: TAP's "# TODO"
+	# keeps a failure from failing the file, and prove reports a pass
+	local why=$1 desc=$2 out rc; shift 2
+	_tap_n=$((_tap_n + 1))
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc = 0 ]; then
+		echo "ok $_tap_n - $desc # TODO $why"
+	else
+		echo "not ok $_tap_n - $desc # TODO $why"
+		[ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/#   /'
+		return 1
+	fi
 }
 
 skip() { # skip DESC REASON
