@@ -23,6 +23,12 @@
 #   nft_drops                   the same sum, over the nft -j output on stdin
 #   cannot_fw RANGE[@NS][,...] PROTO NS ADDR PORT  a drop (as cannot) that
 #                               those tables did: a drop counter moved
+#   dropped_by RANGE[@NS][,...] CMD...  CMD succeeds and a drop counter of
+#                               those tables moved meanwhile
+#   unpingable NS ADDR          one ping from NS: no reply and no ICMP error
+# (ICMP errors are not rate-limited in the test's namespace and in those of
+# netns_add, so that a refusal never passes for a drop; a drop that the
+# firewall makes is told by its counter: prefer cannot_fw.)
 # TAP: plan, ok, is, like, unlike, exits, fails_with, skip, diag, and
 #   todo REASON DESC CMD...     as ok, for a known defect ("# TODO REASON":
 #                               its failure does not fail the file)
@@ -79,6 +85,13 @@ fi
 { mkdir -p /run/cyris 2>/dev/null && mount -t tmpfs -o mode=755 cyris-test /run/cyris 2>/dev/null; } ||
 	skip_all "cannot mount a private tmpfs on /run/cyris"
 ip link set lo up
+# No ICMP rate limit here and in the namespaces netns_add makes: a limited
+# "port unreachable" would make a refusal look like a drop to netcheck.
+no_icmp_ratelimit() { # [NS]
+	${1:+ip netns exec "$1"} sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 >/dev/null 2>&1
+	return 0
+}
+no_icmp_ratelimit
 
 plan() { _tap_planned=$1; echo "1..$1"; }
 diag() { printf '# %s\n' "$*"; }
@@ -215,7 +228,7 @@ links_state() {
 json() { jq -r "$@"; }
 
 # Namespaces made here live in the private /run/netns and die with the test.
-netns_add() { ip netns add "$1" && ip -n "$1" link set lo up; }
+netns_add() { ip netns add "$1" && ip -n "$1" link set lo up && no_icmp_ratelimit "$1"; }
 
 # Background processes to kill at exit.
 _bg_pids=
@@ -328,13 +341,26 @@ nft_drops() {
 # cannot_fw RANGE[@NS][,...] PROTO FROM_NS ADDR PORT: a drop, and a range's
 # firewall is what dropped it (a drop counter of one of those tables moved;
 # name both ranges where both tables see the flow)
-cannot_fw() {
+cannot_fw() { local r=$1; shift; dropped_by "$r" cannot "$@"; }
+# dropped_by RANGE[@NS][,...] CMD...: CMD succeeds, and a drop counter of
+# those tables moved while it ran
+dropped_by() {
 	local range=$1 before after; shift
 	before=$(fw_drops "$range")
-	cannot "$@" || return 1
+	"$@" || return 1
 	after=$(fw_drops "$range")
 	[ "$after" -gt "$before" ] && return 0
-	echo "$*: timed out, but no drop rule of cyris_$range counted it ($before -> $after)"
+	echo "$*: no drop rule of $range counted it ($before -> $after)"
+	return 1
+}
+# unpingable NS ADDR: an echo request from NS goes unanswered, and no ICMP
+# error comes back either (a drop)
+unpingable() {
+	local out rc
+	out=$(ip netns exec "$1" ping -c1 -W1 "$2" 2>&1)
+	rc=$?
+	[ $rc = 1 ] && ! printf '%s\n' "$out" | grep -Eq '^(From |[0-9]+ bytes from)' && return 0
+	printf '%s\n' "$out"
 	return 1
 }
 # answer PROTO FROM_NS ADDR PORT: the peer address the service saw

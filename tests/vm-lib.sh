@@ -293,10 +293,7 @@ vm_libvirtd() {
 	_vm_locked caps _vm_caps_in
 	ip netns exec "$ns" libvirtd -p /run/libvirt/libvirtd.pid > /var/log/libvirt/stderr.log 2>&1 &
 	_vm_libvirtd_pid=$!
-	for i in $(seq 100); do
-		[ -S /run/libvirt/libvirt-sock ] && break
-		sleep 0.1
-	done
+	wait_for 60 test -S /run/libvirt/libvirt-sock
 	virsh -q version >/dev/null 2>&1 || {
 		diag "libvirtd did not come up:"
 		sed 's/^/#   /' /var/log/libvirt/stderr.log /var/log/libvirt/libvirtd.log 2>/dev/null | tail -20
