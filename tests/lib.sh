@@ -5,7 +5,9 @@
 # It re-runs the test inside fresh network and mount namespaces (unshare -nm
 # as root, unshare -Urnm otherwise) with a private /run/netns, so a test
 # never sees or touches the host's interfaces, rules or namespaces, and
-# everything it made disappears with it. Output is TAP.
+# everything it made disappears with it. Output is TAP. When the private
+# /run/netns or /run/cyris cannot be mounted, the file is skipped (a
+# failure with CI=true) rather than touch the host's directories.
 #
 # Real packets (tests/helpers/netcheck; its header lists the exit codes):
 #   can PROTO NS ADDR PORT      a round trip works ("-" = this namespace)
@@ -26,9 +28,11 @@
 #   dropped_by RANGE[@NS][,...] CMD...  CMD succeeds and a drop counter of
 #                               those tables moved meanwhile
 #   unpingable NS ADDR          one ping from NS: no reply and no ICMP error
-# (ICMP errors are not rate-limited in the test's namespace and in those of
-# netns_add, so that a refusal never passes for a drop; a drop that the
-# firewall makes is told by its counter: prefer cannot_fw.)
+#   no_icmp_ratelimit [NS]      ICMP errors unlimited here (or in NS); done
+#                               for the test's namespace and by netns_add,
+#                               so that a rate-limited refusal never passes
+#                               for a drop. A drop the firewall makes is told
+#                               by its counter: prefer cannot_fw.
 # TAP: plan, ok, is, like, unlike, exits, fails_with, skip, diag, and
 #   todo REASON DESC CMD...     as ok, for a known defect ("# TODO REASON":
 #                               its failure does not fail the file)
