@@ -15,11 +15,14 @@ is "$(ip -n r1 -j link show v-g1 | json '.[0].master')" br0 "the host side is on
 ip -n g1 addr add 10.5.0.2/24 dev eth0
 ok "g1 reaches the bridge address through it" ip netns exec g1 ping -c1 -W2 10.5.0.1
 
-# a namespace named by pid: a process that sleeps in its own netns
-unshare -n sleep 60 &
+# a namespace named by pid: a process that sleeps in its own netns (it
+# only holds the namespace, and is killed at exit); the test goes on once
+# the process is in a namespace other than this one
+unshare -n sleep 600 &
 pid=$!
 bg_track $pid
-sleep 0.2
+own_netns() { [ "$(readlink /proc/$pid/ns/net)" != "$(readlink /proc/self/ns/net)" ]; }
+ok "the process is in its own namespace" wait_for 30 own_netns
 ok "peer moved into pid:$pid" cyris-bridge -n r1 veth v-p peer eth7 master br0 peer-netns "pid:$pid" range 5
 ok "it is in that process' namespace" nsenter -t "$pid" -n ip link show eth7
 ok "-n pid:PID targets it too" cyris-bridge -n "pid:$pid" add br-pid

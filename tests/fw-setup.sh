@@ -27,9 +27,4 @@ fw_setup() {
 	done
 }
 # the host's own services (this namespace)
-host_listen() {
-	"$NETCHECK" listen tcp:8080 udp:53 tcp:53 > /tmp/.hl.$$ &
-	bg_track $!
-	for _ in 1 2 3 4 5 6 7 8 9 10; do grep -q listening /tmp/.hl.$$ 2>/dev/null && break; sleep 0.1; done
-	rm -f /tmp/.hl.$$
-}
+host_listen() { listen_in - tcp:8080 udp:53 tcp:53; }

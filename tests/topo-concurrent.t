@@ -60,16 +60,13 @@ before=$(host_state)
 
 # in range R's entry guest, port 22 answers "range R"
 serve() {
-	local ns i
+	local ns
 	ns=$(cyris-topo -j show $1 | json '.guests[] | select(.guest_id == "e") | .netns')
 	ip netns exec "$ns" socat TCP-LISTEN:22,fork,reuseaddr SYSTEM:"echo range $1" &
 	bg_track $!
-	for i in $(seq 50); do
-		[ -n "$(ip netns exec "$ns" ss -Hltn 'sport = :22')" ] && return 0
-		sleep 0.05
-	done
-	return 1
+	wait_for 30 listens "$ns"
 }
+listens() { [ -n "$(ip netns exec "$1" ss -Hltn 'sport = :22')" ]; }
 # who answers on the host's port P, seen from the client
 through() { ip netns exec client socat -T2 - TCP:192.0.2.1:$1,connect-timeout=2 </dev/null 2>/dev/null; }
 
@@ -115,23 +112,10 @@ is "$bad_left" "" "  and leave the host exactly as before"
 
 # the lock file names its holder: wait until process $1 holds the lock
 lockfile=/run/cyris/net-$(stat -L -c %i /proc/self/ns/net).lock
-holds() {
-	local i
-	for i in $(seq 100); do
-		[ "$(cat "$lockfile" 2>/dev/null)" = "$1" ] && return 0
-		sleep 0.02
-	done
-	return 1
-}
+holds() { wait_for 30 _holds "$1"; }
+_holds() { [ "$(cat "$lockfile" 2>/dev/null)" = "$1" ]; }
 # until file $1 says "waiting for the host lock"
-says_waiting() {
-	local i
-	for i in $(seq 100); do
-		grep -q "waiting for the host lock" "$1" && return 0
-		sleep 0.02
-	done
-	return 1
-}
+says_waiting() { wait_for 30 grep -q "waiting for the host lock" "$1"; }
 
 # down during an up of the same range: it waits for the up, then removes it
 CYRIS_TOPO_STEP_DELAY_MS=400 "$CYRIS_BIN/cyris-topo" up "$T/701.yml" >/dev/null 2>"$T/up.err" &

@@ -39,10 +39,10 @@ drops() { cyris-fw -j show 301 | json '[.ranges[0].rules[] | select(.comment == 
 ok "n1 -> db tcp/3306 passes" can tcp cyris-301-1-g1-1 10.200.0.10 3306
 ok "n14 -> db tcp/3306 passes" can tcp cyris-301-1-g14-1 10.200.0.10 3306
 before=$(drops)
-ok "n1 -> db tcp/22 is dropped (times out)" cannot tcp cyris-301-1-g1-1 10.200.0.10 22
+ok "n1 -> db tcp/22 is dropped (times out)" cannot_fw 301 tcp cyris-301-1-g1-1 10.200.0.10 22
 ok "and the isolation drop counted it" test "$(drops)" -gt "$before"
-ok "n1 -> db udp/3306 is dropped (the rule says tcp)" cannot udp cyris-301-1-g1-1 10.200.0.10 3306
-ok "n15 (not in the rule) -> db tcp/3306 is dropped" cannot tcp cyris-301-1-g15-1 10.200.0.10 3306
+ok "n1 -> db udp/3306 is dropped (the rule says tcp)" cannot_fw 301 udp cyris-301-1-g1-1 10.200.0.10 3306
+ok "n15 (not in the rule) -> db tcp/3306 is dropped" cannot_fw 301 tcp cyris-301-1-g15-1 10.200.0.10 3306
 ok "probe agrees with the rules" cyris-topo probe 301
 ok "down 301" cyris-topo down 301
 
@@ -51,8 +51,8 @@ ok "up nine instances (a network name stands for nine bridges)" cyris-topo up "$
 web=$(cyris-topo -j show 302 | json '.guests[] | select(.guest_id == "web" and .instance == 9) | .nics[0].ip')
 listen_in cyris-302-9-web-1 tcp:80 tcp:22
 ok "instance 9: office -> dmz tcp/80 passes" can tcp cyris-302-9-desktop-1 "$web" 80
-ok "instance 9: office -> dmz tcp/22 is dropped" cannot tcp cyris-302-9-desktop-1 "$web" 22
-ok "instance 1's office cannot reach instance 9's dmz" cannot tcp cyris-302-1-desktop-1 "$web" 80
+ok "instance 9: office -> dmz tcp/22 is dropped" cannot_fw 302 tcp cyris-302-9-desktop-1 "$web" 22
+ok "instance 1's office cannot reach instance 9's dmz" cannot_fw 302 tcp cyris-302-1-desktop-1 "$web" 80
 ok "probe agrees with the rules" cyris-topo probe 302
 ok "down 302" cyris-topo down 302
 is "$(host_state)" "$empty" "nothing is left"

@@ -26,10 +26,12 @@ for g in full basic; do
 	is "$bad" 0 "$g.yml: a failure at any of its $n steps leaves the host as before"
 done
 
-# Ctrl-C (SIGINT) in the middle of up
+# Ctrl-C (SIGINT) in the middle of up: sent once up has made a link of
+# the range (its later steps are each 100 ms slower, so it is mid-way)
+midway() { ip -j link show | jq -e 'any(.[]; (.ifalias // "") | test("range=124\\b"))' >/dev/null; }
 CYRIS_TOPO_STEP_DELAY_MS=100 "$CYRIS_BIN/cyris-topo" up "$f" >/dev/null 2>/tmp/.int.$$ &
 pid=$!
-sleep 0.45
+ok "up is under way" wait_for 30 midway
 kill -INT $pid
 wait $pid
 is "$?" 130 "SIGINT during up: exit 130"
@@ -39,7 +41,7 @@ rm -f /tmp/.int.$$
 # SIGTERM likewise, with its own exit status (128 + 15)
 CYRIS_TOPO_STEP_DELAY_MS=100 "$CYRIS_BIN/cyris-topo" up "$f" >/dev/null 2>/tmp/.int.$$ &
 pid=$!
-sleep 0.45
+ok "up is under way" wait_for 30 midway
 kill -TERM $pid
 wait $pid
 is "$?" 143 "SIGTERM during up: exit 143"
@@ -52,6 +54,7 @@ for k in 1 2 3 4 5; do
 	ms=$((RANDOM % 900 + 50))
 	CYRIS_TOPO_STEP_DELAY_MS=100 "$CYRIS_BIN/cyris-topo" up "$f" >/dev/null 2>&1 &
 	pid=$!
+	# (a random delay is the point here, not a wait for something)
 	sleep "$(awk -v m=$ms 'BEGIN { print m / 1000 }')"
 	kill -9 $pid 2>/dev/null
 	wait $pid 2>/dev/null

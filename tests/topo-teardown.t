@@ -14,16 +14,13 @@ links() { ip -o link show | grep -vc ': lo:'; }
 spaces() { ls /run/netns | wc -l; }
 
 # a service of the host's own, on every address
-"$NETCHECK" listen tcp:8080 > /tmp/.hl.$$ &
-bg_track $!
-for _ in $(seq 20); do grep -q listening /tmp/.hl.$$ 2>/dev/null && break; sleep 0.1; done
-rm -f /tmp/.hl.$$
+listen_in - tcp:8080 || echo "Bail out! the host's service did not start"
 
 ok "up dmz.yml (range 124)" cyris-topo up "$f"
 br=$(cyris-topo -j show 124 | json '.networks[] | select(.name=="external") | .bridge')
 hostip=$(ip -j addr show dev "$br" | json '.[0].addr_info[] | select(.family=="inet") | .local')
 ok "the host answers on $hostip:8080 from here" can tcp - "$hostip" 8080
-ok "the firewall guest cannot reach the host's service ($hostip:8080)" cannot tcp $fwg "$hostip" 8080
+ok "the firewall guest cannot reach the host's service ($hostip:8080)" cannot_fw 124 tcp $fwg "$hostip" 8080
 
 # stopped before step 1 (libvirt guests), 2 (links), 3 (namespaces), 4 (table)
 what=("" "libvirt guests" links namespaces "firewall table")
@@ -33,7 +30,7 @@ for k in 1 2 3 4; do
 	left="$(links) links, $(spaces) namespaces"
 	is "$(tables)" 1 "  $left left: the range's table is still there"
 	if [ "$(spaces)" -gt 0 ] && [ "$(links)" -gt 0 ]; then
-		ok "  the firewall guest still cannot reach the host's service" cannot tcp $fwg "$hostip" 8080
+		ok "  the firewall guest still cannot reach the host's service" cannot_fw 124 tcp $fwg "$hostip" 8080
 	fi
 done
 is "$(links) $(spaces)" "0 0" "before the table: no link and no namespace of the range are left"

@@ -15,10 +15,13 @@ ok "probe 125" cyris-topo probe 125
 ip4() { echo "$1" | jq -r --arg g "$2" '.guests[] | select(.guest_id==$g and .instance==1) | .nics[0].ip'; }
 listen_in cyris-125-1-desktop-1 tcp:22 tcp:3306
 listen_in cyris-124-1-desktop-1 tcp:22
-ok "124's desktop cannot reach 125's" cannot tcp cyris-124-1-desktop-1 "$(ip4 "$s125" desktop)" 22
-ok "125's desktop cannot reach 124's" cannot tcp cyris-125-1-desktop-1 "$(ip4 "$s124" desktop)" 22
-ok "125's webserver cannot reach 124's desktop" cannot tcp cyris-125-1-webserver-1 "$(ip4 "$s124" desktop)" 22
-ok "instance 1 of 125 cannot reach instance 2" cannot tcp cyris-125-1-desktop-1 \
+# (each flow crosses the host's tables of both ranges and the gateway
+# guests' own: one of them has to count the drop)
+fws=124,125,124@cyris-124-1-firewall-1,125@cyris-125-1-firewall-1,125@cyris-125-2-firewall-1
+ok "124's desktop cannot reach 125's" cannot_fw $fws tcp cyris-124-1-desktop-1 "$(ip4 "$s125" desktop)" 22
+ok "125's desktop cannot reach 124's" cannot_fw $fws tcp cyris-125-1-desktop-1 "$(ip4 "$s124" desktop)" 22
+ok "125's webserver cannot reach 124's desktop" cannot_fw $fws tcp cyris-125-1-webserver-1 "$(ip4 "$s124" desktop)" 22
+ok "instance 1 of 125 cannot reach instance 2" cannot_fw $fws tcp cyris-125-1-desktop-1 \
 	"$(echo "$s125" | jq -r '.guests[] | select(.guest_id=="desktop" and .instance==2) | .nics[0].ip')" 22
 ok "down 124" cyris-topo down 124
 ok "125 still works (probe)" cyris-topo probe 125

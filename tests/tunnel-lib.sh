@@ -84,20 +84,22 @@ EOF
 
 # sshd_start [HOSTKEY]: start sshd in rh and wait until it listens
 sshd_start() {
-	local key=${1:-$TMP/host_key} i
+	local key=${1:-$TMP/host_key}
 	mkdir -p /run/sshd && chmod 755 /run/sshd
 	ip netns exec rh /usr/sbin/sshd -D -e -f "$TMP/sshd_config" -h "$key" \
 		>>"$TMP/sshd.log" 2>&1 &
 	SSHD_PID=$!
 	bg_track "$SSHD_PID"
-	for ((i = 0; i < 100; i++)); do
-		ip netns exec rh ss -Hltn "sport = :22" | grep -q . && return 0
-		kill -0 "$SSHD_PID" 2>/dev/null || break
-		sleep 0.05
-	done
+	wait_for 30 _sshd_settled
+	ip netns exec rh ss -Hltn "sport = :22" | grep -q . && return 0
 	echo "sshd did not start:" >&2
 	cat "$TMP/sshd.log" >&2
 	return 1
+}
+
+# sshd listens, or is gone (then waiting longer is no use)
+_sshd_settled() {
+	ip netns exec rh ss -Hltn "sport = :22" | grep -q . || ! kill -0 "$SSHD_PID" 2>/dev/null
 }
 
 # sshd_stop: kill sshd and every session process it forked (all of them
@@ -116,13 +118,9 @@ guest_start() {
 	ip netns exec guest "$TCPIO" serve "$GUEST" 7 >>"$TMP/guest.log" 2>&1 &
 	GUEST_PID=$!
 	bg_track "$GUEST_PID"
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[ "$(ip netns exec guest ss -Hltn | wc -l)" -ge 3 ] && return 0
-		sleep 0.05
-	done
-	return 1
+	wait_for 30 _guest_listens
 }
+_guest_listens() { [ "$(ip netns exec guest ss -Hltn | wc -l)" -ge 3 ]; }
 
 in_trainee() { ip netns exec trainee "$@"; }
 
@@ -160,16 +158,6 @@ tunnel_open() {
 # tunnel_json R PORT KEY: one key of one tunnel, from list -j
 tunnel_json() {
 	cyris-tunnel -j list "$1" | jq -r --arg l "$LADDR:$2" ".tunnels[] | select(.listen == \$l) | .$3"
-}
-
-# wait_for SECONDS CMD...: until CMD succeeds
-wait_for() {
-	local t=$1 i; shift
-	for ((i = 0; i < t * 20; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	return 1
 }
 
 # the processes of this namespace whose command line runs cyris-tunnel

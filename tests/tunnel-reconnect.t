@@ -41,7 +41,10 @@ ok "reconnecting again" wait_for 10 state_is reconnecting
 in_trainee "$TCPIO" echo $LADDR 2222 1 64K > "$TMP/early.out" 2>&1 &
 early=$!
 bg_track $early
-sleep 0.5
+# the server comes back once the kernel holds the trainee's connection in
+# the listening socket's accept queue (its Recv-Q)
+early_queued() { [ "$(ss -Hltn "sport = :2222" | awk '{ print $2 }')" -ge 1 ]; }
+ok "the early connection waits in the tunnel's backlog" wait_for 30 early_queued
 sshd_start || exit 1
 wait $early
 is "$?" 0 "a connection made during the outage is served once the session is back"

@@ -188,6 +188,7 @@ like "$out" "Failed to connect socket" "with libvirt's message"
 kill "$_vm_libvirtd_pid"
 wait "$_vm_libvirtd_pid" 2>/dev/null
 rm -f /run/libvirt/libvirt-sock
+# (the delay is the scenario: cyris-vm must retry until the daemon answers)
 ( sleep 0.5; exec ip netns exec vmns libvirtd -p /run/libvirt/libvirtd.pid >> /var/log/libvirt/stderr.log 2>&1 ) &
 _vm_libvirtd_pid=$!
 t0=$EPOCHREALTIME

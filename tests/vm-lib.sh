@@ -293,10 +293,7 @@ vm_libvirtd() {
 	_vm_locked caps _vm_caps_in
 	ip netns exec "$ns" libvirtd -p /run/libvirt/libvirtd.pid > /var/log/libvirt/stderr.log 2>&1 &
 	_vm_libvirtd_pid=$!
-	for i in $(seq 100); do
-		[ -S /run/libvirt/libvirt-sock ] && break
-		sleep 0.1
-	done
+	wait_for 60 test -S /run/libvirt/libvirt-sock
 	virsh -q version >/dev/null 2>&1 || {
 		diag "libvirtd did not come up:"
 		sed 's/^/#   /' /var/log/libvirt/stderr.log /var/log/libvirt/libvirtd.log 2>/dev/null | tail -20
@@ -313,16 +310,6 @@ fast_cmdline() { # fast_cmdline CIDR GW [WORD...] | fast_cmdline dhcp [WORD...]
 	else
 		echo "console=ttyS0 quiet panic=-1 cyris.ip=$1 cyris.gw=$2 ${*:3}"
 	fi
-}
-
-# wait_for SECONDS CMD...: until CMD succeeds
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.2
-	done
 }
 
 # The domain's state as libvirt says it.

@@ -126,7 +126,11 @@ like "$(serial "$D")" "ping $W_IP ok" "desktop (office) pings web (servers): the
 	ip netns exec vmns nft list ruleset | sed 's/^/# /'; ip -n vmns addr | sed 's/^/# /'
 	ip -n vmns route | sed 's/^/# /'; ip netns exec vmns sysctl -a 2>/dev/null | grep forwarding | sed 's/^/# /'; serial "$W" | sed 's/^/# /'; }
 wait_for 30 grep -q "ping $D_IP" "/var/log/libvirt/qemu/$W-serial.log"
-sleep 3
+# web pings every second and writes each change: once the firewall has
+# dropped three of its pings, an "ok" would have shown
+fw41() { ip netns exec vmns nft -j list table inet cyris_41 | nft_drops; }
+dropped3() { [ "$(fw41)" -ge 3 ]; }
+ok "the firewall dropped three of web's pings" wait_for 60 dropped3
 like "$(serial "$W")" "ping $D_IP fail" "web (servers) cannot ping desktop (office)"
 unlike "$(serial "$W")" "ping $D_IP ok" "not once"
 drops=$(ip netns exec vmns nft -j list chain inet cyris_41 forward |

@@ -5,14 +5,30 @@
  *   netcheck listen tcp:PORT udp:PORT ...   answer every connection/datagram
  *                                           with "PEER-IP <data>"; runs until
  *                                           killed
- *   netcheck connect tcp|udp ADDR PORT [MS] send a line, print the answer;
- *                                           exit 0 when it came back, 1 when
- *                                           not within MS (default 1000)
+ *   netcheck connect tcp|udp ADDR PORT [MS] send a line, print the answer
+ *                                           (MS: how long to wait, default
+ *                                           1000); the exit code says what
+ *                                           happened:
+ *        0  answered: the line came back
+ *        1  timed out: nothing at all came back within MS (no SYN-ACK, no
+ *           RST, no ICMP error, no answer) — what a DROP looks like
+ *        2  usage error
+ *        3  refused: a TCP RST (ECONNREFUSED/ECONNRESET), or an ICMP port
+ *           unreachable for UDP — a host answered, nothing listens there
+ *        4  unreachable: no route, or an ICMP host/net unreachable or
+ *           "administratively prohibited" came back (EHOSTUNREACH,
+ *           ENETUNREACH, EHOSTDOWN, ENONET, EACCES/EPERM)
+ *        5  any other failure (socket, bind of NETCHECK_SRC, the peer
+ *           closed without answering); the reason goes to stderr
  *   (NETCHECK_SRC=IP makes connect and stream send from that address)
  *   netcheck stream ADDR PORT SECONDS [MS]  one TCP connection, a round trip
  *                                           every 10 ms for SECONDS; exit 1
  *                                           if any answer takes over MS
- *                                           (default 500) or the flow breaks
+ *                                           (default 500) or the flow breaks;
+ *                                           prints "connected" once the first
+ *                                           round trip is done (tests wait
+ *                                           for that line); a SIGTERM ends it
+ *                                           early, as if SECONDS had passed
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +43,29 @@
 #include <unistd.h>
 
 #define MAXFD 64
+
+/* exit codes of "connect" (see the header) */
+enum { NC_ANSWERED = 0, NC_TIMEOUT = 1, NC_USAGE = 2, NC_REFUSED = 3, NC_UNREACH = 4, NC_OTHER = 5 };
+
+/* The exit code for a failed socket call's errno. */
+static int nc_code(int err, const char *what)
+{
+	switch (err) {
+	case ECONNREFUSED:
+	case ECONNRESET:
+		return NC_REFUSED;
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+	case ENONET:
+	case EACCES:
+	case EPERM:
+		return NC_UNREACH;
+	default:
+		fprintf(stderr, "netcheck: %s: %s\n", what, strerror(err));
+		return NC_OTHER;
+	}
+}
 
 static long now_ms(void)
 {
@@ -140,79 +179,114 @@ static int do_listen(int argc, char **argv)
 	}
 }
 
+/* A connected socket to ADDR PORT, or minus an exit code (see the header). */
 static int connect_to(int type, const char *addr, const char *port, int ms)
 {
 	struct addrinfo hints = { .ai_socktype = type, .ai_flags = AI_NUMERICHOST }, *ai;
 	struct pollfd p;
-	int fd, err = 0;
+	int fd, err = 0, on = 1, rc;
 	socklen_t el = sizeof(err);
 
-	if (getaddrinfo(addr, port, &hints, &ai) != 0)
-		return -1;
+	if (getaddrinfo(addr, port, &hints, &ai) != 0) {
+		fprintf(stderr, "netcheck: %s %s: not a numeric address and port\n", addr, port);
+		return -NC_USAGE;
+	}
 	fd = socket(ai->ai_family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		rc = -nc_code(errno, "socket");
+		freeaddrinfo(ai);
+		return rc;
+	}
+	/* UDP: without IP_RECVERR the kernel keeps an ICMP host unreachable
+	 * from a connected socket (only "hard" errors get through), and it
+	 * would look like a drop */
+	if (type == SOCK_DGRAM)
+		setsockopt(fd, ai->ai_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+			   ai->ai_family == AF_INET6 ? IPV6_RECVERR : IP_RECVERR, &on, sizeof(on));
 	/* NETCHECK_SRC=IP: send from that address */
-	if (fd >= 0 && getenv("NETCHECK_SRC")) {
+	if (getenv("NETCHECK_SRC")) {
 		struct addrinfo *src;
 
-		if (getaddrinfo(getenv("NETCHECK_SRC"), NULL, &hints, &src) != 0 ||
-		    bind(fd, src->ai_addr, src->ai_addrlen) < 0) {
-			close(fd);
-			fd = -1;
-		} else {
-			freeaddrinfo(src);
+		if (getaddrinfo(getenv("NETCHECK_SRC"), NULL, &hints, &src) != 0) {
+			fprintf(stderr, "netcheck: NETCHECK_SRC: not a numeric address\n");
+			rc = -NC_USAGE;
+			goto fail;
 		}
+		if (bind(fd, src->ai_addr, src->ai_addrlen) < 0) {
+			fprintf(stderr, "netcheck: bind %s: %s\n", getenv("NETCHECK_SRC"), strerror(errno));
+			freeaddrinfo(src);
+			rc = -NC_OTHER;
+			goto fail;
+		}
+		freeaddrinfo(src);
 	}
-	if (fd < 0 || (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)) {
-		freeaddrinfo(ai);
-		if (fd >= 0)
-			close(fd);
-		return -1;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+		rc = -nc_code(errno, "connect");
+		goto fail;
 	}
 	freeaddrinfo(ai);
 	if (type == SOCK_STREAM) {
 		p.fd = fd;
 		p.events = POLLOUT;
-		if (poll(&p, 1, ms) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+		rc = poll(&p, 1, ms);
+		if (rc == 0) {
 			close(fd);
-			return -1;
+			return -NC_TIMEOUT;
+		}
+		if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+			rc = -nc_code(rc < 0 ? errno : err ? err : errno, "connect");
+			close(fd);
+			return rc;
 		}
 	}
 	return fd;
+fail:
+	freeaddrinfo(ai);
+	close(fd);
+	return rc;
 }
 
-/* Send @msg and wait up to @ms for an answer into @buf. */
+/* Send @msg and wait up to @ms for an answer into @buf: 0, or an exit code. */
 static int round_trip(int fd, const char *msg, char *buf, size_t size, int ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	ssize_t n;
+	int rc;
 
 	if (send(fd, msg, strlen(msg), MSG_NOSIGNAL) < 0)
-		return -1;
-	if (poll(&p, 1, ms) != 1)
-		return -1;
+		return nc_code(errno, "send");
+	rc = poll(&p, 1, ms);
+	if (rc == 0)
+		return NC_TIMEOUT;
+	if (rc < 0)
+		return nc_code(errno, "poll");
 	n = recv(fd, buf, size - 1, 0);
-	if (n <= 0)
-		return -1;
+	if (n < 0)
+		return nc_code(errno, "recv");
+	if (n == 0) {
+		fprintf(stderr, "netcheck: the peer closed without answering\n");
+		return NC_OTHER;
+	}
 	buf[n] = '\0';
-	return 0;
+	return NC_ANSWERED;
 }
 
 static int do_connect(int argc, char **argv)
 {
 	int type = strcmp(argv[0], "udp") == 0 ? SOCK_DGRAM : SOCK_STREAM;
-	int ms = argc > 3 ? atoi(argv[3]) : 1000, fd;
+	int ms = argc > 3 ? atoi(argv[3]) : 1000, fd, rc;
 	char buf[4096];
 
+	if ((type == SOCK_STREAM && strcmp(argv[0], "tcp") != 0) || ms <= 0)
+		return NC_USAGE;
 	fd = connect_to(type, argv[1], argv[2], ms);
 	if (fd < 0)
-		return 1;
-	if (round_trip(fd, "hello", buf, sizeof(buf), ms) < 0) {
-		close(fd);
-		return 1;
-	}
-	printf("%s\n", buf);
+		return -fd;
+	rc = round_trip(fd, "hello", buf, sizeof(buf), ms);
+	if (rc == NC_ANSWERED)
+		printf("%s\n", buf);
 	close(fd);
-	return 0;
+	return rc;
 }
 
 static int do_stream(int argc, char **argv)
@@ -220,6 +294,13 @@ static int do_stream(int argc, char **argv)
 	long end = now_ms() + atol(argv[2]) * 1000, worst = 0;
 	int ms = argc > 3 ? atoi(argv[3]) : 500, fd, trips = 0;
 	char buf[4096];
+	sigset_t term, pending;
+
+	/* SIGTERM stays pending and is looked at between round trips, so it
+	 * never interrupts one */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, NULL);
 
 	fd = connect_to(SOCK_STREAM, argv[0], argv[1], ms);
 	if (fd < 0) {
@@ -229,7 +310,7 @@ static int do_stream(int argc, char **argv)
 	while (now_ms() < end) {
 		long t = now_ms();
 
-		if (round_trip(fd, "x", buf, sizeof(buf), ms) < 0) {
+		if (round_trip(fd, "x", buf, sizeof(buf), ms) != NC_ANSWERED) {
 			fprintf(stderr, "netcheck: stream: no answer within %d ms after %d round trips\n",
 				ms, trips);
 			close(fd);
@@ -237,7 +318,12 @@ static int do_stream(int argc, char **argv)
 		}
 		if (now_ms() - t > worst)
 			worst = now_ms() - t;
-		trips++;
+		if (trips++ == 0) {
+			printf("connected\n");
+			fflush(stdout);
+		}
+		if (sigpending(&pending) == 0 && sigismember(&pending, SIGTERM))
+			break;
 		usleep(10000);
 	}
 	printf("%d round trips, worst %ld ms\n", trips, worst);
