@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cyris_fw_rule r, again;
 	struct cyris_fw_policy p;
 	struct fw_plan plan = {0};
-	char *explain = NULL;
+	char *explain = NULL, *full, *again_full;
 	unsigned k = 0;
 
 	if (!devnull)
@@ -46,13 +46,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(text);
 		return 0;
 	}
-	/* The canonical text is a fixed point. A text that fills its buffer
-	 * was cut (issue 10, item 2) and is left out until rules travel as
-	 * data. */
-	if (strlen(r.text) < sizeof(r.text) - 1) {
-		FUZZ_ASSERT(cyris_fw_rule_parse(r.text, &again, err, sizeof(err)) == 0);
-		FUZZ_ASSERT(strcmp(again.text, r.text) == 0);
-	}
+	/* The canonical text, whole at any length, is a fixed point. */
+	full = cyris_fw_rule_text(&r);
+	FUZZ_ASSERT(full);
+	FUZZ_ASSERT(cyris_fw_rule_parse(full, &again, err, sizeof(err)) == 0);
+	again_full = cyris_fw_rule_text(&again);
+	FUZZ_ASSERT(again_full && strcmp(again_full, full) == 0);
+	free(full);
+	free(again_full);
 	FUZZ_ASSERT(cyris_fw_policy_init(&p, "fuzz") == 0);
 	add_nets(&p, r.src, r.n_src, &k);
 	add_nets(&p, r.dst, r.n_dst, &k);
