@@ -703,7 +703,8 @@ static const char *net_of(const struct cyris_range_site *s, const struct cyris_r
 	size_t i;
 
 	for (i = 0; i < s->n_nets; i++)
-		if ((m >= s->nets[i].members && m < s->nets[i].members + s->nets[i].n_members) ||
+		if ((s->nets[i].n_members && m >= s->nets[i].members &&
+		     m < s->nets[i].members + s->nets[i].n_members) ||
 		    m == &s->nets[i].gateway)
 			return s->nets[i].name;
 	return "?";
