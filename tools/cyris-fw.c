@@ -3,7 +3,9 @@
  * cyris-fw — range isolation and forwarding rules in nftables, one
  * transaction per command. A thin layer over net/fw*.c.
  */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 
 #include "cli.h"
@@ -83,14 +85,27 @@ static int host_lock(struct cli *c, int *ret_fd)
 	return CLI_OK;
 }
 
+/* A test variable of the environment (see --help), 0 when unset or bad. */
+static int env_int(const char *name, unsigned long max)
+{
+	const char *s = getenv(name);
+	unsigned long v;
+
+	return s && cyris_parse_uint(s, max, &v) == 0 ? (int)v : 0;
+}
+
 static int fw(struct cli *c, struct cyris_fw **ret)
 {
 	int r;
 
-	if (!fw_ctx && (r = cyris_fw_open(&fw_ctx, c->netns)) < 0) {
-		if (c->netns)
-			return cli_err(c, r, "netns %s", c->netns);
-		return cli_err(c, r, "nftables");
+	if (!fw_ctx) {
+		if ((r = cyris_fw_open(&fw_ctx, c->netns)) < 0) {
+			if (c->netns)
+				return cli_err(c, r, "netns %s", c->netns);
+			return cli_err(c, r, "nftables");
+		}
+		cyris_fw_set_bad_rule(fw_ctx, env_int("CYRIS_FW_INJECT_BAD_RULE", 1000000));
+		cyris_fw_set_rcvbuf(fw_ctx, env_int("CYRIS_FW_RCVBUF", INT_MAX / 2));
 	}
 	*ret = fw_ctx;
 	return CLI_OK;

@@ -177,6 +177,19 @@ struct cyris_fw;
 int cyris_fw_open(struct cyris_fw **ret, const char *netns);
 void cyris_fw_free(struct cyris_fw *fw);
 
+/*
+ * Fault injection and limits, for tests; the library reads no environment
+ * for them (cyris-fw maps CYRIS_FW_INJECT_BAD_RULE and CYRIS_FW_RCVBUF to
+ * these calls). cyris_fw_set_bad_rule(): the @nth kernel rule (1-based) of
+ * every later batch gets a payload the kernel rejects, to show that a
+ * rejected batch changes nothing and that the error names its rule; 0 turns
+ * it off. cyris_fw_set_rcvbuf(): every later batch reads its ACKs through a
+ * receive buffer of @bytes (SO_RCVBUF, which the kernel doubles and
+ * net.core.rmem_max caps) instead of one sized to the batch; 0 restores it.
+ */
+void cyris_fw_set_bad_rule(struct cyris_fw *fw, int nth);
+void cyris_fw_set_rcvbuf(struct cyris_fw *fw, int bytes);
+
 /* What went wrong in the last failed call: the rule (index into the
  * policy's rules, -1 if none) and the kernel's extended-ack text. */
 struct cyris_fw_error {

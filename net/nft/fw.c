@@ -50,6 +50,8 @@ struct cyris_fw {
 	char *netns;
 	struct cyris_nl *rt;        /* rtnetlink, opened when resolving */
 	struct cyris_fw_error err;
+	int rcvbuf;                 /* cyris_fw_set_rcvbuf(), 0 = sized per batch */
+	int bad_rule;               /* cyris_fw_set_bad_rule(), 0 = none */
 };
 
 /* ---- the context -------------------------------------------------------- */
@@ -810,15 +812,14 @@ static void m_verdict(struct nftnl_rule *r, const struct fw_krule *k, int *err)
 	}
 }
 
-/* Test hook: CYRIS_FW_INJECT_BAD_RULE=N gives the N-th kernel rule of a
- * batch (1-based) a payload the kernel rejects, to prove that a rejected
- * batch changes nothing and that the error names its rule. */
-static int inject_bad(void)
+void cyris_fw_set_bad_rule(struct cyris_fw *fw, int nth)
 {
-	const char *s = getenv("CYRIS_FW_INJECT_BAD_RULE");
-	unsigned long n;
+	fw->bad_rule = nth > 0 ? nth : 0;
+}
 
-	return s && cyris_parse_uint(s, 1000000, &n) == 0 ? (int)n : 0;
+void cyris_fw_set_rcvbuf(struct cyris_fw *fw, int bytes)
+{
+	fw->rcvbuf = bytes > 0 ? bytes : 0;
 }
 
 static void add_rule(struct batch *b, const char *table, const struct fw_krule *k,
@@ -841,7 +842,7 @@ static void add_rule(struct batch *b, const char *table, const struct fw_krule *
 			m_set(b, table, k->rule, r, &k->m[i], &err);
 		else
 			m_one(r, &k->m[i], &err);
-	if (nth == inject_bad())
+	if (nth && nth == b->fw->bad_rule)
 		e_add(r, e_payload(NFT_PAYLOAD_NETWORK_HEADER, 0, 0), &err);
 	if (k->counter)
 		e_add(r, nftnl_expr_alloc("counter"), &err);
@@ -959,18 +960,15 @@ static int read_gen(struct cyris_fw *fw, uint32_t *ret)
  * Room for @n ACKs: an ACK takes some 700-800 bytes of the receive buffer
  * (the kernel counts the whole skb) and the kernel doubles what is asked
  * for, so 1 KiB each is ample; never less than the 8 MiB of cyris_fw_open().
- * Test hook: CYRIS_FW_RCVBUF=BYTES sets it instead, so that the ACKs
- * overflow it (the path of an unprivileged caller, whom net.core.rmem_max
- * caps).
+ * cyris_fw_set_rcvbuf() sets it instead, so that the ACKs can overflow it
+ * (the path of an unprivileged caller, whom net.core.rmem_max caps).
  */
-static void size_rcvbuf(int fd, size_t n)
+static void size_rcvbuf(int fd, size_t n, int fixed)
 {
-	const char *s = getenv("CYRIS_FW_RCVBUF");
-	unsigned long v;
 	int sz;
 
-	if (s && cyris_parse_uint(s, INT_MAX / 2, &v) == 0) {
-		sz = (int)v;
+	if (fixed > 0) {
+		sz = fixed;
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 		return;
 	}
@@ -1047,7 +1045,7 @@ static int batch_send(struct batch *b, const struct cyris_fw_policy *p)
 	sz = (int)b->len + 65536;
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	size_rcvbuf(fd, b->n);
+	size_rcvbuf(fd, b->n, fw->rcvbuf);
 	have_gen = read_gen(fw, &gen) == 0;
 	if (sendmsg(fd, &mh, 0) < 0) {
 		r = -errno;
