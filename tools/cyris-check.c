@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cyris/check.h"
 #include "cyris/conf.h"
+#include "cyris/vm.h"
 #include "../net/base/util.h"
 
 static const char help[] =
@@ -118,6 +119,7 @@ int main(int argc, char **argv)
 	char *def[] = { argv[0], "run", NULL };
 	int i;
 
+	cyris_vm_quiet_libvirt();   /* libvirt's message is reported once, by us */
 	/* no command: the checks are the command */
 	for (i = 1; i < argc; i++)
 		if (argv[i][0] != '-' && !(i > 1 && streq(argv[i - 1], "--provider")))

@@ -16,6 +16,7 @@
 #include "cyris/plan.h"
 #include "cyris/range.h"
 #include "cyris/topo.h"
+#include "cyris/vm.h"
 #include "../net/base/util.h"
 
 static const char help[] =
@@ -1024,8 +1025,10 @@ int main(int argc, char **argv)
 		.cmds = cmds,
 		.ext = &ext,
 	};
+	int r;
 
-	int r = cli_main(&c, argc, argv);
+	cyris_vm_quiet_libvirt();   /* libvirt's message is reported once, by us */
+	r = cli_main(&c, argc, argv);
 
 	cyris_conf_free(conf);
 	return r;

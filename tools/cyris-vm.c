@@ -848,7 +848,10 @@ int main(int argc, char **argv)
 		.data = &s,
 		.batch_ok = true,
 	};
-	int r = cli_main(&c, argc, argv);
+	int r;
+
+	cyris_vm_quiet_libvirt();   /* libvirt's message is reported once, by us */
+	r = cli_main(&c, argc, argv);
 
 	cyris_virt_free(s.v);
 	cyris_conf_free(s.conf);

@@ -145,9 +145,12 @@ int cyris_tunnel_listen(struct cyris_tunnel *t);
  */
 int cyris_tunnel_connect(struct cyris_tunnel *t, int stop_fd);
 
-/* The @stop_fd the process that runs a tunnel passes to connect and run:
- * SIGTERM, SIGINT and SIGHUP blocked and read from a signalfd, SIGPIPE
- * ignored. Returns the fd or -errno. */
+/* The @stop_fd the process that runs a tunnel passes to connect and run.
+ * This changes process-wide signal state, and is meant for that process
+ * only (cyris_tunnel_start()'s daemon, or a tool that runs the tunnel in
+ * the foreground): SIGPIPE is set to SIG_IGN (sigaction), SIGTERM, SIGINT
+ * and SIGHUP are blocked in the calling thread's mask (sigprocmask) and
+ * read from the returned signalfd. Returns the fd or -errno. */
 int cyris_tunnel_stop_signals(void);
 
 /*
@@ -159,12 +162,20 @@ int cyris_tunnel_stop_signals(void);
 int cyris_tunnel_run(struct cyris_tunnel *t, int stop_fd);
 
 /*
- * Listen (if not done yet), then fork a daemon (fork, setsid, fork; no
- * exec) that connects, authenticates, records its state and reports back
- * over a pipe; return only then: 0 with the daemon's pid in *@ret_pid, or
- * the daemon's error (-errno, message in cyris_tunnel_errmsg()). The daemon
- * stops on SIGTERM, SIGINT or SIGHUP. The caller's copy of the listening
- * socket is closed; @t can then only be freed.
+ * This call forks. Listen (if not done yet), flush every stdio stream
+ * (fflush(NULL)), open a pipe and fork twice, with no exec: the first child
+ * calls setsid() and forks the daemon, then exits at once; the caller reaps
+ * that child (waitpid), so it is left with no child of its own. The daemon
+ * changes to "/", closes every fd above 2 except the listening socket and
+ * the pipe's write end, calls cyris_tunnel_stop_signals(), connects,
+ * authenticates, records its state file and reports the result (-errno and
+ * a message) over the pipe. On success it closes the pipe, points fds 0-2
+ * at /dev/null and serves (cyris_tunnel_run()) until SIGTERM, SIGINT or
+ * SIGHUP; on error it frees the tunnel and _exit(1)s, and the caller reads
+ * EOF only once it is gone, so nothing outlives a failed start. Returns
+ * only after the report: 0 with the daemon's pid in *@ret_pid, or the
+ * daemon's error (-errno, message in cyris_tunnel_errmsg()). The caller's
+ * copy of the listening socket is closed; @t can then only be freed.
  */
 int cyris_tunnel_start(struct cyris_tunnel *t, pid_t *ret_pid);
 

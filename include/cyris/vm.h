@@ -13,7 +13,9 @@
  *
  * Every call returns 0 (or a count) or -errno; libvirt's own message for the
  * last failure is kept in the context (cyris_virt_error()). The library never
- * prints: it installs a silent libvirt error handler.
+ * prints, and it changes no process-wide libvirt state: each connection it
+ * opens gets a silent error handler of its own (virConnSetErrorFunc), and
+ * the message is read from the thread's last error (virGetLastError()).
  */
 #ifndef CYRIS_VM_H
 #define CYRIS_VM_H
@@ -32,6 +34,15 @@
 extern "C" {
 #endif
 #pragma GCC visibility push(default)
+
+/*
+ * libvirt prints errors that happen outside a connection (a failed
+ * virConnectOpen, for one) to stderr through its process-wide handler.
+ * This call replaces that handler with a silent one (virSetErrorFunc(NULL,
+ * ...)), for the whole process: a tool calls it once at start, since it
+ * reports libvirt's message itself; a harness with its own handler does not.
+ */
+void cyris_vm_quiet_libvirt(void);
 
 /* The XML namespace of cyris's <metadata> element in a domain. */
 #define CYRIS_VM_XMLNS "urn:x-cyris:libvirt:domain:1"

@@ -17,6 +17,7 @@
 #include "cyris/conf.h"
 #include "cyris/link.h"
 #include "cyris/provider.h"
+#include "cyris/vm.h"
 
 static void print_info(const struct cyris_guest_info *g)
 {
@@ -72,6 +73,7 @@ int main(int argc, char **argv)
 	char err[256];
 	int r;
 
+	cyris_vm_quiet_libvirt();
 	if (argc < 4)
 		return 2;
 	if (!conf || cyris_conf_load(conf, err, sizeof(err)) < 0) {

@@ -16,12 +16,6 @@
 #include "../../net/base/conf-priv.h"
 #include "vm-priv.h"
 
-static void quiet(void *data, virErrorPtr err)
-{
-	(void)data;
-	(void)err;
-}
-
 /* Reachable at @uri? Its version in @detail. */
 static bool check_libvirt(const char *uri, char *detail, size_t size)
 {
@@ -29,7 +23,6 @@ static bool check_libvirt(const char *uri, char *detail, size_t size)
 	virConnectPtr c;
 	virErrorPtr e;
 
-	virSetErrorFunc(NULL, quiet);
 	c = virConnectOpenReadOnly(uri);
 	if (!c) {
 		e = virGetLastError();

@@ -11,18 +11,27 @@
 #include "../../net/base/conf-priv.h"
 #include "vm-priv.h"
 
-/* libvirt prints every error to stderr by default; a library must not. */
+/* libvirt prints every error to stderr by default; a library must not.
+ * Each connection the library opens gets this handler of its own
+ * (virConnSetErrorFunc), which changes nothing outside that connection;
+ * the message is read back from the thread's last error. What fails before
+ * a connection exists goes to the process-wide handler, which only the
+ * caller sets (cyris_vm_quiet_libvirt()). */
 static void silent(void *userdata, virErrorPtr e)
 {
 	(void)userdata;
 	(void)e;
 }
 
+void cyris_vm_quiet_libvirt(void)
+{
+	virSetErrorFunc(NULL, silent);
+}
+
 static pthread_once_t virt_once = PTHREAD_ONCE_INIT;
 
 static void virt_init(void)
 {
-	virSetErrorFunc(NULL, silent);
 	(void)virInitialize();
 }
 
@@ -182,6 +191,7 @@ static int open_once(struct cyris_virt *v)
 
 	if (!c)
 		return virt_fail(v);
+	virConnSetErrorFunc(c, NULL, silent);
 	v->conn = c;
 	return 0;
 }
