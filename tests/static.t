@@ -115,7 +115,7 @@ use strict; use warnings;
 use File::Find; use File::Basename; use File::Spec;
 my %layer = ('net/base' => 0, 'net/rtnl' => 1, 'net/nft' => 2, 'net/tunnel' => 2,
 	     'vm/libvirt' => 2, 'net/topo' => 3, 'tools' => 4, 'tests' => 5);
-my %public = (conf => 'net/base', ip => 'net/base',
+my %public = (conf => 'net/base', ip => 'net/base', error => 'net/base',
 	      map({ $_ => 'net/rtnl' } qw(nl link addr neigh route netns tag entry)),
 	      fw => 'net/nft', tunnel => 'net/tunnel', vm => 'vm/libvirt',
 	      map({ $_ => 'net/topo' } qw(range plan topo provider check lock)));

@@ -75,14 +75,10 @@ static void lock_wait(void *arg, const char *path, long holder)
  * then adds to it. */
 static int host_lock(struct cli *c, int *ret_fd)
 {
-	char err[512];
-	int r = cyris_host_lock(conf, c->netns, NULL, lock_wait, c, ret_fd, err, sizeof(err));
+	struct cyris_error err;
+	int r = cyris_host_lock(conf, c->netns, NULL, lock_wait, c, ret_fd, &err);
 
-	if (r < 0) {
-		cli_msg(c, "%s", err);
-		return CLI_FAIL;
-	}
-	return CLI_OK;
+	return r < 0 ? cli_fail(c, &err) : CLI_OK;
 }
 
 /* A test variable of the environment (see --help), 0 when unset or bad. */
@@ -173,7 +169,8 @@ static int read_rules(struct cli *c, const char *file, struct cyris_fw_policy *p
 		return cli_err(c, -errno, "%s", file);
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		struct cyris_fw_rule rule;
-		char err[256], *s;
+		struct cyris_error err;
+		char *s;
 
 		no++;
 		if (memchr(line, '\0', (size_t)len)) {
@@ -185,9 +182,9 @@ static int read_rules(struct cli *c, const char *file, struct cyris_fw_policy *p
 		s = rule_text(line);
 		if (!*s)
 			continue;
-		if (cyris_fw_rule_parse(s, &rule, err, sizeof(err)) < 0 ||
-		    (rule.line = no, cyris_fw_policy_add_rule(p, &rule, err, sizeof(err)) < 0)) {
-			fprintf(stderr, "%s:%u: %s\n", shown, no, err);
+		if (cyris_fw_rule_parse(s, &rule, &err) < 0 ||
+		    (rule.line = no, cyris_fw_policy_add_rule(p, &rule, &err) < 0)) {
+			fprintf(stderr, "%s:%u: %s\n", shown, no, err.msg);
 			r = CLI_FAIL;
 			break;
 		}
@@ -310,7 +307,8 @@ out:
 static int cmd_allow(struct cli *c, int argc, char **argv)
 {
 	struct cyris_fw_rule rule;
-	char text[1024] = "", err[256];
+	char text[1024] = "";
+	struct cyris_error err;
 	struct cyris_fw *f;
 	int i, r;
 
@@ -326,18 +324,14 @@ static int cmd_allow(struct cli *c, int argc, char **argv)
 			return CLI_FAIL;
 		}
 	}
-	if (cyris_fw_rule_parse(text, &rule, err, sizeof(err)) < 0) {
-		cli_msg(c, "rule '%s': %s", text, err);
-		return CLI_FAIL;
-	}
+	if (cyris_fw_rule_parse(text, &rule, &err) < 0)
+		return cli_failf(c, &err, "rule '%s'", text);
 	if ((r = fw(c, &f)))
 		return r;
-	err[0] = '\0';
-	r = cyris_fw_allow(f, argv[0], &rule, err, sizeof(err));
-	if (r < 0 && err[0]) {
-		cli_msg(c, "rule '%s': %s", rule.text, err);
-		return CLI_FAIL;
-	}
+	cyris_error_clear(&err);
+	r = cyris_fw_allow(f, argv[0], &rule, &err);
+	if (r < 0 && err.msg[0])
+		return cli_failf(c, &err, "rule '%s'", rule.text);
 	return r < 0 ? fw_fail(c, r, NULL, "allow") : CLI_OK;
 }
 
@@ -534,15 +528,16 @@ int main(int argc, char **argv)
 		.cmds = cmds,
 		.batch_ok = true,
 	};
-	char err[512];
+	struct cyris_error err;
 	int r;
 
 	/* a broken configuration is an error for every tool alike; the
 	 * runtime directory holds the host lock */
-	if (!(conf = cyris_conf_new()) || cyris_conf_load(conf, err, sizeof(err)) < 0) {
-		fprintf(stderr, "cyris-fw: %s\n", conf ? err : strerror(ENOMEM));
+	if (!(conf = cyris_conf_new()))
+		cyris_error_set(&err, -ENOMEM, "%s", strerror(ENOMEM));
+	if (!conf || cyris_conf_load(conf, &err) < 0) {
 		cyris_conf_free(conf);
-		return CLI_FAIL;
+		return cli_fail(&c, &err);
 	}
 	r = cli_main(&c, argc, argv);
 	cyris_fw_free(fw_ctx);

@@ -131,14 +131,14 @@ static int parse_range(struct cli *c, const char *s)
 static int runtime_dir(struct cli *c, char dir[PATH_MAX])
 {
 	struct cyris_conf *conf = cyris_conf_new();
-	char err[512];
+	struct cyris_error err;
 	int r;
 
 	if (!conf)
 		return cli_err(c, -ENOMEM, "configuration");
-	r = cyris_conf_load(conf, err, sizeof(err));
+	r = cyris_conf_load(conf, &err);
 	if (r < 0)
-		cli_msg(c, "configuration: %s", err);
+		cli_failf(c, &err, "configuration");
 	else if ((r = cyris_conf_get(conf, "runtime_dir", dir, PATH_MAX)) < 0)
 		cli_err(c, r, "configuration: runtime_dir");
 	cyris_conf_free(conf);
@@ -266,15 +266,14 @@ static int cmd_open(struct cli *c, int argc, char **argv)
 static int list_tunnels(struct cli *c, const char *range, struct cyris_tunnel_info **ret,
 			size_t *ret_n)
 {
-	char err[512], dir[PATH_MAX];
+	struct cyris_error err;
+	char dir[PATH_MAX];
 	int r;
 
 	if ((r = runtime_dir(c, dir)))
 		return r;
-	if (cyris_tunnel_list(dir, range, ret, ret_n, err, sizeof(err)) < 0) {
-		cli_msg(c, "list: %s", err);
-		return CLI_FAIL;
-	}
+	if (cyris_tunnel_list(dir, range, ret, ret_n, &err) < 0)
+		return cli_failf(c, &err, "list");
 	return CLI_OK;
 }
 
@@ -319,7 +318,7 @@ static int cmd_close(struct cli *c, int argc, char **argv)
 	unsigned long port = 0;
 	size_t n = 0, i, matched = 0;
 	struct json *j = NULL;
-	char err[512];
+	struct cyris_error err;
 	int r, rc = CLI_OK;
 	bool other;
 
@@ -338,10 +337,9 @@ static int cmd_close(struct cli *c, int argc, char **argv)
 		if (port && v[i].listen_port != port)
 			continue;
 		matched++;
-		r = cyris_tunnel_stop(&v[i], 10000, err, sizeof(err));
+		r = cyris_tunnel_stop(&v[i], 10000, &err);
 		if (r < 0) {
-			cli_msg(c, "close %s %s: %s", v[i].range, v[i].listen, err);
-			rc = CLI_FAIL;
+			rc = cli_failf(c, &err, "close %s %s", v[i].range, v[i].listen);
 			continue;
 		}
 		/* a stale state file's pid may name another process now */

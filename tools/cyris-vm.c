@@ -222,19 +222,19 @@ static int only(struct cli *c, const char *cmd, unsigned allowed)
 static int virt(struct cli *c, struct cyris_virt **ret)
 {
 	struct state *s = st(c);
-	char err[512];
+	struct cyris_error err;
 	int r;
 
 	if (!s->v) {
 		if (!s->conf && !(s->conf = cyris_conf_new()))
 			return cli_err(c, -ENOMEM, "configuration");
-		r = cyris_conf_load(s->conf, err, sizeof(err));
+		r = cyris_conf_load(s->conf, &err);
 		if (r == 0 && s->uri)
-			r = cyris_conf_set(s->conf, "libvirt_uri", s->uri, err, sizeof(err));
+			r = cyris_conf_set(s->conf, "libvirt_uri", s->uri, &err);
 		if (r == 0 && s->virt_type)
-			r = cyris_conf_set(s->conf, "virt_type", s->virt_type, err, sizeof(err));
+			r = cyris_conf_set(s->conf, "virt_type", s->virt_type, &err);
 		if (r < 0)
-			return cli_usage(c, "%s", err);
+			return cli_usage(c, "%s", err.msg);
 		r = cyris_virt_new(s->conf, &s->v);
 		if (r == 0)
 			r = cyris_virt_set_netns(s->v, c->netns);

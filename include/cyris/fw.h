@@ -47,6 +47,7 @@
 
 #include "cyris/addr.h"
 #include "cyris/tag.h"
+#include "cyris/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -93,7 +94,7 @@ struct cyris_fw_rule {
  * message in @err (which does not repeat the rule).
  */
 int cyris_fw_rule_parse(const char *text, struct cyris_fw_rule *ret,
-			char *err, size_t errlen);
+			struct cyris_error *err);
 
 /* Recompute @r->text (and long_text) from its fields (after a caller
  * changed them). Returns 0, or -ENAMETOOLONG when the canonical text did
@@ -150,7 +151,7 @@ int cyris_fw_policy_add_iface(struct cyris_fw_policy *p, const char *net,
 /* Add a rule; every network name it uses must be known. -EINVAL with a
  * message in @err otherwise. */
 int cyris_fw_policy_add_rule(struct cyris_fw_policy *p, const struct cyris_fw_rule *r,
-			     char *err, size_t errlen);
+			     struct cyris_error *err);
 int cyris_fw_policy_add_expose(struct cyris_fw_policy *p, const struct cyris_fw_expose *e);
 int cyris_fw_policy_add_nat(struct cyris_fw_policy *p, const char *ifname);
 /* An interface outside clients of entry points come in on, whose IPv4
@@ -215,7 +216,7 @@ int cyris_fw_apply(struct cyris_fw *fw, const struct cyris_fw_policy *p, bool fo
 /* Add one rule / exposed port / NAT interface to an applied policy, each in
  * its own transaction (-ENOENT when the range has no table). */
 int cyris_fw_allow(struct cyris_fw *fw, const char *range,
-		   const struct cyris_fw_rule *r, char *err, size_t errlen);
+		   const struct cyris_fw_rule *r, struct cyris_error *err);
 int cyris_fw_expose(struct cyris_fw *fw, const char *range,
 		    const struct cyris_fw_expose *e);
 int cyris_fw_nat(struct cyris_fw *fw, const char *range, const char *ifname);

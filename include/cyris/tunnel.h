@@ -34,6 +34,7 @@
 
 #include "cyris/addr.h"
 #include "cyris/tag.h"
+#include "cyris/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -190,7 +191,7 @@ void cyris_tunnel_get_info(const struct cyris_tunnel *t, struct cyris_tunnel_inf
  */
 int cyris_tunnel_list(const char *runtime_dir, const char *range,
 		      struct cyris_tunnel_info **ret, size_t *ret_n,
-		      char *err, size_t errlen);
+		      struct cyris_error *err);
 
 /* 1 when the process recorded in @i is that tunnel: same pid, same start
  * time, and it holds the recorded listening socket; 0 when not. */
@@ -204,7 +205,7 @@ int cyris_tunnel_alive(const struct cyris_tunnel_info *i);
  * 0 when only a stale state file was removed, or -errno (message in @err).
  */
 int cyris_tunnel_stop(const struct cyris_tunnel_info *i, unsigned timeout_ms,
-		      char *err, size_t errlen);
+		      struct cyris_error *err);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

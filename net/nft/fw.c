@@ -128,8 +128,10 @@ static void set_error(struct cyris_fw *fw, int err, int rule, const char *what)
 	memset(&fw->err, 0, sizeof(fw->err));
 	fw->err.err = err;
 	fw->err.rule = rule;
-	if (what)
-		snprintf(fw->err.text, sizeof(fw->err.text), "%s", what);
+	if (what && (size_t)snprintf(fw->err.text, sizeof(fw->err.text), "%.*s",
+				     (int)sizeof(fw->err.text) - 1, what) >= sizeof(fw->err.text) - 1 &&
+	    strlen(what) >= sizeof(fw->err.text))
+		memcpy(fw->err.text + sizeof(fw->err.text) - 4, "...", 4);   /* cut: say so */
 }
 
 /* ---- resolving the range's interfaces from the kernel ------------------- */
@@ -1503,7 +1505,7 @@ static int policy_copy(struct cyris_fw_policy *dst, const struct cyris_fw_policy
 			r = cyris_fw_policy_add_iface(dst, src->nets[i].name,
 						      src->nets[i].ifnames[j], NULL, 0);
 	for (i = 0; r == 0 && i < src->n_rules; i++)
-		r = cyris_fw_policy_add_rule(dst, &src->rules[i], NULL, 0);
+		r = cyris_fw_policy_add_rule(dst, &src->rules[i], NULL);
 	for (i = 0; r == 0 && i < src->n_exposes; i++)
 		r = cyris_fw_policy_add_expose(dst, &src->exposes[i]);
 	for (i = 0; r == 0 && i < src->n_nat; i++)
@@ -1515,7 +1517,8 @@ static int policy_copy(struct cyris_fw_policy *dst, const struct cyris_fw_policy
 
 int cyris_fw_apply(struct cyris_fw *fw, const struct cyris_fw_policy *src, bool force)
 {
-	char table[CYRIS_FW_TABLESIZ], msg[256];
+	char table[CYRIS_FW_TABLESIZ];
+	struct cyris_error m;
 	struct cyris_fw_policy p;
 	struct fw_plan plan = {0};
 	struct batch b;
@@ -1533,8 +1536,8 @@ int cyris_fw_apply(struct cyris_fw *fw, const struct cyris_fw_policy *src, bool 
 	r = policy_copy(&p, src);
 	if (r == 0 && owner == 1)
 		r = keep_existing(fw, table, &p);
-	if (r == 0 && (r = fw_plan_policy(&p, &plan, msg, sizeof(msg))) < 0)
-		set_error(fw, r, -1, msg);
+	if (r == 0 && (r = fw_plan_policy(&p, &plan, &m)) < 0)
+		set_error(fw, r, -1, m.msg);
 	if (r == 0 && (r = batch_init(&b, fw)) == 0) {
 		/* add + delete + add: the old table goes in the same transaction */
 		add_table(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, table, NULL);
@@ -1577,7 +1580,7 @@ static int add_to_table(struct cyris_fw *fw, const char *range, const struct fw_
 }
 
 int cyris_fw_allow(struct cyris_fw *fw, const char *range,
-		   const struct cyris_fw_rule *rule, char *err, size_t errlen)
+		   const struct cyris_fw_rule *rule, struct cyris_error *err)
 {
 	struct cyris_fw_policy p;
 	struct fw_plan plan = {0};
@@ -1586,9 +1589,9 @@ int cyris_fw_allow(struct cyris_fw *fw, const char *range,
 	if (r == 0)
 		r = cyris_fw_resolve(fw, &p);
 	if (r == 0)
-		r = cyris_fw_policy_add_rule(&p, rule, err, errlen);
+		r = cyris_fw_policy_add_rule(&p, rule, err);
 	if (r == 0)
-		r = fw_plan_rule(&p, rule, 0, &plan, err, errlen);
+		r = fw_plan_rule(&p, rule, 0, &plan, err);
 	if (r == 0)
 		r = add_to_table(fw, range, &plan, &p);
 	fw_plan_clear(&plan);

@@ -601,19 +601,17 @@ static void state_mark(struct cyris_tunnel *t, bool urgent)
 
 static void state_flush(struct cyris_tunnel *t)
 {
-	char err[512];
-
 	if (!t->runtime_dir)
 		return;
 	t->info.connections = (unsigned)t->n;
 	t->info.updated = (long long)time(NULL);
-	(void)tunnel_state_write(t->runtime_dir, &t->info, err, sizeof(err));
+	(void)tunnel_state_write(t->runtime_dir, &t->info, NULL);
 	t->dirty = false;
 }
 
 int cyris_tunnel_connect(struct cyris_tunnel *t, int stop_fd)
 {
-	char err[512];
+	struct cyris_error err;
 	int r;
 
 	t->err[0] = '\0';
@@ -631,9 +629,9 @@ int cyris_tunnel_connect(struct cyris_tunnel *t, int stop_fd)
 	if (t->runtime_dir) {
 		t->info.connections = 0;
 		t->info.updated = (long long)time(NULL);
-		r = tunnel_state_write(t->runtime_dir, &t->info, err, sizeof(err));
+		r = tunnel_state_write(t->runtime_dir, &t->info, &err);
 		if (r < 0)
-			return seterr(t, r, "state file: %s", err);
+			return seterr(t, r, "state file: %s", err.msg);
 	}
 	return 0;
 }
