@@ -34,18 +34,22 @@ void cli_msg(struct cli *c, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+static void put_error(const struct cyris_error *e);
+
 int cli_err(struct cli *c, int err, const char *fmt, ...)
 {
-	const char *ext = c->nl ? cyris_nl_extack(c->nl) : NULL;
+	const struct cyris_error *k = c->nl ? cyris_nl_error(c->nl) : NULL;
+	struct cyris_error e = { .code = err < 0 ? err : -err };
 	va_list ap;
 
+	/* strerror(err), then the kernel's text of the last request */
+	if (k && k->detail[0])
+		cyris_error_detail(&e, k->source, "%s", k->detail);
 	va_start(ap, fmt);
 	vmsg(c, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
-	if (ext)
-		fprintf(stderr, " (kernel: %s)", ext);
-	fputc('\n', stderr);
+	fputs(": ", stderr);
+	put_error(&e);
 	return CLI_FAIL;
 }
 

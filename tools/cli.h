@@ -77,7 +77,8 @@ int cli_nl(struct cli *c, struct cyris_nl **ret);
 
 /* Report to stderr, prefixed by the tool name or FILE:LINE in batch mode. */
 void cli_msg(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* "OBJ: strerror(-err)" plus the kernel's message; returns CLI_FAIL. */
+/* "OBJ: strerror(-err) (kernel: ext-ack)": cli_failf() with the netlink
+ * context's record (cyris_nl_error()) as the detail; returns CLI_FAIL. */
 int cli_err(struct cli *c, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /*
  * The one way a tool reports a library error (cyris/error.h): the tool's

@@ -111,20 +111,20 @@ static int fw(struct cli *c, struct cyris_fw **ret)
 static int fw_fail(struct cli *c, int r, const char *file, const char *what)
 {
 	const struct cyris_fw_error *e = fw_ctx ? cyris_fw_last_error(fw_ctx) : NULL;
-	char ext[300] = "";
+	struct cyris_error x;
 
-	if (e && e->extack[0])
-		snprintf(ext, sizeof(ext), " (kernel: %s)", e->extack);
 	if (e && e->rule >= 0 && e->line && file) {
-		fprintf(stderr, "%s:%u: rule '%s': %s%s\n", streq(file, "-") ? "<stdin>" : file,
-			e->line, e->text, strerror(-r), ext);
-		return CLI_FAIL;
+		/* FILE:LINE: of the rule, as for a rule that does not parse */
+		cyris_error_set(&x, r, "%s:%u: rule '%s': %s", streq(file, "-") ? "<stdin>" : file,
+				e->line, e->text, strerror(-r));
+		if (e->e.detail[0])
+			cyris_error_detail(&x, e->e.source, "%s", e->e.detail);
+		return cli_fail_input(&x);
 	}
-	if (e && e->text[0])
-		cli_msg(c, "%s: %s: %s%s", what, e->text, strerror(-r), ext);
-	else
-		cli_msg(c, "%s: %s%s", what, strerror(-r), ext);
-	return CLI_FAIL;
+	if (e && e->e.code == r)
+		return cli_failf(c, &e->e, "%s", what);
+	cyris_error_set(&x, r, "%s", strerror(-r));
+	return cli_failf(c, &x, "%s", what);
 }
 
 static int parse_range(struct cli *c, const char *r)

@@ -191,16 +191,20 @@ void cyris_fw_free(struct cyris_fw *fw);
 void cyris_fw_set_bad_rule(struct cyris_fw *fw, int nth);
 void cyris_fw_set_rcvbuf(struct cyris_fw *fw, int bytes);
 
-/* What went wrong in the last failed call: the rule (index into the
- * policy's rules, -1 if none) and the kernel's extended-ack text. */
+/*
+ * What went wrong in the last failed call (cyris/error.h): @e has the code,
+ * the message "TEXT: strerror" and the kernel's extended-ack text as the
+ * detail (source "kernel"); @rule and @line map it back to the policy's rule
+ * that caused it, and @text is that rule's text or what failed. Valid until
+ * the next call on @fw.
+ */
 struct cyris_fw_error {
-	int err;                        /* -errno */
+	struct cyris_error e;
 	int rule;                       /* rule index, -1 = not a rule */
 	unsigned line;                  /* that rule's source line */
 	char text[256];                 /* that rule's text, or what failed */
-	char extack[256];
 };
-const struct cyris_fw_error *cyris_fw_last_error(const struct cyris_fw *fw);
+const struct cyris_fw_error *cyris_fw_last_error(struct cyris_fw *fw);
 
 /* Fill @p's networks from the kernel's tags in the context's namespace. */
 int cyris_fw_resolve(struct cyris_fw *fw, struct cyris_fw_policy *p);

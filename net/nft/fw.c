@@ -118,15 +118,26 @@ void cyris_fw_free(struct cyris_fw *fw)
 	free(fw);
 }
 
-const struct cyris_fw_error *cyris_fw_last_error(const struct cyris_fw *fw)
+const struct cyris_fw_error *cyris_fw_last_error(struct cyris_fw *fw)
 {
-	return &fw->err;
+	struct cyris_fw_error *e = &fw->err;
+	char detail[sizeof(e->e.detail)];
+
+	/* the message from what failed and its code, the detail kept */
+	memcpy(detail, e->e.detail, sizeof(detail));
+	if (e->text[0])
+		cyris_error_set(&e->e, e->e.code, "%s: %s", e->text, strerror(-e->e.code));
+	else
+		cyris_error_set(&e->e, e->e.code, "%s", strerror(-e->e.code));
+	if (detail[0])
+		cyris_error_detail(&e->e, CYRIS_ERROR_KERNEL, "%s", detail);
+	return e;
 }
 
 static void set_error(struct cyris_fw *fw, int err, int rule, const char *what)
 {
 	memset(&fw->err, 0, sizeof(fw->err));
-	fw->err.err = err;
+	fw->err.e.code = err;
 	fw->err.rule = rule;
 	if (what && (size_t)snprintf(fw->err.text, sizeof(fw->err.text), "%.*s",
 				     (int)sizeof(fw->err.text) - 1, what) >= sizeof(fw->err.text) - 1 &&
@@ -906,8 +917,8 @@ static void note_reply(struct batch *b, const struct cyris_fw_policy *p,
 	if (!e->error || *first_err)
 		return;
 	*first_err = e->error;
-	fw->err.err = e->error;
-	parse_extack(h, fw->err.extack, sizeof(fw->err.extack));
+	fw->err.e.code = e->error;
+	parse_extack(h, fw->err.e.detail, sizeof(fw->err.e.detail));
 	if (h->nlmsg_seq >= b->first && idx < b->n) {
 		const struct msginfo *mi = &b->info[idx];
 

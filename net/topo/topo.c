@@ -538,9 +538,10 @@ static int apply_policy(struct run *x, struct cyris_fw *fw, int at)
 	if (r == 0 && (r = cyris_fw_apply(fw, &pol, false)) < 0) {
 		const struct cyris_fw_error *e = cyris_fw_last_error(fw);
 
-		r = cyris_error_set(x->err, r, "firewall%s%s: %s: %s%s%s", at < 0 ? "" : " in ",
-			 at < 0 ? "" : x->p->guests[at].name, e->text, strerror(-r),
-			 e->extack[0] ? " — " : "", e->extack);
+		r = cyris_error_set(x->err, r, "firewall%s%s: %s: %s", at < 0 ? "" : " in ",
+			 at < 0 ? "" : x->p->guests[at].name, e->text, strerror(-r));
+		if (e->e.detail[0])
+			cyris_error_detail(x->err, e->e.source, "%s", e->e.detail);
 	}
 	cyris_fw_policy_clear(&pol);
 	return r;
