@@ -169,11 +169,15 @@ static void print_info_json(struct json *j, const struct cyris_tunnel_info *i)
 	json_obj_close(j);
 }
 
-static int open_failed(struct cli *c, const char *range, int r, const char *msg)
+static int open_failed(struct cli *c, const char *range, int r, const struct cyris_error *e)
 {
-	cli_msg(c, "open %s: %s%s", range, msg[0] ? msg : strerror(-r),
-		r == -ENOKEY ? "; use --accept-new to record it" : "");
-	return CLI_FAIL;
+	struct cyris_error x = *e;
+
+	if (!x.msg[0])
+		cyris_error_set(&x, r, "%s", strerror(-r));
+	if (r == -ENOKEY)
+		cyris_error_append(&x, "; use --accept-new to record it");
+	return cli_failf(c, &x, "open %s", range);
 }
 
 /* In the foreground: this process is the tunnel, until SIGTERM/SIGINT. */
@@ -189,7 +193,7 @@ static int open_foreground(struct cli *c, struct cyris_tunnel *t, const char *ra
 		r = cyris_tunnel_connect(t, sfd);
 	if (r < 0) {
 		close(sfd);
-		return open_failed(c, range, r, cyris_tunnel_errmsg(t));
+		return open_failed(c, range, r, cyris_tunnel_error(t));
 	}
 	if (c->json) {
 		struct json *j = cli_json(c);
@@ -201,10 +205,8 @@ static int open_foreground(struct cli *c, struct cyris_tunnel *t, const char *ra
 	fflush(stdout);
 	r = cyris_tunnel_run(t, sfd);
 	close(sfd);
-	if (r < 0) {
-		cli_msg(c, "%s: %s", range, cyris_tunnel_errmsg(t));
-		return CLI_FAIL;
-	}
+	if (r < 0)
+		return cli_failf(c, cyris_tunnel_error(t), "%s", range);
 	return CLI_OK;
 }
 
@@ -248,7 +250,7 @@ static int cmd_open(struct cli *c, int argc, char **argv)
 	}
 	r = cyris_tunnel_start(t, &pid);
 	if (r < 0) {
-		r = open_failed(c, argv[0], r, cyris_tunnel_errmsg(t));
+		r = open_failed(c, argv[0], r, cyris_tunnel_error(t));
 		cyris_tunnel_free(t);
 		return r;
 	}

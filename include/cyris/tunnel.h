@@ -21,8 +21,10 @@
  * process only if it really is that tunnel.
  *
  * Functions return 0 (or a count) on success and -errno on failure; the
- * message of the failure (libssh's, or a host-key verdict) is kept for the
- * caller: cyris_tunnel_errmsg(), or the @err buffer of the state functions.
+ * failure's record (cyris/error.h: what failed, with libssh's message as the
+ * detail where libssh said something) is kept in the tunnel for the caller,
+ * cyris_tunnel_error(); the state functions, which have no tunnel, fill the
+ * struct cyris_error *err they are given.
  */
 #ifndef CYRIS_TUNNEL_H
 #define CYRIS_TUNNEL_H
@@ -129,8 +131,8 @@ int cyris_tunnel_new(const struct cyris_tunnel_cfg *cfg, struct cyris_tunnel **r
  * NULL is a no-op. */
 void cyris_tunnel_free(struct cyris_tunnel *t);
 
-/* The message of the last failure ("" if none). */
-const char *cyris_tunnel_errmsg(const struct cyris_tunnel *t);
+/* The record of the last failure (code 0, empty message if none). */
+const struct cyris_error *cyris_tunnel_error(const struct cyris_tunnel *t);
 
 /* Bind and listen on the listen address (SO_REUSEADDR, never SO_REUSEPORT:
  * a port in use is an error). 0, -EADDRINUSE, -EACCES, ... */
@@ -142,7 +144,7 @@ int cyris_tunnel_listen(struct cyris_tunnel *t);
  * TCP connect with -EINTR. Errors: -ENOKEY (host key not known),
  * -EKEYREJECTED (host key changed), -EACCES (authentication failed),
  * -ECONNREFUSED / -ETIMEDOUT / -EHOSTUNREACH (TCP), -EPROTO (SSH handshake),
- * with the detail in cyris_tunnel_errmsg().
+ * with the record in cyris_tunnel_error().
  */
 int cyris_tunnel_connect(struct cyris_tunnel *t, int stop_fd);
 
@@ -175,7 +177,7 @@ int cyris_tunnel_run(struct cyris_tunnel *t, int stop_fd);
  * SIGHUP; on error it frees the tunnel and _exit(1)s, and the caller reads
  * EOF only once it is gone, so nothing outlives a failed start. Returns
  * only after the report: 0 with the daemon's pid in *@ret_pid, or the
- * daemon's error (-errno, message in cyris_tunnel_errmsg()). The caller's
+ * daemon's error (-errno, record in cyris_tunnel_error(), sent back whole). The caller's
  * copy of the listening socket is closed; @t can then only be freed.
  */
 int cyris_tunnel_start(struct cyris_tunnel *t, pid_t *ret_pid);
