@@ -245,25 +245,29 @@ static int virt(struct cli *c, struct cyris_virt **ret)
 	return CLI_OK;
 }
 
-/* "OBJ: strerror: libvirt's message" */
+/* "OBJ: what failed (libvirt: libvirt's message)", strerror(-err) when cyris
+ * did not say what failed */
 static int fail(struct cli *c, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int fail(struct cli *c, int err, const char *fmt, ...)
 {
-	const char *msg = cyris_virt_error(st(c)->v);
+	const struct cyris_error *e = cyris_virt_error(st(c)->v);
+	struct cyris_error x;
 	char obj[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(obj, sizeof(obj), fmt, ap);
 	va_end(ap);
-	if (err == -ENOENT && (!msg || !*msg))
-		cli_msg(c, "%s: no such domain", obj);
-	else if (msg)
-		cli_msg(c, "%s: %s: %s", obj, strerror(-err), msg);
-	else
-		cli_msg(c, "%s: %s", obj, strerror(-err));
-	return CLI_FAIL;
+	if (e && e->msg[0]) {
+		x = *e;
+	} else {
+		cyris_error_set(&x, err, "%s", err == -ENOENT && !(e && e->detail[0])
+				? "no such domain" : strerror(-err));
+		if (e && e->detail[0])
+			cyris_error_detail(&x, e->source, "%s", e->detail);
+	}
+	return cli_failf(c, &x, "%s", obj);
 }
 
 /* ---- output ---- */

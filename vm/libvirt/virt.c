@@ -116,7 +116,7 @@ int virt_last_errno(void)
 
 void virt_clear(struct cyris_virt *v)
 {
-	v->err[0] = '\0';
+	cyris_error_clear(&v->err);
 	virResetLastError();
 }
 
@@ -124,24 +124,27 @@ int virt_fail(struct cyris_virt *v)
 {
 	virErrorPtr e = virGetLastError();
 
+	cyris_error_clear(&v->err);
+	v->err.code = map_error(e);
 	if (e && e->message)
-		snprintf(v->err, sizeof(v->err), "%s", e->message);
-	return map_error(e);
+		cyris_error_detail(&v->err, CYRIS_ERROR_LIBVIRT, "%s", e->message);
+	return v->err.code;
 }
 
 int virt_error(struct cyris_virt *v, int err, const char *fmt, ...)
 {
+	char msg[CYRIS_ERROR_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(v->err, sizeof(v->err), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return err;
+	return cyris_error_set(&v->err, err, "%s", msg);
 }
 
-const char *cyris_virt_error(const struct cyris_virt *v)
+const struct cyris_error *cyris_virt_error(const struct cyris_virt *v)
 {
-	return v && v->err[0] ? v->err : NULL;
+	return v ? &v->err : NULL;
 }
 
 /* Errors that go away by themselves: a busy domain (the state-change lock),

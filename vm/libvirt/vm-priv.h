@@ -20,7 +20,7 @@ struct cyris_virt {
 	unsigned attempts, first_ms;
 	virConnectPtr conn;
 	char dtype[8];              /* resolved domain type, "" until asked */
-	char err[1024];             /* libvirt's message of the last failure */
+	struct cyris_error err;     /* cyris_virt_error(): the last failure */
 };
 
 /* ---- virt.c: errors, retries ---- */
