@@ -499,8 +499,15 @@ static int do_guest(struct run *x, const struct cyris_plan_guest *g)
 	r = x->prov->ops->create(x->prov, &s, NULL);
 	if (r == -EEXIST && streq(x->prov->ops->name, "netns"))
 		return guest_collision(x, r, &s);
-	return r < 0 ? cyris_error_set(x->err, r, "guest %s (%s): %s", g->tag_guest, g->name,
-			    strerror(-r)) : 0;
+	if (r < 0) {
+		const struct cyris_error *e = x->prov->ops->error ? x->prov->ops->error(x->prov) : NULL;
+
+		cyris_error_set(x->err, r, "guest %s (%s): %s", g->tag_guest, g->name,
+				e && e->msg[0] ? e->msg : strerror(-r));
+		if (e && e->detail[0])
+			cyris_error_detail(x->err, e->source, "%s", e->detail);
+	}
+	return r < 0 ? r : 0;
 }
 
 /* The policy of one enforcement point: @at = -1 the host, else a guest. */
