@@ -27,6 +27,7 @@
 #ifndef CYRIS_ERROR_H
 #define CYRIS_ERROR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -65,6 +66,12 @@ int cyris_error_set(struct cyris_error *e, int code, const char *fmt, ...)
 /* Add to the end of @e's message (printf), keeping the rest. */
 void cyris_error_append(struct cyris_error *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* The same with a va_list, for a caller's own printf-like helpers. */
+int cyris_error_setv(struct cyris_error *e, int code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+void cyris_error_appendv(struct cyris_error *e, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 /* Set @e's detail (printf) and its source, keeping code and message. */
 void cyris_error_detail(struct cyris_error *e, enum cyris_error_source source,

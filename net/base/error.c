@@ -25,32 +25,46 @@ void cyris_error_clear(struct cyris_error *e)
 	e->detail[0] = '\0';
 }
 
-int cyris_error_set(struct cyris_error *e, int code, const char *fmt, ...)
+int cyris_error_setv(struct cyris_error *e, int code, const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	if (!e)
 		return code;
 	cyris_error_clear(e);
 	e->code = code;
-	va_start(ap, fmt);
 	put(e->msg, sizeof(e->msg), fmt, ap);
+	return code;
+}
+
+int cyris_error_set(struct cyris_error *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	code = cyris_error_setv(e, code, fmt, ap);
 	va_end(ap);
 	return code;
 }
 
-void cyris_error_append(struct cyris_error *e, const char *fmt, ...)
+void cyris_error_appendv(struct cyris_error *e, const char *fmt, va_list ap)
 {
 	size_t len;
-	va_list ap;
 
 	if (!e)
 		return;
 	len = strlen(e->msg);
-	if (len + 1 >= sizeof(e->msg))
-		return;   /* already cut, and says so */
-	va_start(ap, fmt);
+	if (sizeof(e->msg) - len <= 4) {   /* no room: the end says so */
+		memcpy(e->msg + sizeof(e->msg) - 4, "...", 4);
+		return;
+	}
 	put(e->msg + len, sizeof(e->msg) - len, fmt, ap);
+}
+
+void cyris_error_append(struct cyris_error *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cyris_error_appendv(e, fmt, ap);
 	va_end(ap);
 }
 

@@ -50,12 +50,7 @@ static int fail(struct pctx *c, int r, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (c->err) {
-		char msg[CYRIS_ERROR_MSG_MAX];
-
-		vsnprintf(msg, sizeof(msg), fmt, ap);
-		cyris_error_set(c->err, r, "%s", msg);
-	}
+	cyris_error_setv(c->err, r, fmt, ap);
 	va_end(ap);
 	return r;
 }

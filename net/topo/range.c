@@ -40,15 +40,13 @@ static int fail_mark(struct ctx *c, struct cyris_mark m, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int fail_mark(struct ctx *c, struct cyris_mark m, const char *fmt, ...)
 {
-	char msg[CYRIS_ERROR_MSG_MAX];
 	va_list ap;
 
-	if (!c->err)
-		return -EINVAL;
+	cyris_error_set(c->err, -EINVAL, "%s:%u:%u: ", c->file, m.line, m.column);
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	cyris_error_appendv(c->err, fmt, ap);
 	va_end(ap);
-	return cyris_error_set(c->err, -EINVAL, "%s:%u:%u: %s", c->file, m.line, m.column, msg);
+	return -EINVAL;
 }
 
 #define fail(c, node, ...) fail_mark((c), mark_of(node), __VA_ARGS__)

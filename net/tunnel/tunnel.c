@@ -99,12 +99,10 @@ static int seterr(struct cyris_tunnel *t, int r, const char *fmt, ...)
 {
 	va_list ap;
 
-	char msg[CYRIS_ERROR_MSG_MAX];
-
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	r = cyris_error_setv(&t->err, r, fmt, ap);
 	va_end(ap);
-	return cyris_error_set(&t->err, r, "%s", msg);
+	return r;
 }
 
 /* seterr(), with libssh's message of @s as the detail. */
@@ -113,13 +111,11 @@ static int seterr_ssh(struct cyris_tunnel *t, int r, ssh_session s, const char *
 static int seterr_ssh(struct cyris_tunnel *t, int r, ssh_session s, const char *what, ...)
 {
 	const char *e = ssh_get_error(s);
-	char msg[CYRIS_ERROR_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, what);
-	vsnprintf(msg, sizeof(msg), what, ap);
+	cyris_error_setv(&t->err, r, what, ap);
 	va_end(ap);
-	cyris_error_set(&t->err, r, "%s", msg);
 	if (e && *e)
 		cyris_error_detail(&t->err, CYRIS_ERROR_LIBSSH, "%s", e);
 	return r;
@@ -1269,7 +1265,7 @@ int cyris_tunnel_start(struct cyris_tunnel *t, pid_t *ret_pid)
 	m.msg[sizeof(m.msg) - 1] = '\0';
 	m.detail[sizeof(m.detail) - 1] = '\0';
 	if (m.err < 0) {
-		seterr(t, m.err, "%s", m.msg);
+		cyris_error_set(&t->err, m.err, "%s", m.msg);   /* as the daemon had it */
 		if (m.detail[0])
 			cyris_error_detail(&t->err, (enum cyris_error_source)m.source, "%s", m.detail);
 		return m.err;

@@ -254,6 +254,10 @@ static void test_error(void)
 	cyris_error_set(&e, -EINVAL, "%s", big);
 	ok(strlen(e.msg) == sizeof(e.msg) - 1 && strcmp(e.msg + sizeof(e.msg) - 4, "...") == 0,
 	   "a message too long for the record is cut and ends in ...");
+	cyris_error_set(&e, -EINVAL, "%.*s", (int)sizeof(e.msg) - 3, big);
+	cyris_error_append(&e, " (rolled back)");
+	ok(strlen(e.msg) == sizeof(e.msg) - 1 && strcmp(e.msg + sizeof(e.msg) - 4, "...") == 0,
+	   "what does not fit after a long message is cut with ... too");
 	ok(cyris_error_format(&e, buf, 10) >= 10 && strlen(buf) == 9,
 	   "cyris_error_format tells a cut result by its return value");
 	is_int(cyris_error_set(NULL, -EIO, "nothing"), -EIO, "a NULL error only returns the code");

@@ -133,13 +133,12 @@ int virt_fail(struct cyris_virt *v)
 
 int virt_error(struct cyris_virt *v, int err, const char *fmt, ...)
 {
-	char msg[CYRIS_ERROR_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	err = cyris_error_setv(&v->err, err, fmt, ap);
 	va_end(ap);
-	return cyris_error_set(&v->err, err, "%s", msg);
+	return err;
 }
 
 const struct cyris_error *cyris_virt_error(const struct cyris_virt *v)
