@@ -33,6 +33,10 @@ grep -q 'cyris_vm_quiet_libvirt' vm/libvirt/virt.c && grep -q 'virSetErrorFunc' 
 ok "the one virSetErrorFunc is cyris_vm_quiet_libvirt(), documented in cyris/vm.h" test $? = 0
 ok "cyris/tunnel.h says which calls fork and change signal state" \
 	bash -c "grep -q 'This call forks' include/cyris/tunnel.h && grep -q 'sigaction' include/cyris/tunnel.h"
+# One error model (cyris/error.h): no call hands back its error detail as a
+# caller's char buffer or as a string of its own.
+is "$(grep -rnE 'char \*err(msg|buf)?, size_t|const char \*cyris_[a-z_]*(err|error|extack|errmsg)\(' \
+	include/cyris net vm)" "" "error detail comes only as a struct cyris_error"
 pw=$(mktemp -d); mkdir -p "$pw/net/nft" "$pw/vm/libvirt" "$pw/net/base"
 printf 'int f(void) { return !!getenv("X"); }\n' > "$pw/net/nft/fw.c"
 printf '/* getenv("comment") */\nint g(void) { return !!getenv("Y"); }\n' > "$pw/net/base/conf.c"

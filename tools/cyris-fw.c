@@ -184,7 +184,10 @@ static int read_rules(struct cli *c, const char *file, struct cyris_fw_policy *p
 			continue;
 		if (cyris_fw_rule_parse(s, &rule, &err) < 0 ||
 		    (rule.line = no, cyris_fw_policy_add_rule(p, &rule, &err) < 0)) {
-			fprintf(stderr, "%s:%u: %s\n", shown, no, err.msg);
+			struct cyris_error at;
+
+			cyris_error_set(&at, err.code, "%s:%u: %s", shown, no, err.msg);
+			cli_fail_input(&at);
 			r = CLI_FAIL;
 			break;
 		}

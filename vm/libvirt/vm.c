@@ -565,7 +565,7 @@ static void resolve_bridges(struct cyris_virt *v, struct cyris_guest_nic *nics, 
 static int host_paths(struct cyris_virt *v, const struct cyris_guest_spec *s)
 {
 	const char *files[] = { s->kernel, s->initrd };
-	char err[PATH_MAX + 64];
+	struct cyris_error err;
 	struct stat st;
 	size_t i;
 	int r;
@@ -582,9 +582,9 @@ static int host_paths(struct cyris_virt *v, const struct cyris_guest_spec *s)
 			return virt_error(v, S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL,
 					  "%s %s is not a regular file", i ? "initrd" : "kernel", files[i]);
 	}
-	r = vm_console_dir_make(err, sizeof(err));
+	r = vm_console_dir_make(&err);
 	if (r < 0)
-		return virt_error(v, r, "serial console directory %s", err);
+		return virt_error(v, r, "serial console directory %s", err.msg);
 	return 0;
 }
 
