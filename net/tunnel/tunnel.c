@@ -962,7 +962,9 @@ static void try_reconnect(struct cyris_tunnel *t, int stop_fd)
 		t->info.last_error[0] = '\0';
 		t->backoff_ms = CYRIS_TUNNEL_BACKOFF_MIN_MS;
 	} else {
-		cyris_error_format(&t->err, t->info.last_error, sizeof(t->info.last_error));
+		if ((size_t)cyris_error_format(&t->err, t->info.last_error, sizeof(t->info.last_error)) >=
+		    sizeof(t->info.last_error))
+			memcpy(t->info.last_error + sizeof(t->info.last_error) - 4, "...", 4);
 		t->backoff_ms *= 2;
 		if (t->backoff_ms > CYRIS_TUNNEL_BACKOFF_MAX_MS)
 			t->backoff_ms = CYRIS_TUNNEL_BACKOFF_MAX_MS;
