@@ -26,7 +26,9 @@ check 2 "unknown option" "an unknown option" --colour show
 check 2 "mtu '0' is not an MTU" "set mtu 0" set br0 mtu 0
 check 2 "mtu '0' is not an MTU" "add mtu 0" add br1 mtu 0
 check 2 "mtu '0' is not an MTU" "veth mtu 0" veth v1 peer p1 mtu 0
-check 1 "set br0 mtu 10: .*mtu less than device minimum" "set mtu below the device's minimum" set br0 mtu 10
+check 1 "^cyris-bridge: set br0 mtu 10: Invalid argument \(kernel: mtu less than device minimum\)$" \
+	"set mtu below the device's minimum: tool: object: message (kernel: its extended ACK), once" set br0 mtu 10
+is "$(cyris-bridge set br0 mtu 10 2>&1 | wc -l)" 1 "  on one line"
 check 1 "set br0 mtu 70000: .*mtu greater than device maximum" "set mtu above the device's maximum" set br0 mtu 70000
 check 1 "add br1: .*mtu greater than device maximum" "add with an mtu above the maximum" add br1 mtu 70000
 # add of a bridge that exists and differs from what add gives: each difference named

@@ -80,7 +80,7 @@ is "$(state)" "$before" "none of them made anything"
 out=$(create x2 --nic no-such-br 2>&1)
 rc=$?
 is "$rc" 1 "create on a bridge that does not exist fails (exit 1)"
-like "$out" "^cyris-vm: create x2: .*no-such-br" "the error names the domain and carries libvirt's message"
+like "$out" "^cyris-vm: create x2: [^()]+ \(libvirt: [^)]*no-such-br" "the error names the domain and carries libvirt's message, as (libvirt: ...)"
 diag "$out"
 is "$(state)" "$before" "and leaves no domain, overlay or seed"
 

@@ -10,12 +10,17 @@
 #define CYRIS_VERSION "0.1.0"
 #endif
 
-static void vmsg(struct cli *c, const char *fmt, va_list ap)
+static void prefix(struct cli *c)
 {
 	if (c->line)
 		fprintf(stderr, "%s:%u: ", streq(c->file, "-") ? "<stdin>" : c->file, c->line);
 	else
 		fprintf(stderr, "%s: ", c->prog);
+}
+
+static void vmsg(struct cli *c, const char *fmt, va_list ap)
+{
+	prefix(c);
 	vfprintf(stderr, fmt, ap);
 }
 
@@ -29,18 +34,56 @@ void cli_msg(struct cli *c, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+static void put_error(const struct cyris_error *e);
+
 int cli_err(struct cli *c, int err, const char *fmt, ...)
 {
-	const char *ext = c->nl ? cyris_nl_extack(c->nl) : NULL;
+	const struct cyris_error *k = c->nl ? cyris_nl_error(c->nl) : NULL;
+	struct cyris_error e = { .code = err < 0 ? err : -err };
+	va_list ap;
+
+	/* strerror(err), then the kernel's text of the last request */
+	if (k && k->detail[0])
+		cyris_error_detail(&e, k->source, "%s", k->detail);
+	va_start(ap, fmt);
+	vmsg(c, fmt, ap);
+	va_end(ap);
+	fputs(": ", stderr);
+	put_error(&e);
+	return CLI_FAIL;
+}
+
+/* The error's line, whatever its length. */
+static void put_error(const struct cyris_error *e)
+{
+	char buf[CYRIS_ERROR_MSG_MAX + CYRIS_ERROR_DETAIL_MAX + 32];
+
+	cyris_error_format(e, buf, sizeof(buf));
+	fprintf(stderr, "%s\n", buf);
+}
+
+int cli_fail(struct cli *c, const struct cyris_error *e)
+{
+	prefix(c);
+	put_error(e);
+	return CLI_FAIL;
+}
+
+int cli_failf(struct cli *c, const struct cyris_error *e, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
 	vmsg(c, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
-	if (ext)
-		fprintf(stderr, " (kernel: %s)", ext);
-	fputc('\n', stderr);
+	fputs(": ", stderr);
+	put_error(e);
+	return CLI_FAIL;
+}
+
+int cli_fail_input(const struct cyris_error *e)
+{
+	put_error(e);
 	return CLI_FAIL;
 }
 

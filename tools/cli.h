@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "cyris/error.h"
 #include "cyris/nl.h"
 #include "../net/base/json.h"
 
@@ -76,8 +77,21 @@ int cli_nl(struct cli *c, struct cyris_nl **ret);
 
 /* Report to stderr, prefixed by the tool name or FILE:LINE in batch mode. */
 void cli_msg(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* "OBJ: strerror(-err)" plus the kernel's message; returns CLI_FAIL. */
+/* "OBJ: strerror(-err) (kernel: ext-ack)": cli_failf() with the netlink
+ * context's record (cyris_nl_error()) as the detail; returns CLI_FAIL. */
 int cli_err(struct cli *c, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * The one way a tool reports a library error (cyris/error.h): the tool's
+ * name (or FILE:LINE in batch mode), then cyris_error_format()'s line,
+ * "what object: message (kernel: detail)", once. cli_failf() puts
+ * "WHAT: " before it, for a caller that knows more of the object than the
+ * call did. cli_fail_input() prints the line bare, for an error in an input
+ * file whose message already begins with FILE:LINE. Each returns CLI_FAIL.
+ */
+int cli_fail(struct cli *c, const struct cyris_error *e);
+int cli_failf(struct cli *c, const struct cyris_error *e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int cli_fail_input(const struct cyris_error *e);
 /* A usage error; returns CLI_USAGE. */
 int cli_usage(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -1221,7 +1221,8 @@ int main(int argc, char **argv)
 {
 	struct state s = { .kind = 'c' };
 	struct cyris_conf *conf = cyris_conf_new();
-	char err[512], prefix[4];
+	struct cyris_error err;
+	char prefix[4];
 	struct cli c = {
 		.prog = "cyris-bridge",
 		.help = help,
@@ -1233,15 +1234,13 @@ int main(int argc, char **argv)
 
 	/* derived names follow the configuration (ifname_prefix) */
 	if (!conf)
-		snprintf(err, sizeof(err), "configuration: %s", strerror(ENOMEM));
-	else if ((r = cyris_conf_load(conf, err, sizeof(err))) == 0 &&
+		cyris_error_set(&err, -ENOMEM, "configuration: %s", strerror(ENOMEM));
+	else if ((r = cyris_conf_load(conf, &err)) == 0 &&
 		 (r = cyris_conf_get(conf, "ifname_prefix", prefix, sizeof(prefix))) < 0)
-		snprintf(err, sizeof(err), "configuration: ifname_prefix: %s", strerror(-r));
+		cyris_error_set(&err, r, "configuration: ifname_prefix: %s", strerror(-r));
 	cyris_conf_free(conf);
-	if (!conf || r < 0) {
-		fprintf(stderr, "cyris-bridge: %s\n", err);
-		return CLI_FAIL;
-	}
+	if (!conf || r < 0)
+		return cli_fail(&c, &err);
 	s.kind = prefix[0];
 	r = cli_main(&c, argc, argv);
 	free(s.v);

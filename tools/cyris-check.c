@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cyris/check.h"
 #include "cyris/conf.h"
+#include "cyris/vm.h"
 #include "../net/base/util.h"
 
 static const char help[] =
@@ -57,16 +58,15 @@ static int run(struct cli *c)
 {
 	struct cyris_check_item *v = NULL;
 	struct cyris_conf *conf = cyris_conf_new();
-	char err[512];
+	struct cyris_error err;
 	size_t n = 0, i;
 	int failed;
 
 	if (!conf)
 		return cli_err(c, -ENOMEM, "configuration");
-	if (cyris_conf_load(conf, err, sizeof(err)) < 0) {
-		cli_msg(c, "%s", err);
+	if (cyris_conf_load(conf, &err) < 0) {
 		cyris_conf_free(conf);
-		return CLI_FAIL;
+		return cli_fail(c, &err);
 	}
 	failed = cyris_check_run(provider, conf, true, &v, &n);
 	cyris_conf_free(conf);
@@ -118,6 +118,7 @@ int main(int argc, char **argv)
 	char *def[] = { argv[0], "run", NULL };
 	int i;
 
+	cyris_vm_quiet_libvirt();   /* libvirt's message is reported once, by us */
 	/* no command: the checks are the command */
 	for (i = 1; i < argc; i++)
 		if (argv[i][0] != '-' && !(i > 1 && streq(argv[i - 1], "--provider")))

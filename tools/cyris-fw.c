@@ -3,7 +3,9 @@
  * cyris-fw — range isolation and forwarding rules in nftables, one
  * transaction per command. A thin layer over net/fw*.c.
  */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 
 #include "cli.h"
@@ -73,24 +75,33 @@ static void lock_wait(void *arg, const char *path, long holder)
  * then adds to it. */
 static int host_lock(struct cli *c, int *ret_fd)
 {
-	char err[512];
-	int r = cyris_host_lock(conf, c->netns, NULL, lock_wait, c, ret_fd, err, sizeof(err));
+	struct cyris_error err;
+	int r = cyris_host_lock(conf, c->netns, NULL, lock_wait, c, ret_fd, &err);
 
-	if (r < 0) {
-		cli_msg(c, "%s", err);
-		return CLI_FAIL;
-	}
-	return CLI_OK;
+	return r < 0 ? cli_fail(c, &err) : CLI_OK;
+}
+
+/* A test variable of the environment (see --help), 0 when unset or bad. */
+static int env_int(const char *name, unsigned long max)
+{
+	const char *s = getenv(name);
+	unsigned long v;
+
+	return s && cyris_parse_uint(s, max, &v) == 0 ? (int)v : 0;
 }
 
 static int fw(struct cli *c, struct cyris_fw **ret)
 {
 	int r;
 
-	if (!fw_ctx && (r = cyris_fw_open(&fw_ctx, c->netns)) < 0) {
-		if (c->netns)
-			return cli_err(c, r, "netns %s", c->netns);
-		return cli_err(c, r, "nftables");
+	if (!fw_ctx) {
+		if ((r = cyris_fw_open(&fw_ctx, c->netns)) < 0) {
+			if (c->netns)
+				return cli_err(c, r, "netns %s", c->netns);
+			return cli_err(c, r, "nftables");
+		}
+		cyris_fw_set_bad_rule(fw_ctx, env_int("CYRIS_FW_INJECT_BAD_RULE", 1000000));
+		cyris_fw_set_rcvbuf(fw_ctx, env_int("CYRIS_FW_RCVBUF", INT_MAX / 2));
 	}
 	*ret = fw_ctx;
 	return CLI_OK;
@@ -100,20 +111,20 @@ static int fw(struct cli *c, struct cyris_fw **ret)
 static int fw_fail(struct cli *c, int r, const char *file, const char *what)
 {
 	const struct cyris_fw_error *e = fw_ctx ? cyris_fw_last_error(fw_ctx) : NULL;
-	char ext[300] = "";
+	struct cyris_error x;
 
-	if (e && e->extack[0])
-		snprintf(ext, sizeof(ext), " (kernel: %s)", e->extack);
 	if (e && e->rule >= 0 && e->line && file) {
-		fprintf(stderr, "%s:%u: rule '%s': %s%s\n", streq(file, "-") ? "<stdin>" : file,
-			e->line, e->text, strerror(-r), ext);
-		return CLI_FAIL;
+		/* FILE:LINE: of the rule, as for a rule that does not parse */
+		cyris_error_set(&x, r, "%s:%u: rule '%s': %s", streq(file, "-") ? "<stdin>" : file,
+				e->line, e->text, strerror(-r));
+		if (e->e.detail[0])
+			cyris_error_detail(&x, e->e.source, "%s", e->e.detail);
+		return cli_fail_input(&x);
 	}
-	if (e && e->text[0])
-		cli_msg(c, "%s: %s: %s%s", what, e->text, strerror(-r), ext);
-	else
-		cli_msg(c, "%s: %s%s", what, strerror(-r), ext);
-	return CLI_FAIL;
+	if (e && e->e.code == r)
+		return cli_failf(c, &e->e, "%s", what);
+	cyris_error_set(&x, r, "%s", strerror(-r));
+	return cli_failf(c, &x, "%s", what);
 }
 
 static int parse_range(struct cli *c, const char *r)
@@ -158,7 +169,8 @@ static int read_rules(struct cli *c, const char *file, struct cyris_fw_policy *p
 		return cli_err(c, -errno, "%s", file);
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		struct cyris_fw_rule rule;
-		char err[256], *s;
+		struct cyris_error err;
+		char *s;
 
 		no++;
 		if (memchr(line, '\0', (size_t)len)) {
@@ -170,9 +182,12 @@ static int read_rules(struct cli *c, const char *file, struct cyris_fw_policy *p
 		s = rule_text(line);
 		if (!*s)
 			continue;
-		if (cyris_fw_rule_parse(s, &rule, err, sizeof(err)) < 0 ||
-		    (rule.line = no, cyris_fw_policy_add_rule(p, &rule, err, sizeof(err)) < 0)) {
-			fprintf(stderr, "%s:%u: %s\n", shown, no, err);
+		if (cyris_fw_rule_parse(s, &rule, &err) < 0 ||
+		    (rule.line = no, cyris_fw_policy_add_rule(p, &rule, &err) < 0)) {
+			struct cyris_error at;
+
+			cyris_error_set(&at, err.code, "%s:%u: %s", shown, no, err.msg);
+			cli_fail_input(&at);
 			r = CLI_FAIL;
 			break;
 		}
@@ -295,7 +310,8 @@ out:
 static int cmd_allow(struct cli *c, int argc, char **argv)
 {
 	struct cyris_fw_rule rule;
-	char text[1024] = "", err[256];
+	char text[1024] = "";
+	struct cyris_error err;
 	struct cyris_fw *f;
 	int i, r;
 
@@ -311,18 +327,14 @@ static int cmd_allow(struct cli *c, int argc, char **argv)
 			return CLI_FAIL;
 		}
 	}
-	if (cyris_fw_rule_parse(text, &rule, err, sizeof(err)) < 0) {
-		cli_msg(c, "rule '%s': %s", text, err);
-		return CLI_FAIL;
-	}
+	if (cyris_fw_rule_parse(text, &rule, &err) < 0)
+		return cli_failf(c, &err, "rule '%s'", text);
 	if ((r = fw(c, &f)))
 		return r;
-	err[0] = '\0';
-	r = cyris_fw_allow(f, argv[0], &rule, err, sizeof(err));
-	if (r < 0 && err[0]) {
-		cli_msg(c, "rule '%s': %s", rule.text, err);
-		return CLI_FAIL;
-	}
+	cyris_error_clear(&err);
+	r = cyris_fw_allow(f, argv[0], &rule, &err);
+	if (r < 0 && err.msg[0])
+		return cli_failf(c, &err, "rule '%s'", rule.text);
 	return r < 0 ? fw_fail(c, r, NULL, "allow") : CLI_OK;
 }
 
@@ -519,15 +531,16 @@ int main(int argc, char **argv)
 		.cmds = cmds,
 		.batch_ok = true,
 	};
-	char err[512];
+	struct cyris_error err;
 	int r;
 
 	/* a broken configuration is an error for every tool alike; the
 	 * runtime directory holds the host lock */
-	if (!(conf = cyris_conf_new()) || cyris_conf_load(conf, err, sizeof(err)) < 0) {
-		fprintf(stderr, "cyris-fw: %s\n", conf ? err : strerror(ENOMEM));
+	if (!(conf = cyris_conf_new()))
+		cyris_error_set(&err, -ENOMEM, "%s", strerror(ENOMEM));
+	if (!conf || cyris_conf_load(conf, &err) < 0) {
 		cyris_conf_free(conf);
-		return CLI_FAIL;
+		return cli_fail(&c, &err);
 	}
 	r = cli_main(&c, argc, argv);
 	cyris_fw_free(fw_ctx);

@@ -16,6 +16,7 @@
 #include "cyris/plan.h"
 #include "cyris/range.h"
 #include "cyris/topo.h"
+#include "cyris/vm.h"
 #include "../net/base/util.h"
 
 static const char help[] =
@@ -137,31 +138,23 @@ static struct cyris_conf *conf;    /* load_conf(), freed by main */
 
 static int load_conf(struct cli *c)
 {
-	char err[512];
+	struct cyris_error err;
 	int r;
 
 	if (!conf && !(conf = cyris_conf_new()))
 		return cli_err(c, -ENOMEM, "configuration");
-	r = cyris_conf_load(conf, err, sizeof(err));
-	if (r < 0) {
-		cli_msg(c, "%s", err);
-		return CLI_FAIL;
-	}
-	return CLI_OK;
+	r = cyris_conf_load(conf, &err);
+	return r < 0 ? cli_fail(c, &err) : CLI_OK;
 }
 
 static int load_range(struct cli *c, const char *file, struct cyris_range **ret)
 {
-	char err[1024];
-	int r = cyris_range_load(file, ret, err, sizeof(err));
+	struct cyris_error err;
+	int r = cyris_range_load(file, ret, &err);
 
 	(void)c;
-	if (r < 0) {
-		/* FILE:LINE:COLUMN: message, like a compiler */
-		fprintf(stderr, "%s\n", err);
-		return CLI_FAIL;
-	}
-	return CLI_OK;
+	/* FILE:LINE:COLUMN: message, like a compiler */
+	return r < 0 ? cli_fail_input(&err) : CLI_OK;
 }
 
 static struct cyris_topo_opts topo_opts(struct cli *c)
@@ -211,16 +204,15 @@ static int cmd_check(struct cli *c, int argc, char **argv)
 	struct cyris_plan_opts po = { .check = true };
 	struct cyris_range *r;
 	struct cyris_plan *p;
-	char err[1024];
+	struct cyris_error err;
 	int rc;
 
 	(void)argc;
 	if ((rc = load_conf(c)) || (rc = load_range(c, argv[0], &r)))
 		return rc;
-	if (cyris_plan_build(r, conf, &po, &p, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", err);
+	if (cyris_plan_build(r, conf, &po, &p, &err) < 0) {
 		cyris_range_free(r);
-		return CLI_FAIL;
+		return cli_fail_input(&err);
 	}
 	rc = check_provider(p, r->file);
 	cyris_plan_free(p);
@@ -549,17 +541,16 @@ static int cmd_plan(struct cli *c, int argc, char **argv)
 	struct cyris_topo_opts o = topo_opts(c);
 	struct cyris_range *r;
 	struct cyris_plan *p;
-	char err[1024];
+	struct cyris_error err;
 	int rc;
 
 	(void)argc;
 	if ((rc = load_conf(c)) || (rc = load_range(c, argv[0], &r)))
 		return rc;
-	rc = cyris_topo_plan(r, conf, &o, &p, err, sizeof(err));
+	rc = cyris_topo_plan(r, conf, &o, &p, &err);
 	if (rc < 0) {
-		cli_msg(c, "%s", err);
 		cyris_range_free(r);
-		return CLI_FAIL;
+		return cli_fail(c, &err);
 	}
 	rc = CLI_OK;
 	if (opt.emit && streq(opt.emit, "bridge"))
@@ -648,7 +639,7 @@ static int cmd_up(struct cli *c, int argc, char **argv)
 	const char *fail_at = getenv("CYRIS_TOPO_FAIL_AT");
 	const char *delay = getenv("CYRIS_TOPO_STEP_DELAY_MS");
 	unsigned long n;
-	char err[1024];
+	struct cyris_error err;
 	int rc;
 
 	(void)argc;
@@ -663,11 +654,13 @@ static int cmd_up(struct cli *c, int argc, char **argv)
 	o.lock_wait = lock_wait;
 	o.progress_arg = c;
 	catch_signals(&o);
-	rc = cyris_topo_up(r, conf, &o, &p, err, sizeof(err));
+	rc = cyris_topo_up(r, conf, &o, &p, &err);
 	if (isatty(STDERR_FILENO))
 		fputs("\r\033[K", stderr);
 	if (rc < 0) {
-		cli_msg(c, "up %s: %s%s", r->id, err, rc == -EEXIST ? "" : " (rolled back: nothing was left)");
+		if (rc != -EEXIST)
+			cyris_error_append(&err, " (rolled back: nothing was left)");
+		cli_failf(c, &err, "up %s", r->id);
 		cyris_range_free(r);
 		return interrupted ? 128 + interrupted : CLI_FAIL;
 	}
@@ -703,7 +696,7 @@ static int cmd_down(struct cli *c, int argc, char **argv)
 	struct cyris_topo_down_stats st;
 	const char *fail_at = getenv("CYRIS_TOPO_DOWN_FAIL_AT");
 	unsigned long n;
-	char err[1024];
+	struct cyris_error err;
 	int rc;
 
 	(void)argc;
@@ -717,9 +710,9 @@ static int cmd_down(struct cli *c, int argc, char **argv)
 	o.lock_wait = lock_wait;
 	o.progress_arg = c;
 	catch_signals(&o);
-	rc = cyris_topo_down(argv[0], conf, &o, &st, err, sizeof(err));
+	rc = cyris_topo_down(argv[0], conf, &o, &st, &err);
 	if (rc < 0) {
-		cli_msg(c, "down %s: %s", argv[0], err);
+		cli_failf(c, &err, "down %s", argv[0]);
 		return interrupted ? 128 + interrupted : CLI_FAIL;
 	}
 	if (c->json) {
@@ -1024,8 +1017,10 @@ int main(int argc, char **argv)
 		.cmds = cmds,
 		.ext = &ext,
 	};
+	int r;
 
-	int r = cli_main(&c, argc, argv);
+	cyris_vm_quiet_libvirt();   /* libvirt's message is reported once, by us */
+	r = cli_main(&c, argc, argv);
 
 	cyris_conf_free(conf);
 	return r;

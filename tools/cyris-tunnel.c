@@ -131,14 +131,14 @@ static int parse_range(struct cli *c, const char *s)
 static int runtime_dir(struct cli *c, char dir[PATH_MAX])
 {
 	struct cyris_conf *conf = cyris_conf_new();
-	char err[512];
+	struct cyris_error err;
 	int r;
 
 	if (!conf)
 		return cli_err(c, -ENOMEM, "configuration");
-	r = cyris_conf_load(conf, err, sizeof(err));
+	r = cyris_conf_load(conf, &err);
 	if (r < 0)
-		cli_msg(c, "configuration: %s", err);
+		cli_failf(c, &err, "configuration");
 	else if ((r = cyris_conf_get(conf, "runtime_dir", dir, PATH_MAX)) < 0)
 		cli_err(c, r, "configuration: runtime_dir");
 	cyris_conf_free(conf);
@@ -169,11 +169,15 @@ static void print_info_json(struct json *j, const struct cyris_tunnel_info *i)
 	json_obj_close(j);
 }
 
-static int open_failed(struct cli *c, const char *range, int r, const char *msg)
+static int open_failed(struct cli *c, const char *range, int r, const struct cyris_error *e)
 {
-	cli_msg(c, "open %s: %s%s", range, msg[0] ? msg : strerror(-r),
-		r == -ENOKEY ? "; use --accept-new to record it" : "");
-	return CLI_FAIL;
+	struct cyris_error x = *e;
+
+	if (!x.msg[0])
+		cyris_error_set(&x, r, "%s", strerror(-r));
+	if (r == -ENOKEY)
+		cyris_error_append(&x, "; use --accept-new to record it");
+	return cli_failf(c, &x, "open %s", range);
 }
 
 /* In the foreground: this process is the tunnel, until SIGTERM/SIGINT. */
@@ -189,7 +193,7 @@ static int open_foreground(struct cli *c, struct cyris_tunnel *t, const char *ra
 		r = cyris_tunnel_connect(t, sfd);
 	if (r < 0) {
 		close(sfd);
-		return open_failed(c, range, r, cyris_tunnel_errmsg(t));
+		return open_failed(c, range, r, cyris_tunnel_error(t));
 	}
 	if (c->json) {
 		struct json *j = cli_json(c);
@@ -201,10 +205,8 @@ static int open_foreground(struct cli *c, struct cyris_tunnel *t, const char *ra
 	fflush(stdout);
 	r = cyris_tunnel_run(t, sfd);
 	close(sfd);
-	if (r < 0) {
-		cli_msg(c, "%s: %s", range, cyris_tunnel_errmsg(t));
-		return CLI_FAIL;
-	}
+	if (r < 0)
+		return cli_failf(c, cyris_tunnel_error(t), "%s", range);
 	return CLI_OK;
 }
 
@@ -248,7 +250,7 @@ static int cmd_open(struct cli *c, int argc, char **argv)
 	}
 	r = cyris_tunnel_start(t, &pid);
 	if (r < 0) {
-		r = open_failed(c, argv[0], r, cyris_tunnel_errmsg(t));
+		r = open_failed(c, argv[0], r, cyris_tunnel_error(t));
 		cyris_tunnel_free(t);
 		return r;
 	}
@@ -266,15 +268,14 @@ static int cmd_open(struct cli *c, int argc, char **argv)
 static int list_tunnels(struct cli *c, const char *range, struct cyris_tunnel_info **ret,
 			size_t *ret_n)
 {
-	char err[512], dir[PATH_MAX];
+	struct cyris_error err;
+	char dir[PATH_MAX];
 	int r;
 
 	if ((r = runtime_dir(c, dir)))
 		return r;
-	if (cyris_tunnel_list(dir, range, ret, ret_n, err, sizeof(err)) < 0) {
-		cli_msg(c, "list: %s", err);
-		return CLI_FAIL;
-	}
+	if (cyris_tunnel_list(dir, range, ret, ret_n, &err) < 0)
+		return cli_failf(c, &err, "list");
 	return CLI_OK;
 }
 
@@ -319,7 +320,7 @@ static int cmd_close(struct cli *c, int argc, char **argv)
 	unsigned long port = 0;
 	size_t n = 0, i, matched = 0;
 	struct json *j = NULL;
-	char err[512];
+	struct cyris_error err;
 	int r, rc = CLI_OK;
 	bool other;
 
@@ -338,10 +339,9 @@ static int cmd_close(struct cli *c, int argc, char **argv)
 		if (port && v[i].listen_port != port)
 			continue;
 		matched++;
-		r = cyris_tunnel_stop(&v[i], 10000, err, sizeof(err));
+		r = cyris_tunnel_stop(&v[i], 10000, &err);
 		if (r < 0) {
-			cli_msg(c, "close %s %s: %s", v[i].range, v[i].listen, err);
-			rc = CLI_FAIL;
+			rc = cli_failf(c, &err, "close %s %s", v[i].range, v[i].listen);
 			continue;
 		}
 		/* a stale state file's pid may name another process now */

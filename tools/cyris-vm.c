@@ -222,19 +222,19 @@ static int only(struct cli *c, const char *cmd, unsigned allowed)
 static int virt(struct cli *c, struct cyris_virt **ret)
 {
 	struct state *s = st(c);
-	char err[512];
+	struct cyris_error err;
 	int r;
 
 	if (!s->v) {
 		if (!s->conf && !(s->conf = cyris_conf_new()))
 			return cli_err(c, -ENOMEM, "configuration");
-		r = cyris_conf_load(s->conf, err, sizeof(err));
+		r = cyris_conf_load(s->conf, &err);
 		if (r == 0 && s->uri)
-			r = cyris_conf_set(s->conf, "libvirt_uri", s->uri, err, sizeof(err));
+			r = cyris_conf_set(s->conf, "libvirt_uri", s->uri, &err);
 		if (r == 0 && s->virt_type)
-			r = cyris_conf_set(s->conf, "virt_type", s->virt_type, err, sizeof(err));
+			r = cyris_conf_set(s->conf, "virt_type", s->virt_type, &err);
 		if (r < 0)
-			return cli_usage(c, "%s", err);
+			return cli_usage(c, "%s", err.msg);
 		r = cyris_virt_new(s->conf, &s->v);
 		if (r == 0)
 			r = cyris_virt_set_netns(s->v, c->netns);
@@ -245,25 +245,29 @@ static int virt(struct cli *c, struct cyris_virt **ret)
 	return CLI_OK;
 }
 
-/* "OBJ: strerror: libvirt's message" */
+/* "OBJ: what failed (libvirt: libvirt's message)", strerror(-err) when cyris
+ * did not say what failed */
 static int fail(struct cli *c, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int fail(struct cli *c, int err, const char *fmt, ...)
 {
-	const char *msg = cyris_virt_error(st(c)->v);
+	const struct cyris_error *e = cyris_virt_error(st(c)->v);
+	struct cyris_error x;
 	char obj[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(obj, sizeof(obj), fmt, ap);
 	va_end(ap);
-	if (err == -ENOENT && (!msg || !*msg))
-		cli_msg(c, "%s: no such domain", obj);
-	else if (msg)
-		cli_msg(c, "%s: %s: %s", obj, strerror(-err), msg);
-	else
-		cli_msg(c, "%s: %s", obj, strerror(-err));
-	return CLI_FAIL;
+	if (e && e->msg[0]) {
+		x = *e;
+	} else {
+		cyris_error_set(&x, err, "%s", err == -ENOENT && !(e && e->detail[0])
+				? "no such domain" : strerror(-err));
+		if (e && e->detail[0])
+			cyris_error_detail(&x, e->source, "%s", e->detail);
+	}
+	return cli_failf(c, &x, "%s", obj);
 }
 
 /* ---- output ---- */
@@ -848,7 +852,10 @@ int main(int argc, char **argv)
 		.data = &s,
 		.batch_ok = true,
 	};
-	int r = cli_main(&c, argc, argv);
+	int r;
+
+	cyris_vm_quiet_libvirt();   /* libvirt's message is reported once, by us */
+	r = cli_main(&c, argc, argv);
 
 	cyris_virt_free(s.v);
 	cyris_conf_free(s.conf);

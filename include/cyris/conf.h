@@ -26,6 +26,7 @@
 #include <stddef.h>
 
 #include "cyris/ip.h"
+#include "cyris/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -54,12 +55,12 @@ void cyris_conf_defaults(struct cyris_conf *c);
  * environment. On error returns -errno and writes "FILE:LINE: message" (or
  * "VARIABLE: message") into @err.
  */
-int cyris_conf_load(struct cyris_conf *c, char *err, size_t errlen);
+int cyris_conf_load(struct cyris_conf *c, struct cyris_error *err);
 
 /* Set one key (as from the file); used for flags too. -EINVAL / -ENOENT
  * (unknown key) with a message in @err. */
 int cyris_conf_set(struct cyris_conf *c, const char *key, const char *value,
-		   char *err, size_t errlen);
+		   struct cyris_error *err);
 
 /*
  * The value of @key as the file would write it ("10.200.0.0/16", "24",
@@ -75,7 +76,7 @@ int cyris_conf_get(const struct cyris_conf *c, const char *key, char *buf, size_
  * it is a symbolic link, is not owned by the effective user or is writable
  * by group or others: files made there must not be someone else's to swap.
  */
-int cyris_runtime_dir_open(const struct cyris_conf *c, int *ret_fd, char *err, size_t errlen);
+int cyris_runtime_dir_open(const struct cyris_conf *c, int *ret_fd, struct cyris_error *err);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

@@ -47,6 +47,7 @@
 
 #include "cyris/addr.h"
 #include "cyris/tag.h"
+#include "cyris/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -93,7 +94,7 @@ struct cyris_fw_rule {
  * message in @err (which does not repeat the rule).
  */
 int cyris_fw_rule_parse(const char *text, struct cyris_fw_rule *ret,
-			char *err, size_t errlen);
+			struct cyris_error *err);
 
 /* Recompute @r->text (and long_text) from its fields (after a caller
  * changed them). Returns 0, or -ENAMETOOLONG when the canonical text did
@@ -150,7 +151,7 @@ int cyris_fw_policy_add_iface(struct cyris_fw_policy *p, const char *net,
 /* Add a rule; every network name it uses must be known. -EINVAL with a
  * message in @err otherwise. */
 int cyris_fw_policy_add_rule(struct cyris_fw_policy *p, const struct cyris_fw_rule *r,
-			     char *err, size_t errlen);
+			     struct cyris_error *err);
 int cyris_fw_policy_add_expose(struct cyris_fw_policy *p, const struct cyris_fw_expose *e);
 int cyris_fw_policy_add_nat(struct cyris_fw_policy *p, const char *ifname);
 /* An interface outside clients of entry points come in on, whose IPv4
@@ -177,16 +178,33 @@ struct cyris_fw;
 int cyris_fw_open(struct cyris_fw **ret, const char *netns);
 void cyris_fw_free(struct cyris_fw *fw);
 
-/* What went wrong in the last failed call: the rule (index into the
- * policy's rules, -1 if none) and the kernel's extended-ack text. */
+/*
+ * Fault injection and limits, for tests; the library reads no environment
+ * for them (cyris-fw maps CYRIS_FW_INJECT_BAD_RULE and CYRIS_FW_RCVBUF to
+ * these calls). cyris_fw_set_bad_rule(): the @nth kernel rule (1-based) of
+ * every later batch gets a payload the kernel rejects, to show that a
+ * rejected batch changes nothing and that the error names its rule; 0 turns
+ * it off. cyris_fw_set_rcvbuf(): every later batch reads its ACKs through a
+ * receive buffer of @bytes (SO_RCVBUF, which the kernel doubles and
+ * net.core.rmem_max caps) instead of one sized to the batch; 0 restores it.
+ */
+void cyris_fw_set_bad_rule(struct cyris_fw *fw, int nth);
+void cyris_fw_set_rcvbuf(struct cyris_fw *fw, int bytes);
+
+/*
+ * What went wrong in the last failed call (cyris/error.h): @e has the code,
+ * the message "TEXT: strerror" and the kernel's extended-ack text as the
+ * detail (source "kernel"); @rule and @line map it back to the policy's rule
+ * that caused it, and @text is that rule's text or what failed. Valid until
+ * the next call on @fw.
+ */
 struct cyris_fw_error {
-	int err;                        /* -errno */
+	struct cyris_error e;
 	int rule;                       /* rule index, -1 = not a rule */
 	unsigned line;                  /* that rule's source line */
 	char text[256];                 /* that rule's text, or what failed */
-	char extack[256];
 };
-const struct cyris_fw_error *cyris_fw_last_error(const struct cyris_fw *fw);
+const struct cyris_fw_error *cyris_fw_last_error(struct cyris_fw *fw);
 
 /* Fill @p's networks from the kernel's tags in the context's namespace. */
 int cyris_fw_resolve(struct cyris_fw *fw, struct cyris_fw_policy *p);
@@ -202,7 +220,7 @@ int cyris_fw_apply(struct cyris_fw *fw, const struct cyris_fw_policy *p, bool fo
 /* Add one rule / exposed port / NAT interface to an applied policy, each in
  * its own transaction (-ENOENT when the range has no table). */
 int cyris_fw_allow(struct cyris_fw *fw, const char *range,
-		   const struct cyris_fw_rule *r, char *err, size_t errlen);
+		   const struct cyris_fw_rule *r, struct cyris_error *err);
 int cyris_fw_expose(struct cyris_fw *fw, const char *range,
 		    const struct cyris_fw_expose *e);
 int cyris_fw_nat(struct cyris_fw *fw, const char *range, const char *ifname);

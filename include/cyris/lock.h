@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "cyris/conf.h"
+#include "cyris/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,7 +44,7 @@ typedef void (*cyris_lock_wait_fn)(void *arg, const char *path, long holder);
  */
 int cyris_host_lock(const struct cyris_conf *conf, const char *netns,
 		    volatile sig_atomic_t *cancel, cyris_lock_wait_fn waiting, void *arg,
-		    int *ret_fd, char *err, size_t errlen);
+		    int *ret_fd, struct cyris_error *err);
 
 /* Release it (a negative @fd is a no-op). */
 void cyris_host_unlock(int fd);

@@ -5,14 +5,19 @@
  * One context per process (or per target namespace): a libnl socket bound
  * to a network namespace, with NETLINK_EXT_ACK enabled. Every change asks
  * for an acknowledgement and every reply is read. Errors come back as
- * -errno; when the kernel attached an extended-ack message to the last
- * failure, cyris_nl_extack() returns it so the caller can print it.
+ * -errno. The context keeps the kernel's side of the last failed request
+ * (cyris/error.h): cyris_nl_error() gives its code and, when the kernel
+ * attached an extended-ack message, that text as the detail (source
+ * "kernel"). The message is empty: the caller names the object it asked for
+ * ("add cr124-n1: File exists (kernel: ...)").
  */
 #ifndef CYRIS_NL_H
 #define CYRIS_NL_H
 
 #include <stdbool.h>
 #include <sys/types.h>
+
+#include "cyris/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -34,8 +39,9 @@ int cyris_nl_open(struct cyris_nl **ret, const char *netns);
 /* Close the context; NULL is a no-op. */
 void cyris_nl_close(struct cyris_nl *nl);
 
-/* The kernel's extended-ack text for the last failed request, or NULL. */
-const char *cyris_nl_extack(const struct cyris_nl *nl);
+/* The kernel's error of the last request (code 0 when it succeeded), with
+ * its extended-ack text as the detail. Valid until the next call on @nl. */
+const struct cyris_error *cyris_nl_error(const struct cyris_nl *nl);
 
 /* The namespace spec the context was opened with (never NULL; "" = own). */
 const char *cyris_nl_netns(const struct cyris_nl *nl);

@@ -30,6 +30,7 @@
 #include "cyris/fw.h"
 #include "cyris/range.h"
 #include "cyris/tag.h"
+#include "cyris/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -138,7 +139,7 @@ struct cyris_plan_opts {
  */
 int cyris_plan_build(const struct cyris_range *r, const struct cyris_conf *conf,
 		     const struct cyris_plan_opts *o, struct cyris_plan **ret,
-		     char *err, size_t errlen);
+		     struct cyris_error *err);
 void cyris_plan_free(struct cyris_plan *p);
 
 /* The MAC of (range, instance, guest, index, nic): locally administered. */

@@ -24,6 +24,7 @@
 
 #include "cyris/addr.h"
 #include "cyris/conf.h"
+#include "cyris/error.h"
 #include "cyris/tag.h"
 
 #ifdef __cplusplus
@@ -111,6 +112,9 @@ struct cyris_provider_ops {
 	int (*ip)(struct cyris_provider *p, const char *name,
 		  struct cyris_guest_info *ret);
 	void (*free)(struct cyris_provider *p);
+	/* the record of the last failed call (cyris/error.h), whose detail
+	 * is the backend's own message; NULL (the op or its result): none */
+	const struct cyris_error *(*error)(struct cyris_provider *p);
 };
 
 struct cyris_provider {

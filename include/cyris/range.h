@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "cyris/tag.h"
+#include "cyris/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -107,7 +108,7 @@ struct cyris_range {
  * (aliases expanded) or 1024 anchors the file is refused; duplicate keys and
  * NUL bytes in values are errors.
  */
-int cyris_range_load(const char *file, struct cyris_range **ret, char *err, size_t errlen);
+int cyris_range_load(const char *file, struct cyris_range **ret, struct cyris_error *err);
 void cyris_range_free(struct cyris_range *r);
 
 /* Lookups (NULL when absent). */

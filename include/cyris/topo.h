@@ -24,6 +24,7 @@
 #include "cyris/plan.h"
 #include "cyris/provider.h"
 #include "cyris/range.h"
+#include "cyris/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,7 +46,7 @@ struct cyris_topo_opts {
 /* The plan for this host, given what is already in use here. */
 int cyris_topo_plan(const struct cyris_range *r, const struct cyris_conf *conf,
 		    const struct cyris_topo_opts *o, struct cyris_plan **ret,
-		    char *err, size_t errlen);
+		    struct cyris_error *err);
 
 /* How many steps up takes for @plan (for failure injection). */
 size_t cyris_topo_steps(const struct cyris_plan *plan);
@@ -55,7 +56,7 @@ size_t cyris_topo_steps(const struct cyris_plan *plan);
  * for the host lock first (-ECANCELED when *cancel is set meanwhile). */
 int cyris_topo_up(const struct cyris_range *r, const struct cyris_conf *conf,
 		  const struct cyris_topo_opts *o, struct cyris_plan **ret_plan,
-		  char *err, size_t errlen);
+		  struct cyris_error *err);
 
 struct cyris_topo_down_stats {
 	size_t tables, guests, links, namespaces;
@@ -68,7 +69,7 @@ struct cyris_topo_down_stats {
  * first; stops before the next step when *cancel is set (-ECANCELED). */
 int cyris_topo_down(const char *range, const struct cyris_conf *conf,
 		    const struct cyris_topo_opts *o, struct cyris_topo_down_stats *ret,
-		    char *err, size_t errlen);
+		    struct cyris_error *err);
 
 /* The live range, read back from the kernel (and the providers). */
 struct cyris_live_nic {

@@ -21,8 +21,10 @@
  * process only if it really is that tunnel.
  *
  * Functions return 0 (or a count) on success and -errno on failure; the
- * message of the failure (libssh's, or a host-key verdict) is kept for the
- * caller: cyris_tunnel_errmsg(), or the @err buffer of the state functions.
+ * failure's record (cyris/error.h: what failed, with libssh's message as the
+ * detail where libssh said something) is kept in the tunnel for the caller,
+ * cyris_tunnel_error(); the state functions, which have no tunnel, fill the
+ * struct cyris_error *err they are given.
  */
 #ifndef CYRIS_TUNNEL_H
 #define CYRIS_TUNNEL_H
@@ -34,6 +36,7 @@
 
 #include "cyris/addr.h"
 #include "cyris/tag.h"
+#include "cyris/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -128,8 +131,8 @@ int cyris_tunnel_new(const struct cyris_tunnel_cfg *cfg, struct cyris_tunnel **r
  * NULL is a no-op. */
 void cyris_tunnel_free(struct cyris_tunnel *t);
 
-/* The message of the last failure ("" if none). */
-const char *cyris_tunnel_errmsg(const struct cyris_tunnel *t);
+/* The record of the last failure (code 0, empty message if none). */
+const struct cyris_error *cyris_tunnel_error(const struct cyris_tunnel *t);
 
 /* Bind and listen on the listen address (SO_REUSEADDR, never SO_REUSEPORT:
  * a port in use is an error). 0, -EADDRINUSE, -EACCES, ... */
@@ -141,13 +144,16 @@ int cyris_tunnel_listen(struct cyris_tunnel *t);
  * TCP connect with -EINTR. Errors: -ENOKEY (host key not known),
  * -EKEYREJECTED (host key changed), -EACCES (authentication failed),
  * -ECONNREFUSED / -ETIMEDOUT / -EHOSTUNREACH (TCP), -EPROTO (SSH handshake),
- * with the detail in cyris_tunnel_errmsg().
+ * with the record in cyris_tunnel_error().
  */
 int cyris_tunnel_connect(struct cyris_tunnel *t, int stop_fd);
 
-/* The @stop_fd the process that runs a tunnel passes to connect and run:
- * SIGTERM, SIGINT and SIGHUP blocked and read from a signalfd, SIGPIPE
- * ignored. Returns the fd or -errno. */
+/* The @stop_fd the process that runs a tunnel passes to connect and run.
+ * This changes process-wide signal state, and is meant for that process
+ * only (cyris_tunnel_start()'s daemon, or a tool that runs the tunnel in
+ * the foreground): SIGPIPE is set to SIG_IGN (sigaction), SIGTERM, SIGINT
+ * and SIGHUP are blocked in the calling thread's mask (sigprocmask) and
+ * read from the returned signalfd. Returns the fd or -errno. */
 int cyris_tunnel_stop_signals(void);
 
 /*
@@ -159,12 +165,20 @@ int cyris_tunnel_stop_signals(void);
 int cyris_tunnel_run(struct cyris_tunnel *t, int stop_fd);
 
 /*
- * Listen (if not done yet), then fork a daemon (fork, setsid, fork; no
- * exec) that connects, authenticates, records its state and reports back
- * over a pipe; return only then: 0 with the daemon's pid in *@ret_pid, or
- * the daemon's error (-errno, message in cyris_tunnel_errmsg()). The daemon
- * stops on SIGTERM, SIGINT or SIGHUP. The caller's copy of the listening
- * socket is closed; @t can then only be freed.
+ * This call forks. Listen (if not done yet), flush every stdio stream
+ * (fflush(NULL)), open a pipe and fork twice, with no exec: the first child
+ * calls setsid() and forks the daemon, then exits at once; the caller reaps
+ * that child (waitpid), so it is left with no child of its own. The daemon
+ * changes to "/", closes every fd above 2 except the listening socket and
+ * the pipe's write end, calls cyris_tunnel_stop_signals(), connects,
+ * authenticates, records its state file and reports the result (-errno and
+ * a message) over the pipe. On success it closes the pipe, points fds 0-2
+ * at /dev/null and serves (cyris_tunnel_run()) until SIGTERM, SIGINT or
+ * SIGHUP; on error it frees the tunnel and _exit(1)s, and the caller reads
+ * EOF only once it is gone, so nothing outlives a failed start. Returns
+ * only after the report: 0 with the daemon's pid in *@ret_pid, or the
+ * daemon's error (-errno, record in cyris_tunnel_error(), sent back whole). The caller's
+ * copy of the listening socket is closed; @t can then only be freed.
  */
 int cyris_tunnel_start(struct cyris_tunnel *t, pid_t *ret_pid);
 
@@ -179,7 +193,7 @@ void cyris_tunnel_get_info(const struct cyris_tunnel *t, struct cyris_tunnel_inf
  */
 int cyris_tunnel_list(const char *runtime_dir, const char *range,
 		      struct cyris_tunnel_info **ret, size_t *ret_n,
-		      char *err, size_t errlen);
+		      struct cyris_error *err);
 
 /* 1 when the process recorded in @i is that tunnel: same pid, same start
  * time, and it holds the recorded listening socket; 0 when not. */
@@ -193,7 +207,7 @@ int cyris_tunnel_alive(const struct cyris_tunnel_info *i);
  * 0 when only a stale state file was removed, or -errno (message in @err).
  */
 int cyris_tunnel_stop(const struct cyris_tunnel_info *i, unsigned timeout_ms,
-		      char *err, size_t errlen);
+		      struct cyris_error *err);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

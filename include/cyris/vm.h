@@ -11,9 +11,12 @@
  * instance, guest and role and names the overlay and the seed. Listing and
  * teardown read that tag back from libvirt: there is no state file.
  *
- * Every call returns 0 (or a count) or -errno; libvirt's own message for the
- * last failure is kept in the context (cyris_virt_error()). The library never
- * prints: it installs a silent libvirt error handler.
+ * Every call returns 0 (or a count) or -errno; the last failure's record,
+ * with libvirt's own message as its detail, is kept in the context
+ * (cyris_virt_error()). The library never
+ * prints, and it changes no process-wide libvirt state: each connection it
+ * opens gets a silent error handler of its own (virConnSetErrorFunc), and
+ * the message is read from the thread's last error (virGetLastError()).
  */
 #ifndef CYRIS_VM_H
 #define CYRIS_VM_H
@@ -25,6 +28,7 @@
 
 #include "cyris/addr.h"
 #include "cyris/conf.h"
+#include "cyris/error.h"
 #include "cyris/provider.h"
 #include "cyris/tag.h"
 
@@ -32,6 +36,15 @@
 extern "C" {
 #endif
 #pragma GCC visibility push(default)
+
+/*
+ * libvirt prints errors that happen outside a connection (a failed
+ * virConnectOpen, for one) to stderr through its process-wide handler.
+ * This call replaces that handler with a silent one (virSetErrorFunc(NULL,
+ * ...)), for the whole process: a tool calls it once at start, since it
+ * reports libvirt's message itself; a harness with its own handler does not.
+ */
+void cyris_vm_quiet_libvirt(void);
 
 /* The XML namespace of cyris's <metadata> element in a domain. */
 #define CYRIS_VM_XMLNS "urn:x-cyris:libvirt:domain:1"
@@ -70,8 +83,10 @@ void cyris_virt_set_retry(struct cyris_virt *v, unsigned attempts, unsigned firs
 /* Connect now (every call below connects on first use). 0 or -errno. */
 int cyris_virt_connect(struct cyris_virt *v);
 
-/* libvirt's message for the last failure of a call on @v, or NULL. */
-const char *cyris_virt_error(const struct cyris_virt *v);
+/* The record of the last failure of a call on @v (cyris/error.h): what
+ * failed when cyris found it, else an empty message with libvirt's text as
+ * the detail (source "libvirt"); NULL only for a NULL @v. */
+const struct cyris_error *cyris_virt_error(const struct cyris_virt *v);
 
 /*
  * The domain type guests get: the configured virt_type, or with "auto" kvm

@@ -45,77 +45,77 @@ void cyris_conf_defaults(struct cyris_conf *c)
 
 
 static int set_str(char *dst, size_t size, const char *key, const char *v,
-		   char *err, size_t errlen)
+		   struct cyris_error *err)
 {
 	if (!*v || strlen(v) >= size)
-		return cyris_errf(err, errlen, -EINVAL, "%s: value must be 1..%zu bytes", key, size - 1);
+		return cyris_error_set(err, -EINVAL, "%s: value must be 1..%zu bytes", key, size - 1);
 	memcpy(dst, v, strlen(v) + 1);
 	return 0;
 }
 
-static int set_bool(bool *dst, const char *key, const char *v, char *err, size_t errlen)
+static int set_bool(bool *dst, const char *key, const char *v, struct cyris_error *err)
 {
 	if (streq(v, "yes") || streq(v, "true") || streq(v, "on") || streq(v, "1"))
 		*dst = true;
 	else if (streq(v, "no") || streq(v, "false") || streq(v, "off") || streq(v, "0"))
 		*dst = false;
 	else
-		return cyris_errf(err, errlen, -EINVAL, "%s: '%s' is not yes or no", key, v);
+		return cyris_error_set(err, -EINVAL, "%s: '%s' is not yes or no", key, v);
 	return 0;
 }
 
 int cyris_conf_set(struct cyris_conf *c, const char *key, const char *v,
-		   char *err, size_t errlen)
+		   struct cyris_error *err)
 {
 	unsigned long n;
 
 	if (streq(key, "libvirt_uri"))
-		return set_str(c->libvirt_uri, sizeof(c->libvirt_uri), key, v, err, errlen);
+		return set_str(c->libvirt_uri, sizeof(c->libvirt_uri), key, v, err);
 	if (streq(key, "virt_type")) {
 		if (!streq(v, "kvm") && !streq(v, "qemu") && !streq(v, "auto"))
-			return cyris_errf(err, errlen, -EINVAL, "virt_type: '%s' is not kvm, qemu or auto", v);
-		return set_str(c->virt_type, sizeof(c->virt_type), key, v, err, errlen);
+			return cyris_error_set(err, -EINVAL, "virt_type: '%s' is not kvm, qemu or auto", v);
+		return set_str(c->virt_type, sizeof(c->virt_type), key, v, err);
 	}
 	if (streq(key, "storage_pool"))
-		return set_str(c->storage_pool, sizeof(c->storage_pool), key, v, err, errlen);
+		return set_str(c->storage_pool, sizeof(c->storage_pool), key, v, err);
 	if (streq(key, "image_dir") || streq(key, "runtime_dir")) {
 		if (v[0] != '/')
-			return cyris_errf(err, errlen, -EINVAL, "%s: '%s' is not an absolute path", key, v);
+			return cyris_error_set(err, -EINVAL, "%s: '%s' is not an absolute path", key, v);
 		if (streq(key, "image_dir"))
-			return set_str(c->image_dir, sizeof(c->image_dir), key, v, err, errlen);
-		return set_str(c->runtime_dir, sizeof(c->runtime_dir), key, v, err, errlen);
+			return set_str(c->image_dir, sizeof(c->image_dir), key, v, err);
+		return set_str(c->runtime_dir, sizeof(c->runtime_dir), key, v, err);
 	}
 	if (streq(key, "ifname_prefix")) {
 		if (strlen(v) != 1 || !isalpha((unsigned char)v[0]))
-			return cyris_errf(err, errlen, -EINVAL, "ifname_prefix: '%s' is not one letter", v);
-		return set_str(c->ifname_prefix, sizeof(c->ifname_prefix), key, v, err, errlen);
+			return cyris_error_set(err, -EINVAL, "ifname_prefix: '%s' is not one letter", v);
+		return set_str(c->ifname_prefix, sizeof(c->ifname_prefix), key, v, err);
 	}
 	if (streq(key, "subnet_pool")) {
 		struct cyris_prefix p;
 
 		if (cyris_prefix_parse(v, true, &p) < 0 || p.ip.family != AF_INET)
-			return cyris_errf(err, errlen, -EINVAL, "subnet_pool: '%s' is not an IPv4 CIDR", v);
+			return cyris_error_set(err, -EINVAL, "subnet_pool: '%s' is not an IPv4 CIDR", v);
 		c->subnet_pool = cyris_prefix_network(&p);
 		return 0;
 	}
 	if (streq(key, "subnet_size")) {
 		if (cyris_parse_uint(v, 30, &n) < 0 || n < 8)
-			return cyris_errf(err, errlen, -EINVAL, "subnet_size: '%s' is not a prefix length in 8..30", v);
+			return cyris_error_set(err, -EINVAL, "subnet_size: '%s' is not a prefix length in 8..30", v);
 		c->subnet_size = (unsigned)n;
 		return 0;
 	}
 	if (streq(key, "cloud_init"))
-		return set_bool(&c->cloud_init, key, v, err, errlen);
-	return cyris_errf(err, errlen, -ENOENT, "unknown key '%s'", key);
+		return set_bool(&c->cloud_init, key, v, err);
+	return cyris_error_set(err, -ENOENT, "unknown key '%s'", key);
 }
 
 
 static int load_file(struct cyris_conf *c, const char *path, bool must_exist,
-		     char *err, size_t errlen)
+		     struct cyris_error *err)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	_cleanup_free_ char *line = NULL;
-	char msg[256];
+	struct cyris_error m;
 	size_t cap = 0;
 	unsigned lineno = 0;
 	ssize_t len;
@@ -124,7 +124,7 @@ static int load_file(struct cyris_conf *c, const char *path, bool must_exist,
 	if (!f) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
-		return cyris_errf(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		return cyris_error_set(err, -errno, "%s: %s", path, strerror(errno));
 	}
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	while ((len = getline(&line, &cap, f)) >= 0) {
@@ -133,7 +133,7 @@ static int load_file(struct cyris_conf *c, const char *path, bool must_exist,
 		lineno++;
 		/* the C string would end there and the rest be ignored */
 		if (memchr(line, '\0', (size_t)len))
-			return cyris_errf(err, errlen, -EINVAL, "%s:%u: a NUL byte in the line", path, lineno);
+			return cyris_error_set(err, -EINVAL, "%s:%u: a NUL byte in the line", path, lineno);
 		hash = strchr(line, '#');
 		if (hash)
 			*hash = '\0';
@@ -142,11 +142,11 @@ static int load_file(struct cyris_conf *c, const char *path, bool must_exist,
 			continue;
 		eq = strchr(s, '=');
 		if (!eq)
-			return cyris_errf(err, errlen, -EINVAL, "%s:%u: expected 'key = value'", path, lineno);
+			return cyris_error_set(err, -EINVAL, "%s:%u: expected 'key = value'", path, lineno);
 		*eq = '\0';
-		r = cyris_conf_set(c, cyris_trim(s), cyris_trim(eq + 1), msg, sizeof(msg));
+		r = cyris_conf_set(c, cyris_trim(s), cyris_trim(eq + 1), &m);
 		if (r < 0)
-			return cyris_errf(err, errlen, -EINVAL, "%s:%u: %s", path, lineno, msg);
+			return cyris_error_set(err, -EINVAL, "%s:%u: %s", path, lineno, m.msg);
 	}
 	return 0;
 }
@@ -165,15 +165,15 @@ static const struct {
 	{ "CYRIS_RUNTIME_DIR", "runtime_dir" },
 };
 
-int cyris_conf_load(struct cyris_conf *c, char *err, size_t errlen)
+int cyris_conf_load(struct cyris_conf *c, struct cyris_error *err)
 {
 	const char *path = getenv("CYRIS_CONFIG");
-	char msg[256];
+	struct cyris_error m;
 	size_t i;
 	int r;
 
 	cyris_conf_defaults(c);
-	r = load_file(c, path && *path ? path : CYRIS_CONF_PATH, path && *path, err, errlen);
+	r = load_file(c, path && *path ? path : CYRIS_CONF_PATH, path && *path, err);
 	if (r < 0)
 		return r;
 	for (i = 0; i < ARRAY_SIZE(env_keys); i++) {
@@ -181,9 +181,9 @@ int cyris_conf_load(struct cyris_conf *c, char *err, size_t errlen)
 
 		if (!v || !*v)
 			continue;
-		r = cyris_conf_set(c, env_keys[i].key, v, msg, sizeof(msg));
+		r = cyris_conf_set(c, env_keys[i].key, v, &m);
 		if (r < 0)
-			return cyris_errf(err, errlen, -EINVAL, "%s: %s", env_keys[i].env, msg);
+			return cyris_error_set(err, -EINVAL, "%s: %s", env_keys[i].env, m.msg);
 	}
 	return 0;
 }
@@ -223,14 +223,14 @@ int cyris_conf_get(const struct cyris_conf *c, const char *key, char *buf, size_
 	return n < 0 ? -EINVAL : (size_t)n >= size ? -ENAMETOOLONG : n;
 }
 
-int cyris_runtime_dir_open(const struct cyris_conf *c, int *ret_fd, char *err, size_t errlen)
+int cyris_runtime_dir_open(const struct cyris_conf *c, int *ret_fd, struct cyris_error *err)
 {
 	const char *dir = c->runtime_dir;
 	struct stat st;
 	int fd;
 
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return cyris_errf(err, errlen, -errno, "runtime directory %s: %s", dir, strerror(errno));
+		return cyris_error_set(err, -errno, "runtime directory %s: %s", dir, strerror(errno));
 	/* not through a symlink: the checks below must be on the directory
 	 * that is used */
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -239,18 +239,18 @@ int cyris_runtime_dir_open(const struct cyris_conf *c, int *ret_fd, char *err, s
 
 		/* a symlink fails with ENOTDIR (O_DIRECTORY) or ELOOP */
 		if ((r == -ENOTDIR || r == -ELOOP) && lstat(dir, &st) == 0 && S_ISLNK(st.st_mode))
-			return cyris_errf(err, errlen, -ELOOP, "runtime directory %s: is a symbolic link", dir);
-		return cyris_errf(err, errlen, r, "runtime directory %s: %s", dir, strerror(-r));
+			return cyris_error_set(err, -ELOOP, "runtime directory %s: is a symbolic link", dir);
+		return cyris_error_set(err, r, "runtime directory %s: %s", dir, strerror(-r));
 	}
 	if (fstat(fd, &st) < 0) {
 		int r = -errno;
 
 		close(fd);
-		return cyris_errf(err, errlen, r, "runtime directory %s: %s", dir, strerror(-r));
+		return cyris_error_set(err, r, "runtime directory %s: %s", dir, strerror(-r));
 	}
 	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
 		close(fd);
-		return cyris_errf(err, errlen, -EPERM, "runtime directory %s: owned by uid %u, mode %03o: "
+		return cyris_error_set(err, -EPERM, "runtime directory %s: owned by uid %u, mode %03o: "
 				  "it must be owned by uid %u and writable by no one else", dir,
 				  (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
 	}

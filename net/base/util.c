@@ -51,23 +51,6 @@ void *cyris_grow(void **v, size_t *n, size_t *cap, size_t size)
 	return slot;
 }
 
-int cyris_verrf(char *err, size_t errlen, int r, const char *fmt, va_list ap)
-{
-	if (err && errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	return r;
-}
-
-int cyris_errf(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	r = cyris_verrf(err, errlen, r, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
 char *cyris_trim(char *s)
 {
 	char *e;

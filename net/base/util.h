@@ -41,12 +41,6 @@ static inline int cyris_strlcpy(char *dst, const char *src, size_t size)
 /* Parse a decimal unsigned integer in [0, max]; -EINVAL / -ERANGE. */
 int cyris_parse_uint(const char *s, unsigned long max, unsigned long *ret);
 
-/* Format a message into @err (when it is not NULL) and return @r: the
- * library's way to hand a caller both -errno and the words for it. */
-int cyris_errf(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-int cyris_verrf(char *err, size_t errlen, int r, const char *fmt, va_list ap);
-
 /* @s without leading and trailing white space (in place). */
 char *cyris_trim(char *s);
 

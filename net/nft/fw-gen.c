@@ -364,7 +364,7 @@ static int expand_chain(const struct cyris_fw_policy *p, struct expand *x, bool 
 }
 
 int fw_plan_rule(const struct cyris_fw_policy *p, const struct cyris_fw_rule *r,
-		 int index, struct fw_plan *plan, char *err, size_t errlen)
+		 int index, struct fw_plan *plan, struct cyris_error *err)
 {
 	struct expand x = { .r = r, .index = index, .plan = plan };
 	size_t emitted = 0;
@@ -383,10 +383,10 @@ int fw_plan_rule(const struct cyris_fw_policy *p, const struct cyris_fw_rule *r,
 		if ((rc = expand_chain(p, &x, !r->n_dst, &emitted)) < 0)
 			return rc;
 		if (emitted == before)
-			return cyris_errf(err, errlen, -EINVAL, "src and dst share no address family");
+			return cyris_error_set(err, -EINVAL, "src and dst share no address family");
 	}
 	if (!emitted)
-		return cyris_errf(err, errlen, -EINVAL, "the source has no address of any family");
+		return cyris_error_set(err, -EINVAL, "the source has no address of any family");
 	return 0;
 }
 
@@ -604,7 +604,7 @@ static int plan_skeleton(const struct cyris_fw_policy *p, struct fw_plan *plan)
 }
 
 int fw_plan_policy(const struct cyris_fw_policy *p, struct fw_plan *plan,
-		   char *err, size_t errlen)
+		   struct cyris_error *err)
 {
 	size_t i;
 	int r;
@@ -615,11 +615,11 @@ int fw_plan_policy(const struct cyris_fw_policy *p, struct fw_plan *plan,
 	if ((r = plan_skeleton(p, plan)) < 0)
 		return r;
 	for (i = 0; i < p->n_rules; i++) {
-		char msg[200];
+		struct cyris_error m;
 
-		r = fw_plan_rule(p, &p->rules[i], (int)i, plan, msg, sizeof(msg));
+		r = fw_plan_rule(p, &p->rules[i], (int)i, plan, &m);
 		if (r < 0)
-			return cyris_errf(err, errlen, r, "rule '%s': %s", p->rules[i].text, msg);
+			return cyris_error_set(err, r, "rule '%s': %s", p->rules[i].text, m.msg);
 	}
 	for (i = 0; i < p->n_exposes; i++)
 		if ((r = fw_plan_expose(&p->exposes[i], plan)) < 0)
@@ -798,7 +798,7 @@ int cyris_fw_explain(const struct cyris_fw_policy *p, char **ret)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
-	int r = fw_plan_policy(p, &plan, NULL, 0);
+	int r = fw_plan_policy(p, &plan, NULL);
 
 	if (r < 0) {
 		fw_plan_clear(&plan);

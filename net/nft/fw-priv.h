@@ -84,10 +84,10 @@ extern const size_t fw_n_chains;
 
 /* Every kernel rule of @p's table. */
 int fw_plan_policy(const struct cyris_fw_policy *p, struct fw_plan *plan,
-		   char *err, size_t errlen);
+		   struct cyris_error *err);
 /* The kernel rules of policy rule @r (index @index) / an expose / a NAT. */
 int fw_plan_rule(const struct cyris_fw_policy *p, const struct cyris_fw_rule *r,
-		 int index, struct fw_plan *plan, char *err, size_t errlen);
+		 int index, struct fw_plan *plan, struct cyris_error *err);
 int fw_plan_expose(const struct cyris_fw_expose *e, struct fw_plan *plan);
 int fw_plan_nat(const char *ifname, struct fw_plan *plan);
 int fw_plan_ingress(const char *ifname, struct fw_plan *plan);

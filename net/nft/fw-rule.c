@@ -14,38 +14,38 @@
 
 static int parse_endpoints(const char *key, const char *v, bool is_dst,
 			   struct cyris_fw_endpoint *out, size_t *n,
-			   char *err, size_t errlen)
+			   struct cyris_error *err)
 {
 	char buf[512], *save = NULL, *tok;
 
 	if (strlen(v) >= sizeof(buf))
-		return cyris_errf(err, errlen, -EINVAL, "%s: list too long", key);
+		return cyris_error_set(err, -EINVAL, "%s: list too long", key);
 	memcpy(buf, v, strlen(v) + 1);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		struct cyris_fw_endpoint *e;
 
 		if (*n >= CYRIS_FW_MAX_LIST)
-			return cyris_errf(err, errlen, -EINVAL, "%s: more than %d entries", key, CYRIS_FW_MAX_LIST);
+			return cyris_error_set(err, -EINVAL, "%s: more than %d entries", key, CYRIS_FW_MAX_LIST);
 		e = &out[(*n)++];
 		memset(e, 0, sizeof(*e));
 		if (strlen(tok) >= sizeof(e->name))
-			return cyris_errf(err, errlen, -EINVAL, "%s: '%.20s...' is too long", key, tok);
+			return cyris_error_set(err, -EINVAL, "%s: '%.20s...' is too long", key, tok);
 		memcpy(e->name, tok, strlen(tok) + 1);
 		if (streq(tok, "host")) {
 			if (!is_dst)
-				return cyris_errf(err, errlen, -EINVAL, "src=host is not a forwarding source (the host's own traffic is not filtered)");
+				return cyris_error_set(err, -EINVAL, "src=host is not a forwarding source (the host's own traffic is not filtered)");
 			e->is_host = true;
 		} else if (cyris_prefix_parse(tok, false, &e->prefix) == 0) {
 			e->is_prefix = true;
 			e->prefix = cyris_prefix_network(&e->prefix);
 		} else if (strchr(tok, '/') || isdigit((unsigned char)tok[0]) || strchr(tok, ':')) {
-			return cyris_errf(err, errlen, -EINVAL, "%s: '%s' is not an address or CIDR", key, tok);
+			return cyris_error_set(err, -EINVAL, "%s: '%s' is not an address or CIDR", key, tok);
 		} else if (!cyris_id_valid(tok)) {
-			return cyris_errf(err, errlen, -EINVAL, "%s: '%s' is not a network name", key, tok);
+			return cyris_error_set(err, -EINVAL, "%s: '%s' is not a network name", key, tok);
 		}
 	}
 	if (*n == 0)
-		return cyris_errf(err, errlen, -EINVAL, "%s: empty list", key);
+		return cyris_error_set(err, -EINVAL, "%s: empty list", key);
 	return 0;
 }
 
@@ -60,41 +60,41 @@ static int parse_port(const char *s, uint16_t *ret)
 }
 
 static int parse_ports(const char *key, const char *v, struct cyris_fw_ports *out,
-		       size_t *n, char *err, size_t errlen)
+		       size_t *n, struct cyris_error *err)
 {
 	char buf[512], *save = NULL, *tok;
 
 	if (strlen(v) >= sizeof(buf))
-		return cyris_errf(err, errlen, -EINVAL, "%s: list too long", key);
+		return cyris_error_set(err, -EINVAL, "%s: list too long", key);
 	memcpy(buf, v, strlen(v) + 1);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		struct cyris_fw_ports *p;
 		char *dash = strchr(tok, '-');
 
 		if (*n >= CYRIS_FW_MAX_LIST)
-			return cyris_errf(err, errlen, -EINVAL, "%s: more than %d entries", key, CYRIS_FW_MAX_LIST);
+			return cyris_error_set(err, -EINVAL, "%s: more than %d entries", key, CYRIS_FW_MAX_LIST);
 		p = &out[(*n)++];
 		if (dash)
 			*dash = '\0';
 		if (parse_port(tok, &p->lo) < 0 || (dash && parse_port(dash + 1, &p->hi) < 0))
-			return cyris_errf(err, errlen, -EINVAL, "%s: '%s%s%s' is not a port in 1..65535 or a range lo-hi",
+			return cyris_error_set(err, -EINVAL, "%s: '%s%s%s' is not a port in 1..65535 or a range lo-hi",
 				    key, tok, dash ? "-" : "", dash ? dash + 1 : "");
 		if (!dash)
 			p->hi = p->lo;
 		if (p->hi < p->lo)
-			return cyris_errf(err, errlen, -EINVAL, "%s: range %u-%u is empty", key, p->lo, p->hi);
+			return cyris_error_set(err, -EINVAL, "%s: range %u-%u is empty", key, p->lo, p->hi);
 	}
 	if (*n == 0)
-		return cyris_errf(err, errlen, -EINVAL, "%s: empty list", key);
+		return cyris_error_set(err, -EINVAL, "%s: empty list", key);
 	return 0;
 }
 
-static int parse_proto(const char *v, unsigned *ret, char *err, size_t errlen)
+static int parse_proto(const char *v, unsigned *ret, struct cyris_error *err)
 {
 	char buf[64], *save = NULL, *tok;
 
 	if (strlen(v) >= sizeof(buf))
-		return cyris_errf(err, errlen, -EINVAL, "proto: '%s' is not tcp, udp or icmp", v);
+		return cyris_error_set(err, -EINVAL, "proto: '%s' is not tcp, udp or icmp", v);
 	memcpy(buf, v, strlen(v) + 1);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (streq(tok, "tcp"))
@@ -104,9 +104,9 @@ static int parse_proto(const char *v, unsigned *ret, char *err, size_t errlen)
 		else if (streq(tok, "icmp"))
 			*ret |= CYRIS_FW_ICMP;
 		else
-			return cyris_errf(err, errlen, -EINVAL, "proto: '%s' is not tcp, udp or icmp", tok);
+			return cyris_error_set(err, -EINVAL, "proto: '%s' is not tcp, udp or icmp", tok);
 	}
-	return *ret ? 0 : cyris_errf(err, errlen, -EINVAL, "proto: empty");
+	return *ret ? 0 : cyris_error_set(err, -EINVAL, "proto: empty");
 }
 
 static void canon_endpoints(FILE *f, bool *first, const char *key,
@@ -195,7 +195,7 @@ int cyris_fw_rule_format(struct cyris_fw_rule *r)
 }
 
 int cyris_fw_rule_parse(const char *text, struct cyris_fw_rule *ret,
-			char *err, size_t errlen)
+			struct cyris_error *err)
 {
 	struct cyris_fw_rule r;
 	char buf[1024], *save = NULL, *tok;
@@ -204,7 +204,7 @@ int cyris_fw_rule_parse(const char *text, struct cyris_fw_rule *ret,
 
 	memset(&r, 0, sizeof(r));
 	if (!text || strlen(text) >= sizeof(buf))
-		return cyris_errf(err, errlen, -EINVAL, "rule too long");
+		return cyris_error_set(err, -EINVAL, "rule too long");
 	memcpy(buf, text, strlen(text) + 1);
 	for (tok = strtok_r(buf, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
 		static const char *const keys[] = { "src", "dst", "sport", "dport", "proto" };
@@ -212,31 +212,31 @@ int cyris_fw_rule_parse(const char *text, struct cyris_fw_rule *ret,
 		int rc;
 
 		if (!eq)
-			return cyris_errf(err, errlen, -EINVAL, "'%s' is not key=value", tok);
+			return cyris_error_set(err, -EINVAL, "'%s' is not key=value", tok);
 		*eq = '\0';
 		for (k = 0; k < (int)ARRAY_SIZE(keys) && !streq(keys[k], tok); k++)
 			;
 		if (k == (int)ARRAY_SIZE(keys))
-			return cyris_errf(err, errlen, -EINVAL, "unknown key '%s' (src, dst, sport, dport, proto)", tok);
+			return cyris_error_set(err, -EINVAL, "unknown key '%s' (src, dst, sport, dport, proto)", tok);
 		if (seen & (1u << k))
-			return cyris_errf(err, errlen, -EINVAL, "%s given twice", tok);
+			return cyris_error_set(err, -EINVAL, "%s given twice", tok);
 		seen |= 1u << k;
 		if (!eq[1])
-			return cyris_errf(err, errlen, -EINVAL, "%s: empty value", tok);
+			return cyris_error_set(err, -EINVAL, "%s: empty value", tok);
 		switch (k) {
-		case 0: rc = parse_endpoints("src", eq + 1, false, r.src, &r.n_src, err, errlen); break;
-		case 1: rc = parse_endpoints("dst", eq + 1, true, r.dst, &r.n_dst, err, errlen); break;
-		case 2: rc = parse_ports("sport", eq + 1, r.sport, &r.n_sport, err, errlen); break;
-		case 3: rc = parse_ports("dport", eq + 1, r.dport, &r.n_dport, err, errlen); break;
-		default: rc = parse_proto(eq + 1, &r.proto, err, errlen); break;
+		case 0: rc = parse_endpoints("src", eq + 1, false, r.src, &r.n_src, err); break;
+		case 1: rc = parse_endpoints("dst", eq + 1, true, r.dst, &r.n_dst, err); break;
+		case 2: rc = parse_ports("sport", eq + 1, r.sport, &r.n_sport, err); break;
+		case 3: rc = parse_ports("dport", eq + 1, r.dport, &r.n_dport, err); break;
+		default: rc = parse_proto(eq + 1, &r.proto, err); break;
 		}
 		if (rc < 0)
 			return rc;
 	}
 	if (!seen)
-		return cyris_errf(err, errlen, -EINVAL, "empty rule");
+		return cyris_error_set(err, -EINVAL, "empty rule");
 	if ((r.n_sport || r.n_dport) && (r.proto & CYRIS_FW_ICMP))
-		return cyris_errf(err, errlen, -EINVAL, "icmp has no ports");
+		return cyris_error_set(err, -EINVAL, "icmp has no ports");
 	/* CyRIS users write dport=25,53 and expect DNS to work: TCP and UDP */
 	if ((r.n_sport || r.n_dport) && !r.proto)
 		r.proto = CYRIS_FW_TCP | CYRIS_FW_UDP;
@@ -325,7 +325,7 @@ int cyris_fw_policy_add_iface(struct cyris_fw_policy *p, const char *net,
 }
 
 int cyris_fw_policy_add_rule(struct cyris_fw_policy *p, const struct cyris_fw_rule *r,
-			     char *err, size_t errlen)
+			     struct cyris_error *err)
 {
 	const struct cyris_fw_endpoint *lists[2] = { r->src, r->dst };
 	size_t counts[2] = { r->n_src, r->n_dst }, i, k;
@@ -340,11 +340,11 @@ int cyris_fw_policy_add_rule(struct cyris_fw_policy *p, const struct cyris_fw_ru
 				continue;
 			n = find_net(p, e->name);
 			if (!n)
-				return cyris_errf(err, errlen, -EINVAL, "%s: no network '%s' in range %s%s",
+				return cyris_error_set(err, -EINVAL, "%s: no network '%s' in range %s%s",
 					    k ? "dst" : "src", e->name, p->range,
 					    strchr(e->name, '.') ? " (member names are resolved by cyris-topo)" : "");
 			if (!n->n_addrs)
-				return cyris_errf(err, errlen, -EINVAL, "%s: network '%s' has no address", k ? "dst" : "src", e->name);
+				return cyris_error_set(err, -EINVAL, "%s: network '%s' has no address", k ? "dst" : "src", e->name);
 		}
 	}
 	slot = cyris_grow((void **)&p->rules, &p->n_rules, &p->cap_rules, sizeof(*slot));

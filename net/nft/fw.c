@@ -50,6 +50,8 @@ struct cyris_fw {
 	char *netns;
 	struct cyris_nl *rt;        /* rtnetlink, opened when resolving */
 	struct cyris_fw_error err;
+	int rcvbuf;                 /* cyris_fw_set_rcvbuf(), 0 = sized per batch */
+	int bad_rule;               /* cyris_fw_set_bad_rule(), 0 = none */
 };
 
 /* ---- the context -------------------------------------------------------- */
@@ -116,18 +118,31 @@ void cyris_fw_free(struct cyris_fw *fw)
 	free(fw);
 }
 
-const struct cyris_fw_error *cyris_fw_last_error(const struct cyris_fw *fw)
+const struct cyris_fw_error *cyris_fw_last_error(struct cyris_fw *fw)
 {
-	return &fw->err;
+	struct cyris_fw_error *e = &fw->err;
+	char detail[sizeof(e->e.detail)];
+
+	/* the message from what failed and its code, the detail kept */
+	memcpy(detail, e->e.detail, sizeof(detail));
+	if (e->text[0])
+		cyris_error_set(&e->e, e->e.code, "%s: %s", e->text, strerror(-e->e.code));
+	else
+		cyris_error_set(&e->e, e->e.code, "%s", strerror(-e->e.code));
+	if (detail[0])
+		cyris_error_detail(&e->e, CYRIS_ERROR_KERNEL, "%s", detail);
+	return e;
 }
 
 static void set_error(struct cyris_fw *fw, int err, int rule, const char *what)
 {
 	memset(&fw->err, 0, sizeof(fw->err));
-	fw->err.err = err;
+	fw->err.e.code = err;
 	fw->err.rule = rule;
-	if (what)
-		snprintf(fw->err.text, sizeof(fw->err.text), "%s", what);
+	if (what && (size_t)snprintf(fw->err.text, sizeof(fw->err.text), "%.*s",
+				     (int)sizeof(fw->err.text) - 1, what) >= sizeof(fw->err.text) - 1 &&
+	    strlen(what) >= sizeof(fw->err.text))
+		memcpy(fw->err.text + sizeof(fw->err.text) - 4, "...", 4);   /* cut: say so */
 }
 
 /* ---- resolving the range's interfaces from the kernel ------------------- */
@@ -810,15 +825,14 @@ static void m_verdict(struct nftnl_rule *r, const struct fw_krule *k, int *err)
 	}
 }
 
-/* Test hook: CYRIS_FW_INJECT_BAD_RULE=N gives the N-th kernel rule of a
- * batch (1-based) a payload the kernel rejects, to prove that a rejected
- * batch changes nothing and that the error names its rule. */
-static int inject_bad(void)
+void cyris_fw_set_bad_rule(struct cyris_fw *fw, int nth)
 {
-	const char *s = getenv("CYRIS_FW_INJECT_BAD_RULE");
-	unsigned long n;
+	fw->bad_rule = nth > 0 ? nth : 0;
+}
 
-	return s && cyris_parse_uint(s, 1000000, &n) == 0 ? (int)n : 0;
+void cyris_fw_set_rcvbuf(struct cyris_fw *fw, int bytes)
+{
+	fw->rcvbuf = bytes > 0 ? bytes : 0;
 }
 
 static void add_rule(struct batch *b, const char *table, const struct fw_krule *k,
@@ -841,7 +855,7 @@ static void add_rule(struct batch *b, const char *table, const struct fw_krule *
 			m_set(b, table, k->rule, r, &k->m[i], &err);
 		else
 			m_one(r, &k->m[i], &err);
-	if (nth == inject_bad())
+	if (nth && nth == b->fw->bad_rule)
 		e_add(r, e_payload(NFT_PAYLOAD_NETWORK_HEADER, 0, 0), &err);
 	if (k->counter)
 		e_add(r, nftnl_expr_alloc("counter"), &err);
@@ -903,8 +917,8 @@ static void note_reply(struct batch *b, const struct cyris_fw_policy *p,
 	if (!e->error || *first_err)
 		return;
 	*first_err = e->error;
-	fw->err.err = e->error;
-	parse_extack(h, fw->err.extack, sizeof(fw->err.extack));
+	fw->err.e.code = e->error;
+	parse_extack(h, fw->err.e.detail, sizeof(fw->err.e.detail));
 	if (h->nlmsg_seq >= b->first && idx < b->n) {
 		const struct msginfo *mi = &b->info[idx];
 
@@ -959,18 +973,15 @@ static int read_gen(struct cyris_fw *fw, uint32_t *ret)
  * Room for @n ACKs: an ACK takes some 700-800 bytes of the receive buffer
  * (the kernel counts the whole skb) and the kernel doubles what is asked
  * for, so 1 KiB each is ample; never less than the 8 MiB of cyris_fw_open().
- * Test hook: CYRIS_FW_RCVBUF=BYTES sets it instead, so that the ACKs
- * overflow it (the path of an unprivileged caller, whom net.core.rmem_max
- * caps).
+ * cyris_fw_set_rcvbuf() sets it instead, so that the ACKs can overflow it
+ * (the path of an unprivileged caller, whom net.core.rmem_max caps).
  */
-static void size_rcvbuf(int fd, size_t n)
+static void size_rcvbuf(int fd, size_t n, int fixed)
 {
-	const char *s = getenv("CYRIS_FW_RCVBUF");
-	unsigned long v;
 	int sz;
 
-	if (s && cyris_parse_uint(s, INT_MAX / 2, &v) == 0) {
-		sz = (int)v;
+	if (fixed > 0) {
+		sz = fixed;
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 		return;
 	}
@@ -1047,7 +1058,7 @@ static int batch_send(struct batch *b, const struct cyris_fw_policy *p)
 	sz = (int)b->len + 65536;
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	size_rcvbuf(fd, b->n);
+	size_rcvbuf(fd, b->n, fw->rcvbuf);
 	have_gen = read_gen(fw, &gen) == 0;
 	if (sendmsg(fd, &mh, 0) < 0) {
 		r = -errno;
@@ -1505,7 +1516,7 @@ static int policy_copy(struct cyris_fw_policy *dst, const struct cyris_fw_policy
 			r = cyris_fw_policy_add_iface(dst, src->nets[i].name,
 						      src->nets[i].ifnames[j], NULL, 0);
 	for (i = 0; r == 0 && i < src->n_rules; i++)
-		r = cyris_fw_policy_add_rule(dst, &src->rules[i], NULL, 0);
+		r = cyris_fw_policy_add_rule(dst, &src->rules[i], NULL);
 	for (i = 0; r == 0 && i < src->n_exposes; i++)
 		r = cyris_fw_policy_add_expose(dst, &src->exposes[i]);
 	for (i = 0; r == 0 && i < src->n_nat; i++)
@@ -1517,7 +1528,8 @@ static int policy_copy(struct cyris_fw_policy *dst, const struct cyris_fw_policy
 
 int cyris_fw_apply(struct cyris_fw *fw, const struct cyris_fw_policy *src, bool force)
 {
-	char table[CYRIS_FW_TABLESIZ], msg[256];
+	char table[CYRIS_FW_TABLESIZ];
+	struct cyris_error m;
 	struct cyris_fw_policy p;
 	struct fw_plan plan = {0};
 	struct batch b;
@@ -1535,8 +1547,8 @@ int cyris_fw_apply(struct cyris_fw *fw, const struct cyris_fw_policy *src, bool 
 	r = policy_copy(&p, src);
 	if (r == 0 && owner == 1)
 		r = keep_existing(fw, table, &p);
-	if (r == 0 && (r = fw_plan_policy(&p, &plan, msg, sizeof(msg))) < 0)
-		set_error(fw, r, -1, msg);
+	if (r == 0 && (r = fw_plan_policy(&p, &plan, &m)) < 0)
+		set_error(fw, r, -1, m.msg);
 	if (r == 0 && (r = batch_init(&b, fw)) == 0) {
 		/* add + delete + add: the old table goes in the same transaction */
 		add_table(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, table, NULL);
@@ -1579,7 +1591,7 @@ static int add_to_table(struct cyris_fw *fw, const char *range, const struct fw_
 }
 
 int cyris_fw_allow(struct cyris_fw *fw, const char *range,
-		   const struct cyris_fw_rule *rule, char *err, size_t errlen)
+		   const struct cyris_fw_rule *rule, struct cyris_error *err)
 {
 	struct cyris_fw_policy p;
 	struct fw_plan plan = {0};
@@ -1588,9 +1600,9 @@ int cyris_fw_allow(struct cyris_fw *fw, const char *range,
 	if (r == 0)
 		r = cyris_fw_resolve(fw, &p);
 	if (r == 0)
-		r = cyris_fw_policy_add_rule(&p, rule, err, errlen);
+		r = cyris_fw_policy_add_rule(&p, rule, err);
 	if (r == 0)
-		r = fw_plan_rule(&p, rule, 0, &plan, err, errlen);
+		r = fw_plan_rule(&p, rule, 0, &plan, err);
 	if (r == 0)
 		r = add_to_table(fw, range, &plan, &p);
 	fw_plan_clear(&plan);

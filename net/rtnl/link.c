@@ -189,11 +189,10 @@ static int del_by(struct cyris_nl *nl, int ifindex, const char *name)
  * a failure, without losing the failure's message. */
 static void undo_create(struct cyris_nl *nl, int ifindex, const char *name)
 {
-	char saved[sizeof(nl->extack)];
+	struct cyris_error saved = nl->error;
 
-	memcpy(saved, nl->extack, sizeof(saved));
 	(void)del_by(nl, ifindex, name);
-	memcpy(nl->extack, saved, sizeof(saved));
+	nl->error = saved;
 }
 
 static int validate_cfg(const struct cyris_link_cfg *cfg, char alias[CYRIS_ALIASSIZ])
@@ -346,8 +345,8 @@ static int veth_peer_finish(struct cyris_nl *nl, const struct cyris_veth_cfg *ve
 	r = cyris_nl_open(&pnl, veth->peer_netns);
 	if (r == 0)
 		r = link_apply_to(pnl, 0, veth->peer, &c);
-	if (r < 0 && pnl && pnl->extack[0])
-		memcpy(nl->extack, pnl->extack, sizeof(nl->extack));
+	if (r < 0 && pnl && pnl->error.code)
+		nl->error = pnl->error;
 	cyris_nl_close(pnl);
 	return r;
 }

@@ -21,7 +21,7 @@ struct cyris_nl {
 	int done;                 /* the ACK, error or NLMSG_DONE was read */
 	nl_recvmsg_msg_cb_t valid;
 	void *valid_arg;
-	char extack[256];
+	struct cyris_error error;  /* cyris_nl_error(): the kernel's code and ext-ack */
 };
 
 /*

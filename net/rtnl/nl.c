@@ -118,6 +118,7 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	(void)nla;
 	nl->done = 1;
 	nl->err = e->error < 0 ? e->error : -EIO;
+	nl->error.code = nl->err;
 	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
 		return NL_STOP;
 	/* the TLVs follow the error and, unless capped, the echoed request */
@@ -128,7 +129,9 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	if (nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + off),
 		      (int)(h->nlmsg_len - NLMSG_HDRLEN - off), NULL) == 0 &&
 	    tb[NLMSGERR_ATTR_MSG])
-		nla_strlcpy(nl->extack, tb[NLMSGERR_ATTR_MSG], sizeof(nl->extack));
+		cyris_error_detail(&nl->error, CYRIS_ERROR_KERNEL, "%.*s",
+				   nla_len(tb[NLMSGERR_ATTR_MSG]),
+				   (const char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
 	return NL_STOP;
 }
 
@@ -246,9 +249,9 @@ void cyris_nl_close(struct cyris_nl *nl)
 	free(nl);
 }
 
-const char *cyris_nl_extack(const struct cyris_nl *nl)
+const struct cyris_error *cyris_nl_error(const struct cyris_nl *nl)
 {
-	return nl && nl->extack[0] ? nl->extack : NULL;
+	return &nl->error;
 }
 
 const char *cyris_nl_netns(const struct cyris_nl *nl)
@@ -280,7 +283,7 @@ static int send_and_wait(struct cyris_nl *nl, struct nl_msg *msg)
 	nl->err = 0;
 	nl->intr = 0;
 	nl->done = 0;
-	nl->extack[0] = '\0';
+	cyris_error_clear(&nl->error);
 	errno = 0;
 	nlmsg_hdr(msg)->nlmsg_seq = NL_AUTO_SEQ; /* a resent dump gets a fresh one */
 	r = nl_send_auto(nl->sk, msg);

@@ -61,34 +61,34 @@ static long holder_of(int fd)
 }
 
 static int open_lock(const struct cyris_conf *conf, const char *netns, char *path, size_t size,
-		     int *ret_fd, char *err, size_t errlen)
+		     int *ret_fd, struct cyris_error *err)
 {
 	char name[NAME_MAX + 1];
 	struct stat st;
 	int dir, fd, r = lock_name(netns, name, sizeof(name));
 
 	if (r < 0)
-		return cyris_errf(err, errlen, r, "host lock: network namespace %s: %s",
+		return cyris_error_set(err, r, "host lock: network namespace %s: %s",
 				  netns ? netns : "(ours)", strerror(-r));
 	if ((size_t)snprintf(path, size, "%s/%s", conf->runtime_dir, name) >= size)
-		return cyris_errf(err, errlen, -ENAMETOOLONG, "host lock in %s: %s", conf->runtime_dir,
+		return cyris_error_set(err, -ENAMETOOLONG, "host lock in %s: %s", conf->runtime_dir,
 				  strerror(ENAMETOOLONG));
-	if ((r = cyris_runtime_dir_open(conf, &dir, err, errlen)) < 0)
+	if ((r = cyris_runtime_dir_open(conf, &dir, err)) < 0)
 		return r;
 	fd = openat(dir, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
 	r = fd < 0 ? -errno : 0;
 	close(dir);
 	if (r < 0)
-		return cyris_errf(err, errlen, r, "host lock %s: %s", path,
+		return cyris_error_set(err, r, "host lock %s: %s", path,
 				  r == -ELOOP ? "is a symbolic link" : strerror(-r));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
 		close(fd);
-		return cyris_errf(err, errlen, -EPERM, "host lock %s: not a regular file of uid %u", path,
+		return cyris_error_set(err, -EPERM, "host lock %s: not a regular file of uid %u", path,
 				  (unsigned)geteuid());
 	}
 	if (held.fd >= 0 && held.ino == st.st_ino && held.dev == st.st_dev) {
 		close(fd);
-		return cyris_errf(err, errlen, -EDEADLK, "host lock %s: this process holds it already", path);
+		return cyris_error_set(err, -EDEADLK, "host lock %s: this process holds it already", path);
 	}
 	*ret_fd = fd;
 	return 0;
@@ -96,7 +96,7 @@ static int open_lock(const struct cyris_conf *conf, const char *netns, char *pat
 
 int cyris_host_lock(const struct cyris_conf *conf, const char *netns,
 		    volatile sig_atomic_t *cancel, cyris_lock_wait_fn waiting, void *arg,
-		    int *ret_fd, char *err, size_t errlen)
+		    int *ret_fd, struct cyris_error *err)
 {
 	_cleanup_free_ struct cyris_conf *dflt = NULL;
 	char path[PATH_MAX + NAME_MAX + 2], pid[24];
@@ -112,7 +112,7 @@ int cyris_host_lock(const struct cyris_conf *conf, const char *netns,
 		cyris_conf_defaults(dflt);
 		conf = dflt;
 	}
-	if ((r = open_lock(conf, netns, path, sizeof(path), &fd, err, errlen)) < 0)
+	if ((r = open_lock(conf, netns, path, sizeof(path), &fd, err)) < 0)
 		return r;
 	/* tries, not a blocking flock(): a signal that comes just before the
 	 * call would not interrupt it, and the caller's cancel flag must */
@@ -120,11 +120,11 @@ int cyris_host_lock(const struct cyris_conf *conf, const char *netns,
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			r = -errno;
 			close(fd);
-			return cyris_errf(err, errlen, r, "host lock %s: %s", path, strerror(-r));
+			return cyris_error_set(err, r, "host lock %s: %s", path, strerror(-r));
 		}
 		if (cancel && *cancel) {
 			close(fd);
-			return cyris_errf(err, errlen, -ECANCELED, "interrupted while waiting for the host lock %s",
+			return cyris_error_set(err, -ECANCELED, "interrupted while waiting for the host lock %s",
 					  path);
 		}
 		if (!told && waiting && now_ms() - start >= WAIT_NOTICE_MS) {

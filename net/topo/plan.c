@@ -40,8 +40,7 @@ struct pctx {
 	const struct cyris_conf *conf;
 	const struct cyris_plan_opts *o;
 	struct cyris_plan *p;
-	char *err;
-	size_t errlen;
+	struct cyris_error *err;
 	struct site_index *x;              /* the site being planned */
 };
 
@@ -51,7 +50,7 @@ static int fail(struct pctx *c, int r, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	r = cyris_verrf(c->err, c->errlen, r, fmt, ap);
+	cyris_error_setv(c->err, r, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -619,7 +618,7 @@ static int add_rules(struct pctx *c, const struct cyris_range_site *s, size_t ne
 			struct cyris_plan_rule *pr;
 			int at = -2;
 
-			if (cyris_fw_rule_parse(ru->text, &fr, NULL, 0) < 0)
+			if (cyris_fw_rule_parse(ru->text, &fr, NULL) < 0)
 				return fail(c, -EINVAL, "%s:%u:%u: rule '%s' does not parse", c->r->file,
 					    ru->mark.line, ru->mark.column, ru->text);
 			for (k = 0; k < fr.n_src; k++)
@@ -683,7 +682,7 @@ static int gateway_entry_rule(struct pctx *c, size_t gi, const struct cyris_plan
 	pr->instance = g->instance;
 	pr->at = (int)gi;
 	snprintf(text, sizeof(text), "dst=host dport=%u proto=tcp", e->port);
-	if (cyris_fw_rule_parse(text, &pr->fw, NULL, 0) < 0)
+	if (cyris_fw_rule_parse(text, &pr->fw, NULL) < 0)
 		return -EINVAL;
 	snprintf(pr->orig, sizeof(pr->orig), "entry_point: yes");
 	return 0;
@@ -862,11 +861,11 @@ static int check_size(struct pctx *c)
 
 int cyris_plan_build(const struct cyris_range *r, const struct cyris_conf *conf,
 		     const struct cyris_plan_opts *o, struct cyris_plan **ret,
-		     char *err, size_t errlen)
+		     struct cyris_error *err)
 {
 	static const struct cyris_plan_opts none = {0};
 	struct cyris_plan *p = calloc(1, sizeof(*p));
-	struct pctx c = { .r = r, .conf = conf, .o = o ? o : &none, .p = p, .err = err, .errlen = errlen };
+	struct pctx c = { .r = r, .conf = conf, .o = o ? o : &none, .p = p, .err = err };
 	size_t i, nb = 0, gb = 0;
 	bool has_host = false;
 	int rc = 0;

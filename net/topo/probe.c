@@ -43,7 +43,7 @@ static int read_rules(const char *netns, const char *range, struct rules *out)
 			struct cyris_fw_rule fr, *slot;
 
 			if (!streq(t[i].rules[j].chain, "allow") ||
-			    cyris_fw_rule_parse(t[i].rules[j].comment, &fr, NULL, 0) < 0)
+			    cyris_fw_rule_parse(t[i].rules[j].comment, &fr, NULL) < 0)
 				continue;
 			for (k = 0; k < out->n && !streq(out->v[k].text, fr.text); k++)
 				;

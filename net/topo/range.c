@@ -18,8 +18,7 @@
 struct ctx {
 	yaml_document_t *doc;
 	const char *file;
-	char *err;
-	size_t errlen;
+	struct cyris_error *err;
 	struct cyris_range *r;
 	/* the capacities of r's arrays: they live as long as the arrays, since
 	 * a file may give host_settings or guest_settings more than once */
@@ -41,15 +40,11 @@ static int fail_mark(struct ctx *c, struct cyris_mark m, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int fail_mark(struct ctx *c, struct cyris_mark m, const char *fmt, ...)
 {
-	size_t len;
 	va_list ap;
 
-	if (!c->err || !c->errlen)
-		return -EINVAL;
-	snprintf(c->err, c->errlen, "%s:%u:%u: ", c->file, m.line, m.column);
-	len = strlen(c->err);
+	cyris_error_set(c->err, -EINVAL, "%s:%u:%u: ", c->file, m.line, m.column);
 	va_start(ap, fmt);
-	vsnprintf(c->err + len, c->errlen - len, fmt, ap);
+	cyris_error_appendv(c->err, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }
@@ -599,12 +594,12 @@ static int check_rule(struct ctx *c, const struct index *x, const struct cyris_r
 {
 	struct cyris_fw_rule fr;
 	unsigned fs, fd;
-	char err[256];
+	struct cyris_error err;
 	size_t i;
 	int r;
 
-	if (cyris_fw_rule_parse(ru->text, &fr, err, sizeof(err)) < 0)
-		return fail_mark(c, ru->mark, "rule '%s': %s", ru->text, err);
+	if (cyris_fw_rule_parse(ru->text, &fr, &err) < 0)
+		return fail_mark(c, ru->mark, "rule '%s': %s", ru->text, err.msg);
 	for (i = 0; i < fr.n_src; i++)
 		if (!fr.src[i].is_prefix && (r = check_endpoint(c, x, s, ru, fr.src[i].name)))
 			return r;
@@ -1187,15 +1182,15 @@ static int read_file(struct ctx *c, const char *file, unsigned char **ret, size_
 	size_t len = 0, got;
 
 	if (!f)
-		return cyris_errf(c->err, c->errlen, -errno, "%s: %s", file, strerror(errno));
+		return cyris_error_set(c->err, -errno, "%s: %s", file, strerror(errno));
 	if (!(buf = malloc(RANGE_FILE_MAX + 1)))
 		return -ENOMEM;
 	while (len <= RANGE_FILE_MAX && (got = fread(buf + len, 1, RANGE_FILE_MAX + 1 - len, f)) > 0)
 		len += got;
 	if (ferror(f))
-		return cyris_errf(c->err, c->errlen, -EIO, "%s: %s", file, strerror(EIO));
+		return cyris_error_set(c->err, -EIO, "%s: %s", file, strerror(EIO));
 	if (len > RANGE_FILE_MAX)
-		return cyris_errf(c->err, c->errlen, -EFBIG, "%s: larger than %u bytes (1 MiB): not a range file",
+		return cyris_error_set(c->err, -EFBIG, "%s: larger than %u bytes (1 MiB): not a range file",
 				  file, RANGE_FILE_MAX);
 	*ret = TAKE_PTR(buf);
 	*ret_len = len;
@@ -1240,17 +1235,16 @@ static int load_doc(struct ctx *c, const unsigned char *buf, size_t len)
 	return r;
 }
 
-int cyris_range_load(const char *file, struct cyris_range **ret, char *err, size_t errlen)
+int cyris_range_load(const char *file, struct cyris_range **ret, struct cyris_error *err)
 {
 	struct cyris_range *r = NULL;
 	yaml_document_t doc;
-	struct ctx c = { .doc = &doc, .file = file, .err = err, .errlen = errlen };
+	struct ctx c = { .doc = &doc, .file = file, .err = err };
 	_cleanup_free_ unsigned char *buf = NULL;
 	size_t len = 0;
 	int rc;
 
-	if (err && errlen)
-		err[0] = '\0';
+	cyris_error_clear(err);
 	if ((rc = read_file(&c, file, &buf, &len)) < 0 || (rc = load_doc(&c, buf, len)) < 0)
 		return rc;
 	r = calloc(1, sizeof(*r));
@@ -1258,7 +1252,7 @@ int cyris_range_load(const char *file, struct cyris_range **ret, char *err, size
 	if (!r) {
 		rc = -ENOMEM;
 	} else if (strlen(file) >= sizeof(r->file)) {
-		rc = cyris_errf(err, errlen, -ENAMETOOLONG, "%s: %s", file, strerror(ENAMETOOLONG));
+		rc = cyris_error_set(err, -ENAMETOOLONG, "%s: %s", file, strerror(ENAMETOOLONG));
 	} else {
 		memcpy(r->file, file, strlen(file) + 1);
 		rc = parse_root(&c);

@@ -223,7 +223,7 @@ static int ingress_release(const struct cyris_topo_opts *o, const char *range,
 
 int cyris_topo_plan(const struct cyris_range *r, const struct cyris_conf *conf,
 		    const struct cyris_topo_opts *o, struct cyris_plan **ret,
-		    char *err, size_t errlen)
+		    struct cyris_error *err)
 {
 	struct cyris_plan_opts po = { .host = o ? o->host : NULL, .instance = o ? o->instance : 0 };
 	struct cyris_prefix *used = NULL;
@@ -233,17 +233,17 @@ int cyris_topo_plan(const struct cyris_range *r, const struct cyris_conf *conf,
 	if (rc < 0) {
 		free(used);
 		free(ports);
-		return cyris_errf(err, errlen, rc, "reading this host's addresses and rules: %s", strerror(-rc));
+		return cyris_error_set(err, rc, "reading this host's addresses and rules: %s", strerror(-rc));
 	}
 	po.used = used;
 	po.used_ports = ports;
-	rc = cyris_plan_build(r, conf, &po, ret, err, errlen);
+	rc = cyris_plan_build(r, conf, &po, ret, err);
 	free(used);
 	free(ports);
 	if (rc == 0 && (rc = entry_ingress(o, *ret)) < 0) {
 		cyris_plan_free(*ret);
 		*ret = NULL;
-		return cyris_errf(err, errlen, rc, "reading this host's forwarding and default routes: %s",
+		return cyris_error_set(err, rc, "reading this host's forwarding and default routes: %s",
 				  strerror(-rc));
 	}
 	return rc;
@@ -329,8 +329,7 @@ struct run {
 	struct cyris_fw *fw;              /* the host's firewall */
 	int fwd_on[CYRIS_PLAN_MAX_INGRESS]; /* ingress interfaces up turned forwarding on */
 	size_t n_fwd_on;
-	char *err;
-	size_t errlen;
+	struct cyris_error *err;
 };
 
 static void net_tag(struct cyris_tag *t, const struct cyris_plan *p,
@@ -356,7 +355,7 @@ static int collision(struct run *x, int r, const char *name, const char *altname
 	(void)cyris_tag_describe(want, mine, sizeof(mine));
 	if (cyris_link_get(x->nl, name, &l) < 0) {
 		if (!altname || !altname[0] || cyris_link_get(x->nl, altname, &l) < 0)
-			return cyris_errf(x->err, x->errlen, r, "%s (%s): %s", mine, name, strerror(-r));
+			return cyris_error_set(x->err, r, "%s (%s): %s", mine, name, strerror(-r));
 		which = altname;
 	}
 	if (l.owned)
@@ -365,7 +364,7 @@ static int collision(struct run *x, int r, const char *name, const char *altname
 		snprintf(theirs, sizeof(theirs), "%s link %s, which cyris did not make",
 			 l.kind[0] ? l.kind : "a", l.name);
 	cyris_link_clear(&l);
-	return cyris_errf(x->err, x->errlen, r, "name %s of %s collides with %s", which, mine, theirs);
+	return cyris_error_set(x->err, r, "name %s of %s collides with %s", which, mine, theirs);
 }
 
 static int do_bridge(struct run *x, const struct cyris_plan_net *n)
@@ -387,7 +386,7 @@ static int do_bridge(struct run *x, const struct cyris_plan_net *n)
 		return collision(x, r, n->bridge, n->altname, &tag);
 	if (r < 0) {
 		(void)cyris_link_del(x->nl, ifindex);
-		return cyris_errf(x->err, x->errlen, r, "bridge %s (network %s): %s", n->bridge, n->name,
+		return cyris_error_set(x->err, r, "bridge %s (network %s): %s", n->bridge, n->name,
 			    strerror(-r));
 	}
 	return 0;
@@ -414,7 +413,7 @@ static int do_vxlan(struct run *x, const struct cyris_plan_net *n)
 	if (r == -EEXIST)
 		return collision(x, r, n->vxlan, NULL, &tag);
 	if (r < 0)
-		return cyris_errf(x->err, x->errlen, r, "vxlan %s (network %s, VNI %u): %s", n->vxlan, n->name,
+		return cyris_error_set(x->err, r, "vxlan %s (network %s, VNI %u): %s", n->vxlan, n->name,
 			    n->vni, strerror(-r));
 	return 0;
 }
@@ -473,7 +472,7 @@ static int guest_collision(struct run *x, int r, const struct cyris_guest_spec *
 			(void)cyris_tag_describe(&t, theirs, sizeof(theirs));
 		else
 			snprintf(theirs, sizeof(theirs), "a namespace cyris did not make");
-		return cyris_errf(x->err, x->errlen, r, "namespace %s of %s collides with %s", s->name,
+		return cyris_error_set(x->err, r, "namespace %s of %s collides with %s", s->name,
 				  mine, theirs);
 	}
 	for (i = 0; i < s->n_nics; i++) {
@@ -488,7 +487,7 @@ static int guest_collision(struct run *x, int r, const struct cyris_guest_spec *
 		snprintf(t.role, sizeof(t.role), "veth");
 		return collision(x, r, s->nics[i].host_ifname, NULL, &t);
 	}
-	return cyris_errf(x->err, x->errlen, r, "%s (%s): %s", mine, s->name, strerror(-r));
+	return cyris_error_set(x->err, r, "%s (%s): %s", mine, s->name, strerror(-r));
 }
 
 static int do_guest(struct run *x, const struct cyris_plan_guest *g)
@@ -500,15 +499,22 @@ static int do_guest(struct run *x, const struct cyris_plan_guest *g)
 	r = x->prov->ops->create(x->prov, &s, NULL);
 	if (r == -EEXIST && streq(x->prov->ops->name, "netns"))
 		return guest_collision(x, r, &s);
-	return r < 0 ? cyris_errf(x->err, x->errlen, r, "guest %s (%s): %s", g->tag_guest, g->name,
-			    strerror(-r)) : 0;
+	if (r < 0) {
+		const struct cyris_error *e = x->prov->ops->error ? x->prov->ops->error(x->prov) : NULL;
+
+		cyris_error_set(x->err, r, "guest %s (%s): %s", g->tag_guest, g->name,
+				e && e->msg[0] ? e->msg : strerror(-r));
+		if (e && e->detail[0])
+			cyris_error_detail(x->err, e->source, "%s", e->detail);
+	}
+	return r < 0 ? r : 0;
 }
 
 /* The policy of one enforcement point: @at = -1 the host, else a guest. */
 static int apply_policy(struct run *x, struct cyris_fw *fw, int at)
 {
 	struct cyris_fw_policy pol;
-	char msg[300];
+	struct cyris_error m;
 	size_t i;
 	int r = cyris_fw_policy_init(&pol, x->p->range);
 
@@ -520,10 +526,10 @@ static int apply_policy(struct run *x, struct cyris_fw *fw, int at)
 		if (pr->at != at)
 			continue;
 		/* the resolved rule as data: nothing re-parsed, nothing cut */
-		r = cyris_fw_policy_add_rule(&pol, &pr->fw, msg, sizeof(msg));
+		r = cyris_fw_policy_add_rule(&pol, &pr->fw, &m);
 		if (r < 0) {
 			cyris_fw_policy_clear(&pol);
-			return cyris_errf(x->err, x->errlen, r, "rule '%s': %s", pr->orig, msg);
+			return cyris_error_set(x->err, r, "rule '%s': %s", pr->orig, m.msg);
 		}
 	}
 	for (i = 0; r == 0 && at == -1 && i < x->p->n_exposes; i++) {
@@ -539,9 +545,10 @@ static int apply_policy(struct run *x, struct cyris_fw *fw, int at)
 	if (r == 0 && (r = cyris_fw_apply(fw, &pol, false)) < 0) {
 		const struct cyris_fw_error *e = cyris_fw_last_error(fw);
 
-		r = cyris_errf(x->err, x->errlen, r, "firewall%s%s: %s: %s%s%s", at < 0 ? "" : " in ",
-			 at < 0 ? "" : x->p->guests[at].name, e->text, strerror(-r),
-			 e->extack[0] ? " — " : "", e->extack);
+		r = cyris_error_set(x->err, r, "firewall%s%s: %s: %s", at < 0 ? "" : " in ",
+			 at < 0 ? "" : x->p->guests[at].name, e->text, strerror(-r));
+		if (e->e.detail[0])
+			cyris_error_detail(x->err, e->e.source, "%s", e->e.detail);
 	}
 	cyris_fw_policy_clear(&pol);
 	return r;
@@ -552,13 +559,13 @@ static int do_fw_host(struct run *x)
 	int r = 0;
 
 	if (!x->fw && (r = cyris_fw_open(&x->fw, x->o->netns)) < 0)
-		return cyris_errf(x->err, x->errlen, r, "nftables: %s", strerror(-r));
+		return cyris_error_set(x->err, r, "nftables: %s", strerror(-r));
 	r = apply_policy(x, x->fw, -1);
 	if (r == -EEXIST) {
 		char table[CYRIS_FW_TABLESIZ] = "";
 
 		(void)cyris_fw_table_name(x->p->range, table, sizeof(table));
-		return cyris_errf(x->err, x->errlen, r, "name %s of the firewall table of range %s collides "
+		return cyris_error_set(x->err, r, "name %s of the firewall table of range %s collides "
 				  "with a table that is not range %s's", table, x->p->range, x->p->range);
 	}
 	return r;
@@ -571,11 +578,11 @@ static int do_fw_gw(struct run *x, size_t gi)
 
 	if (!streq(x->prov->ops->name, "netns"))
 		return has_rules_at(x->p, (int)gi)
-			? cyris_errf(x->err, x->errlen, -EOPNOTSUPP, "gateway %s: rules inside a VM gateway need "
+			? cyris_error_set(x->err, -EOPNOTSUPP, "gateway %s: rules inside a VM gateway need "
 			       "the netns provider", x->p->guests[gi].name)
 			: 0;
 	if ((r = cyris_fw_open(&fw, x->p->guests[gi].name)) < 0)
-		return cyris_errf(x->err, x->errlen, r, "nftables in %s: %s", x->p->guests[gi].name, strerror(-r));
+		return cyris_error_set(x->err, r, "nftables in %s: %s", x->p->guests[gi].name, strerror(-r));
 	r = apply_policy(x, fw, (int)gi);
 	cyris_fw_free(fw);
 	return r;
@@ -604,7 +611,7 @@ static int do_ingress(struct run *x)
 	if (r < 0) {
 		while (x->n_fwd_on)
 			(void)cyris_link_set_forwarding(x->nl, x->fwd_on[--x->n_fwd_on], false);
-		return cyris_errf(x->err, x->errlen, r, "forwarding on %s (the entry points' way in): %s",
+		return cyris_error_set(x->err, r, "forwarding on %s (the entry points' way in): %s",
 				  x->p->ingress[i], strerror(-r));
 	}
 	return 0;
@@ -685,19 +692,20 @@ static int present(const char *range, const struct cyris_topo_opts *o, struct cy
 
 /* The checks cyris-check runs, before anything is made: refuse with the
  * list of what is missing instead of failing half way. */
-static int preflight(const char *provider, const struct cyris_conf *conf, char *err, size_t errlen)
+static int preflight(const char *provider, const struct cyris_conf *conf, struct cyris_error *err)
 {
 	struct cyris_check_item *v = NULL;
-	size_t n = 0, i, len;
+	size_t n = 0, i, len = 0;
 	int failed = cyris_check_run(provider, conf, false, &v, &n);
+	char msg[CYRIS_ERROR_MSG_MAX] = "";
 
-	if (failed > 0 && err && errlen) {
-		snprintf(err, errlen, "this host cannot run a %s range (cyris-check):", provider);
-		for (i = 0; i < n; i++) {
-			len = strlen(err);
+	if (failed > 0 && err) {
+		for (i = 0; i < n && len < sizeof(msg); i++)
 			if (v[i].needed && !v[i].ok)
-				snprintf(err + len, errlen - len, " %s: %s;", v[i].name, v[i].detail);
-		}
+				len += (size_t)snprintf(msg + len, sizeof(msg) - len, " %s: %s;",
+							v[i].name, v[i].detail);
+		cyris_error_set(err, -EPERM, "this host cannot run a %s range (cyris-check):%s",
+				provider, msg);
 	}
 	free(v);
 	return failed > 0 ? -EPERM : failed;
@@ -705,36 +713,37 @@ static int preflight(const char *provider, const struct cyris_conf *conf, char *
 
 int cyris_topo_up(const struct cyris_range *r, const struct cyris_conf *conf,
 		  const struct cyris_topo_opts *o, struct cyris_plan **ret_plan,
-		  char *err, size_t errlen)
+		  struct cyris_error *err)
 {
-	struct run x = { .conf = conf, .o = o, .err = err, .errlen = errlen };
+	struct run x = { .conf = conf, .o = o, .err = err };
 	struct cyris_plan *p = NULL;
 	struct step *steps = NULL;
 	size_t n, done = 0;
 	char label[200];
 	int rc, lock = -1;
 
-	if ((rc = preflight(provider_name(o), conf, err, errlen)) < 0)
+	cyris_error_clear(err);
+	if ((rc = preflight(provider_name(o), conf, err)) < 0)
 		return rc;
 	/* from reading the host's state (present, plan) to the last step or
 	 * the end of the rollback: nobody else allocates meanwhile */
 	if ((rc = cyris_host_lock(conf, o->netns, o->cancel, o->lock_wait, o->progress_arg, &lock,
-				  err, errlen)) < 0)
+				  err)) < 0)
 		return rc;
 	if ((rc = cyris_nl_open(&x.nl, o->netns)) < 0) {
 		cyris_host_unlock(lock);
-		return cyris_errf(err, errlen, rc, "netlink: %s", strerror(-rc));
+		return cyris_error_set(err, rc, "netlink: %s", strerror(-rc));
 	}
 	rc = present(r->id, o, x.nl);
 	if (rc > 0)
-		rc = cyris_errf(err, errlen, -EEXIST, "range %s is already up on this host (cyris-topo down %s)",
+		rc = cyris_error_set(err, -EEXIST, "range %s is already up on this host (cyris-topo down %s)",
 			  r->id, r->id);
 	else if (rc < 0)
-		rc = cyris_errf(err, errlen, rc, "reading this host's links and namespaces: %s", strerror(-rc));
+		rc = cyris_error_set(err, rc, "reading this host's links and namespaces: %s", strerror(-rc));
 	if (rc == 0)
-		rc = cyris_topo_plan(r, conf, o, &p, err, errlen);
+		rc = cyris_topo_plan(r, conf, o, &p, err);
 	if (rc == 0 && (rc = cyris_provider_open(provider_name(o), conf, o->netns, &x.prov)) < 0)
-		rc = cyris_errf(err, errlen, rc, "provider %s: %s", provider_name(o),
+		rc = cyris_error_set(err, rc, "provider %s: %s", provider_name(o),
 			  rc == -ENOENT ? "not built into this cyris" : strerror(-rc));
 	if (rc < 0)
 		goto out;
@@ -751,18 +760,18 @@ int cyris_topo_up(const struct cyris_range *r, const struct cyris_conf *conf,
 		if (o->progress)
 			o->progress(o->progress_arg, done + 1, n, label);
 		if (o->cancel && *o->cancel) {
-			rc = cyris_errf(err, errlen, -ECANCELED, "interrupted before %s", label);
+			rc = cyris_error_set(err, -ECANCELED, "interrupted before %s", label);
 			break;
 		}
 		if (o->fail_at == done + 1) {
-			rc = cyris_errf(err, errlen, -EIO, "injected failure at step %zu (%s)", done + 1, label);
+			rc = cyris_error_set(err, -EIO, "injected failure at step %zu (%s)", done + 1, label);
 			break;
 		}
 		if ((rc = do_step(&x, &steps[done])) < 0)
 			break;
 	}
-	if (rc < 0 && err && errlen && !err[0])
-		cyris_errf(err, errlen, rc, "step %zu: %s", done + 1, strerror(-rc));
+	if (rc < 0 && err && !err->msg[0])
+		cyris_error_set(err, rc, "step %zu: %s", done + 1, strerror(-rc));
 	if (rc < 0) {
 		/* roll back: everything done, in reverse */
 		while (done-- > 0)
@@ -813,44 +822,44 @@ static const char *const down_what[] = { "libvirt guests", "links", "namespaces"
 
 /* Before step @k (1-based) of down: stop there when asked to. */
 static int down_gate(const char *range, const struct cyris_topo_opts *o, unsigned k,
-		     char *err, size_t errlen)
+		     struct cyris_error *err)
 {
 	if (o && o->cancel && *o->cancel)
-		return cyris_errf(err, errlen, -ECANCELED, "interrupted before removing the %s of range %s "
+		return cyris_error_set(err, -ECANCELED, "interrupted before removing the %s of range %s "
 				  "(what is left is still isolated; down %s again removes it)",
 				  down_what[k - 1], range, range);
 	if (o && o->fail_at == k)
-		return cyris_errf(err, errlen, -EIO, "injected failure at step %u (%s)", k, down_what[k - 1]);
+		return cyris_error_set(err, -EIO, "injected failure at step %u (%s)", k, down_what[k - 1]);
 	return 0;
 }
 
 /* Stop every tunnel recorded for @range (cyris_tunnel_stop() signals only
  * the process its record names) and remove the records. */
 static int close_tunnels(const char *range, const struct cyris_conf *conf, size_t *ret_n,
-			 char *err, size_t errlen)
+			 struct cyris_error *err)
 {
 	_cleanup_free_ struct cyris_tunnel_info *v = NULL;
-	char detail[512] = "";
+	struct cyris_error m = {0};
 	size_t i, n = 0;
 	int r;
 
-	r = cyris_tunnel_list(conf->runtime_dir, range, &v, &n, detail, sizeof(detail));
+	r = cyris_tunnel_list(conf->runtime_dir, range, &v, &n, &m);
 	for (i = 0; r == 0 && i < n; i++) {
-		r = cyris_tunnel_stop(&v[i], 10000, detail, sizeof(detail));
+		r = cyris_tunnel_stop(&v[i], 10000, &m);
 		if (r == 1)
 			(*ret_n)++;
 		if (r > 0)
 			r = 0;
 	}
 	if (r < 0)
-		return cyris_errf(err, errlen, r, "tunnels of range %s: %s", range,
-				  *detail ? detail : strerror(-r));
+		return cyris_error_set(err, r, "tunnels of range %s: %s", range,
+				  m.msg[0] ? m.msg : strerror(-r));
 	return 0;
 }
 
 static int down_locked(const char *range, const struct cyris_conf *conf,
 		       const struct cyris_topo_opts *o, struct cyris_topo_down_stats *ret,
-		       char *err, size_t errlen)
+		       struct cyris_error *err)
 {
 	struct cyris_topo_down_stats st = {0};
 	_cleanup_free_ ifname_t *ingress = NULL;
@@ -860,25 +869,25 @@ static int down_locked(const char *range, const struct cyris_conf *conf,
 	size_t i, n = 0, n_ingress = 0;
 	int r;
 
-	if ((r = down_gate(range, o, 1, err, errlen)) < 0)
+	if ((r = down_gate(range, o, 1, err)) < 0)
 		return r;
 	/* the range's entry tunnels first: one into a removed guest is useless */
-	if ((r = close_tunnels(range, conf, &st.tunnels, err, errlen)) < 0)
+	if ((r = close_tunnels(range, conf, &st.tunnels, err)) < 0)
 		return r;
 	/* VMs before the bridges their taps are on */
 	r = destroy_guests("libvirt", range, conf, o, &st.guests,
 			   o && o->provider && streq(o->provider, "libvirt"));
 	if (r < 0)
-		return cyris_errf(err, errlen, r, "libvirt guests of range %s: %s", range, strerror(-r));
-	if ((r = down_gate(range, o, 2, err, errlen)) < 0)
+		return cyris_error_set(err, r, "libvirt guests of range %s: %s", range, strerror(-r));
+	if ((r = down_gate(range, o, 2, err)) < 0)
 		return r;
 	if ((r = cyris_nl_open(&nl, o ? o->netns : NULL)) == 0) {
 		r = cyris_range_destroy(nl, range, &st.links);
 		cyris_nl_close(nl);
 	}
 	if (r < 0)
-		return cyris_errf(err, errlen, r, "links of range %s: %s", range, strerror(-r));
-	if ((r = down_gate(range, o, 3, err, errlen)) < 0)
+		return cyris_error_set(err, r, "links of range %s: %s", range, strerror(-r));
+	if ((r = down_gate(range, o, 3, err)) < 0)
 		return r;
 	/* the namespaces: those cyris made for the range, as its records say
 	 * (never one only tagged on its loopback: anything inside can write
@@ -895,12 +904,12 @@ static int down_locked(const char *range, const struct cyris_conf *conf,
 	if (r == 0)
 		r = cyris_netns_prune(range, NULL);
 	if (r < 0)
-		return cyris_errf(err, errlen, r, "namespaces of range %s: %s%s", range, strerror(-r),
+		return cyris_error_set(err, r, "namespaces of range %s: %s%s", range, strerror(-r),
 				  r == -EPERM ? " (" CYRIS_NETNS_RECORDS " must be owned by root or this user "
 						"and writable by no one else)" : "");
 	/* the firewall last: while anything of the range runs, its table
 	 * isolates it; a down that stops before here is run again */
-	if ((r = down_gate(range, o, 4, err, errlen)) < 0)
+	if ((r = down_gate(range, o, 4, err)) < 0)
 		return r;
 	r = cyris_fw_open(&fw, o ? o->netns : NULL);
 	if (r == 0)
@@ -916,7 +925,7 @@ static int down_locked(const char *range, const struct cyris_conf *conf,
 	if (r == 0)
 		r = ingress_release(o, range, ingress, n_ingress);
 	if (r < 0)
-		return cyris_errf(err, errlen, r, "firewall of range %s: %s", range, strerror(-r));
+		return cyris_error_set(err, r, "firewall of range %s: %s", range, strerror(-r));
 	if (ret)
 		*ret = st;
 	return 0;
@@ -924,18 +933,18 @@ static int down_locked(const char *range, const struct cyris_conf *conf,
 
 int cyris_topo_down(const char *range, const struct cyris_conf *conf,
 		    const struct cyris_topo_opts *o, struct cyris_topo_down_stats *ret,
-		    char *err, size_t errlen)
+		    struct cyris_error *err)
 {
 	int r, lock = -1;
 
 	if (!cyris_id_valid(range))
-		return cyris_errf(err, errlen, -EINVAL, "'%s' is not a range id", range);
+		return cyris_error_set(err, -EINVAL, "'%s' is not a range id", range);
 	/* an up of this range (or any) finishes or rolls back first */
 	r = cyris_host_lock(conf, o ? o->netns : NULL, o ? o->cancel : NULL, o ? o->lock_wait : NULL,
-			    o ? o->progress_arg : NULL, &lock, err, errlen);
+			    o ? o->progress_arg : NULL, &lock, err);
 	if (r < 0)
 		return r;
-	r = down_locked(range, conf, o, ret, err, errlen);
+	r = down_locked(range, conf, o, ret, err);
 	cyris_host_unlock(lock);
 	return r;
 }

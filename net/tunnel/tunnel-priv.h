@@ -15,7 +15,7 @@ int tunnel_proc_start_time(pid_t pid, unsigned long long *ret);
  * missing); fills i->path. 0 or -errno with a message naming the
  * directory or file in @err. */
 int tunnel_state_write(const char *runtime_dir, struct cyris_tunnel_info *i,
-		       char *err, size_t errlen);
+		       struct cyris_error *err);
 
 /* Parse the text of a state file (NUL-terminated) into @i: 0, or
  * -EBADMSG when it is not a state file (the fuzz harness calls it). */

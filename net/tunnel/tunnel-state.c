@@ -71,18 +71,6 @@ int tunnel_proc_start_time(pid_t pid, unsigned long long *ret)
 
 /* ---- writing ----------------------------------------------------------------- */
 
-static int dir_err(char *err, size_t errlen, int r, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int dir_err(char *err, size_t errlen, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
 /*
  * Open directory @name (relative to @at; @shown is its full name for
  * messages) without following a symlink, making it first when @create.
@@ -92,34 +80,34 @@ static int dir_err(char *err, size_t errlen, int r, const char *fmt, ...)
  * Returns the fd, -ENOENT when it is missing, or -errno with @err set.
  */
 static int trusted_dir(int at, const char *name, const char *shown, bool create,
-		       char *err, size_t errlen)
+		       struct cyris_error *err)
 {
 	struct stat st;
 	int fd, r;
 
 	if (create && mkdirat(at, name, 0755) < 0 && errno != EEXIST)
-		return dir_err(err, errlen, -errno, "%s: %s", shown, strerror(errno));
+		return cyris_error_set(err, -errno, "%s: %s", shown, strerror(errno));
 	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
 		if (r == -ELOOP || r == -ENOTDIR)
-			return dir_err(err, errlen, -ENOTDIR, "%s: not a directory (a symlink or a file): refused",
+			return cyris_error_set(err, -ENOTDIR, "%s: not a directory (a symlink or a file): refused",
 				       shown);
-		return dir_err(err, errlen, r, "%s: %s", shown, strerror(-r));
+		return cyris_error_set(err, r, "%s: %s", shown, strerror(-r));
 	}
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		close(fd);
-		return dir_err(err, errlen, r, "%s: %s", shown, strerror(-r));
+		return cyris_error_set(err, r, "%s: %s", shown, strerror(-r));
 	}
 	if (st.st_uid != geteuid() && st.st_uid != 0) {
 		close(fd);
-		return dir_err(err, errlen, -EPERM, "%s: owned by uid %u, not by this user or root: refused",
+		return cyris_error_set(err, -EPERM, "%s: owned by uid %u, not by this user or root: refused",
 			       shown, (unsigned)st.st_uid);
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		close(fd);
-		return dir_err(err, errlen, -EPERM, "%s: writable by %s (mode %04o): refused", shown,
+		return cyris_error_set(err, -EPERM, "%s: writable by %s (mode %04o): refused", shown,
 			       st.st_mode & S_IWOTH ? "others" : "its group",
 			       (unsigned)(st.st_mode & 07777));
 	}
@@ -128,17 +116,17 @@ static int trusted_dir(int at, const char *name, const char *shown, bool create,
 
 /* RUNTIME_DIR/tunnels, both checked by trusted_dir(); its full name in @dir. */
 static int state_dir_open(const char *runtime_dir, bool create, char *dir, size_t size,
-			  char *err, size_t errlen)
+			  struct cyris_error *err)
 {
 	int rfd, fd;
 
 	if ((size_t)snprintf(dir, size, "%s/tunnels", runtime_dir) >= size)
-		return dir_err(err, errlen, -ENAMETOOLONG, "%s/tunnels: %s", runtime_dir,
+		return cyris_error_set(err, -ENAMETOOLONG, "%s/tunnels: %s", runtime_dir,
 			       strerror(ENAMETOOLONG));
-	rfd = trusted_dir(AT_FDCWD, runtime_dir, runtime_dir, create, err, errlen);
+	rfd = trusted_dir(AT_FDCWD, runtime_dir, runtime_dir, create, err);
 	if (rfd < 0)
 		return rfd;
-	fd = trusted_dir(rfd, "tunnels", dir, create, err, errlen);
+	fd = trusted_dir(rfd, "tunnels", dir, create, err);
 	close(rfd);
 	return fd;
 }
@@ -188,13 +176,13 @@ static void put_state(FILE *f, const struct cyris_tunnel_info *i)
 }
 
 int tunnel_state_write(const char *runtime_dir, struct cyris_tunnel_info *i,
-		       char *err, size_t errlen)
+		       struct cyris_error *err)
 {
 	char dir[PATH_MAX], name[NAME_MAX + 1], tmp[NAME_MAX + 1];
 	FILE *f;
 	int dfd, fd, r;
 
-	dfd = state_dir_open(runtime_dir, true, dir, sizeof(dir), err, errlen);
+	dfd = state_dir_open(runtime_dir, true, dir, sizeof(dir), err);
 	if (dfd < 0)
 		return dfd;
 	r = -ENAMETOOLONG;
@@ -231,7 +219,7 @@ fail_tmp:
 	(void)unlinkat(dfd, tmp, 0);
 fail:
 	close(dfd);
-	return dir_err(err, errlen, r, "%s/%s: %s", dir, name, strerror(-r));
+	return cyris_error_set(err, r, "%s/%s: %s", dir, name, strerror(-r));
 }
 
 /* ---- reading: a flat object of strings and integers ---------------------- */
@@ -450,7 +438,7 @@ static int cmp_info(const void *a, const void *b)
 
 int cyris_tunnel_list(const char *runtime_dir, const char *range,
 		      struct cyris_tunnel_info **ret, size_t *ret_n,
-		      char *err, size_t errlen)
+		      struct cyris_error *err)
 {
 	struct cyris_tunnel_info *v = NULL, *slot, cur;
 	char dir[PATH_MAX], path[PATH_MAX + 300];
@@ -461,14 +449,14 @@ int cyris_tunnel_list(const char *runtime_dir, const char *range,
 
 	/* a state file names a process that close signals: only from a
 	 * directory nobody else can write */
-	fd = state_dir_open(runtime_dir, false, dir, sizeof(dir), err, errlen);
+	fd = state_dir_open(runtime_dir, false, dir, sizeof(dir), err);
 	if (fd < 0 && fd != -ENOENT)
 		return fd;
 	if (fd >= 0 && !(d = fdopendir(fd))) {
 		int r = -errno;
 
 		close(fd);
-		snprintf(err, errlen, "%s: %s", dir, strerror(-r));
+		cyris_error_set(err, r, "%s: %s", dir, strerror(-r));
 		return r;
 	}
 	while (d && (e = readdir(d))) {
@@ -487,7 +475,7 @@ int cyris_tunnel_list(const char *runtime_dir, const char *range,
 		if (!slot) {
 			closedir(d);
 			free(v);
-			snprintf(err, errlen, "out of memory");
+			cyris_error_set(err, -ENOMEM, "out of memory");
 			return -ENOMEM;
 		}
 		*slot = cur;
@@ -516,7 +504,7 @@ static int wait_exit(int pidfd, unsigned timeout_ms)
  * signal, and poll until the tunnel is gone. The check and the kill are not
  * atomic, but the window is microseconds against a pid wrapping around. */
 static int stop_by_pid(const struct cyris_tunnel_info *i, unsigned timeout_ms,
-		       char *err, size_t errlen)
+		       struct cyris_error *err)
 {
 	struct timespec ts = { .tv_nsec = 20 * 1000 * 1000 };
 	unsigned waited;
@@ -532,7 +520,7 @@ static int stop_by_pid(const struct cyris_tunnel_info *i, unsigned timeout_ms,
 		if (!cyris_tunnel_alive(i))
 			break;
 		if (sig == SIGKILL) {
-			snprintf(err, errlen, "pid %d did not exit", (int)i->pid);
+			cyris_error_set(err, -ETIMEDOUT, "pid %d did not exit", (int)i->pid);
 			return -ETIMEDOUT;
 		}
 		sig = SIGKILL;
@@ -543,7 +531,7 @@ static int stop_by_pid(const struct cyris_tunnel_info *i, unsigned timeout_ms,
 }
 
 int cyris_tunnel_stop(const struct cyris_tunnel_info *i, unsigned timeout_ms,
-		      char *err, size_t errlen)
+		      struct cyris_error *err)
 {
 	int pidfd, r;
 
@@ -551,10 +539,10 @@ int cyris_tunnel_stop(const struct cyris_tunnel_info *i, unsigned timeout_ms,
 	 * from then on the pid cannot name another process. */
 	pidfd = (int)syscall(SYS_pidfd_open, i->pid, 0);
 	if (pidfd < 0 && errno == ENOSYS)
-		return stop_by_pid(i, timeout_ms, err, errlen);
+		return stop_by_pid(i, timeout_ms, err);
 	if (pidfd < 0 && errno != ESRCH) {
 		r = -errno;
-		snprintf(err, errlen, "pid %d: %s", (int)i->pid, strerror(errno));
+		cyris_error_set(err, r, "pid %d: %s", (int)i->pid, strerror(-r));
 		return r;
 	}
 	if (pidfd < 0 || !cyris_tunnel_alive(i)) {
@@ -565,7 +553,7 @@ int cyris_tunnel_stop(const struct cyris_tunnel_info *i, unsigned timeout_ms,
 	}
 	if (syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0) < 0 && errno != ESRCH) {
 		r = -errno;
-		snprintf(err, errlen, "pid %d: %s", (int)i->pid, strerror(errno));
+		cyris_error_set(err, r, "pid %d: %s", (int)i->pid, strerror(-r));
 		close(pidfd);
 		return r;
 	}
@@ -573,7 +561,7 @@ int cyris_tunnel_stop(const struct cyris_tunnel_info *i, unsigned timeout_ms,
 		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		if (wait_exit(pidfd, 2000) < 0) {
 			close(pidfd);
-			snprintf(err, errlen, "pid %d did not exit", (int)i->pid);
+			cyris_error_set(err, -ETIMEDOUT, "pid %d did not exit", (int)i->pid);
 			return -ETIMEDOUT;
 		}
 	}

@@ -14,6 +14,7 @@
  * drained when the socket becomes writable.
  */
 #include <dirent.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -67,7 +68,7 @@ struct cyris_tunnel {
 	struct cyris_tunnel_cfg cfg;
 	char *identity, *known_hosts, *runtime_dir;
 	char to_host[CYRIS_IPSTRLEN];
-	char err[512];
+	struct cyris_error err;   /* cyris_tunnel_error() */
 	int lfd;
 	ssh_key key;
 	ssh_session s;
@@ -99,8 +100,24 @@ static int seterr(struct cyris_tunnel *t, int r, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(t->err, sizeof(t->err), fmt, ap);
+	r = cyris_error_setv(&t->err, r, fmt, ap);
 	va_end(ap);
+	return r;
+}
+
+/* seterr(), with libssh's message of @s as the detail. */
+static int seterr_ssh(struct cyris_tunnel *t, int r, ssh_session s, const char *what, ...)
+	__attribute__((format(printf, 4, 5)));
+static int seterr_ssh(struct cyris_tunnel *t, int r, ssh_session s, const char *what, ...)
+{
+	const char *e = ssh_get_error(s);
+	va_list ap;
+
+	va_start(ap, what);
+	cyris_error_setv(&t->err, r, what, ap);
+	va_end(ap);
+	if (e && *e)
+		cyris_error_detail(&t->err, CYRIS_ERROR_LIBSSH, "%s", e);
 	return r;
 }
 
@@ -271,9 +288,9 @@ void cyris_tunnel_free(struct cyris_tunnel *t)
 	free(t);
 }
 
-const char *cyris_tunnel_errmsg(const struct cyris_tunnel *t)
+const struct cyris_error *cyris_tunnel_error(const struct cyris_tunnel *t)
 {
-	return t ? t->err : "";
+	return &t->err;
 }
 
 void cyris_tunnel_get_info(const struct cyris_tunnel *t, struct cyris_tunnel_info *ret)
@@ -419,7 +436,7 @@ static int check_host_key(struct cyris_tunnel *t, ssh_session s)
 	int r = 0;
 
 	if (ssh_get_server_publickey(s, &srv) < 0)
-		return seterr(t, -EPROTO, "%s: no host key: %s", t->info.via, ssh_get_error(s));
+		return seterr_ssh(t, -EPROTO, s, "%s: no host key", t->info.via);
 	type = ssh_key_type_to_char(ssh_key_type(srv));
 	if (ssh_get_publickey_hash(srv, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) == 0)
 		fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
@@ -448,13 +465,13 @@ static int check_host_key(struct cyris_tunnel *t, ssh_session s)
 			break;
 		}
 		if (ssh_session_update_known_hosts(s) != SSH_OK)
-			r = seterr(t, -EIO, "recording the host key of %s:%u: %s", t->cfg.host,
-				   t->cfg.port, ssh_get_error(s));
+			r = seterr_ssh(t, -EIO, s, "recording the host key of %s:%u", t->cfg.host,
+				       t->cfg.port);
 		break;
 	case SSH_KNOWN_HOSTS_ERROR:
 	default:
-		r = seterr(t, -EIO, "checking the host key of %s:%u: %s", t->cfg.host,
-			   t->cfg.port, ssh_get_error(s));
+		r = seterr_ssh(t, -EIO, s, "checking the host key of %s:%u", t->cfg.host,
+			       t->cfg.port);
 		break;
 	}
 	ssh_string_free_char(fp);
@@ -474,7 +491,7 @@ static int authenticate(struct cyris_tunnel *t, ssh_session s)
 	if (rc == SSH_AUTH_SUCCESS)
 		return 0;
 	if (rc == SSH_AUTH_ERROR)
-		return seterr(t, -EPROTO, "%s: authentication: %s", t->info.via, ssh_get_error(s));
+		return seterr_ssh(t, -EPROTO, s, "%s: authentication", t->info.via);
 	return seterr(t, -EACCES, "%s: public key authentication failed (%s)", t->info.via,
 		      t->identity ? t->identity : "agent and default keys");
 }
@@ -499,14 +516,14 @@ static int set_options(struct cyris_tunnel *t, ssh_session s, int fd)
 	    ssh_options_set(s, SSH_OPTIONS_PASSWORD_AUTH, &no) < 0 ||
 	    ssh_options_set(s, SSH_OPTIONS_KBDINT_AUTH, &no) < 0 ||
 	    ssh_options_set(s, SSH_OPTIONS_GSSAPI_AUTH, &no) < 0)
-		return seterr(t, -EINVAL, "%s: %s", t->info.via, ssh_get_error(s));
+		return seterr_ssh(t, -EINVAL, s, "%s: options", t->info.via);
 	if (t->known_hosts &&
 	    (ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, t->known_hosts) < 0 ||
 	     ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, t->known_hosts) < 0))
-		return seterr(t, -EINVAL, "known hosts %s: %s", t->known_hosts, ssh_get_error(s));
+		return seterr_ssh(t, -EINVAL, s, "known hosts %s", t->known_hosts);
 	/* the socket is ours: connected with a timeout and tuned */
 	if (ssh_options_set(s, SSH_OPTIONS_FD, &sfd) < 0)
-		return seterr(t, -EINVAL, "%s: %s", t->info.via, ssh_get_error(s));
+		return seterr_ssh(t, -EINVAL, s, "%s: socket", t->info.via);
 	return 0;
 }
 
@@ -532,7 +549,7 @@ static int session_open(struct cyris_tunnel *t, int stop_fd)
 		return r;
 	}
 	if (ssh_connect(s) != SSH_OK)
-		r = seterr(t, -EPROTO, "%s: SSH handshake: %s", t->info.via, ssh_get_error(s));
+		r = seterr_ssh(t, -EPROTO, s, "%s: SSH handshake", t->info.via);
 	if (r == 0)
 		r = check_host_key(t, s);
 	if (r == 0)
@@ -601,22 +618,20 @@ static void state_mark(struct cyris_tunnel *t, bool urgent)
 
 static void state_flush(struct cyris_tunnel *t)
 {
-	char err[512];
-
 	if (!t->runtime_dir)
 		return;
 	t->info.connections = (unsigned)t->n;
 	t->info.updated = (long long)time(NULL);
-	(void)tunnel_state_write(t->runtime_dir, &t->info, err, sizeof(err));
+	(void)tunnel_state_write(t->runtime_dir, &t->info, NULL);
 	t->dirty = false;
 }
 
 int cyris_tunnel_connect(struct cyris_tunnel *t, int stop_fd)
 {
-	char err[512];
+	struct cyris_error err;
 	int r;
 
-	t->err[0] = '\0';
+	cyris_error_clear(&t->err);
 	if (t->s)
 		return 0;
 	r = load_identity(t);
@@ -631,9 +646,9 @@ int cyris_tunnel_connect(struct cyris_tunnel *t, int stop_fd)
 	if (t->runtime_dir) {
 		t->info.connections = 0;
 		t->info.updated = (long long)time(NULL);
-		r = tunnel_state_write(t->runtime_dir, &t->info, err, sizeof(err));
+		r = tunnel_state_write(t->runtime_dir, &t->info, &err);
 		if (r < 0)
-			return seterr(t, r, "state file: %s", err);
+			return seterr(t, r, "state file: %s", err.msg);
 	}
 	return 0;
 }
@@ -947,7 +962,9 @@ static void try_reconnect(struct cyris_tunnel *t, int stop_fd)
 		t->info.last_error[0] = '\0';
 		t->backoff_ms = CYRIS_TUNNEL_BACKOFF_MIN_MS;
 	} else {
-		snprintf(t->info.last_error, sizeof(t->info.last_error), "%s", t->err);
+		if ((size_t)cyris_error_format(&t->err, t->info.last_error, sizeof(t->info.last_error)) >=
+		    sizeof(t->info.last_error))
+			memcpy(t->info.last_error + sizeof(t->info.last_error) - 4, "...", 4);
 		t->backoff_ms *= 2;
 		if (t->backoff_ms > CYRIS_TUNNEL_BACKOFF_MAX_MS)
 			t->backoff_ms = CYRIS_TUNNEL_BACKOFF_MAX_MS;
@@ -1099,7 +1116,9 @@ int cyris_tunnel_run(struct cyris_tunnel *t, int stop_fd)
 struct ready_msg {
 	int32_t err;
 	int32_t pid;
-	char msg[504];
+	int32_t source;         /* of detail */
+	char msg[CYRIS_ERROR_MSG_MAX];     /* the whole record: less than PIPE_BUF, */
+	char detail[CYRIS_ERROR_DETAIL_MAX]; /* so one write, nothing cut */
 };
 
 /* Close inherited descriptors the daemon has no use for (a pipe the
@@ -1138,11 +1157,13 @@ static void to_devnull(void)
 		close(fd);
 }
 
-static void report(int wfd, int err, const char *msg)
+static void report(int wfd, int err, const struct cyris_error *e)
 {
-	struct ready_msg m = { .err = err, .pid = (int32_t)getpid() };
+	struct ready_msg m = { .err = err, .pid = (int32_t)getpid(), .source = (int32_t)e->source };
 
-	snprintf(m.msg, sizeof(m.msg), "%s", msg);
+	_Static_assert(sizeof(m) <= PIPE_BUF, "the report is one atomic write");
+	memcpy(m.msg, e->msg, sizeof(m.msg));
+	memcpy(m.detail, e->detail, sizeof(m.detail));
 	(void)!write(wfd, &m, sizeof(m));
 }
 
@@ -1170,11 +1191,14 @@ static __attribute__((noreturn)) void daemon_main(struct cyris_tunnel *t, int wf
 	close_stray_fds(t->lfd, wfd);
 	sfd = cyris_tunnel_stop_signals();
 	if (sfd < 0) {
-		report(wfd, sfd, "signalfd");
+		struct cyris_error e;
+
+		cyris_error_set(&e, sfd, "signalfd: %s", strerror(-sfd));
+		report(wfd, sfd, &e);
 		_exit(1);
 	}
 	r = cyris_tunnel_connect(t, sfd);
-	report(wfd, r, t->err);
+	report(wfd, r, &t->err);
 	if (r == 0) {
 		close(wfd);
 		to_devnull();
@@ -1241,8 +1265,13 @@ int cyris_tunnel_start(struct cyris_tunnel *t, pid_t *ret_pid)
 	if (got < sizeof(m))
 		return seterr(t, -ECHILD, "the tunnel process ended before it was ready");
 	m.msg[sizeof(m.msg) - 1] = '\0';
-	if (m.err < 0)
-		return seterr(t, m.err, "%s", m.msg);
+	m.detail[sizeof(m.detail) - 1] = '\0';
+	if (m.err < 0) {
+		cyris_error_set(&t->err, m.err, "%s", m.msg);   /* as the daemon had it */
+		if (m.detail[0])
+			cyris_error_detail(&t->err, (enum cyris_error_source)m.source, "%s", m.detail);
+		return m.err;
+	}
 	*ret_pid = (pid_t)m.pid;
 	t->info.pid = (pid_t)m.pid;
 	t->info.state = CYRIS_TUNNEL_UP;

@@ -21,7 +21,8 @@ static void get(const struct cyris_conf *c, const char *key, char *buf, size_t s
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cyris_conf *c = cyris_conf_new();
-	char err[1024], v[4096];
+	struct cyris_error err = {0};
+	char v[4096];
 	size_t i;
 	int rc;
 
@@ -29,13 +30,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < sizeof(env) / sizeof(env[0]); i++)
 		unsetenv(env[i]);
 	setenv("CYRIS_CONFIG", fuzz_file(data, size), 1);
-	rc = cyris_conf_load(c, err, sizeof(err));
+	rc = cyris_conf_load(c, &err);
 	FUZZ_ASSERT(rc <= 0);
 	/* a NUL would cut its line short: refused, not half read */
 	if (memchr(data, '\0', size))
 		FUZZ_ASSERT(rc < 0);
 	if (rc < 0) {
-		FUZZ_ASSERT(err[0]);
+		FUZZ_ASSERT(err.msg[0]);
 		cyris_conf_free(c);
 		return 0;
 	}

@@ -12,23 +12,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cyris_range *r = NULL;
 	struct cyris_plan *p = NULL;
 	struct cyris_conf *conf;
-	char err[1024];
+	struct cyris_error err = {0};
 	int rc;
 
-	rc = cyris_range_load(fuzz_file(data, size), &r, err, sizeof(err));
+	rc = cyris_range_load(fuzz_file(data, size), &r, &err);
 	FUZZ_ASSERT(rc <= 0);
 	if (rc < 0) {
 		FUZZ_ASSERT(!r);
-		FUZZ_ASSERT(err[0]);    /* every refusal says why */
+		FUZZ_ASSERT(err.msg[0]);    /* every refusal says why */
 		return 0;
 	}
 	conf = cyris_conf_new();   /* the defaults */
 	FUZZ_ASSERT(conf);
-	rc = cyris_plan_build(r, conf, &o, &p, err, sizeof(err));
+	rc = cyris_plan_build(r, conf, &o, &p, &err);
 	cyris_conf_free(conf);
 	FUZZ_ASSERT(rc <= 0);
 	if (rc < 0)
-		FUZZ_ASSERT(err[0]);
+		FUZZ_ASSERT(err.msg[0]);
 	cyris_plan_free(p);
 	cyris_range_free(r);
 	return 0;

@@ -32,7 +32,8 @@ static void add_nets(struct cyris_fw_policy *p, const struct cyris_fw_endpoint *
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *text = fuzz_cstr(data, size), err[512];
+	struct cyris_error err = {0};
+	char *text = fuzz_cstr(data, size);
 	struct cyris_fw_rule r, again;
 	struct cyris_fw_policy p;
 	struct fw_plan plan = {0};
@@ -41,15 +42,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!devnull)
 		FUZZ_ASSERT((devnull = fopen("/dev/null", "we")));
-	if (cyris_fw_rule_parse(text, &r, err, sizeof(err)) < 0) {
-		FUZZ_ASSERT(err[0]);
+	if (cyris_fw_rule_parse(text, &r, &err) < 0) {
+		FUZZ_ASSERT(err.msg[0]);
 		free(text);
 		return 0;
 	}
 	/* The canonical text, whole at any length, is a fixed point. */
 	full = cyris_fw_rule_text(&r);
 	FUZZ_ASSERT(full);
-	FUZZ_ASSERT(cyris_fw_rule_parse(full, &again, err, sizeof(err)) == 0);
+	FUZZ_ASSERT(cyris_fw_rule_parse(full, &again, &err) == 0);
 	again_full = cyris_fw_rule_text(&again);
 	FUZZ_ASSERT(again_full && strcmp(again_full, full) == 0);
 	free(full);
@@ -57,8 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(cyris_fw_policy_init(&p, "fuzz") == 0);
 	add_nets(&p, r.src, r.n_src, &k);
 	add_nets(&p, r.dst, r.n_dst, &k);
-	if (cyris_fw_policy_add_rule(&p, &r, err, sizeof(err)) == 0 &&
-	    fw_plan_policy(&p, &plan, err, sizeof(err)) == 0) {
+	if (cyris_fw_policy_add_rule(&p, &r, &err) == 0 &&
+	    fw_plan_policy(&p, &plan, &err) == 0) {
 		fw_plan_print(devnull, &p, &plan);
 		if (cyris_fw_explain(&p, &explain) >= 0)
 			free(explain);

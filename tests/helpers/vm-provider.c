@@ -17,6 +17,7 @@
 #include "cyris/conf.h"
 #include "cyris/link.h"
 #include "cyris/provider.h"
+#include "cyris/vm.h"
 
 static void print_info(const struct cyris_guest_info *g)
 {
@@ -69,13 +70,14 @@ int main(int argc, char **argv)
 {
 	struct cyris_provider p = {0};
 	struct cyris_conf *conf = cyris_conf_new();
-	char err[256];
+	struct cyris_error err = {0};
 	int r;
 
+	cyris_vm_quiet_libvirt();
 	if (argc < 4)
 		return 2;
-	if (!conf || cyris_conf_load(conf, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", conf ? err : strerror(ENOMEM));
+	if (!conf || cyris_conf_load(conf, &err) < 0) {
+		fprintf(stderr, "%s\n", conf ? err.msg : strerror(ENOMEM));
 		cyris_conf_free(conf);
 		return 2;
 	}

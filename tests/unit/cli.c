@@ -5,8 +5,10 @@
 #include <linux/if.h>
 #include <linux/neighbour.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "../../tools/cli.h"
+#include "cyris/error.h"
 #include "cyris/link.h"
 #include "../../tools/linkfmt.h"
 #include "../tap.h"
@@ -190,8 +192,83 @@ static void test_json_escape(void)
 	free(buf);
 }
 
+/* What cli_fail() / cli_failf() write to stderr, into @buf. */
+static const char *captured(struct cli *c, const struct cyris_error *e, const char *what,
+			    char *buf, size_t size)
+{
+	FILE *f = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t n;
+
+	fflush(stderr);
+	dup2(fileno(f), STDERR_FILENO);
+	if (what)
+		cli_failf(c, e, "%s", what);
+	else
+		cli_fail(c, e);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(f);
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void test_error(void)
+{
+	struct cyris_error e;
+	struct cli c = { .prog = "cyris-x" };
+	char buf[CYRIS_ERROR_MSG_MAX + 600], big[3000];
+
+	is_int(cyris_error_set(&e, -EEXIST, "bridge %s: %s", "cr124-n1", strerror(EEXIST)), -EEXIST,
+	       "cyris_error_set returns the code");
+	cyris_error_format(&e, buf, sizeof(buf));
+	is_str(buf, "bridge cr124-n1: File exists", "a message without detail formats as itself");
+	cyris_error_detail(&e, CYRIS_ERROR_KERNEL, "%s", "Device or resource busy here");
+	cyris_error_format(&e, buf, sizeof(buf));
+	is_str(buf, "bridge cr124-n1: File exists (kernel: Device or resource busy here)",
+	       "the detail follows in parentheses, named by its source");
+	is_str(captured(&c, &e, NULL, buf, sizeof(buf)),
+	       "cyris-x: bridge cr124-n1: File exists (kernel: Device or resource busy here)\n",
+	       "cli_fail prints tool: what: message (kernel: detail), once");
+	is_str(captured(&c, &e, "add", buf, sizeof(buf)),
+	       "cyris-x: add: bridge cr124-n1: File exists (kernel: Device or resource busy here)\n",
+	       "cli_failf puts WHAT: before it");
+	c.file = "cmds";
+	c.line = 3;
+	is_str(captured(&c, &e, NULL, buf, sizeof(buf)),
+	       "cmds:3: bridge cr124-n1: File exists (kernel: Device or resource busy here)\n",
+	       "in batch mode FILE:LINE takes the tool's place");
+	cyris_error_set(&e, -ENOENT, "x");
+	is_str(e.detail, "", "setting the message clears the detail");
+	cyris_error_append(&e, " (%s)", "rolled back");
+	is_str(e.msg, "x (rolled back)", "cyris_error_append adds to the message");
+	cyris_error_clear(&e);
+	e.code = -ENOENT;
+	cyris_error_format(&e, buf, sizeof(buf));
+	is_str(buf, strerror(ENOENT), "no message: strerror of the code");
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cyris_error_set(&e, -EINVAL, "%s", big);
+	ok(strlen(e.msg) == sizeof(e.msg) - 1 && strcmp(e.msg + sizeof(e.msg) - 4, "...") == 0,
+	   "a message too long for the record is cut and ends in ...");
+	cyris_error_set(&e, -EINVAL, "%.*s", (int)sizeof(e.msg) - 3, big);
+	cyris_error_append(&e, " (rolled back)");
+	ok(strlen(e.msg) == sizeof(e.msg) - 1 && strcmp(e.msg + sizeof(e.msg) - 4, "...") == 0,
+	   "what does not fit after a long message is cut with ... too");
+	ok(cyris_error_format(&e, buf, 10) >= 10 && strlen(buf) == 9,
+	   "cyris_error_format tells a cut result by its return value");
+	is_int(cyris_error_set(NULL, -EIO, "nothing"), -EIO, "a NULL error only returns the code");
+	ok(cyris_error_source_name(CYRIS_ERROR_LIBVIRT) && !strcmp(cyris_error_source_name(CYRIS_ERROR_LIBVIRT), "libvirt") &&
+	   !strcmp(cyris_error_source_name(CYRIS_ERROR_LIBSSH), "libssh") &&
+	   cyris_error_source_name(CYRIS_ERROR_NONE) == NULL, "source names");
+}
+
 int main(void)
 {
+	test_error();
 	test_split();
 	test_json_escape();
 	test_show();

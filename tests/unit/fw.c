@@ -10,21 +10,21 @@
 static void parses(const char *in, const char *canon)
 {
 	struct cyris_fw_rule r;
-	char err[256] = "";
+	struct cyris_error err = {0};
 
-	if (ok(cyris_fw_rule_parse(in, &r, err, sizeof(err)) == 0, "parses: %s", in))
+	if (ok(cyris_fw_rule_parse(in, &r, &err) == 0, "parses: %s", in))
 		is_str(r.text, canon, "  canonical text");
 	else
-		diag("error: %s", err);
+		diag("error: %s", err.msg);
 }
 
 static void refuses(const char *in, const char *msg)
 {
 	struct cyris_fw_rule r;
-	char err[256] = "";
+	struct cyris_error err = {0};
 
-	ok(cyris_fw_rule_parse(in, &r, err, sizeof(err)) == -EINVAL, "refuses: %s", in);
-	is_str(err, msg, "  with the message");
+	ok(cyris_fw_rule_parse(in, &r, &err) == -EINVAL, "refuses: %s", in);
+	is_str(err.msg, msg, "  with the message");
 }
 
 static void test_parse(void)
@@ -39,7 +39,7 @@ static void test_parse(void)
 	parses("src=office dst=host dport=53 proto=udp", "src=office dst=host dport=53 proto=udp");
 	parses("src=a dst=b sport=1024-65535 dport=80", "src=a dst=b sport=1024-65535 dport=80 proto=tcp,udp");
 	parses("src=a dst=b", "src=a dst=b");
-	cyris_fw_rule_parse("src=10.0.0.7/24 dst=b", &r, NULL, 0);
+	cyris_fw_rule_parse("src=10.0.0.7/24 dst=b", &r, NULL);
 	ok(r.src[0].is_prefix && r.src[0].prefix.len == 24 && r.src[0].prefix.ip.a[3] == 0,
 	   "a CIDR source is kept as its network");
 	refuses("src=office dst=internal colour=red", "unknown key 'colour' (src, dst, sport, dport, proto)");
@@ -62,7 +62,8 @@ static void test_policy(void)
 	struct cyris_fw_rule r;
 	struct cyris_prefix a[2];
 	struct cyris_ip desk;
-	char err[256] = "", *script = NULL;
+	struct cyris_error err = {0};
+	char *script = NULL;
 	char *want = NULL;
 	const char *src = getenv("CYRIS_SRC");
 	char path[4096];
@@ -78,18 +79,18 @@ static void test_policy(void)
 	cyris_prefix_parse("10.124.2.1/24", true, &a[0]);
 	cyris_fw_policy_add_iface(&p, "internal", "c124-in-x", a, 1);
 	cyris_fw_policy_add_iface(&p, "empty", "c124-em-x", NULL, 0);
-	cyris_fw_rule_parse("src=office dst=nowhere dport=1", &r, NULL, 0);
-	is_int(cyris_fw_policy_add_rule(&p, &r, err, sizeof(err)), -EINVAL, "an unknown network is refused");
-	is_str(err, "dst: no network 'nowhere' in range 124", "  named");
-	cyris_fw_rule_parse("src=office dst=empty dport=1", &r, NULL, 0);
-	cyris_fw_policy_add_rule(&p, &r, err, sizeof(err));
-	is_str(err, "dst: network 'empty' has no address", "a network without an address is refused");
-	cyris_fw_rule_parse("src=office,internal dst=internal dport=3306", &r, NULL, 0);
-	ok(cyris_fw_policy_add_rule(&p, &r, err, sizeof(err)) == 0, "a valid rule is added");
-	cyris_fw_rule_parse("src=office dst=host,internal proto=icmp", &r, NULL, 0);
-	ok(cyris_fw_policy_add_rule(&p, &r, err, sizeof(err)) == 0, "a rule to the host and a network");
-	cyris_fw_rule_parse("dport=80 proto=tcp", &r, NULL, 0);
-	ok(cyris_fw_policy_add_rule(&p, &r, err, sizeof(err)) == 0, "a rule without addresses");
+	cyris_fw_rule_parse("src=office dst=nowhere dport=1", &r, NULL);
+	is_int(cyris_fw_policy_add_rule(&p, &r, &err), -EINVAL, "an unknown network is refused");
+	is_str(err.msg, "dst: no network 'nowhere' in range 124", "  named");
+	cyris_fw_rule_parse("src=office dst=empty dport=1", &r, NULL);
+	cyris_fw_policy_add_rule(&p, &r, &err);
+	is_str(err.msg, "dst: network 'empty' has no address", "a network without an address is refused");
+	cyris_fw_rule_parse("src=office,internal dst=internal dport=3306", &r, NULL);
+	ok(cyris_fw_policy_add_rule(&p, &r, &err) == 0, "a valid rule is added");
+	cyris_fw_rule_parse("src=office dst=host,internal proto=icmp", &r, NULL);
+	ok(cyris_fw_policy_add_rule(&p, &r, &err) == 0, "a rule to the host and a network");
+	cyris_fw_rule_parse("dport=80 proto=tcp", &r, NULL);
+	ok(cyris_fw_policy_add_rule(&p, &r, &err) == 0, "a rule without addresses");
 	ok(cyris_fw_policy_add_expose(&p, &(struct cyris_fw_expose){ .host_port = 2222, .to_port = 22,
 		.proto = CYRIS_FW_TCP, .to = a[0].ip }) == 0, "an expose");
 	is_int(cyris_fw_policy_add_expose(&p, &(struct cyris_fw_expose){ .host_port = 2222, .to_port = 23,
@@ -132,11 +133,11 @@ static void test_long_text(void)
 	struct cyris_fw_rule r, back;
 	char *t;
 
-	ok(cyris_fw_rule_parse(in, &r, NULL, 0) == 0, "a rule of %zu bytes parses", strlen(in));
+	ok(cyris_fw_rule_parse(in, &r, NULL) == 0, "a rule of %zu bytes parses", strlen(in));
 	ok(r.long_text, "  its canonical text is long");
 	ok(strlen(r.text) < sizeof(r.text) && strcmp(r.text + strlen(r.text) - 4, " ...") == 0,
 	   "  text is a shortened form ending in ' ...'");
-	ok(cyris_fw_rule_parse(r.text, &back, NULL, 0) < 0, "  which does not parse as a rule");
+	ok(cyris_fw_rule_parse(r.text, &back, NULL) < 0, "  which does not parse as a rule");
 	t = cyris_fw_rule_text(&r);
 	is_str(t, in, "  cyris_fw_rule_text() gives it whole");
 	free(t);

@@ -52,7 +52,7 @@ static pid_t holder(void)
 	pid = fork();
 	if (pid == 0) {
 		close(p[0]);
-		if (cyris_host_lock(&conf, NULL, NULL, NULL, NULL, &fd, NULL, 0) < 0)
+		if (cyris_host_lock(&conf, NULL, NULL, NULL, NULL, &fd, NULL) < 0)
 			_exit(1);
 		(void)!write(p[1], "x", 1);
 		pause();
@@ -76,7 +76,7 @@ static void test_between_processes(void)
 	struct sigaction sa = { .sa_handler = on_alarm };
 	struct itimerval it = { .it_value = { 1, 300000 } };
 	struct timespec t0;
-	char err[256] = "";
+	struct cyris_error err = {0};
 	int fd = -1, r;
 	pid_t pid = holder();
 
@@ -85,10 +85,10 @@ static void test_between_processes(void)
 	sigaction(SIGALRM, &sa, NULL);
 	setitimer(ITIMER_REAL, &it, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = cyris_host_lock(&conf, NULL, &cancel, on_wait, NULL, &fd, err, sizeof(err));
+	r = cyris_host_lock(&conf, NULL, &cancel, on_wait, NULL, &fd, &err);
 	is_int(r, -ECANCELED, "while it holds it we wait, until the cancel flag stops us");
 	ok(ms_since(&t0) >= 1200 && ms_since(&t0) < 3000, "after the 1.3 s the flag took (%ld ms)", ms_since(&t0));
-	ok(strstr(err, "interrupted while waiting for the host lock") != NULL, "and say so: %s", err);
+	ok(strstr(err.msg, "interrupted while waiting for the host lock") != NULL, "and say so: %s", err.msg);
 	is_int(waited, 1, "the wait was reported once, after about a second");
 	is_int((int)waited_for, (int)pid, "naming the holder's pid");
 	/* kill -9 of the holder: the lock is free at once */
@@ -96,13 +96,13 @@ static void test_between_processes(void)
 	waitpid(pid, NULL, 0);
 	cancel = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = cyris_host_lock(&conf, NULL, &cancel, on_wait, NULL, &fd, err, sizeof(err));
+	r = cyris_host_lock(&conf, NULL, &cancel, on_wait, NULL, &fd, &err);
 	is_int(r, 0, "after kill -9 of its holder the lock is ours");
 	ok(ms_since(&t0) < 500, "  at once (%ld ms)", ms_since(&t0));
-	is_int(cyris_host_lock(&conf, NULL, NULL, NULL, NULL, &(int){0}, err, sizeof(err)), -EDEADLK,
+	is_int(cyris_host_lock(&conf, NULL, NULL, NULL, NULL, &(int){0}, &err), -EDEADLK,
 	       "taking it again in this process is refused, not a wait for ourselves");
 	cyris_host_unlock(fd);
-	r = cyris_host_lock(&conf, NULL, NULL, NULL, NULL, &fd, err, sizeof(err));
+	r = cyris_host_lock(&conf, NULL, NULL, NULL, NULL, &fd, &err);
 	is_int(r, 0, "released, it can be taken again");
 	cyris_host_unlock(fd);
 }
@@ -110,20 +110,21 @@ static void test_between_processes(void)
 static void test_bad_dirs(void)
 {
 	const char *dir = conf.runtime_dir;
-	char link[sizeof(top) + 8], err[256] = "";
+	struct cyris_error err = {0};
+	char link[sizeof(top) + 8];
 	static struct cyris_conf c;
 	int fd;
 
 	chmod(dir, 0775);
-	is_int(cyris_host_lock(&conf, NULL, NULL, NULL, NULL, &fd, err, sizeof(err)), -EPERM,
+	is_int(cyris_host_lock(&conf, NULL, NULL, NULL, NULL, &fd, &err), -EPERM,
 	       "a runtime directory writable by its group is refused");
-	ok(strstr(err, "writable by no one else") != NULL, "  saying why: %s", err);
+	ok(strstr(err.msg, "writable by no one else") != NULL, "  saying why: %s", err.msg);
 	chmod(dir, 0755);
 	c = conf;
 	snprintf(link, sizeof(link), "%s/link", top);
 	ok(symlink(dir, link) == 0, "a symlink to the runtime directory");
 	snprintf(c.runtime_dir, sizeof(c.runtime_dir), "%s", link);
-	is_int(cyris_host_lock(&c, NULL, NULL, NULL, NULL, &fd, err, sizeof(err)), -ELOOP,
+	is_int(cyris_host_lock(&c, NULL, NULL, NULL, NULL, &fd, &err), -ELOOP,
 	       "  is refused as the runtime directory");
 	unlink(link);
 	/* the lock file itself a symlink (to a file someone wants truncated) */
@@ -140,13 +141,13 @@ static void test_bad_dirs(void)
 		snprintf(lock, sizeof(lock), "%s/net-%llu.lock", dir, (unsigned long long)ns.st_ino);
 		unlink(lock);
 		ok(symlink(victim, lock) == 0, "the lock file is a symlink to it");
-		is_int(cyris_host_lock(&conf, NULL, NULL, NULL, NULL, &fd, err, sizeof(err)), -ELOOP,
+		is_int(cyris_host_lock(&conf, NULL, NULL, NULL, NULL, &fd, &err), -ELOOP,
 		       "  is refused");
 		ok(stat(victim, &ns) == 0 && ns.st_size == 5, "  and the file it points to is untouched");
 		unlink(lock);
 		unlink(victim);
 	}
-	is_int(cyris_host_lock(&conf, "no-such-ns-here", NULL, NULL, NULL, &fd, err, sizeof(err)), -ENOENT,
+	is_int(cyris_host_lock(&conf, "no-such-ns-here", NULL, NULL, NULL, &fd, &err), -ENOENT,
 	       "a namespace that does not exist: -ENOENT");
 }
 

@@ -26,19 +26,20 @@ static void test_examples(void)
 
 	for (i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
 		struct cyris_range *r = NULL;
-		char path[4200], err[512] = "";
+		struct cyris_error err = {0};
+		char path[4200];
 		int rc;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, examples[i]);
-		rc = cyris_range_load(path, &r, err, sizeof(err));
+		rc = cyris_range_load(path, &r, &err);
 		if (!ok(rc == 0, "%s parses", examples[i]))
-			diag("%s", err);
+			diag("%s", err.msg);
 		cyris_range_free(r);
 	}
 }
 
 /* Write @yaml to a temporary file and load it; return the error text. */
-static int load_text(const char *yaml, char *err, size_t errlen, char *path, size_t plen)
+static int load_text(const char *yaml, struct cyris_error *err, char *path, size_t plen)
 {
 	struct cyris_range *r = NULL;
 	FILE *f;
@@ -51,7 +52,7 @@ static int load_text(const char *yaml, char *err, size_t errlen, char *path, siz
 	f = fdopen(fd, "w");
 	fputs(yaml, f);
 	fclose(f);
-	rc = cyris_range_load(path, &r, err, errlen);
+	rc = cyris_range_load(path, &r, err);
 	cyris_range_free(r);
 	unlink(path);
 	return rc;
@@ -66,11 +67,12 @@ static int load_text(const char *yaml, char *err, size_t errlen, char *path, siz
 
 static void bad(const char *what, const char *yaml, const char *want)
 {
-	char err[512] = "", path[64], expect[600];
+	struct cyris_error err = {0};
+	char path[64], expect[600];
 
-	ok(load_text(yaml, err, sizeof(err), path, sizeof(path)) == -EINVAL, "%s is refused", what);
+	ok(load_text(yaml, &err, path, sizeof(path)) == -EINVAL, "%s is refused", what);
 	snprintf(expect, sizeof(expect), "%s:%s", path, want);
-	is_str(err, expect, "  at FILE:LINE:COLUMN");
+	is_str(err.msg, expect, "  at FILE:LINE:COLUMN");
 }
 
 static void test_errors(void)
@@ -204,7 +206,8 @@ static void test_repeated_sections(void)
 {
 	struct text t = {0};
 	struct cyris_range *r = NULL;
-	char path[] = "/tmp/cyris-range-XXXXXX", err[512] = "";
+	struct cyris_error err = {0};
+	char path[] = "/tmp/cyris-range-XXXXXX";
 	int i, fd = mkstemp(path);
 	FILE *f = fdopen(fd, "w");
 
@@ -223,14 +226,14 @@ static void test_repeated_sections(void)
 	add(&t, "%s", CLONE);
 	fputs(t.s, f);
 	fclose(f);
-	ok(cyris_range_load(path, &r, err, sizeof(err)) == 0, "two host_settings and two guest_settings items load");
+	ok(cyris_range_load(path, &r, &err) == 0, "two host_settings and two guest_settings items load");
 	if (r) {
 		is_int(r->n_hosts, 40, "  with all 40 hosts");
 		is_int(r->n_guestdefs, 40, "  and all 40 guests");
 		ok(strcmp(r->hosts[39].id, "h40") == 0 && strcmp(r->guestdefs[39]->id, "g40") == 0 &&
 		   cyris_range_guestdef(r, "g25") == r->guestdefs[24], "  each where it belongs");
 	} else {
-		diag("%s", err);
+		diag("%s", err.msg);
 	}
 	cyris_range_free(r);
 	unlink(path);
@@ -261,16 +264,17 @@ static void test_grow(void)
 static void bad_text(const char *what, const char *yaml, size_t len, const char *want)
 {
 	struct cyris_range *r = NULL;
-	char path[] = "/tmp/cyris-range-XXXXXX", err[1024] = "", expect[1200];
+	struct cyris_error err = {0};
+	char path[] = "/tmp/cyris-range-XXXXXX", expect[1200];
 	int fd = mkstemp(path);
 	FILE *f = fdopen(fd, "w");
 
 	fwrite(yaml, 1, len, f);
 	fclose(f);
-	ok(cyris_range_load(path, &r, err, sizeof(err)) < 0, "%s is refused", what);
+	ok(cyris_range_load(path, &r, &err) < 0, "%s is refused", what);
 	snprintf(expect, sizeof(expect), "%s:%s", path, want);
-	if (!ok(strncmp(err, expect, strlen(expect)) == 0, "  at FILE:LINE: %s", want))
-		diag("got: %s", err);
+	if (!ok(strncmp(err.msg, expect, strlen(expect)) == 0, "  at FILE:LINE: %s", want))
+		diag("got: %s", err.msg);
 	cyris_range_free(r);
 	unlink(path);
 }
@@ -325,18 +329,19 @@ static void test_plan(void)
 	struct cyris_conf *conf = cyris_conf_new();
 	struct cyris_prefix used;
 	struct cyris_plan_opts o = { .used = &used, .n_used = 1 };
-	char path[4200], err[512];
+	struct cyris_error err = {0};
+	char path[4200];
 	uint8_t m1[6], m2[6];
 
 	snprintf(path, sizeof(path), "%s/dmz.yml", dir);
-	if (!conf || cyris_range_load(path, &r, err, sizeof(err)) < 0) {
+	if (!conf || cyris_range_load(path, &r, &err) < 0) {
 		ok(0, "dmz.yml loads");
 		cyris_conf_free(conf);
 		return;
 	}
 	cyris_prefix_parse("10.200.1.0/24", true, &used);
-	ok(cyris_plan_build(r, conf, &o, &a, err, sizeof(err)) == 0, "plan dmz.yml");
-	ok(cyris_plan_build(r, conf, &o, &b, err, sizeof(err)) == 0, "plan it again");
+	ok(cyris_plan_build(r, conf, &o, &a, &err) == 0, "plan dmz.yml");
+	ok(cyris_plan_build(r, conf, &o, &b, &err) == 0, "plan it again");
 	if (a && b) {
 		char s1[64], s2[64];
 
@@ -361,23 +366,23 @@ static void test_plan(void)
 	cyris_plan_mac("124", 1, "desk", 1, "eth0", m1);
 	cyris_plan_mac("124", 1, "desk", 1, "eth1", m2);
 	ok((m1[0] & 3) == 2 && memcmp(m1, m2, 6) != 0, "MACs are locally administered unicast and differ per NIC");
-	ok(cyris_conf_set(conf, "subnet_size", "28", err, sizeof(err)) == 0, "subnet_size 28");
+	ok(cyris_conf_set(conf, "subnet_size", "28", &err) == 0, "subnet_size 28");
 	cyris_plan_free(b);
 	b = NULL;
 	{
 		struct cyris_range *f = NULL;
 
 		snprintf(path, sizeof(path), "%s/full.yml", dir);
-		cyris_range_load(path, &f, err, sizeof(err));
-		ok(f && cyris_plan_build(f, conf, NULL, &b, err, sizeof(err)) == 0 && b->n_nets == 4 &&
+		cyris_range_load(path, &f, &err);
+		ok(f && cyris_plan_build(f, conf, NULL, &b, &err) == 0 && b->n_nets == 4 &&
 		   b->nets[3].subnet.len == 28, "full.yml: 2 instances x 2 networks of /28");
 		cyris_range_free(f);
 	}
-	ok(cyris_conf_set(conf, "subnet_pool", "10.200.0.0/27", err, sizeof(err)) == 0, "a pool of one /27");
+	ok(cyris_conf_set(conf, "subnet_pool", "10.200.0.0/27", &err) == 0, "a pool of one /27");
 	cyris_plan_free(b);
 	b = NULL;
-	ok(cyris_plan_build(r, conf, NULL, &b, err, sizeof(err)) == -ENOSPC, "an exhausted pool is an error");
-	diag("%s", err);
+	ok(cyris_plan_build(r, conf, NULL, &b, &err) == -ENOSPC, "an exhausted pool is an error");
+	diag("%s", err.msg);
 	cyris_plan_free(a);
 	cyris_plan_free(b);
 	cyris_range_free(r);
@@ -387,7 +392,8 @@ static void test_plan(void)
 static void test_conf(void)
 {
 	struct cyris_conf *c = cyris_conf_new();
-	char path[] = "/tmp/cyris-conf-XXXXXX", err[512], v[64];
+	struct cyris_error err = {0};
+	char path[] = "/tmp/cyris-conf-XXXXXX", v[64];
 	int fd = mkstemp(path);
 	FILE *f = fdopen(fd, "w");
 
@@ -395,7 +401,7 @@ static void test_conf(void)
 	fclose(f);
 	setenv("CYRIS_CONFIG", path, 1);
 	setenv("CYRIS_LIBVIRT_URI", "qemu:///session", 1);
-	ok(cyris_conf_load(c, err, sizeof(err)) == 0, "a configuration file loads");
+	ok(cyris_conf_load(c, &err) == 0, "a configuration file loads");
 	is_int(cyris_conf_get(c, "virt_type", v, sizeof(v)), 4, "virt_type read back");
 	is_str(v, "qemu", "the file sets virt_type");
 	cyris_conf_get(c, "subnet_pool", v, sizeof(v));
@@ -414,23 +420,23 @@ static void test_conf(void)
 	f = fopen(path, "w");
 	fputs("subnet_pool = 10.0.0.0/8\nbogus_key = 1\n", f);
 	fclose(f);
-	is_int(cyris_conf_load(c, err, sizeof(err)), -EINVAL, "an unknown key is an error");
+	is_int(cyris_conf_load(c, &err), -EINVAL, "an unknown key is an error");
 	{
 		char want[600];
 
 		snprintf(want, sizeof(want), "%s:2: unknown key 'bogus_key'", path);
-		is_str(err, want, "  at FILE:LINE");
+		is_str(err.msg, want, "  at FILE:LINE");
 	}
 	f = fopen(path, "w");
 	fputs("virt_type = xen\n", f);
 	fclose(f);
-	cyris_conf_load(c, err, sizeof(err));
-	ok(strstr(err, ":1: virt_type: 'xen' is not kvm, qemu or auto") != NULL, "a bad value names its line");
+	cyris_conf_load(c, &err);
+	ok(strstr(err.msg, ":1: virt_type: 'xen' is not kvm, qemu or auto") != NULL, "a bad value names its line");
 	unlink(path);
-	is_int(cyris_conf_load(c, err, sizeof(err)), -ENOENT, "a missing CYRIS_CONFIG is an error");
+	is_int(cyris_conf_load(c, &err), -ENOENT, "a missing CYRIS_CONFIG is an error");
 	unsetenv("CYRIS_CONFIG");
 	setenv("CYRIS_SUBNET_SIZE", "31", 1);
-	is_int(cyris_conf_load(c, err, sizeof(err)), -EINVAL, "a bad environment value is an error");
+	is_int(cyris_conf_load(c, &err), -EINVAL, "a bad environment value is an error");
 	unsetenv("CYRIS_SUBNET_SIZE");
 	unsetenv("CYRIS_LIBVIRT_URI");
 	cyris_conf_free(c);

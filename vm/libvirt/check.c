@@ -16,12 +16,6 @@
 #include "../../net/base/conf-priv.h"
 #include "vm-priv.h"
 
-static void quiet(void *data, virErrorPtr err)
-{
-	(void)data;
-	(void)err;
-}
-
 /* Reachable at @uri? Its version in @detail. */
 static bool check_libvirt(const char *uri, char *detail, size_t size)
 {
@@ -29,7 +23,6 @@ static bool check_libvirt(const char *uri, char *detail, size_t size)
 	virConnectPtr c;
 	virErrorPtr e;
 
-	virSetErrorFunc(NULL, quiet);
 	c = virConnectOpenReadOnly(uri);
 	if (!c) {
 		e = virGetLastError();
@@ -87,7 +80,7 @@ int vm_console_dir_probe(char *detail, size_t size)
 	return 1;
 }
 
-int vm_console_dir_make(char *err, size_t size)
+int vm_console_dir_make(struct cyris_error *err)
 {
 	struct stat st;
 	size_t i;
@@ -96,15 +89,12 @@ int vm_console_dir_make(char *err, size_t size)
 		const char *p = console_dirs[i].path;
 
 		/* EEXIST: there, or made at the same moment by another create */
-		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-			snprintf(err, size, "%s: %s", p, strerror(errno));
-			return -errno;
-		}
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			return cyris_error_set(err, -errno, "%s: %s", p, strerror(errno));
 		if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode)) {
 			int e = stat(p, &st) < 0 ? errno : ENOTDIR;
 
-			snprintf(err, size, "%s: %s", p, strerror(e));
-			return -e;
+			return cyris_error_set(err, -e, "%s: %s", p, strerror(e));
 		}
 	}
 	return 0;

@@ -87,6 +87,11 @@ static void lv_free(struct cyris_provider *p)
 	p->priv = NULL;
 }
 
+static const struct cyris_error *lv_error(struct cyris_provider *p)
+{
+	return cyris_virt_error(V(p));
+}
+
 static const struct cyris_provider_ops libvirt_ops = {
 	.name = "libvirt",
 	.create = lv_create,
@@ -95,6 +100,7 @@ static const struct cyris_provider_ops libvirt_ops = {
 	.status = lv_status,
 	.ip = lv_ip,
 	.free = lv_free,
+	.error = lv_error,
 };
 
 int cyris_provider_libvirt_new(struct cyris_provider *p)

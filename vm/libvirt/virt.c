@@ -11,18 +11,27 @@
 #include "../../net/base/conf-priv.h"
 #include "vm-priv.h"
 
-/* libvirt prints every error to stderr by default; a library must not. */
+/* libvirt prints every error to stderr by default; a library must not.
+ * Each connection the library opens gets this handler of its own
+ * (virConnSetErrorFunc), which changes nothing outside that connection;
+ * the message is read back from the thread's last error. What fails before
+ * a connection exists goes to the process-wide handler, which only the
+ * caller sets (cyris_vm_quiet_libvirt()). */
 static void silent(void *userdata, virErrorPtr e)
 {
 	(void)userdata;
 	(void)e;
 }
 
+void cyris_vm_quiet_libvirt(void)
+{
+	virSetErrorFunc(NULL, silent);
+}
+
 static pthread_once_t virt_once = PTHREAD_ONCE_INIT;
 
 static void virt_init(void)
 {
-	virSetErrorFunc(NULL, silent);
 	(void)virInitialize();
 }
 
@@ -107,7 +116,7 @@ int virt_last_errno(void)
 
 void virt_clear(struct cyris_virt *v)
 {
-	v->err[0] = '\0';
+	cyris_error_clear(&v->err);
 	virResetLastError();
 }
 
@@ -115,9 +124,11 @@ int virt_fail(struct cyris_virt *v)
 {
 	virErrorPtr e = virGetLastError();
 
+	cyris_error_clear(&v->err);
+	v->err.code = map_error(e);
 	if (e && e->message)
-		snprintf(v->err, sizeof(v->err), "%s", e->message);
-	return map_error(e);
+		cyris_error_detail(&v->err, CYRIS_ERROR_LIBVIRT, "%s", e->message);
+	return v->err.code;
 }
 
 int virt_error(struct cyris_virt *v, int err, const char *fmt, ...)
@@ -125,14 +136,14 @@ int virt_error(struct cyris_virt *v, int err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(v->err, sizeof(v->err), fmt, ap);
+	err = cyris_error_setv(&v->err, err, fmt, ap);
 	va_end(ap);
 	return err;
 }
 
-const char *cyris_virt_error(const struct cyris_virt *v)
+const struct cyris_error *cyris_virt_error(const struct cyris_virt *v)
 {
-	return v && v->err[0] ? v->err : NULL;
+	return v ? &v->err : NULL;
 }
 
 /* Errors that go away by themselves: a busy domain (the state-change lock),
@@ -182,6 +193,7 @@ static int open_once(struct cyris_virt *v)
 
 	if (!c)
 		return virt_fail(v);
+	virConnSetErrorFunc(c, NULL, silent);
 	v->conn = c;
 	return 0;
 }

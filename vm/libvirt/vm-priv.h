@@ -20,7 +20,7 @@ struct cyris_virt {
 	unsigned attempts, first_ms;
 	virConnectPtr conn;
 	char dtype[8];              /* resolved domain type, "" until asked */
-	char err[1024];             /* libvirt's message of the last failure */
+	struct cyris_error err;     /* cyris_virt_error(): the last failure */
 };
 
 /* ---- virt.c: errors, retries ---- */
@@ -130,7 +130,7 @@ bool vm_domcaps_ok(const char *xml);
 int vm_console_dir_probe(char *detail, size_t size);
 /* Make VM_CONSOLE_DIR (and /var/log/libvirt) when missing, mode 0700 as
  * libvirt's package does. 0 or -errno with the message in @err. */
-int vm_console_dir_make(char *err, size_t size);
+int vm_console_dir_make(struct cyris_error *err);
 
 /* check.c: the libvirt provider's preflight items (@needed: it is the
  * provider asked about). */

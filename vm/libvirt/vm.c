@@ -391,9 +391,8 @@ struct made {
  * message. */
 static void rollback(struct cyris_virt *v, struct made *m, const struct vm_meta *meta)
 {
-	char err[sizeof(v->err)];
+	struct cyris_error err = v->err;
 
-	memcpy(err, v->err, sizeof(err));
 	if (m->started)
 		virDomainDestroy(m->dom);
 	if (m->seed)
@@ -407,7 +406,7 @@ static void rollback(struct cyris_virt *v, struct made *m, const struct vm_meta 
 		m->dom = NULL;
 	}
 	virResetLastError();
-	memcpy(v->err, err, sizeof(err));
+	v->err = err;
 }
 
 static int make_seed(struct cyris_virt *v, virStoragePoolPtr pool,
@@ -566,7 +565,7 @@ static void resolve_bridges(struct cyris_virt *v, struct cyris_guest_nic *nics, 
 static int host_paths(struct cyris_virt *v, const struct cyris_guest_spec *s)
 {
 	const char *files[] = { s->kernel, s->initrd };
-	char err[PATH_MAX + 64];
+	struct cyris_error err;
 	struct stat st;
 	size_t i;
 	int r;
@@ -583,9 +582,9 @@ static int host_paths(struct cyris_virt *v, const struct cyris_guest_spec *s)
 			return virt_error(v, S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL,
 					  "%s %s is not a regular file", i ? "initrd" : "kernel", files[i]);
 	}
-	r = vm_console_dir_make(err, sizeof(err));
+	r = vm_console_dir_make(&err);
 	if (r < 0)
-		return virt_error(v, r, "serial console directory %s", err);
+		return virt_error(v, r, "serial console directory %s", err.msg);
 	return 0;
 }
 
@@ -972,7 +971,7 @@ int cyris_vm_destroy_range(struct cyris_virt *v, const char *range, size_t *ret_
 	virDomainPtr *doms = NULL;
 	size_t count = 0;
 	int i, nd, r, first = 0;
-	char err[sizeof(v->err)] = "";
+	struct cyris_error err = {0};
 
 	virt_clear(v);
 	if (!range || !cyris_id_valid(range))
@@ -992,12 +991,12 @@ int cyris_vm_destroy_range(struct cyris_virt *v, const char *range, size_t *ret_
 		}
 		if (r < 0 && !first) {
 			first = r;
-			memcpy(err, v->err, sizeof(err));
+			err = v->err;
 		}
 		virDomainFree(doms[i]);
 	}
 	free(doms);
-	memcpy(v->err, err, sizeof(err));
+	v->err = err;
 	if (ret_count)
 		*ret_count = count;
 	return first;
