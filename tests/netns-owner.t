@@ -66,4 +66,17 @@ ok "  and the guest is still there" test -e "/run/netns/$g"
 chmod 755 /run/cyris/netns
 ok "down 123" cyris-topo down 123
 is "$(ls /run/netns | xargs)" "foreign" "only the foreign namespace is left"
+
+# a record proves ownership only when nobody else could have written it:
+# one writable by its group, or owned by another user, proves nothing
+ok "up 123" cyris-topo up "$f"
+chmod g+w "/run/cyris/netns/$g"
+is "$(guests)" "" "a group-writable record does not make the namespace the guest"
+chmod g-w "/run/cyris/netns/$g"
+chown 65534 "/run/cyris/netns/$g"
+is "$(guests)" "" "nor does a record owned by another user"
+chown 0 "/run/cyris/netns/$g"
+is "$(guests)" "$g:desktop.1" "its own record again: desktop.1"
+ok "down 123" cyris-topo down 123
+is "$(ls /run/netns | xargs)" "foreign" "the guest is gone, the foreign namespace left"
 done_testing

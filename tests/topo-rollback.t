@@ -49,6 +49,30 @@ like "$(cat /tmp/.int.$$)" "interrupted before .*rolled back" "it rolled back"
 is "$(host_state)" "$before" "the host is exactly as before"
 rm -f /tmp/.int.$$
 
+# SIGHUP (the operator's session went away) likewise (128 + 1)
+CYRIS_TOPO_STEP_DELAY_MS=100 "$CYRIS_BIN/cyris-topo" up "$f" >/dev/null 2>/tmp/.int.$$ &
+pid=$!
+ok "up is under way" wait_for 30 midway
+kill -HUP $pid
+wait $pid
+is "$?" 129 "SIGHUP during up: exit 129"
+like "$(cat /tmp/.int.$$)" "interrupted before .*rolled back" "it rolled back"
+is "$(host_state)" "$before" "the host is exactly as before"
+rm -f /tmp/.int.$$
+
+# Killed as soon as its first guest exists: the range's table is already
+# there (up makes it before any guest), so nothing of the range runs
+# without its isolation at any point of up
+has_guest() { [ -n "$(ls /run/netns 2>/dev/null)" ]; }
+CYRIS_TOPO_STEP_DELAY_MS=100 "$CYRIS_BIN/cyris-topo" up "$f" >/dev/null 2>&1 &
+pid=$!
+ok "a first guest is made" wait_for 30 has_guest
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+ok "  and the range's table was there before it" nft list table inet cyris_124
+ok "  down 124 after the kill" cyris-topo down 124
+is "$(host_state)" "$before" "  zero leftovers"
+
 # kill -9 at random points: down finds everything from the tags
 for k in 1 2 3 4 5; do
 	ms=$((RANDOM % 900 + 50))

@@ -131,7 +131,7 @@ static int parse_range(struct cli *c, const char *r)
 {
 	if (!cyris_id_valid(r))
 		return cli_usage(c, "range '%s' is not a valid id (1-%d of A-Z a-z 0-9 _ . -, "
-				 "not starting with -)", r, CYRIS_ID_MAX);
+				 "not starting with - or .)", r, CYRIS_ID_MAX);
 	return CLI_OK;
 }
 

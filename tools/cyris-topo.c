@@ -72,7 +72,7 @@ static const char help[] =
 "for an up that is running.\n"
 "\n"
 "Exit status: 0 success, 1 an operation failed (or probe saw a flow disagree\n"
-"with the rules), 2 usage error, 128+N when signal N (SIGINT, SIGTERM)\n"
+"with the rules), 2 usage error, 128+N when signal N (SIGINT, SIGTERM, SIGHUP)\n"
 "interrupted up or down.\n";
 
 /* options of the commands */
@@ -577,8 +577,10 @@ static void on_signal(int sig)
 	interrupted = sig;
 }
 
-/* SIGINT and SIGTERM set the cancel flag (up rolls back, down stops); the
- * exit status is then 128 + the signal's number, as if it had killed us. */
+/* SIGINT, SIGTERM and SIGHUP (the operator's session went away) set the
+ * cancel flag (up rolls back, down stops); the exit status is then 128 +
+ * the signal's number, as if it had killed us. A closed output pipe must
+ * not kill an up half way either: SIGPIPE is ignored (the write fails). */
 static void catch_signals(struct cyris_topo_opts *o)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -586,6 +588,8 @@ static void catch_signals(struct cyris_topo_opts *o)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	o->cancel = &interrupted;
 }
 
@@ -701,7 +705,7 @@ static int cmd_down(struct cli *c, int argc, char **argv)
 
 	(void)argc;
 	if (!cyris_id_valid(argv[0]))
-		return cli_usage(c, "'%s' is not a range id (1-%d of A-Z a-z 0-9 _ . -, not starting with -)",
+		return cli_usage(c, "'%s' is not a range id (1-%d of A-Z a-z 0-9 _ . -, not starting with - or .)",
 				 argv[0], CYRIS_ID_MAX);
 	if ((rc = load_conf(c)))
 		return rc;
@@ -872,7 +876,7 @@ static int live(struct cli *c, const char *what, const char *range, struct cyris
 	int rc;
 
 	if (!cyris_id_valid(range))
-		return cli_usage(c, "'%s' is not a range id (1-%d of A-Z a-z 0-9 _ . -, not starting with -)",
+		return cli_usage(c, "'%s' is not a range id (1-%d of A-Z a-z 0-9 _ . -, not starting with - or .)",
 				 range, CYRIS_ID_MAX);
 	if ((rc = load_conf(c)))
 		return rc;

@@ -41,7 +41,8 @@ struct cyris_tag {
 };
 
 /* true when @s is a valid id: 1..CYRIS_ID_MAX bytes of [A-Za-z0-9_.-], not
- * starting with '-' (ids go on command lines, where "-1" is an option). */
+ * starting with '-' (ids go on command lines, where "-1" is an option) or
+ * '.' (ids name files, where ".a" is hidden and ".." is the parent). */
 bool cyris_id_valid(const char *s);
 
 /* true when @s is a valid kernel interface name (1..15 bytes, no '/', ':',

@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <sys/vfs.h>
 
 #include "cyris/link.h"
@@ -158,11 +159,20 @@ static int record_write(int dir, const char *name, const struct ns_id *id, const
 static int record_read(int dir, const char *name, struct ns_id *id, struct cyris_tag *tag)
 {
 	char buf[64 + CYRIS_ALIASSIZ + 2], *alias, *end;
-	_cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* (O_NONBLOCK: a FIFO planted in the directory does not hang us) */
+	_cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
 	ssize_t n;
 
 	if (fd < 0)
 		return errno == ENOENT || errno == ELOOP ? 0 : -errno;
+	/* a record is cyris's only when only cyris could have written it: a
+	 * regular file of root or this user, writable by nobody else */
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return 0;
 	n = read(fd, buf, sizeof(buf) - 1);
 	if (n < 0)
 		return -errno;

@@ -17,8 +17,9 @@ bool cyris_id_valid(const char *s)
 {
 	size_t n = 0;
 
-	/* not "-1": on a command line that is an option */
-	if (!s || s[0] == '-')
+	/* not "-1": on a command line that is an option; not ".a": in a
+	 * directory (tunnel state files) that is hidden, and ".." the parent */
+	if (!s || s[0] == '-' || s[0] == '.')
 		return false;
 	for (; s[n]; n++)
 		if (!id_char(s[n]) || n >= CYRIS_ID_MAX)

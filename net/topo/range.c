@@ -106,7 +106,7 @@ static int get_id(struct ctx *c, yaml_node_t *map, const char *key, char *dst, b
 		return fail(c, get(c, map, key), "'%s' is empty", key);
 	if (r == 0 && dst[0] && !cyris_id_valid(dst))
 		return fail(c, get(c, map, key), "'%s' is not a valid id (1-%d of A-Z a-z 0-9 _ . -, "
-			    "not starting with -)", dst, CYRIS_ID_MAX);
+			    "not starting with - or .)", dst, CYRIS_ID_MAX);
 	return r;
 }
 

@@ -268,50 +268,43 @@ static bool has_rules_at(const struct cyris_plan *p, int at)
 	return false;
 }
 
+/*
+ * The order of up. The range's table comes right after its bridges (it
+ * names their interfaces; the guests' addresses are in the plan) and
+ * before any guest, so that whatever an interrupted or killed up leaves
+ * is isolated as the running range is. A gateway guest gets its own table
+ * right after it is made, before the guests it routes for exist.
+ */
 static size_t list_steps(const struct cyris_plan *p, struct step *v)
 {
 	size_t i, n = 0;
 	bool any = false;
+	int pass;
 
+#define STEP(k, x) do { if (v) v[n] = (struct step){ (k), (x) }; n++; } while (0)
 	for (i = 0; i < p->n_nets; i++) {
 		if (!p->nets[i].local)
 			continue;
 		any = true;
-		if (v)
-			v[n] = (struct step){ ST_BRIDGE, i };
-		n++;
-		if (p->nets[i].vni) {
-			if (v)
-				v[n] = (struct step){ ST_VXLAN, i };
-			n++;
-		}
+		STEP(ST_BRIDGE, i);
+		if (p->nets[i].vni)
+			STEP(ST_VXLAN, i);
 	}
-	for (i = 0; i < p->n_guests; i++) {
-		if (!p->guests[i].local)
-			continue;
-		if (v)
-			v[n] = (struct step){ ST_GUEST, i };
-		n++;
-	}
-	if (any) {
-		if (v)
-			v[n] = (struct step){ ST_FW_HOST, 0 };
-		n++;
-	}
+	if (any)
+		STEP(ST_FW_HOST, 0);
 	/* after the table: forwarding from outside opens once the range's
 	 * isolation is in place */
-	if (any && p->n_exposes && !p->host_forwards && p->n_ingress) {
-		if (v)
-			v[n] = (struct step){ ST_INGRESS, 0 };
-		n++;
-	}
-	for (i = 0; i < p->n_guests; i++) {
-		if (!p->guests[i].local || !p->guests[i].gateway)
-			continue;
-		if (v)
-			v[n] = (struct step){ ST_FW_GW, i };
-		n++;
-	}
+	if (any && p->n_exposes && !p->host_forwards && p->n_ingress)
+		STEP(ST_INGRESS, 0);
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < p->n_guests; i++) {
+			if (!p->guests[i].local || p->guests[i].gateway != (pass == 0))
+				continue;
+			STEP(ST_GUEST, i);
+			if (p->guests[i].gateway)
+				STEP(ST_FW_GW, i);
+		}
+#undef STEP
 	return n;
 }
 
@@ -911,9 +904,14 @@ static int down_locked(const char *range, const struct cyris_conf *conf,
 	 * isolates it; a down that stops before here is run again */
 	if ((r = down_gate(range, o, 4, err)) < 0)
 		return r;
-	r = cyris_fw_open(&fw, o ? o->netns : NULL);
+	/* the forwarding this range turned on for its entry points goes off
+	 * before the table that guards it and records it: a down stopped in
+	 * between leaves neither an unguarded way in nor a lost record */
+	r = ingress_guards(o, range, NULL, &ingress, &n_ingress);
 	if (r == 0)
-		r = ingress_guards(o, range, NULL, &ingress, &n_ingress);
+		r = ingress_release(o, range, ingress, n_ingress);
+	if (r == 0)
+		r = cyris_fw_open(&fw, o ? o->netns : NULL);
 	if (r == 0) {
 		r = cyris_fw_destroy(fw, range, false);
 		if (r == 0)
@@ -922,8 +920,6 @@ static int down_locked(const char *range, const struct cyris_conf *conf,
 			r = 0;
 	}
 	cyris_fw_free(fw);
-	if (r == 0)
-		r = ingress_release(o, range, ingress, n_ingress);
 	if (r < 0)
 		return cyris_error_set(err, r, "firewall of range %s: %s", range, strerror(-r));
 	if (ret)

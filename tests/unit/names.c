@@ -74,7 +74,7 @@ static void test_names(void)
 }
 
 /* Every id of up to 3 characters over {a, _, ., -} that does not start
- * with '-' (an id never does: it would read as an option): 63 ids. */
+ * with '-' or '.' (an id never does: an option, a hidden file): 42 ids. */
 static size_t small_ids(char (*v)[4])
 {
 	static const char al[] = "a_.-";
@@ -91,7 +91,7 @@ static size_t small_ids(char (*v)[4])
 			for (i = 0; i < len; i++, x /= 4)
 				v[n][i] = al[x % 4];
 			v[n][len] = '\0';
-			if (v[n][0] != '-')
+			if (v[n][0] != '-' && v[n][0] != '.')
 				n++;
 		}
 	}
