@@ -56,4 +56,24 @@ ok "instance 1's office cannot reach instance 9's dmz" cannot_fw 302 tcp cyris-3
 ok "probe agrees with the rules" cyris-topo probe 302
 ok "down 302" cyris-topo down 302
 is "$(host_state)" "$empty" "nothing is left"
+
+# A rule whose sources, source ports and destination ports do not fit one
+# comment is split into a few kernel rules, not into the product of its
+# lists: bounded however the lists grow (2048 kernel rules before)
+f=$CYRIS_SRC/tests/ranges/manyshares.yml
+t0=$(date +%s%N)
+ok "up a rule of 16 sources x 8 sport ranges x 8 dport ranges" cyris-topo up "$f"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+limit=3000
+[ "${CYRIS_VALGRIND:-0}" = 1 ] && limit=30000
+ok "  in ${ms} ms (under ${limit})" test "$ms" -lt "$limit"
+allow=$(nft -j list chain inet cyris_303 allow | jq -c '[.nftables[] | select(.rule) | .rule]')
+n=$(echo "$allow" | jq length)
+ok "  as $n kernel rules (at most 8)" test "$n" -ge 1 -a "$n" -le 8
+is "$(echo "$allow" | jq '[.[] | .expr[] | .match? | select(.left.payload.field == "dport") | .right.set[]?] | unique | length')" 8 \
+   "  together they hold the 8 destination port ranges"
+is "$(echo "$allow" | jq '[.[] | .expr[] | .match? | select(.left.payload.field == "sport") | .right.set[]?] | unique | length')" 8 \
+   "  and the 8 source port ranges"
+ok "down 303" cyris-topo down 303
+is "$(host_state)" "$empty" "nothing is left"
 done_testing

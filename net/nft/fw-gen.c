@@ -282,9 +282,17 @@ static int emit(const struct expand *x, const char *comment)
 	return rc;
 }
 
+/* Splitting a rule for its comments stops after this many halvings (at
+ * most 2^3 = 8 kernel rules a family): every list halved at each level
+ * would make a product of the lists, the cartesian expansion that sets are
+ * there to avoid, and a few lines of rules could hold the kernel's commit
+ * for minutes. Past it the kernel rule keeps the whole share, with a note
+ * that names the rule's line instead of its text. */
+#define SHARE_DEPTH_MAX 3
+
 /* Share @x as kernel rules whose comments each say exactly their share: one
  * when it fits a comment, else halves of its longest list. */
-static int emit_shares(const struct expand *x)
+static int emit_shares(const struct expand *x, unsigned depth)
 {
 	char buf[256];
 	struct expand a = *x, b = *x;
@@ -293,6 +301,8 @@ static int emit_shares(const struct expand *x)
 
 	if (share_comment(x, buf, sizeof(buf)))
 		return emit(x, buf);
+	if (depth >= SHARE_DEPTH_MAX)
+		goto note;
 	if (x->ns > longest)
 		longest = x->ns, which = 0;
 	if (x->nd > longest)
@@ -307,13 +317,16 @@ static int emit_shares(const struct expand *x)
 	case 2: a.nsp = longest / 2; b.sp += a.nsp; b.nsp -= a.nsp; break;
 	case 3: a.ndp = longest / 2; b.dp += a.ndp; b.ndp -= a.ndp; break;
 	default:
-		/* single entries and still too long (long IPv6 prefixes and
-		 * port ranges): say so, in a form no reader takes for a rule */
-		snprintf(buf, sizeof(buf), "rule at line %u: too long for a comment", x->r->line);
-		return emit(x, buf);
+		goto note;
 	}
-	rc = emit_shares(&a);
-	return rc < 0 ? rc : emit_shares(&b);
+	rc = emit_shares(&a, depth + 1);
+	return rc < 0 ? rc : emit_shares(&b, depth + 1);
+note:
+	/* single entries and still too long (long IPv6 prefixes and port
+	 * ranges), or split as far as it may be: say so, in a form no reader
+	 * takes for a rule */
+	snprintf(buf, sizeof(buf), "rule at line %u: too long for a comment", x->r->line);
+	return emit(x, buf);
 }
 
 /* Emit one chain's share of a rule: one kernel rule per address family,
@@ -338,7 +351,7 @@ static int expand_chain(const struct cyris_fw_policy *p, struct expand *x, bool 
 		x->ns = x->nd = 0;
 		x->nl4 = r->proto ? l4protos(r->proto, 0, l4) : 0;
 		(*emitted)++;
-		return whole ? emit(x, r->text) : emit_shares(x);
+		return whole ? emit(x, r->text) : emit_shares(x, 0);
 	}
 	for (f = 0; rc == 0 && f < ARRAY_SIZE(families); f++) {
 		_cleanup_free_ struct cyris_prefix *src = NULL, *dst = NULL;
@@ -356,7 +369,7 @@ static int expand_chain(const struct cyris_fw_policy *p, struct expand *x, bool 
 		x->nd = (size_t)nd;
 		x->nl4 = r->proto ? l4protos(r->proto, families[f], l4) : 0;
 		(*emitted)++;
-		rc = whole ? emit(x, r->text) : emit_shares(x);
+		rc = whole ? emit(x, r->text) : emit_shares(x, 0);
 		x->src = x->dst = NULL;
 		x->ns = x->nd = 0;
 	}
