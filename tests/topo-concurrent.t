@@ -129,6 +129,25 @@ like "$out" "waiting for the host lock .*\\(held by pid $up\\)" "  down said it 
 like "$out" "range 701 is down: 2 guests" "  then removed what the up made"
 is "$(host_state)" "$before" "  nothing of range 701 is left"
 
+# two ups configured with different runtime directories still exclude
+# each other: the lock is the network namespace itself, not only a file
+mkdir -m 755 "$T/rt"
+CYRIS_TOPO_STEP_DELAY_MS=400 "$CYRIS_BIN/cyris-topo" up "$T/701.yml" >/dev/null 2>&1 &
+up=$!
+ok "up 701 (slowed down) holds the lock" holds $up
+out=$(CYRIS_RUNTIME_DIR=$T/rt "$CYRIS_BIN/cyris-topo" up "$T/702.yml" 2>&1)
+is "$?" 0 "up 702 with another runtime directory: exit 0"
+wait $up
+like "$out" "waiting for the host lock" "  it waited for up 701"
+nets=$(ip -j addr show | jq -r '.[].addr_info[] | select(.family == "inet") | .local |
+	select(startswith("10.200."))' | cut -d. -f1-3 | sort)
+is "$(echo "$nets" | uniq -d)" "" "  the two ranges' subnets are distinct ($(echo $nets))"
+is "$(cyris-topo -j show 701 | json '.entry_points[0].host_port') $(cyris-topo -j show 702 | json '.entry_points[0].host_port')" \
+   "60000 60001" "  and so are their entry ports"
+ok "down 701" cyris-topo down 701
+ok "down 702" cyris-topo down 702
+is "$(host_state)" "$before" "  nothing of either is left"
+
 # SIGTERM while up waits for the lock: 143, nothing made; SIGINT while
 # down waits: 130, nothing removed
 CYRIS_TOPO_STEP_DELAY_MS=800 "$CYRIS_BIN/cyris-topo" up "$T/702.yml" >/dev/null 2>&1 &

@@ -10,10 +10,12 @@
  * expose. A harness that calls the lower layers (cyris_topo_plan followed
  * by its own creation, cyris_fw_expose) takes it around them.
  *
- * The lock is flock(2) LOCK_EX on RUNTIME_DIR/net-INODE.lock, INODE that of
- * the network namespace the host's side lives in (the state allocated from
- * is that namespace's), however it is named. The kernel drops the lock when
- * the process dies, kill -9 included: there is no stale lock to clean up.
+ * The lock is flock(2) LOCK_EX on the network namespace the host's side
+ * lives in (its nsfs inode: the state allocated from is that namespace's),
+ * however it is named and whatever runtime directory a caller is
+ * configured with, and on RUNTIME_DIR/net-INODE.lock, where the holder
+ * writes its pid for those who wait. The kernel drops both when the
+ * process dies, kill -9 included: there is no stale lock to clean up.
  */
 #ifndef CYRIS_LOCK_H
 #define CYRIS_LOCK_H

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The host lock: flock(2) on a file in the runtime directory, taken by
- * everything that allocates from the host's state and then creates.
+ * The host lock: flock(2) on the network namespace itself (its nsfs inode,
+ * the same for every process however it names the namespace, whatever
+ * runtime directory it is configured with), and on a file in the runtime
+ * directory that tells waiters who holds it. Taken by everything that
+ * allocates from the host's state and then creates.
  */
 #include <fcntl.h>
 #include <sys/file.h>
@@ -18,7 +21,11 @@
 
 /* The lock this process holds: a second cyris_host_lock() of the same file
  * (another open file description) would wait for itself forever. */
-static struct { int fd; ino_t ino; dev_t dev; } held = { .fd = -1 };
+static struct {
+	int fd, nsfd;
+	ino_t ino, ns_ino;
+	dev_t dev, ns_dev;
+} held = { .fd = -1, .nsfd = -1 };
 
 static long now_ms(void)
 {
@@ -31,7 +38,7 @@ static long now_ms(void)
 /* "net-INODE.lock": one lock per network namespace, however it is named
  * (ours, /run/netns/NAME, a path, pid:PID), since that is where the state
  * that is allocated from (addresses, tables) lives. */
-static int lock_name(const char *netns, char *buf, size_t size)
+static int lock_name(const char *netns, char *buf, size_t size, int *ret_nsfd)
 {
 	struct stat st;
 	int fd = cyris_netns_open(netns), r = 0;
@@ -40,10 +47,29 @@ static int lock_name(const char *netns, char *buf, size_t size)
 		return fd;
 	if (fstat(fd, &st) < 0)
 		r = -errno;
-	close(fd);
 	if (r == 0 && (size_t)snprintf(buf, size, "net-%llu.lock", (unsigned long long)st.st_ino) >= size)
 		r = -ENAMETOOLONG;
+	if (r < 0)
+		close(fd);
+	else
+		*ret_nsfd = fd;
 	return r;
+}
+
+/* Both locks or neither: the namespace's first (every taker agrees on it),
+ * then the file's. */
+static int try_lock(int nsfd, int fd)
+{
+	int e;
+
+	if (flock(nsfd, LOCK_EX | LOCK_NB) < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	e = errno;
+	(void)flock(nsfd, LOCK_UN);
+	errno = e;
+	return -1;
 }
 
 /* The pid that took the lock last, as it wrote it (0: unknown). */
@@ -60,16 +86,40 @@ static long holder_of(int fd)
 	return cyris_parse_uint(buf, 4194304, &pid) == 0 ? (long)pid : 0;
 }
 
+static int open_lock_file(const struct cyris_conf *conf, const char *name, char *path, size_t size,
+			  int *ret_fd, struct cyris_error *err);
+
 static int open_lock(const struct cyris_conf *conf, const char *netns, char *path, size_t size,
-		     int *ret_fd, struct cyris_error *err)
+		     int *ret_fd, int *ret_nsfd, struct cyris_error *err)
 {
 	char name[NAME_MAX + 1];
 	struct stat st;
-	int dir, fd, r = lock_name(netns, name, sizeof(name));
+	int r = lock_name(netns, name, sizeof(name), ret_nsfd);
 
 	if (r < 0)
 		return cyris_error_set(err, r, "host lock: network namespace %s: %s",
 				  netns ? netns : "(ours)", strerror(-r));
+	if (held.fd >= 0 && fstat(*ret_nsfd, &st) == 0 && st.st_ino == held.ns_ino &&
+	    st.st_dev == held.ns_dev) {
+		close(*ret_nsfd);
+		*ret_nsfd = -1;
+		return cyris_error_set(err, -EDEADLK, "host lock of network namespace %s: this process "
+				       "holds it already", netns ? netns : "(ours)");
+	}
+	r = open_lock_file(conf, name, path, size, ret_fd, err);
+	if (r < 0) {
+		close(*ret_nsfd);
+		*ret_nsfd = -1;
+	}
+	return r;
+}
+
+static int open_lock_file(const struct cyris_conf *conf, const char *name, char *path, size_t size,
+			  int *ret_fd, struct cyris_error *err)
+{
+	struct stat st;
+	int dir, fd, r;
+
 	if ((size_t)snprintf(path, size, "%s/%s", conf->runtime_dir, name) >= size)
 		return cyris_error_set(err, -ENAMETOOLONG, "host lock in %s: %s", conf->runtime_dir,
 				  strerror(ENAMETOOLONG));
@@ -102,9 +152,9 @@ int cyris_host_lock(const struct cyris_conf *conf, const char *netns,
 	char path[PATH_MAX + NAME_MAX + 2], pid[24];
 	const struct timespec pause = { 0, POLL_MS * 1000000L };
 	long start = now_ms();
-	struct stat st;
+	struct stat st, nst;
 	bool told = false;
-	int fd = -1, r;
+	int fd = -1, nsfd = -1, r;
 
 	if (!conf) {
 		if (!(dflt = malloc(sizeof(*dflt))))
@@ -112,18 +162,20 @@ int cyris_host_lock(const struct cyris_conf *conf, const char *netns,
 		cyris_conf_defaults(dflt);
 		conf = dflt;
 	}
-	if ((r = open_lock(conf, netns, path, sizeof(path), &fd, err)) < 0)
+	if ((r = open_lock(conf, netns, path, sizeof(path), &fd, &nsfd, err)) < 0)
 		return r;
 	/* tries, not a blocking flock(): a signal that comes just before the
 	 * call would not interrupt it, and the caller's cancel flag must */
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	while (try_lock(nsfd, fd) < 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			r = -errno;
 			close(fd);
+			close(nsfd);
 			return cyris_error_set(err, r, "host lock %s: %s", path, strerror(-r));
 		}
 		if (cancel && *cancel) {
 			close(fd);
+			close(nsfd);
 			return cyris_error_set(err, -ECANCELED, "interrupted while waiting for the host lock %s",
 					  path);
 		}
@@ -137,11 +189,14 @@ int cyris_host_lock(const struct cyris_conf *conf, const char *netns,
 	r = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) == 0)
 		(void)!pwrite(fd, pid, (size_t)r, 0);
-	if (fstat(fd, &st) == 0) {
+	if (fstat(fd, &st) == 0 && fstat(nsfd, &nst) == 0) {
 		held.fd = fd;
 		held.ino = st.st_ino;
 		held.dev = st.st_dev;
+		held.ns_ino = nst.st_ino;
+		held.ns_dev = nst.st_dev;
 	}
+	held.nsfd = nsfd;
 	*ret_fd = fd;
 	return 0;
 }
@@ -150,8 +205,12 @@ void cyris_host_unlock(int fd)
 {
 	if (fd < 0)
 		return;
-	if (fd == held.fd)
-		held.fd = -1;
 	(void)!ftruncate(fd, 0);
 	close(fd);   /* the last reference: flock's lock goes with it */
+	if (fd == held.fd) {
+		held.fd = -1;
+		if (held.nsfd >= 0)
+			close(held.nsfd);
+		held.nsfd = -1;
+	}
 }
