@@ -24,6 +24,8 @@ host_listen
 exits 1 "a port a host service listens on is refused" cyris-fw expose 124 8080 to 10.124.2.10:22
 like "$(cyris-fw expose 124 8080 to 10.124.2.10:22 2>&1)" "a service of the host listens on that TCP port" "and says why"
 is "$(answer tcp client 192.0.2.1 8080)" 192.0.2.50 "the host's service still answers there"
+exits 1 "a UDP port a host service is bound to is refused too" cyris-fw expose 124 53 to 10.124.3.10:53 proto udp
+like "$(cyris-fw expose 124 53 to 10.124.3.10:53 proto udp 2>&1)" "a service of the host listens on that UDP port" "  and says why"
 ok "expose 124 2224 to fs:22 snat" cyris-fw expose 124 2224 to 10.124.2.11:22 snat
 is "$(answer tcp client 192.0.2.1 2224)" 10.124.2.1 "with snat, fs sees the connection from the host's address"
 ok "expose udp from a prefix" cyris-fw expose 124 5353 to 10.124.3.10:53 proto udp from 192.0.2.48/29

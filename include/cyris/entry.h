@@ -27,6 +27,9 @@ extern "C" {
  */
 int cyris_listening_ports(const char *netns, uint16_t **ret, size_t *ret_n);
 
+/* The same for UDP: the ports UDP sockets are bound to. */
+int cyris_udp_ports(const char *netns, uint16_t **ret, size_t *ret_n);
+
 /* Is @port in @v (as from cyris_listening_ports)? */
 bool cyris_port_listed(const uint16_t *v, size_t n, uint16_t port);
 

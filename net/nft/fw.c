@@ -1634,18 +1634,21 @@ static int exposed(struct cyris_fw *fw, const char *range, const struct cyris_fw
 	return r < 0 ? r : found;
 }
 
-/* true when a service of the host listens on TCP port @port (sock_diag). */
-static int host_listens(struct cyris_fw *fw, uint16_t port)
+/* true when a service of the host listens on port @port of @proto
+ * (CYRIS_FW_TCP or CYRIS_FW_UDP), as sock_diag says. */
+static int host_listens(struct cyris_fw *fw, uint16_t port, unsigned proto)
 {
 	_cleanup_free_ uint16_t *v = NULL;
 	size_t n = 0;
-	int r = cyris_listening_ports(fw->netns, &v, &n);
+	int r = proto == CYRIS_FW_UDP ? cyris_udp_ports(fw->netns, &v, &n)
+				      : cyris_listening_ports(fw->netns, &v, &n);
 
 	if (r < 0)
 		return r;
 	if (!cyris_port_listed(v, n, port))
 		return 0;
-	set_error(fw, -EADDRINUSE, -1, "a service of the host listens on that TCP port");
+	set_error(fw, -EADDRINUSE, -1, proto == CYRIS_FW_UDP ? "a service of the host listens on that UDP port"
+							      : "a service of the host listens on that TCP port");
 	return 1;
 }
 
@@ -1694,8 +1697,8 @@ int cyris_fw_expose(struct cyris_fw *fw, const char *range, const struct cyris_f
 	if ((r = other_range_addr(fw, range, &e->to)) < 0)
 		return r;
 	r = exposed(fw, range, e);
-	if (r == 0 && e->proto == CYRIS_FW_TCP)
-		r = host_listens(fw, e->host_port);
+	if (r == 0)
+		r = host_listens(fw, e->host_port, e->proto);
 	if (r != 0)
 		return r < 0 ? r : -EADDRINUSE;
 	r = fw_plan_expose(e, &plan);

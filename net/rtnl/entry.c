@@ -81,7 +81,8 @@ static int diag_read(int fd, uint32_t seq, char *buf, struct ports *p)
 	}
 }
 
-static int diag_dump(int fd, uint8_t family, uint32_t seq, char *buf, struct ports *p)
+static int diag_dump(int fd, uint8_t family, uint8_t proto, uint32_t states, uint32_t seq, char *buf,
+		     struct ports *p)
 {
 	struct {
 		struct nlmsghdr h;
@@ -89,8 +90,7 @@ static int diag_dump(int fd, uint8_t family, uint32_t seq, char *buf, struct por
 	} req = {
 		.h = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
 		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = seq },
-		.r = { .sdiag_family = family, .sdiag_protocol = IPPROTO_TCP,
-		       .idiag_states = 1u << TCP_LISTEN },
+		.r = { .sdiag_family = family, .sdiag_protocol = proto, .idiag_states = states },
 	};
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 
@@ -130,7 +130,8 @@ static int diag_socket(const char *netns)
 	return fd < 0 ? -errno : fd;
 }
 
-int cyris_listening_ports(const char *netns, uint16_t **ret, size_t *ret_n)
+static int bound_ports(const char *netns, uint8_t proto, uint32_t states, uint16_t **ret,
+		       size_t *ret_n)
 {
 	static const uint8_t families[] = { AF_INET, AF_INET6 };
 	_cleanup_free_ char *buf = malloc(DIAG_BUF);
@@ -147,7 +148,8 @@ int cyris_listening_ports(const char *netns, uint16_t **ret, size_t *ret_n)
 		size_t start = p.n;
 
 		/* an interrupted dump (sockets came and went) is read again */
-		for (tries = 0; (r = diag_dump(fd, families[i], (uint32_t)(i * 8 + tries + 1), buf, &p)) == 1 &&
+		for (tries = 0; (r = diag_dump(fd, families[i], proto, states, (uint32_t)(i * 8 + tries + 1),
+						buf, &p)) == 1 &&
 		     tries < 5; tries++)
 			p.n = start;
 		if (r == 1)
@@ -168,6 +170,18 @@ int cyris_listening_ports(const char *netns, uint16_t **ret, size_t *ret_n)
 	*ret = p.v;
 	*ret_n = k;
 	return 0;
+}
+
+int cyris_listening_ports(const char *netns, uint16_t **ret, size_t *ret_n)
+{
+	return bound_ports(netns, IPPROTO_TCP, 1u << TCP_LISTEN, ret, ret_n);
+}
+
+int cyris_udp_ports(const char *netns, uint16_t **ret, size_t *ret_n)
+{
+	/* every state: a UDP service is a bound socket, which sock_diag shows
+	 * as TCP_CLOSE (unconnected) or TCP_ESTABLISHED (connected) */
+	return bound_ports(netns, IPPROTO_UDP, ~0u, ret, ret_n);
 }
 
 bool cyris_port_listed(const uint16_t *v, size_t n, uint16_t port)
