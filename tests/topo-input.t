@@ -195,4 +195,12 @@ bounded 0 "range 1 is valid" "a plan of 16000 guests, 8000 networks, 4000 rules"
 sed 's/^    - host_id: host_1$/&\n      instance_number: 2/' "$T/plan.yml" > "$T/plan2.yml"
 bounded 1 ":1008:7: the range plans more than 16384 guests \\(clones and instances counted\\)" "  that twice, in two instances" plan2.yml \
 	CYRIS_SUBNET_POOL=10.0.0.0/8
+# two networks whose ids hash to the same 15-byte bridge name: check
+# refuses (up would fail half way on the second bridge)
+kc=$CYRIS_SRC/tests/ranges/kname-collide.yml
+fails_with 1 "^$kc: the bridge of network ab198878 .* and the bridge of network ab255542 .* would both be named c7-ab-" \
+	"check: two networks with one kernel name" cyris-topo check "$kc"
+before=$(host_state)
+exits 1 "up refuses it too" cyris-topo up "$kc"
+is "$(host_state)" "$before" "  and creates nothing"
 done_testing

@@ -859,6 +859,56 @@ static int check_size(struct pctx *c)
 	return 0;
 }
 
+/* Two objects the plan names alike in one kernel namespace: the 15-byte
+ * kernel names are hashes of longer ids, and up would fail half way on
+ * the second with "File exists". Refused here, so that check says it. */
+struct kname {
+	const char *name;
+	char what[CYRIS_ID_MAX * 2 + 48];
+};
+
+static int cmp_kname(const void *a, const void *b)
+{
+	return strcmp(((const struct kname *)a)->name, ((const struct kname *)b)->name);
+}
+
+static int check_names(struct pctx *c)
+{
+	const struct cyris_plan *p = c->p;
+	_cleanup_free_ struct kname *v = NULL;
+	size_t i, j, n = 0, cap = p->n_nets * 2 + p->n_guests * (CYRIS_PLAN_MAX_NICS + 1);
+
+	if (!cap)
+		return 0;
+	if (!(v = calloc(cap, sizeof(*v))))
+		return -ENOMEM;
+	for (i = 0; i < p->n_nets; i++) {
+		v[n].name = p->nets[i].bridge;
+		snprintf(v[n++].what, sizeof(v[0].what), "the bridge of network %s (instance %u)",
+			 p->nets[i].name, p->nets[i].instance);
+		if (p->nets[i].vni) {
+			v[n].name = p->nets[i].vxlan;
+			snprintf(v[n++].what, sizeof(v[0].what), "the vxlan of network %s (instance %u)",
+				 p->nets[i].name, p->nets[i].instance);
+		}
+	}
+	for (i = 0; i < p->n_guests; i++)
+		for (j = 0; j < p->guests[i].n_nics; j++) {
+			if (!p->guests[i].nics[j].host_ifname[0])
+				continue;
+			v[n].name = p->guests[i].nics[j].host_ifname;
+			snprintf(v[n++].what, sizeof(v[0].what), "the link of %s %s (instance %u)",
+				 p->guests[i].tag_guest, p->guests[i].nics[j].nic, p->guests[i].instance);
+		}
+	qsort(v, n, sizeof(*v), cmp_kname);
+	for (i = 1; i < n; i++)
+		if (v[i].name[0] && streq(v[i].name, v[i - 1].name))
+			return fail(c, -EEXIST, "%s: %s and %s would both be named %s (kernel names are "
+				    "%d bytes, derived from the ids): rename one of them", c->r->file,
+				    v[i - 1].what, v[i].what, v[i].name, CYRIS_IFNAMSIZ - 1);
+	return 0;
+}
+
 int cyris_plan_build(const struct cyris_range *r, const struct cyris_conf *conf,
 		     const struct cyris_plan_opts *o, struct cyris_plan **ret,
 		     struct cyris_error *err)
@@ -899,6 +949,8 @@ int cyris_plan_build(const struct cyris_range *r, const struct cyris_conf *conf,
 		rc = with_index(&c, &r->sites[i], finish_site, &nb, &gb);
 	if (rc == 0)
 		rc = add_exposes(&c);
+	if (rc == 0)
+		rc = check_names(&c);
 	if (rc < 0) {
 		cyris_plan_free(p);
 		return rc;
