@@ -3,7 +3,6 @@
  * cyris-bridge — bridges, veth pairs, taps and VXLAN for cyber ranges.
  * A thin layer over libcyris: parse words, call the library, report.
  */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -283,51 +282,15 @@ static int resolve_master(struct cli *c, const struct common *o, int *ret)
 	return CLI_OK;
 }
 
-/*
- * A create failed with EEXIST: it is a success when the existing link is
- * cyris's, of the same kind, and its tag agrees with what was asked.
- */
-static int confirm_existing(struct cli *c, const char *name, const char *kind,
-			    const struct common *o, int *ret_ifindex)
+/* An existing link the library refused (cyris_link_adopt,
+ * cyris_bridge_ensure): its message names each difference. */
+static int refused(struct cli *c, const char *what, int r, const char *name)
 {
-	struct cyris_link l = {0};
-	struct cyris_nl *nl = c->nl;
-	bool match;
-	int r = cyris_link_get(nl, name, &l);
-
-	if (r < 0)
-		return cli_err(c, r, "%s", name);
-	match = l.owned && streq(l.kind, kind) &&
-		(!o->range || streq(l.tag.range, o->range)) &&
-		(!o->net || streq(l.tag.net, o->net));
-	*ret_ifindex = l.ifindex;
-	if (!match) {
-		if (!l.owned)
-			cli_msg(c, "%s: exists and is not owned by cyris", name);
-		else
-			cli_msg(c, "%s: exists as a different %s link (%s)", name,
-				l.kind[0] ? l.kind : "", l.alias);
-		cyris_link_clear(&l);
+	if (r == -EEXIST) {
+		cli_msg(c, "%s%s", what, cyris_nl_error(c->nl)->msg);
 		return CLI_FAIL;
 	}
-	remember(c, name, l.ifindex, true, l.kind);
-	cyris_link_clear(&l);
-	return CLI_OK;
-}
-
-/* After a create or a confirm: ensure the master is the one asked for. */
-static int ensure_master(struct cli *c, const char *name, int ifindex, int master)
-{
-	struct cyris_link l = {0};
-	int r;
-
-	if (!master)
-		return CLI_OK;
-	r = cyris_link_get_index(c->nl, ifindex, &l);
-	if (r == 0 && l.master != master)
-		r = cyris_link_set_master(c->nl, ifindex, master);
-	cyris_link_clear(&l);
-	return r < 0 ? cli_err(c, r, "%s: set master", name) : CLI_OK;
+	return cli_err(c, r, "%s%s", what, name);
 }
 
 static void print_created(struct cli *c, const char *name, int ifindex, bool created,
@@ -359,60 +322,9 @@ static bool is_add_keyword(const char *s)
 	return false;
 }
 
-/* What add gave for a bridge, beyond struct common. */
-struct br_given {
-	struct cyris_bridge_cfg br;
-	bool stp, forward_delay, vlan_filtering;
-};
-
-static void differs(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void differs(char *buf, size_t size, const char *fmt, ...)
-{
-	size_t n = strlen(buf);
-	va_list ap;
-
-	if (n + 2 >= size)
-		return;
-	if (n)
-		n += (size_t)snprintf(buf + n, size - n, "; ");
-	va_start(ap, fmt);
-	vsnprintf(buf + n, size - n, fmt, ap);
-	va_end(ap);
-}
-
-/* add of a bridge that exists succeeds only when what the command gives is
- * what the bridge has; else it fails naming each difference. */
-static int bridge_agrees(struct cli *c, const char *name, int ifindex, const struct br_given *g,
-			 const struct common *o)
-{
-	struct cyris_link l = {0};
-	char d[512] = "", a[18], b[18];
-	int r = cyris_link_get_index(c->nl, ifindex, &l);
-
-	if (r < 0)
-		return cli_err(c, r, "add %s", name);
-	if (g->stp && (l.stp_state != 0) != g->br.stp)
-		differs(d, sizeof(d), "stp %s, not %s", l.stp_state ? "on" : "off", g->br.stp ? "on" : "off");
-	if (g->forward_delay && l.forward_delay != g->br.forward_delay)
-		differs(d, sizeof(d), "forward-delay %u, not %u", l.forward_delay, g->br.forward_delay);
-	if (g->vlan_filtering && l.vlan_filtering != g->br.vlan_filtering)
-		differs(d, sizeof(d), "vlan-filtering %s, not %s", l.vlan_filtering ? "on" : "off",
-			g->br.vlan_filtering ? "on" : "off");
-	if (o->mtu && l.mtu != o->mtu)
-		differs(d, sizeof(d), "mtu %u, not %lu", l.mtu, o->mtu);
-	if (o->has_mac && (!l.has_mac || memcmp(l.mac, o->mac, 6)))
-		differs(d, sizeof(d), "mac %s, not %s", cyris_mac_format(l.mac, a), cyris_mac_format(o->mac, b));
-	cyris_link_clear(&l);
-	if (!d[0])
-		return CLI_OK;
-	cli_msg(c, "add %s: exists with %s", name, d);
-	return CLI_FAIL;
-}
-
 static int cmd_add(struct cli *c, int argc, char **argv)
 {
-	struct br_given g = {0};
+	struct cyris_bridge_cfg br = {0};
 	struct cyris_link_cfg cfg = {0};
 	struct common o = {0};
 	struct cyris_tag tag;
@@ -422,7 +334,8 @@ static int cmd_add(struct cli *c, int argc, char **argv)
 	const char *given = NULL, *v;
 	size_t naddr = 0, k;
 	unsigned long fd;
-	bool created = true, b;
+	unsigned given_br = 0;
+	bool created, b;
 	int i = 0, r, ifindex;
 
 	addrs = calloc((size_t)argc + 1, sizeof(*addrs));
@@ -450,16 +363,16 @@ static int cmd_add(struct cli *c, int argc, char **argv)
 			if (cli_parse_bool(v, &b) < 0)
 				return cli_usage(c, "%s takes on or off, not '%s'", kw, v);
 			if (streq(kw, "stp"))
-				g.br.stp = b, g.stp = true;
+				br.stp = b, given_br |= CYRIS_BRIDGE_GIVEN_STP;
 			else
-				g.br.vlan_filtering = b, g.vlan_filtering = true;
+				br.vlan_filtering = b, given_br |= CYRIS_BRIDGE_GIVEN_VLAN_FILTERING;
 		} else if (streq(argv[i], "forward-delay")) {
 			if (!(v = cli_value(c, argc, argv, &i)))
 				return CLI_USAGE;
 			if ((r = parse_uint(c, "forward-delay", v, 3000, &fd)))
 				return r;
-			g.br.forward_delay = (unsigned)fd;
-			g.forward_delay = true;
+			br.forward_delay = (unsigned)fd;
+			given_br |= CYRIS_BRIDGE_GIVEN_FORWARD_DELAY;
 		} else {
 			return cli_usage(c, "add: unknown keyword '%s'", argv[i]);
 		}
@@ -485,17 +398,11 @@ static int cmd_add(struct cli *c, int argc, char **argv)
 		cfg.altname = alt;
 	if (cli_nl(c, &nl) < 0)
 		return CLI_FAIL;
-	r = cyris_bridge_create(nl, &cfg, &g.br, &ifindex);
-	if (r == -EEXIST) {
-		created = false;
-		if ((r = confirm_existing(c, name, "bridge", &o, &ifindex)) ||
-		    (r = bridge_agrees(c, name, ifindex, &g, &o)))
-			return r;
-	} else if (r < 0) {
-		return cli_err(c, r, "add %s", name);
-	} else {
-		remember(c, name, ifindex, true, "bridge");
-	}
+	r = cyris_bridge_ensure(nl, &cfg, &br, given_br, &ifindex);
+	if (r < 0)
+		return refused(c, "add ", r, name);
+	created = r > 0;
+	remember(c, name, ifindex, true, "bridge");
 	for (k = 0; k < naddr; k++) {
 		char buf[CYRIS_PREFIXSTRLEN];
 
@@ -539,7 +446,7 @@ static int create_link(struct cli *c, const char *kind, const struct common *o,
 {
 	struct cyris_tag tag;
 	struct cyris_nl *nl;
-	int r, ifindex, master;
+	int r, master;
 
 	if ((r = resolve_master(c, o, &master)))
 		return r;
@@ -554,9 +461,13 @@ static int create_link(struct cli *c, const char *kind, const struct common *o,
 	/* no index wanted back: the library then goes by name, one reply less */
 	r = create(nl, cfg, extra, NULL);
 	if (r == -EEXIST) {
-		if ((r = confirm_existing(c, cfg->name, streq(kind, "tap") ? "tun" : kind, o, &ifindex)))
-			return r;
-		return ensure_master(c, cfg->name, ifindex, master);
+		int ifindex;
+
+		r = cyris_link_adopt(nl, cfg, streq(kind, "tap") ? "tun" : kind, &ifindex);
+		if (r < 0)
+			return refused(c, "", r, cfg->name);
+		remember(c, cfg->name, ifindex, true, streq(kind, "tap") ? "tun" : kind);
+		return CLI_OK;
 	}
 	if (r < 0)
 		return cli_err(c, r, "%s %s", kind, cfg->name);
