@@ -283,7 +283,7 @@ int cyris_bridge_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	static const struct cyris_bridge_cfg defaults = {0};
 	char alias[CYRIS_ALIASSIZ];
 	struct nlattr *info, *data;
-	struct nl_msg *msg;
+	_cleanup_nlmsg_ struct nl_msg *msg = NULL;
 	int r;
 
 	r = validate_cfg(cfg, alias);
@@ -294,19 +294,15 @@ int cyris_bridge_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	msg = newlink_begin(cfg, ret_ifindex != NULL);
 	if (!msg)
 		return -ENOMEM;
-	r = -EMSGSIZE;
 	data = linkinfo_begin(msg, "bridge", &info);
 	if (!data ||
 	    nla_put_u32(msg, IFLA_BR_FORWARD_DELAY, br->forward_delay) < 0 ||
 	    nla_put_u32(msg, IFLA_BR_STP_STATE, br->stp ? 1 : 0) < 0 ||
 	    (br->vlan_filtering && nla_put_u8(msg, IFLA_BR_VLAN_FILTERING, 1) < 0))
-		goto out;
+		return -EMSGSIZE;
 	nla_nest_end(msg, data);
 	nla_nest_end(msg, info);
-	r = link_create(nl, msg, cfg, alias, ret_ifindex);
-out:
-	nlmsg_free(msg);
-	return r;
+	return link_create(nl, msg, cfg, alias, ret_ifindex);
 }
 
 /* Open the peer's namespace: an fd, or a pid the kernel resolves. */
@@ -359,7 +355,7 @@ int cyris_veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	char alias[CYRIS_ALIASSIZ];
 	struct nlattr *info, *data, *pn;
 	_cleanup_close_ int nsfd = -1;
-	struct nl_msg *msg;
+	_cleanup_nlmsg_ struct nl_msg *msg = NULL;
 	int r, ifindex = 0;
 
 	r = validate_cfg(cfg, alias);
@@ -377,12 +373,11 @@ int cyris_veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	msg = newlink_begin(cfg, ret_ifindex != NULL);
 	if (!msg)
 		return -ENOMEM;
-	r = -EMSGSIZE;
 	data = linkinfo_begin(msg, "veth", &info);
 	if (!data || !(pn = nla_nest_start(msg, VETH_INFO_PEER)) ||
 	    nlmsg_append(msg, &peer, sizeof(peer), NLMSG_ALIGNTO) < 0 ||
 	    put_change(msg, &pc) < 0)
-		goto out;
+		return -EMSGSIZE;
 	nla_nest_end(msg, pn);
 	nla_nest_end(msg, data);
 	nla_nest_end(msg, info);
@@ -394,8 +389,6 @@ int cyris_veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	}
 	if (r == 0 && ret_ifindex)
 		*ret_ifindex = ifindex;
-out:
-	nlmsg_free(msg);
 	return r;
 }
 
@@ -404,7 +397,7 @@ int cyris_vxlan_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 {
 	char alias[CYRIS_ALIASSIZ];
 	struct nlattr *info, *data;
-	struct nl_msg *msg;
+	_cleanup_nlmsg_ struct nl_msg *msg = NULL;
 	bool v6;
 	int r;
 
@@ -420,7 +413,6 @@ int cyris_vxlan_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	msg = newlink_begin(cfg, ret_ifindex != NULL);
 	if (!msg)
 		return -ENOMEM;
-	r = -EMSGSIZE;
 	data = linkinfo_begin(msg, "vxlan", &info);
 	if (!data || nla_put_u32(msg, IFLA_VXLAN_ID, vx->vni) < 0 ||
 	    nla_put_u16(msg, IFLA_VXLAN_PORT, htons(vx->dstport ? vx->dstport : 4789)) < 0 ||
@@ -432,13 +424,10 @@ int cyris_vxlan_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	     nla_put(msg, v6 ? IFLA_VXLAN_LOCAL6 : IFLA_VXLAN_LOCAL,
 		     (int)cyris_ip_len(&vx->local), vx->local.a) < 0) ||
 	    (vx->dev > 0 && nla_put_u32(msg, IFLA_VXLAN_LINK, (uint32_t)vx->dev) < 0))
-		goto out;
+		return -EMSGSIZE;
 	nla_nest_end(msg, data);
 	nla_nest_end(msg, info);
-	r = link_create(nl, msg, cfg, alias, ret_ifindex);
-out:
-	nlmsg_free(msg);
-	return r;
+	return link_create(nl, msg, cfg, alias, ret_ifindex);
 }
 
 /* Open /dev/net/tun in the context's namespace: the device is made in the
