@@ -123,10 +123,9 @@ int cli_parse_bool(const char *s, bool *ret)
 	return 0;
 }
 
-static int keyword(struct cli *c, const struct cli_kw *k, const char *v, void *opts)
+int cli_parse_word(struct cli *c, const struct cli_kw *k, const char *v, void *field)
 {
 	const char *what = k->label ? k->label : k->name;
-	char *field = (char *)opts + k->off;
 	unsigned long n;
 
 	switch (k->type) {
@@ -164,7 +163,7 @@ static int keyword(struct cli *c, const struct cli_kw *k, const char *v, void *o
 			return cli_usage(c, "'%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", v);
 		return CLI_OK;
 	case CLI_KW_FN:
-		return k->fn(c, v, opts);
+		return k->fn(c, v, field);
 	case CLI_KW_STR:
 		break;
 	}
@@ -192,7 +191,7 @@ int cli_keywords(struct cli *c, const char *cmd, const struct cli_kw *tab,
 			return cli_usage(c, "%s: unknown keyword '%s'", cmd, argv[i]);
 		if (k->type != CLI_KW_FLAG && !(v = cli_value(c, argc, argv, &i)))
 			return CLI_USAGE;
-		if ((r = keyword(c, k, v, opts)))
+		if ((r = cli_parse_word(c, k, v, k->type == CLI_KW_FN ? opts : (char *)opts + k->off)))
 			return r;
 		if (k->seen)
 			*(bool *)((char *)opts + k->seen - 1) = true;

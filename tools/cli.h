@@ -141,6 +141,10 @@ struct cli_kw {
  * @opts. Returns CLI_OK or an exit code (the error is reported). */
 int cli_keywords(struct cli *c, const char *cmd, const struct cli_kw *tab,
 		 int argc, char **argv, int start, void *opts);
+/* One value @v of @k's type (a keyword's, or a positional word's, named by
+ * @k->label or @k->name) into @field (for CLI_KW_FN: the opts it is
+ * given). Returns CLI_OK or an exit code (the error is reported). */
+int cli_parse_word(struct cli *c, const struct cli_kw *k, const char *v, void *field);
 /* @tab's entry for keyword @s, or NULL. */
 const struct cli_kw *cli_kw_find(const struct cli_kw *tab, const char *s);
 

@@ -168,37 +168,31 @@ static int resolve(struct cli *c, const char *name, bool modify, struct known *r
 	return CLI_OK;
 }
 
+/* Positional words, with the messages of the keyword parser (cli.c). */
 static int parse_name(struct cli *c, const char *what, const char *s)
 {
-	if (strlen(s) >= CYRIS_IFNAMSIZ)
-		return cli_usage(c, "%s '%s' is too long (at most %d bytes)", what, s,
-				 CYRIS_IFNAMSIZ - 1);
-	if (!cyris_ifname_valid(s))
-		return cli_usage(c, "%s '%s' is not a valid interface name", what, s);
-	return CLI_OK;
+	const char *v;
+
+	return cli_parse_word(c, &(const struct cli_kw){ .name = what, .type = CLI_KW_IFNAME }, s, &v);
 }
 
 static int parse_id(struct cli *c, const char *what, const char *s)
 {
-	if (!cyris_id_valid(s))
-		return cli_usage(c, "%s '%s' is not a valid id (1-%d of A-Z a-z 0-9 _ . -)",
-				 what, s, CYRIS_ID_MAX);
-	return CLI_OK;
+	const char *v;
+
+	return cli_parse_word(c, &(const struct cli_kw){ .name = what, .type = CLI_KW_ID }, s, &v);
 }
 
 static int parse_uint(struct cli *c, const char *what, const char *s,
 		      unsigned long max, unsigned long *ret)
 {
-	if (cyris_parse_uint(s, max, ret) < 0)
-		return cli_usage(c, "%s '%s' is not a number in 0..%lu", what, s, max);
-	return CLI_OK;
+	return cli_parse_word(c, &(const struct cli_kw){ .name = what, .type = CLI_KW_UINT, .max = max },
+			      s, ret);
 }
 
 static int parse_mac(struct cli *c, const char *s, uint8_t mac[6])
 {
-	if (cyris_mac_parse(s, mac) < 0)
-		return cli_usage(c, "'%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", s);
-	return CLI_OK;
+	return cli_parse_word(c, &(const struct cli_kw){ .name = "mac", .type = CLI_KW_MAC }, s, mac);
 }
 
 /* Options most link commands share. */

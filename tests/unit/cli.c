@@ -192,28 +192,50 @@ static void test_json_escape(void)
 	free(buf);
 }
 
+/* Send stderr to a scratch file until stderr_end(), which puts what was
+ * written into @buf. */
+struct capture {
+	FILE *f;
+	int saved;
+};
+
+static void stderr_begin(struct capture *cap)
+{
+	cap->f = tmpfile();
+	cap->saved = dup(STDERR_FILENO);
+	fflush(stderr);
+	if (cap->f)
+		dup2(fileno(cap->f), STDERR_FILENO);
+}
+
+static const char *stderr_end(struct capture *cap, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	fflush(stderr);
+	dup2(cap->saved, STDERR_FILENO);
+	close(cap->saved);
+	if (cap->f) {
+		rewind(cap->f);
+		n = fread(buf, 1, size - 1, cap->f);
+		fclose(cap->f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* What cli_fail() / cli_failf() write to stderr, into @buf. */
 static const char *captured(struct cli *c, const struct cyris_error *e, const char *what,
 			    char *buf, size_t size)
 {
-	FILE *f = tmpfile();
-	int saved = dup(STDERR_FILENO);
-	size_t n;
+	struct capture cap;
 
-	fflush(stderr);
-	dup2(fileno(f), STDERR_FILENO);
+	stderr_begin(&cap);
 	if (what)
 		cli_failf(c, e, "%s", what);
 	else
 		cli_fail(c, e);
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	rewind(f);
-	n = fread(buf, 1, size - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
+	return stderr_end(&cap, buf, size);
 }
 
 static void test_error(void)
@@ -302,25 +324,19 @@ static const struct cli_kw kw_tab[] = {
 static int kw_run(const char *line, struct kw_opts *o, char *err, size_t size)
 {
 	struct cli c = { .prog = "cyris-x", .file = "f", .line = 1 };
-	FILE *f = tmpfile();
-	int saved = dup(STDERR_FILENO), r, argc;
+	struct capture cap;
+	int r, argc;
 	char **argv;
 	size_t n;
 
 	memset(o, 0, sizeof(*o));
 	argc = cli_split(line, &argv);
-	fflush(stderr);
-	dup2(fileno(f), STDERR_FILENO);
+	stderr_begin(&cap);
 	r = cli_keywords(&c, "cmd", kw_tab, argc, argv, 0, o);
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	rewind(f);
-	n = fread(err, 1, size - 1, f);
-	err[n] = '\0';
+	stderr_end(&cap, err, size);
+	n = strlen(err);
 	if (n && err[n - 1] == '\n')
 		err[n - 1] = '\0';
-	fclose(f);
 	/* the values point into argv: keep the strings the test compares */
 	if (o->name && !strcmp(o->name, "x"))
 		o->name = "x";
