@@ -325,7 +325,7 @@ static int veth_peer_finish(struct cyris_nl *nl, const struct cyris_veth_cfg *ve
 {
 	struct link_change c = LINK_CHANGE_INIT;
 	char alias[CYRIS_ALIASSIZ];
-	struct cyris_nl *pnl = NULL;
+	_cleanup_nl_ struct cyris_nl *pnl = NULL;
 	int r;
 
 	c.up = veth->peer_up ? 1 : -1;
@@ -343,7 +343,6 @@ static int veth_peer_finish(struct cyris_nl *nl, const struct cyris_veth_cfg *ve
 		r = link_apply_to(pnl, 0, veth->peer, &c);
 	if (r < 0 && pnl && pnl->error.code)
 		nl->error = pnl->error;
-	cyris_nl_close(pnl);
 	return r;
 }
 
@@ -766,7 +765,7 @@ static int del_many(struct cyris_nl *nl, const struct cyris_link_list *l,
 
 int cyris_link_del_many(struct cyris_nl *nl, const int *ifindex, size_t n)
 {
-	struct cyris_link_list l = {0};
+	_cleanup_link_list_ struct cyris_link_list l = {0};
 	int r;
 
 	if (n < 2)
@@ -774,7 +773,6 @@ int cyris_link_del_many(struct cyris_nl *nl, const int *ifindex, size_t n)
 	r = cyris_link_list(nl, &l);
 	if (r == 0)
 		r = del_many(nl, &l, ifindex, n, 0);
-	cyris_link_list_free(&l);
 	return r;
 }
 
@@ -782,7 +780,7 @@ int cyris_link_del_where(struct cyris_nl *nl,
 			 bool (*match)(const struct cyris_link *l, void *arg), void *arg,
 			 uint32_t group, size_t *ret_count)
 {
-	struct cyris_link_list l = {0};
+	_cleanup_link_list_ struct cyris_link_list l = {0};
 	_cleanup_free_ int *set = NULL;
 	size_t i, n = 0;
 	int r = cyris_link_list(nl, &l);
@@ -790,15 +788,12 @@ int cyris_link_del_where(struct cyris_nl *nl,
 	if (r < 0)
 		return r;
 	set = calloc(l.n + 1, sizeof(*set));
-	if (!set) {
-		cyris_link_list_free(&l);
+	if (!set)
 		return -ENOMEM;
-	}
 	for (i = 0; i < l.n; i++)
 		if (match(&l.v[i], arg))
 			set[n++] = l.v[i].ifindex;
 	r = del_many(nl, &l, set, n, group);
-	cyris_link_list_free(&l);
 	if (r == 0 && ret_count)
 		*ret_count = n;
 	return r;
@@ -1011,22 +1006,20 @@ static struct nl_msg *getlink_msg(int ifindex, int flags)
 
 int cyris_link_list(struct cyris_nl *nl, struct cyris_link_list *ret)
 {
-	struct cyris_link_list l = {0};
+	_cleanup_link_list_ struct cyris_link_list l = {0};
 	struct link_dump d = { .l = &l };
-	struct nl_msg *msg = getlink_msg(0, 0);
+	_cleanup_nlmsg_ struct nl_msg *msg = getlink_msg(0, 0);
 	int r;
 
 	if (!msg)
 		return -ENOMEM;
 	r = cyris_nl_dump(nl, msg, on_link, &d, link_reset);
-	nlmsg_free(msg);
 	if (r == 0)
 		r = d.err;
-	if (r < 0) {
-		cyris_link_list_free(&l);
+	if (r < 0)
 		return r;
-	}
 	*ret = l;
+	l = (struct cyris_link_list){0};        /* handed on */
 	return 0;
 }
 
