@@ -27,6 +27,15 @@ exits 1 "a veth named like a foreign link is refused" cyris-bridge veth fv0 peer
 exits 1 "a cyris bridge of another range is not confirmed" cyris-bridge add cbr range 8 net a
 exits 1 "a cyris veth is not a bridge" cyris-bridge add cv0
 exits 1 "a veth into a veth is refused" cyris-bridge veth cv4 peer cv5 master cv0
+# the refusals of the idempotent create (cyris_link_adopt) name what differs
+fails_with 1 "^cyris-bridge: add eth0: exists and is not owned by cyris$" "add over a foreign bridge: why" \
+	cyris-bridge add eth0
+fails_with 1 "^cyris-bridge: fv0: exists and is not owned by cyris$" "a veth named like a foreign link: why" \
+	cyris-bridge veth fv0 peer x1
+fails_with 1 "^cyris-bridge: add cbr: exists as a different bridge link \(cyris range=7 net=a" \
+	"a cyris bridge of another range: why, with its tag" cyris-bridge add cbr range 8 net a
+fails_with 1 "^cyris-bridge: add cv0: exists as a different veth link" "a cyris veth is not a bridge: why" \
+	cyris-bridge add cv0
 ok "destroy range 7" cyris-bridge destroy range 7
 after=$(links_state; ip -br addr)
 is "$(echo "$after" | grep -c 'eth0\|fv0\|fv1')" "$(echo "$before" | grep -c 'eth0\|fv0\|fv1')" "foreign links are all still there"

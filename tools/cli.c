@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cyris/link.h"
+#include "cyris/tag.h"
 #include "../net/base/util.h"
 
 #ifndef CYRIS_VERSION
@@ -119,6 +121,82 @@ int cli_parse_bool(const char *s, bool *ret)
 	else
 		return -EINVAL;
 	return 0;
+}
+
+int cli_parse_word(struct cli *c, const struct cli_kw *k, const char *v, void *field)
+{
+	const char *what = k->label ? k->label : k->name;
+	unsigned long n;
+
+	switch (k->type) {
+	case CLI_KW_FLAG:
+		*(int *)field = (int)k->min;
+		return CLI_OK;
+	case CLI_KW_ID:
+		if (!cyris_id_valid(v))
+			return cli_usage(c, "%s '%s' is not a valid id (1-%d of A-Z a-z 0-9 _ . -)",
+					 what, v, CYRIS_ID_MAX);
+		break;
+	case CLI_KW_IFNAME:
+		if (strlen(v) >= CYRIS_IFNAMSIZ)
+			return cli_usage(c, "%s '%s' is too long (at most %d bytes)", what, v,
+					 CYRIS_IFNAMSIZ - 1);
+		if (!cyris_ifname_valid(v))
+			return cli_usage(c, "%s '%s' is not a valid interface name", what, v);
+		break;
+	case CLI_KW_UINT:
+		if (cyris_parse_uint(v, k->max, &n) < 0)
+			return cli_usage(c, "%s '%s' is not a number in 0..%lu", what, v, k->max);
+		if (n < k->min) {
+			if (k->bad)
+				return cli_usage(c, k->bad, v);
+			return cli_usage(c, "%s '%s' is not a number in %lu..%lu", what, v, k->min, k->max);
+		}
+		*(unsigned long *)field = n;
+		return CLI_OK;
+	case CLI_KW_BOOL:
+		if (cli_parse_bool(v, (bool *)field) < 0)
+			return cli_usage(c, "%s takes on or off, not '%s'", what, v);
+		return CLI_OK;
+	case CLI_KW_MAC:
+		if (cyris_mac_parse(v, (uint8_t *)field) < 0)
+			return cli_usage(c, "'%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", v);
+		return CLI_OK;
+	case CLI_KW_FN:
+		return k->fn(c, v, field);
+	case CLI_KW_STR:
+		break;
+	}
+	*(const char **)field = v;
+	return CLI_OK;
+}
+
+const struct cli_kw *cli_kw_find(const struct cli_kw *tab, const char *s)
+{
+	for (; tab->name; tab++)
+		if (streq(tab->name, s))
+			return tab;
+	return NULL;
+}
+
+int cli_keywords(struct cli *c, const char *cmd, const struct cli_kw *tab,
+		 int argc, char **argv, int start, void *opts)
+{
+	const struct cli_kw *k;
+	const char *v = NULL;
+	int i, r;
+
+	for (i = start; i < argc; i++) {
+		if (!(k = cli_kw_find(tab, argv[i])))
+			return cli_usage(c, "%s: unknown keyword '%s'", cmd, argv[i]);
+		if (k->type != CLI_KW_FLAG && !(v = cli_value(c, argc, argv, &i)))
+			return CLI_USAGE;
+		if ((r = cli_parse_word(c, k, v, k->type == CLI_KW_FN ? opts : (char *)opts + k->off)))
+			return r;
+		if (k->seen)
+			*(bool *)((char *)opts + k->seen - 1) = true;
+	}
+	return CLI_OK;
 }
 
 int cli_nl(struct cli *c, struct cyris_nl **ret)

@@ -12,6 +12,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "cyris/error.h"
 #include "cyris/nl.h"
@@ -101,6 +102,51 @@ const char *cli_value(struct cli *c, int argc, char **argv, int *i);
 
 /* Parse "on"/"off"/"yes"/"no"/"1"/"0"; -EINVAL otherwise. */
 int cli_parse_bool(const char *s, bool *ret);
+
+/*
+ * Keyword arguments ("mtu 1400 stp on peer-down ..."), parsed from one table
+ * per command. Each entry names a keyword, the type of its value and where
+ * it goes in the command's option struct (offsetof); with .seen, the bool
+ * at that offset (CLI_KW_SEEN()) is set when the keyword is given. The
+ * messages are the tools' usual ones: "'KW' needs a value", "KW 'V' is not a
+ * number in MIN..MAX", "LABEL 'V' is not a valid id ...", "CMD: unknown
+ * keyword 'KW'".
+ */
+enum cli_kw_type {
+	CLI_KW_FLAG,     /* no value: the int at .off becomes .min */
+	CLI_KW_STR,      /* const char *, as given */
+	CLI_KW_ID,       /* const char *, a range/net/guest id (cyris_id_valid) */
+	CLI_KW_IFNAME,   /* const char *, a kernel interface name */
+	CLI_KW_UINT,     /* unsigned long in .min .. .max */
+	CLI_KW_BOOL,     /* bool: on/off, yes/no, 1/0, true/false */
+	CLI_KW_MAC,      /* uint8_t[6] */
+	CLI_KW_FN,       /* .fn(c, value, opts) decides */
+};
+
+struct cli_kw {
+	const char *name;
+	enum cli_kw_type type;
+	size_t off;
+	size_t seen;              /* CLI_KW_SEEN(type, field), 0 = none */
+	unsigned long min, max;
+	const char *label;        /* the value's name in messages (default: .name) */
+	const char *bad;          /* for UINT: the message when out of range, with
+				     the value as its one %s (default: "is not a
+				     number in MIN..MAX") */
+	int (*fn)(struct cli *c, const char *v, void *opts); /* an exit code */
+};
+#define CLI_KW_SEEN(type, field) (offsetof(type, field) + 1)
+
+/* Parse argv[@start..@argc) against @tab (terminated by a zero entry) into
+ * @opts. Returns CLI_OK or an exit code (the error is reported). */
+int cli_keywords(struct cli *c, const char *cmd, const struct cli_kw *tab,
+		 int argc, char **argv, int start, void *opts);
+/* One value @v of @k's type (a keyword's, or a positional word's, named by
+ * @k->label or @k->name) into @field (for CLI_KW_FN: the opts it is
+ * given). Returns CLI_OK or an exit code (the error is reported). */
+int cli_parse_word(struct cli *c, const struct cli_kw *k, const char *v, void *field);
+/* @tab's entry for keyword @s, or NULL. */
+const struct cli_kw *cli_kw_find(const struct cli_kw *tab, const char *s);
 
 /* Start / finish a JSON document on stdout. */
 struct json *cli_json(struct cli *c);

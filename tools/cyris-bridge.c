@@ -3,7 +3,6 @@
  * cyris-bridge — bridges, veth pairs, taps and VXLAN for cyber ranges.
  * A thin layer over libcyris: parse words, call the library, report.
  */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -169,37 +168,31 @@ static int resolve(struct cli *c, const char *name, bool modify, struct known *r
 	return CLI_OK;
 }
 
+/* Positional words, with the messages of the keyword parser (cli.c). */
 static int parse_name(struct cli *c, const char *what, const char *s)
 {
-	if (strlen(s) >= CYRIS_IFNAMSIZ)
-		return cli_usage(c, "%s '%s' is too long (at most %d bytes)", what, s,
-				 CYRIS_IFNAMSIZ - 1);
-	if (!cyris_ifname_valid(s))
-		return cli_usage(c, "%s '%s' is not a valid interface name", what, s);
-	return CLI_OK;
+	const char *v;
+
+	return cli_parse_word(c, &(const struct cli_kw){ .name = what, .type = CLI_KW_IFNAME }, s, &v);
 }
 
 static int parse_id(struct cli *c, const char *what, const char *s)
 {
-	if (!cyris_id_valid(s))
-		return cli_usage(c, "%s '%s' is not a valid id (1-%d of A-Z a-z 0-9 _ . -)",
-				 what, s, CYRIS_ID_MAX);
-	return CLI_OK;
+	const char *v;
+
+	return cli_parse_word(c, &(const struct cli_kw){ .name = what, .type = CLI_KW_ID }, s, &v);
 }
 
 static int parse_uint(struct cli *c, const char *what, const char *s,
 		      unsigned long max, unsigned long *ret)
 {
-	if (cyris_parse_uint(s, max, ret) < 0)
-		return cli_usage(c, "%s '%s' is not a number in 0..%lu", what, s, max);
-	return CLI_OK;
+	return cli_parse_word(c, &(const struct cli_kw){ .name = what, .type = CLI_KW_UINT, .max = max },
+			      s, ret);
 }
 
 static int parse_mac(struct cli *c, const char *s, uint8_t mac[6])
 {
-	if (cyris_mac_parse(s, mac) < 0)
-		return cli_usage(c, "'%s' is not a MAC address (xx:xx:xx:xx:xx:xx)", s);
-	return CLI_OK;
+	return cli_parse_word(c, &(const struct cli_kw){ .name = "mac", .type = CLI_KW_MAC }, s, mac);
 }
 
 /* Options most link commands share. */
@@ -210,43 +203,22 @@ struct common {
 	bool has_mac;
 };
 
-/* Parse a keyword that struct common knows; returns -1 when @argv[*i] is
- * not one of them, else an exit code. */
-static int parse_common(struct cli *c, int argc, char **argv, int *i,
-			struct common *o)
-{
-	const char *kw = argv[*i], *v;
-
-	if (!streq(kw, "range") && !streq(kw, "net") && !streq(kw, "master") &&
-	    !streq(kw, "inst") && !streq(kw, "mtu") && !streq(kw, "mac") &&
-	    !streq(kw, "guest") && !streq(kw, "nic"))
-		return -1;
-	v = cli_value(c, argc, argv, i);
-	if (!v)
-		return CLI_USAGE;
-	if (streq(kw, "range"))
-		return o->range = v, parse_id(c, "range", v);
-	if (streq(kw, "net"))
-		return o->net = v, parse_id(c, "net", v);
-	if (streq(kw, "master"))
-		return o->master = v, CLI_OK;
-	if (streq(kw, "guest"))
-		return o->guest = v, parse_id(c, "guest", v);
-	if (streq(kw, "nic"))
-		return o->nic = v, parse_id(c, "nic", v);
-	if (streq(kw, "inst"))
-		return parse_uint(c, "inst", v, UINT32_MAX, &o->inst);
-	if (streq(kw, "mtu")) {
-		int r = parse_uint(c, "mtu", v, UINT32_MAX, &o->mtu);
-
-		/* 0 would mean "leave it": the kernel checks the device's range */
-		if (r == CLI_OK && !o->mtu)
-			return cli_usage(c, "mtu '%s' is not an MTU (at least 68, at most the device's maximum)", v);
-		return r;
-	}
-	o->has_mac = true;
-	return parse_mac(c, v, o->mac);
-}
+/* The keyword tables (cli_keywords) of the commands, each over its own
+ * option struct T with a struct common o. */
+#define KW(T, n, t, f, ...) { .name = n, .type = t, .off = offsetof(T, f), __VA_ARGS__ }
+/* 0 would mean "leave it": the kernel checks the device's range */
+#define KW_MTU_MAC(T)                                                           \
+	KW(T, "mtu", CLI_KW_UINT, o.mtu, .min = 1, .max = UINT32_MAX,           \
+	   .bad = "mtu '%s' is not an MTU (at least 68, at most the device's maximum)"), \
+	KW(T, "mac", CLI_KW_MAC, o.mac, .seen = CLI_KW_SEEN(T, o.has_mac))
+#define KW_COMMON(T)                                                            \
+	KW(T, "range", CLI_KW_ID, o.range),                                     \
+	KW(T, "net", CLI_KW_ID, o.net),                                         \
+	KW(T, "master", CLI_KW_STR, o.master),                                  \
+	KW(T, "guest", CLI_KW_ID, o.guest),                                     \
+	KW(T, "nic", CLI_KW_ID, o.nic),                                         \
+	KW(T, "inst", CLI_KW_UINT, o.inst, .max = UINT32_MAX),                  \
+	KW_MTU_MAC(T)
 
 static void fill_tag(struct cyris_tag *t, const struct common *o, const char *role)
 {
@@ -283,51 +255,15 @@ static int resolve_master(struct cli *c, const struct common *o, int *ret)
 	return CLI_OK;
 }
 
-/*
- * A create failed with EEXIST: it is a success when the existing link is
- * cyris's, of the same kind, and its tag agrees with what was asked.
- */
-static int confirm_existing(struct cli *c, const char *name, const char *kind,
-			    const struct common *o, int *ret_ifindex)
+/* An existing link the library refused (cyris_link_adopt,
+ * cyris_bridge_ensure): its message names each difference. */
+static int refused(struct cli *c, const char *what, int r, const char *name)
 {
-	struct cyris_link l = {0};
-	struct cyris_nl *nl = c->nl;
-	bool match;
-	int r = cyris_link_get(nl, name, &l);
-
-	if (r < 0)
-		return cli_err(c, r, "%s", name);
-	match = l.owned && streq(l.kind, kind) &&
-		(!o->range || streq(l.tag.range, o->range)) &&
-		(!o->net || streq(l.tag.net, o->net));
-	*ret_ifindex = l.ifindex;
-	if (!match) {
-		if (!l.owned)
-			cli_msg(c, "%s: exists and is not owned by cyris", name);
-		else
-			cli_msg(c, "%s: exists as a different %s link (%s)", name,
-				l.kind[0] ? l.kind : "", l.alias);
-		cyris_link_clear(&l);
+	if (r == -EEXIST) {
+		cli_msg(c, "%s%s", what, cyris_nl_error(c->nl)->msg);
 		return CLI_FAIL;
 	}
-	remember(c, name, l.ifindex, true, l.kind);
-	cyris_link_clear(&l);
-	return CLI_OK;
-}
-
-/* After a create or a confirm: ensure the master is the one asked for. */
-static int ensure_master(struct cli *c, const char *name, int ifindex, int master)
-{
-	struct cyris_link l = {0};
-	int r;
-
-	if (!master)
-		return CLI_OK;
-	r = cyris_link_get_index(c->nl, ifindex, &l);
-	if (r == 0 && l.master != master)
-		r = cyris_link_set_master(c->nl, ifindex, master);
-	cyris_link_clear(&l);
-	return r < 0 ? cli_err(c, r, "%s: set master", name) : CLI_OK;
+	return cli_err(c, r, "%s%s", what, name);
 }
 
 static void print_created(struct cli *c, const char *name, int ifindex, bool created,
@@ -347,123 +283,64 @@ static void print_created(struct cli *c, const char *name, int ifindex, bool cre
 	}
 }
 
-static bool is_add_keyword(const char *s)
-{
-	static const char *const kw[] = { "range", "net", "inst", "mtu", "mac",
-		"master", "addr", "stp", "forward-delay", "vlan-filtering" };
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(kw); i++)
-		if (streq(s, kw[i]))
-			return true;
-	return false;
-}
-
-/* What add gave for a bridge, beyond struct common. */
-struct br_given {
+struct add_opts {
+	struct common o;
 	struct cyris_bridge_cfg br;
-	bool stp, forward_delay, vlan_filtering;
+	unsigned long forward_delay;
+	bool stp, has_forward_delay, vlan_filtering;
+	struct cyris_prefix *addrs;
+	size_t naddr;
 };
 
-static void differs(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void differs(char *buf, size_t size, const char *fmt, ...)
+static int add_addr(struct cli *c, const char *v, void *opts)
 {
-	size_t n = strlen(buf);
-	va_list ap;
+	struct add_opts *a = opts;
 
-	if (n + 2 >= size)
-		return;
-	if (n)
-		n += (size_t)snprintf(buf + n, size - n, "; ");
-	va_start(ap, fmt);
-	vsnprintf(buf + n, size - n, fmt, ap);
-	va_end(ap);
+	if (cyris_prefix_parse(v, true, &a->addrs[a->naddr]) < 0)
+		return cli_usage(c, "'%s' is not an address with a prefix length (CIDR)", v);
+	a->naddr++;
+	return CLI_OK;
 }
 
-/* add of a bridge that exists succeeds only when what the command gives is
- * what the bridge has; else it fails naming each difference. */
-static int bridge_agrees(struct cli *c, const char *name, int ifindex, const struct br_given *g,
-			 const struct common *o)
-{
-	struct cyris_link l = {0};
-	char d[512] = "", a[18], b[18];
-	int r = cyris_link_get_index(c->nl, ifindex, &l);
-
-	if (r < 0)
-		return cli_err(c, r, "add %s", name);
-	if (g->stp && (l.stp_state != 0) != g->br.stp)
-		differs(d, sizeof(d), "stp %s, not %s", l.stp_state ? "on" : "off", g->br.stp ? "on" : "off");
-	if (g->forward_delay && l.forward_delay != g->br.forward_delay)
-		differs(d, sizeof(d), "forward-delay %u, not %u", l.forward_delay, g->br.forward_delay);
-	if (g->vlan_filtering && l.vlan_filtering != g->br.vlan_filtering)
-		differs(d, sizeof(d), "vlan-filtering %s, not %s", l.vlan_filtering ? "on" : "off",
-			g->br.vlan_filtering ? "on" : "off");
-	if (o->mtu && l.mtu != o->mtu)
-		differs(d, sizeof(d), "mtu %u, not %lu", l.mtu, o->mtu);
-	if (o->has_mac && (!l.has_mac || memcmp(l.mac, o->mac, 6)))
-		differs(d, sizeof(d), "mac %s, not %s", cyris_mac_format(l.mac, a), cyris_mac_format(o->mac, b));
-	cyris_link_clear(&l);
-	if (!d[0])
-		return CLI_OK;
-	cli_msg(c, "add %s: exists with %s", name, d);
-	return CLI_FAIL;
-}
+static const struct cli_kw add_kw[] = {
+	KW_COMMON(struct add_opts),
+	KW(struct add_opts, "addr", CLI_KW_FN, addrs, .fn = add_addr),
+	KW(struct add_opts, "stp", CLI_KW_BOOL, br.stp, .seen = CLI_KW_SEEN(struct add_opts, stp)),
+	KW(struct add_opts, "vlan-filtering", CLI_KW_BOOL, br.vlan_filtering,
+	   .seen = CLI_KW_SEEN(struct add_opts, vlan_filtering)),
+	KW(struct add_opts, "forward-delay", CLI_KW_UINT, forward_delay, .max = 3000,
+	   .seen = CLI_KW_SEEN(struct add_opts, has_forward_delay)),
+	{ 0 }
+};
 
 static int cmd_add(struct cli *c, int argc, char **argv)
 {
-	struct br_given g = {0};
+	struct add_opts a = {0};
+	struct common o;
 	struct cyris_link_cfg cfg = {0};
-	struct common o = {0};
 	struct cyris_tag tag;
 	struct cyris_nl *nl;
 	_cleanup_free_ struct cyris_prefix *addrs = NULL;
 	char name[CYRIS_IFNAMSIZ], alt[CYRIS_ALTNAMSIZ];
-	const char *given = NULL, *v;
-	size_t naddr = 0, k;
-	unsigned long fd;
-	bool created = true, b;
+	const char *given = NULL;
+	size_t naddr, k;
+	unsigned given_br = 0;
+	bool created;
 	int i = 0, r, ifindex;
 
-	addrs = calloc((size_t)argc + 1, sizeof(*addrs));
+	addrs = a.addrs = calloc((size_t)argc + 1, sizeof(*addrs));
 	if (!addrs)
 		return cli_err(c, -ENOMEM, "add");
-	if (argc > 0 && !is_add_keyword(argv[0]))
+	if (argc > 0 && !cli_kw_find(add_kw, argv[0]))
 		given = argv[i++];
-	for (; i < argc; i++) {
-		r = parse_common(c, argc, argv, &i, &o);
-		if (r >= 0) {
-			if (r)
-				return r;
-			continue;
-		}
-		if (streq(argv[i], "addr")) {
-			if (!(v = cli_value(c, argc, argv, &i)))
-				return CLI_USAGE;
-			if (cyris_prefix_parse(v, true, &addrs[naddr++]) < 0)
-				return cli_usage(c, "'%s' is not an address with a prefix length (CIDR)", v);
-		} else if (streq(argv[i], "stp") || streq(argv[i], "vlan-filtering")) {
-			const char *kw = argv[i];
-
-			if (!(v = cli_value(c, argc, argv, &i)))
-				return CLI_USAGE;
-			if (cli_parse_bool(v, &b) < 0)
-				return cli_usage(c, "%s takes on or off, not '%s'", kw, v);
-			if (streq(kw, "stp"))
-				g.br.stp = b, g.stp = true;
-			else
-				g.br.vlan_filtering = b, g.vlan_filtering = true;
-		} else if (streq(argv[i], "forward-delay")) {
-			if (!(v = cli_value(c, argc, argv, &i)))
-				return CLI_USAGE;
-			if ((r = parse_uint(c, "forward-delay", v, 3000, &fd)))
-				return r;
-			g.br.forward_delay = (unsigned)fd;
-			g.forward_delay = true;
-		} else {
-			return cli_usage(c, "add: unknown keyword '%s'", argv[i]);
-		}
-	}
+	if ((r = cli_keywords(c, "add", add_kw, argc, argv, i, &a)))
+		return r;
+	o = a.o;
+	naddr = a.naddr;
+	a.br.forward_delay = (unsigned)a.forward_delay;
+	given_br = (a.stp ? CYRIS_BRIDGE_GIVEN_STP : 0) |
+		   (a.has_forward_delay ? CYRIS_BRIDGE_GIVEN_FORWARD_DELAY : 0) |
+		   (a.vlan_filtering ? CYRIS_BRIDGE_GIVEN_VLAN_FILTERING : 0);
 	if (o.master)
 		return cli_usage(c, "add: a bridge takes no master");
 	if (given) {
@@ -485,17 +362,11 @@ static int cmd_add(struct cli *c, int argc, char **argv)
 		cfg.altname = alt;
 	if (cli_nl(c, &nl) < 0)
 		return CLI_FAIL;
-	r = cyris_bridge_create(nl, &cfg, &g.br, &ifindex);
-	if (r == -EEXIST) {
-		created = false;
-		if ((r = confirm_existing(c, name, "bridge", &o, &ifindex)) ||
-		    (r = bridge_agrees(c, name, ifindex, &g, &o)))
-			return r;
-	} else if (r < 0) {
-		return cli_err(c, r, "add %s", name);
-	} else {
-		remember(c, name, ifindex, true, "bridge");
-	}
+	r = cyris_bridge_ensure(nl, &cfg, &a.br, given_br, &ifindex);
+	if (r < 0)
+		return refused(c, "add ", r, name);
+	created = r > 0;
+	remember(c, name, ifindex, true, "bridge");
 	for (k = 0; k < naddr; k++) {
 		char buf[CYRIS_PREFIXSTRLEN];
 
@@ -539,7 +410,7 @@ static int create_link(struct cli *c, const char *kind, const struct common *o,
 {
 	struct cyris_tag tag;
 	struct cyris_nl *nl;
-	int r, ifindex, master;
+	int r, master;
 
 	if ((r = resolve_master(c, o, &master)))
 		return r;
@@ -554,9 +425,13 @@ static int create_link(struct cli *c, const char *kind, const struct common *o,
 	/* no index wanted back: the library then goes by name, one reply less */
 	r = create(nl, cfg, extra, NULL);
 	if (r == -EEXIST) {
-		if ((r = confirm_existing(c, cfg->name, streq(kind, "tap") ? "tun" : kind, o, &ifindex)))
-			return r;
-		return ensure_master(c, cfg->name, ifindex, master);
+		int ifindex;
+
+		r = cyris_link_adopt(nl, cfg, streq(kind, "tap") ? "tun" : kind, &ifindex);
+		if (r < 0)
+			return refused(c, "", r, cfg->name);
+		remember(c, cfg->name, ifindex, true, streq(kind, "tap") ? "tun" : kind);
+		return CLI_OK;
 	}
 	if (r < 0)
 		return cli_err(c, r, "%s %s", kind, cfg->name);
@@ -569,45 +444,41 @@ static int veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	return cyris_veth_create(nl, cfg, x, ret);
 }
 
+struct veth_opts {
+	struct common o;
+	const char *peer, *peer_netns;
+	uint8_t peer_mac[6];
+	bool has_peer_mac;
+	int peer_down;
+};
+
+static const struct cli_kw veth_kw[] = {
+	KW_COMMON(struct veth_opts),
+	KW(struct veth_opts, "peer", CLI_KW_IFNAME, peer, .label = "peer name"),
+	KW(struct veth_opts, "peer-netns", CLI_KW_STR, peer_netns),
+	KW(struct veth_opts, "peer-mac", CLI_KW_MAC, peer_mac,
+	   .seen = CLI_KW_SEEN(struct veth_opts, has_peer_mac)),
+	KW(struct veth_opts, "peer-down", CLI_KW_FLAG, peer_down, .min = 1),
+	{ 0 }
+};
+
 static int cmd_veth(struct cli *c, int argc, char **argv)
 {
-	struct cyris_veth_cfg veth = { .peer_up = true };
+	struct cyris_veth_cfg veth = {0};
 	struct cyris_link_cfg cfg = { .name = argv[0] };
 	struct cyris_tag ptag;
-	struct common o = {0};
-	uint8_t pmac[6];
-	const char *v;
-	int i, r;
+	struct veth_opts a = {0};
+	struct common o;
+	int r;
 
-	if ((r = parse_name(c, "veth name", argv[0])))
+	if ((r = parse_name(c, "veth name", argv[0])) ||
+	    (r = cli_keywords(c, "veth", veth_kw, argc, argv, 1, &a)))
 		return r;
-	for (i = 1; i < argc; i++) {
-		r = parse_common(c, argc, argv, &i, &o);
-		if (r >= 0) {
-			if (r)
-				return r;
-			continue;
-		}
-		if (streq(argv[i], "peer-down")) {
-			veth.peer_up = false;
-			continue;
-		}
-		if (!(v = cli_value(c, argc, argv, &i)))
-			return CLI_USAGE;
-		if (streq(argv[i - 1], "peer")) {
-			if ((r = parse_name(c, "peer name", v)))
-				return r;
-			veth.peer = v;
-		} else if (streq(argv[i - 1], "peer-netns")) {
-			veth.peer_netns = v;
-		} else if (streq(argv[i - 1], "peer-mac")) {
-			if ((r = parse_mac(c, v, pmac)))
-				return r;
-			veth.peer_mac = pmac;
-		} else {
-			return cli_usage(c, "veth: unknown keyword '%s'", argv[i - 1]);
-		}
-	}
+	o = a.o;
+	veth.peer = a.peer;
+	veth.peer_netns = a.peer_netns;
+	veth.peer_mac = a.has_peer_mac ? a.peer_mac : NULL;
+	veth.peer_up = !a.peer_down;
 	if (!veth.peer)
 		return cli_usage(c, "veth: 'peer PEER' is required");
 	if (!veth.peer_netns && streq(veth.peer, argv[0]))
@@ -626,40 +497,39 @@ static int tap_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	return cyris_tap_create(nl, cfg, x, ret);
 }
 
+struct tap_opts {
+	struct common o;
+	unsigned long owner, group;
+	bool has_owner, has_group;
+	int vnet_hdr;
+};
+
+static const struct cli_kw tap_kw[] = {
+	KW_COMMON(struct tap_opts),
+	KW(struct tap_opts, "owner", CLI_KW_UINT, owner, .max = UINT32_MAX - 1,
+	   .seen = CLI_KW_SEEN(struct tap_opts, has_owner)),
+	KW(struct tap_opts, "group", CLI_KW_UINT, group, .max = UINT32_MAX - 1,
+	   .seen = CLI_KW_SEEN(struct tap_opts, has_group)),
+	KW(struct tap_opts, "vnet-hdr", CLI_KW_FLAG, vnet_hdr, .min = 1),
+	{ 0 }
+};
+
 static int cmd_tap(struct cli *c, int argc, char **argv)
 {
 	struct cyris_tap_cfg tap = { .owner = -1, .group = -1 };
 	struct cyris_link_cfg cfg = { .name = argv[0] };
-	struct common o = {0};
-	unsigned long id;
-	const char *v;
-	int i, r;
+	struct tap_opts a = {0};
+	int r;
 
-	if ((r = parse_name(c, "tap name", argv[0])))
+	if ((r = parse_name(c, "tap name", argv[0])) ||
+	    (r = cli_keywords(c, "tap", tap_kw, argc, argv, 1, &a)))
 		return r;
-	for (i = 1; i < argc; i++) {
-		r = parse_common(c, argc, argv, &i, &o);
-		if (r >= 0) {
-			if (r)
-				return r;
-			continue;
-		}
-		if (streq(argv[i], "vnet-hdr")) {
-			tap.vnet_hdr = true;
-			continue;
-		}
-		if (!streq(argv[i], "owner") && !streq(argv[i], "group"))
-			return cli_usage(c, "tap: unknown keyword '%s'", argv[i]);
-		if (!(v = cli_value(c, argc, argv, &i)))
-			return CLI_USAGE;
-		if ((r = parse_uint(c, argv[i - 1], v, UINT32_MAX - 1, &id)))
-			return r;
-		if (streq(argv[i - 1], "owner"))
-			tap.owner = (long)id;
-		else
-			tap.group = (long)id;
-	}
-	return create_link(c, "tap", &o, &cfg, &tap, tap_create);
+	if (a.has_owner)
+		tap.owner = (long)a.owner;
+	if (a.has_group)
+		tap.group = (long)a.group;
+	tap.vnet_hdr = a.vnet_hdr;
+	return create_link(c, "tap", &a.o, &cfg, &tap, tap_create);
 }
 
 static int vxlan_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
@@ -668,54 +538,71 @@ static int vxlan_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	return cyris_vxlan_create(nl, cfg, x, ret);
 }
 
+struct vxlan_opts {
+	struct common o;
+	struct cyris_vxlan_cfg vx;
+	unsigned long id, dstport;
+	bool has_id;
+};
+
+static int vxlan_ip(struct cli *c, const char *kw, const char *v, struct cyris_ip *ip)
+{
+	if (cyris_ip_parse(v, ip) < 0)
+		return cli_usage(c, "vxlan: %s '%s' is not an IP address", kw, v);
+	return CLI_OK;
+}
+
+static int vxlan_remote(struct cli *c, const char *v, void *opts)
+{
+	return vxlan_ip(c, "remote", v, &((struct vxlan_opts *)opts)->vx.remote);
+}
+
+static int vxlan_local(struct cli *c, const char *v, void *opts)
+{
+	return vxlan_ip(c, "local", v, &((struct vxlan_opts *)opts)->vx.local);
+}
+
+static int vxlan_dev(struct cli *c, const char *v, void *opts)
+{
+	struct known dev;
+	int r = resolve(c, v, false, &dev);
+
+	if (r == CLI_OK)
+		((struct vxlan_opts *)opts)->vx.dev = dev.ifindex;
+	return r;
+}
+
+static const struct cli_kw vxlan_kw[] = {
+	KW_COMMON(struct vxlan_opts),
+	KW(struct vxlan_opts, "id", CLI_KW_UINT, id, .max = (1u << 24) - 1,
+	   .seen = CLI_KW_SEEN(struct vxlan_opts, has_id)),
+	KW(struct vxlan_opts, "remote", CLI_KW_FN, vx.remote, .fn = vxlan_remote),
+	KW(struct vxlan_opts, "local", CLI_KW_FN, vx.local, .fn = vxlan_local),
+	KW(struct vxlan_opts, "dstport", CLI_KW_UINT, dstport, .max = 65535),
+	KW(struct vxlan_opts, "dev", CLI_KW_FN, vx.dev, .fn = vxlan_dev),
+	{ 0 }
+};
+
 static int cmd_vxlan(struct cli *c, int argc, char **argv)
 {
-	struct cyris_vxlan_cfg vx = {0};
+	struct vxlan_opts a = {0};
+	struct cyris_vxlan_cfg vx;
 	struct cyris_link_cfg cfg = { .name = argv[0] };
-	struct common o = {0};
-	unsigned long n;
-	bool has_id = false;
-	const char *v, *kw;
-	struct known dev;
-	int i, r;
+	bool has_id;
+	int r;
 
-	if ((r = parse_name(c, "vxlan name", argv[0])))
+	if ((r = parse_name(c, "vxlan name", argv[0])) ||
+	    (r = cli_keywords(c, "vxlan", vxlan_kw, argc, argv, 1, &a)))
 		return r;
-	for (i = 1; i < argc; i++) {
-		r = parse_common(c, argc, argv, &i, &o);
-		if (r >= 0) {
-			if (r)
-				return r;
-			continue;
-		}
-		kw = argv[i];
-		if (!(v = cli_value(c, argc, argv, &i)))
-			return CLI_USAGE;
-		if (streq(kw, "id")) {
-			if ((r = parse_uint(c, "id", v, (1u << 24) - 1, &n)))
-				return r;
-			vx.vni = (uint32_t)n;
-			has_id = true;
-		} else if (streq(kw, "remote") || streq(kw, "local")) {
-			if (cyris_ip_parse(v, streq(kw, "remote") ? &vx.remote : &vx.local) < 0)
-				return cli_usage(c, "vxlan: %s '%s' is not an IP address", kw, v);
-		} else if (streq(kw, "dstport")) {
-			if ((r = parse_uint(c, "dstport", v, 65535, &n)))
-				return r;
-			vx.dstport = (uint16_t)n;
-		} else if (streq(kw, "dev")) {
-			if ((r = resolve(c, v, false, &dev)))
-				return r;
-			vx.dev = dev.ifindex;
-		} else {
-			return cli_usage(c, "vxlan: unknown keyword '%s'", kw);
-		}
-	}
+	vx = a.vx;
+	vx.vni = (uint32_t)a.id;
+	vx.dstport = (uint16_t)a.dstport;
+	has_id = a.has_id;
 	if (!has_id || !vx.remote.family)
 		return cli_usage(c, "vxlan: 'id VNI' and 'remote IP' are required");
 	if (vx.local.family && vx.local.family != vx.remote.family)
 		return cli_usage(c, "vxlan: local and remote must be of one family");
-	return create_link(c, "vxlan", &o, &cfg, &vx, vxlan_create);
+	return create_link(c, "vxlan", &a.o, &cfg, &vx, vxlan_create);
 }
 
 static int cmd_attach(struct cli *c, int argc, char **argv)
@@ -746,33 +633,33 @@ static int cmd_detach(struct cli *c, int argc, char **argv)
 	return r < 0 ? cli_err(c, r, "detach %s", argv[0]) : CLI_OK;
 }
 
+struct set_opts {
+	struct common o;
+	int up;
+	bool forwarding, has_forwarding;
+};
+
+static const struct cli_kw set_kw[] = {
+	KW(struct set_opts, "up", CLI_KW_FLAG, up, .min = 1),
+	KW(struct set_opts, "down", CLI_KW_FLAG, up, .min = 0),
+	KW(struct set_opts, "forwarding", CLI_KW_BOOL, forwarding,
+	   .seen = CLI_KW_SEEN(struct set_opts, has_forwarding)),
+	KW_MTU_MAC(struct set_opts),
+	{ 0 }
+};
+
 static int cmd_set(struct cli *c, int argc, char **argv)
 {
-	struct common o = {0};
+	struct set_opts a = { .up = -1 };
+	struct common o;
 	struct known k;
-	int i, r, up = -1, fwd = -1;
-	bool b;
+	int r, up, fwd;
 
-	for (i = 1; i < argc; i++) {
-		if (streq(argv[i], "up") || streq(argv[i], "down")) {
-			up = streq(argv[i], "up");
-			continue;
-		}
-		if (streq(argv[i], "forwarding")) {
-			const char *v = cli_value(c, argc, argv, &i);
-
-			if (!v)
-				return CLI_USAGE;
-			if (cli_parse_bool(v, &b) < 0)
-				return cli_usage(c, "forwarding takes on or off, not '%s'", v);
-			fwd = b;
-			continue;
-		}
-		if (!streq(argv[i], "mtu") && !streq(argv[i], "mac"))
-			return cli_usage(c, "set: unknown keyword '%s'", argv[i]);
-		if ((r = parse_common(c, argc, argv, &i, &o)))
-			return r;
-	}
+	if ((r = cli_keywords(c, "set", set_kw, argc, argv, 1, &a)))
+		return r;
+	o = a.o;
+	up = a.up;
+	fwd = a.has_forwarding ? a.forwarding : -1;
 	if ((r = resolve(c, argv[0], true, &k)))
 		return r;
 	if (o.mtu && (r = cyris_link_set_mtu(c->nl, k.ifindex, (unsigned)o.mtu)) < 0)
@@ -859,12 +746,22 @@ static int cmd_route(struct cli *c, int argc, char **argv)
 	return r < 0 ? cli_err(c, r, "route %s %s", argv[0], argv[1]) : CLI_OK;
 }
 
+struct netns_opts {
+	struct common o;
+};
+
+static const struct cli_kw netns_kw[] = {
+	KW_COMMON(struct netns_opts),
+	{ 0 }
+};
+
 /* netns add NAME [range R] [inst I] [guest G] | del NAME | list [range R] */
 static int cmd_netns(struct cli *c, int argc, char **argv)
 {
+	struct netns_opts a = {0};
 	struct common o = {0};
 	struct cyris_tag tag;
-	int i, r;
+	int r;
 
 	if (streq(argv[0], "list")) {
 		struct cyris_netns_entry *v = NULL;
@@ -926,13 +823,9 @@ static int cmd_netns(struct cli *c, int argc, char **argv)
 	}
 	if (!streq(argv[0], "add"))
 		return cli_usage(c, "netns: add, del or list, not '%s'", argv[0]);
-	for (i = 2; i < argc; i++) {
-		r = parse_common(c, argc, argv, &i, &o);
-		if (r < 0)
-			return cli_usage(c, "netns add: unknown keyword '%s'", argv[i]);
-		if (r)
-			return r;
-	}
+	if ((r = cli_keywords(c, "netns add", netns_kw, argc, argv, 2, &a)))
+		return r;
+	o = a.o;
 	fill_tag(&tag, &o, "guest");
 	r = cyris_netns_create(argv[1], &tag);
 	if (r == -EEXIST) {

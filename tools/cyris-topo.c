@@ -390,152 +390,6 @@ static void plan_text(const struct cyris_plan *p)
 		       p->exposes[i].snat ? " (from the host's address: it answers through a gateway guest)" : "");
 }
 
-/* ---- emitting input for the single-purpose tools ---------------------------- */
-
-/* The networks, and (for the netns provider) the guests' namespaces. */
-static void emit_bridge(const struct cyris_plan *p, bool guests)
-{
-	char b[CYRIS_PREFIXSTRLEN], ip[CYRIS_IPSTRLEN], mac[18];
-	size_t i, k;
-
-	printf("# cyris-bridge -b - input for range %s (cyris-topo plan --emit bridge)\n", p->range);
-	for (i = 0; i < p->n_nets; i++) {
-		const struct cyris_plan_net *n = &p->nets[i];
-
-		if (!n->local)
-			continue;
-		printf("add %s range %s net %s inst %u addr %s\n", n->bridge, p->range, n->name, n->instance,
-		       cyris_prefix_format(&n->host_addr, b, sizeof(b)));
-		printf("set %s forwarding on\n", n->bridge);
-		if (n->vni) {
-			printf("vxlan %s id %u remote %s", n->vxlan, n->vni, cyris_ip_format(&n->remotes[0], ip, sizeof(ip)));
-			printf(" local %s master %s range %s net %s inst %u\n",
-			       cyris_ip_format(&n->local_ip, ip, sizeof(ip)), n->bridge, p->range, n->name, n->instance);
-			for (k = 1; k < n->n_remotes; k++)
-				printf("remote add %s %s\n", n->vxlan, cyris_ip_format(&n->remotes[k], ip, sizeof(ip)));
-		}
-	}
-	for (i = 0; guests && i < p->n_guests; i++) {
-		const struct cyris_plan_guest *g = &p->guests[i];
-		bool routed = false;
-
-		if (!g->local)
-			continue;
-		printf("netns add %s range %s inst %u guest %s\n", g->name, p->range, g->instance, g->tag_guest);
-		for (k = 0; k < g->n_nics; k++) {
-			const struct cyris_plan_nic *n = &g->nics[k];
-
-			fmt_mac(n->mac, mac);
-			printf("veth %s peer %s peer-netns %s master %s range %s net %s inst %u guest %s nic %s peer-mac %s\n",
-			       n->host_ifname, n->nic, g->name, p->nets[n->net].bridge, p->range,
-			       p->nets[n->net].name, g->instance, g->tag_guest, n->nic, mac);
-		}
-		for (k = 0; k < g->n_nics; k++) {
-			const struct cyris_plan_nic *n = &g->nics[k];
-			const struct cyris_plan_net *net = &p->nets[n->net];
-
-			printf("in %s addr add %s dev %s\n", g->name, cyris_prefix_format(&n->addr, b, sizeof(b)), n->nic);
-			if (g->gateway)
-				printf("in %s set %s forwarding on\n", g->name, n->nic);
-			if (!routed) {
-				/* as the netns provider: via the gateway; a gateway via the host */
-				const struct cyris_ip *via = cyris_ip_equal(&n->addr.ip, &net->gateway)
-					? &net->host_addr.ip : &net->gateway;
-
-				printf("in %s route add default via %s dev %s\n", g->name,
-				       cyris_ip_format(via, ip, sizeof(ip)), n->nic);
-				routed = true;
-			}
-		}
-	}
-}
-
-static int emit_fw(struct cli *c, const struct cyris_plan *p)
-{
-	int at = -1;
-	size_t i;
-
-	if (opt.gateway) {
-		for (i = 0; i < p->n_guests && !streq(p->guests[i].name, opt.gateway); i++)
-			;
-		if (i == p->n_guests || !p->guests[i].gateway)
-			return cli_usage(c, "--gateway '%s' is not a gateway guest of the plan", opt.gateway);
-		at = (int)i;
-	}
-	printf("# cyris-fw apply %s - input: the rules enforced %s%s\n", p->range,
-	       at < 0 ? "on the host" : "in ", at < 0 ? "" : opt.gateway);
-	for (i = 0; i < p->n_rules; i++) {
-		_cleanup_free_ char *t = NULL;
-
-		if (p->rules[i].at != at)
-			continue;
-		if (!(t = cyris_fw_rule_text(&p->rules[i].fw)))
-			return cli_err(c, -ENOMEM, "rule '%s'", p->rules[i].orig);
-		printf("%s\n", t);
-	}
-	return CLI_OK;
-}
-
-/* " OPT WORD", WORD quoted for a batch line (and the shell) when needed. */
-static void put_opt(const char *name, const char *w)
-{
-	printf(" %s ", name);
-	if (*w && !w[strcspn(w, " \t\n'\"\\#$`;&|<>()*?[]{}~")]) {
-		fputs(w, stdout);
-		return;
-	}
-	putchar('\'');
-	for (; *w; w++)
-		if (*w == '\'')
-			fputs("'\\''", stdout);
-		else
-			putchar(*w);
-	putchar('\'');
-}
-
-static void emit_vm(const struct cyris_plan *p)
-{
-	char b[CYRIS_PREFIXSTRLEN], ip[CYRIS_IPSTRLEN], mac[18], v[64];
-	size_t i, k;
-
-	printf("# cyris-vm command lines for range %s (cyris-topo plan --emit vm)\n", p->range);
-	for (i = 0; i < p->n_guests; i++) {
-		const struct cyris_plan_guest *g = &p->guests[i];
-		const struct cyris_range_guestdef *d = g->def;
-
-		if (!g->local)
-			continue;
-		printf("create %s", g->name);
-		put_opt("--base", d && d->image[0] ? d->image :
-			d && d->basevm_config_file[0] ? d->basevm_config_file : "-");
-		printf(" --range %s --instance %u --guest %s", p->range, g->instance, g->tag_guest);
-		if (d && d->memory_mib)
-			printf(" --memory %u", d->memory_mib);
-		if (d && d->vcpus)
-			printf(" --vcpus %u", d->vcpus);
-		for (k = 0; k < g->n_nics; k++) {
-			fmt_mac(g->nics[k].mac, mac);
-			printf(" --nic %s,mac=%s", p->nets[g->nics[k].net].bridge, mac);
-		}
-		if (g->n_nics) {
-			const struct cyris_plan_net *n = &p->nets[g->nics[0].net];
-
-			snprintf(v, sizeof(v), "%s", cyris_prefix_format(&g->nics[0].addr, b, sizeof(b)));
-			if (!g->gateway)
-				snprintf(v + strlen(v), sizeof(v) - strlen(v), ",gw=%s",
-					 cyris_ip_format(&n->gateway, ip, sizeof(ip)));
-			printf(" --ip %s", v);
-		}
-		if (d && d->kernel[0])
-			put_opt("--kernel", d->kernel);
-		if (d && d->kernel[0] && d->initrd[0])
-			put_opt("--initrd", d->initrd);
-		if (d && d->kernel[0] && d->cmdline[0])
-			put_opt("--cmdline", d->cmdline);
-		printf("\n");
-	}
-}
-
 static int cmd_plan(struct cli *c, int argc, char **argv)
 {
 	struct cyris_topo_opts o = topo_opts(c);
@@ -553,13 +407,15 @@ static int cmd_plan(struct cli *c, int argc, char **argv)
 		return cli_fail(c, &err);
 	}
 	rc = CLI_OK;
-	if (opt.emit && streq(opt.emit, "bridge"))
-		emit_bridge(p, !opt.provider || !streq(opt.provider, "libvirt"));
-	else if (opt.emit && streq(opt.emit, "fw"))
-		rc = emit_fw(c, p);
-	else if (opt.emit)
-		emit_vm(p);
-	else if (c->json)
+	if (opt.emit && streq(opt.emit, "fw")) {
+		rc = cyris_plan_emit_fw(p, opt.gateway, stdout, &err);
+		rc = rc == -EINVAL ? cli_usage(c, "--gateway %s", err.msg) : rc < 0 ? cli_fail(c, &err) : CLI_OK;
+	} else if (opt.emit) {
+		rc = streq(opt.emit, "bridge")
+			? cyris_plan_emit_bridge(p, !opt.provider || !streq(opt.provider, "libvirt"), stdout)
+			: cyris_plan_emit_vm(p, stdout);
+		rc = rc < 0 ? cli_err(c, rc, "plan %s --emit %s", argv[0], opt.emit) : CLI_OK;
+	} else if (c->json)
 		plan_json(c, p);
 	else
 		plan_text(p);

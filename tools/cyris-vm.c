@@ -464,77 +464,16 @@ static int parse_ip(struct cli *c, const char *arg, struct cyris_guest_nic *n)
 	return CLI_OK;
 }
 
-struct keys {
-	char *v[64];
-	size_t n;
-};
-
-static void keys_free(struct keys *k)
-{
-	while (k->n)
-		free(k->v[--k->n]);
-}
-
-/* "TYPE BASE64 [COMMENT]" (options may come first, as in authorized_keys) */
-static bool looks_like_key(const char *line)
-{
-	static const char *const types[] = { "ssh-", "ecdsa-sha2-", "sk-ssh-", "sk-ecdsa-" };
-	const char *p = line;
-	size_t i, n;
-
-	while (*p) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		for (i = 0; i < ARRAY_SIZE(types); i++) {
-			if (strncmp(p, types[i], strlen(types[i])) != 0)
-				continue;
-			p += strcspn(p, " \t");
-			p += strspn(p, " \t");
-			n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=");
-			return n >= 16 && (p[n] == '\0' || p[n] == ' ' || p[n] == '\t');
-		}
-		p += strcspn(p, " \t");
-	}
-	return false;
-}
-
 /* Public keys, one per line (as in authorized_keys), from each file. */
-static int read_keys(struct cli *c, struct keys *k)
+static int read_keys(struct cli *c, struct cyris_ssh_keys *k)
 {
 	struct state *s = st(c);
-	_cleanup_free_ char *line = NULL;
-	size_t i, cap = 0;
+	struct cyris_error err;
+	size_t i;
 
-	for (i = 0; i < s->n_keyfiles; i++) {
-		FILE *f = fopen(s->keyfiles[i], "re");
-		size_t before = k->n;
-		unsigned lineno = 0;
-		ssize_t len;
-
-		if (!f)
-			return cli_usage(c, "--ssh-key %s: %s", s->keyfiles[i], strerror(errno));
-		while ((len = getline(&line, &cap, f)) >= 0) {
-			lineno++;
-			if (memchr(line, '\0', (size_t)len)) {
-				fclose(f);
-				return cli_usage(c, "--ssh-key %s:%u: a NUL byte in the line", s->keyfiles[i],
-						 lineno);
-			}
-			while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-				line[--len] = '\0';
-			if (!len || line[0] == '#')
-				continue;
-			if (!looks_like_key(line) || k->n == ARRAY_SIZE(k->v) ||
-			    !(k->v[k->n] = strdup(line))) {
-				fclose(f);
-				return cli_usage(c, "--ssh-key %s: not a public key file", s->keyfiles[i]);
-			}
-			k->n++;
-		}
-		fclose(f);
-		if (k->n == before)
-			return cli_usage(c, "--ssh-key %s: no key in it", s->keyfiles[i]);
-	}
+	for (i = 0; i < s->n_keyfiles; i++)
+		if (cyris_ssh_keys_load(s->keyfiles[i], k, &err) < 0)
+			return cli_usage(c, "--ssh-key %s", err.msg);
 	return CLI_OK;
 }
 
@@ -600,7 +539,7 @@ static int cmd_create(struct cli *c, int argc, char **argv)
 	struct cyris_guest_spec spec = {0};
 	char paths[3][PATH_MAX];
 	struct cyris_vm_info *info = NULL;
-	struct keys keys = {0};
+	struct cyris_ssh_keys keys = {0};
 	struct cyris_virt *v;
 	int r;
 
@@ -624,7 +563,7 @@ static int cmd_create(struct cli *c, int argc, char **argv)
 		print_vm(c, info);
 out:
 	free(info);
-	keys_free(&keys);
+	cyris_ssh_keys_free(&keys);
 	return r;
 }
 

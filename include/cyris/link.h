@@ -117,6 +117,30 @@ int cyris_vxlan_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 int cyris_tap_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 		     const struct cyris_tap_cfg *tap, int *ret_ifindex);
 
+/*
+ * Idempotent creates. cyris_link_adopt() is for a create that failed with
+ * EEXIST: the link @cfg->name is accepted when cyris owns it, it is of
+ * @kind ("bridge", "veth", "tun", "vxlan") and its tag's range and net are
+ * those of @cfg->tag where given; then its master is set to @cfg->master
+ * when that is not 0. It returns 0 (and *ret_ifindex), or -EEXIST with
+ * "NAME: exists and is not owned by cyris" or "NAME: exists as a different
+ * KIND link (ALIAS)" in cyris_nl_error(), or another -errno.
+ *
+ * cyris_bridge_ensure() creates the bridge, or accepts the existing one
+ * (as cyris_link_adopt) when it also has the MTU and MAC of @cfg (where
+ * given) and the properties of @br named in @given (CYRIS_BRIDGE_GIVEN_*).
+ * Returns 1 created, 0 accepted, -EEXIST when it differs ("NAME: exists
+ * with stp off, not on; mtu 1500, not 1400" in cyris_nl_error()), or
+ * another -errno.
+ */
+#define CYRIS_BRIDGE_GIVEN_STP            0x1u
+#define CYRIS_BRIDGE_GIVEN_FORWARD_DELAY  0x2u
+#define CYRIS_BRIDGE_GIVEN_VLAN_FILTERING 0x4u
+int cyris_link_adopt(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
+		     const char *kind, int *ret_ifindex);
+int cyris_bridge_ensure(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
+			const struct cyris_bridge_cfg *br, unsigned given, int *ret_ifindex);
+
 /* Change one property of an existing link. */
 int cyris_link_set_master(struct cyris_nl *nl, int ifindex, int master);
 int cyris_link_set_up(struct cyris_nl *nl, int ifindex, bool up);

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cyris/addr.h"
 #include "cyris/conf.h"
@@ -145,6 +146,19 @@ void cyris_plan_free(struct cyris_plan *p);
 /* The MAC of (range, instance, guest, index, nic): locally administered. */
 void cyris_plan_mac(const char *range, unsigned instance, const char *guest,
 		    unsigned index, const char *nic, uint8_t ret[6]);
+
+/*
+ * The plan as input for the single-purpose tools (cyris-topo plan --emit),
+ * written to @f: a cyris-bridge batch (the networks, and with @guests the
+ * guests' namespaces and veths, as the netns provider makes them); the
+ * rules for cyris-fw apply enforced on the host (@gateway NULL) or in the
+ * gateway guest @gateway (-EINVAL with a message in @err when it is not
+ * one); cyris-vm create lines. 0, or -EIO when @f failed.
+ */
+int cyris_plan_emit_bridge(const struct cyris_plan *p, bool guests, FILE *f);
+int cyris_plan_emit_fw(const struct cyris_plan *p, const char *gateway, FILE *f,
+		       struct cyris_error *err);
+int cyris_plan_emit_vm(const struct cyris_plan *p, FILE *f);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

@@ -226,6 +226,26 @@ bool cyris_vm_name_valid(const char *name);
  * prefix) and three bytes of a hash of both. */
 void cyris_vm_mac(const char *name, unsigned index, uint8_t ret[6]);
 
+/*
+ * SSH public keys for a guest (struct cyris_guest_spec's ssh_keys), read
+ * from a file as authorized_keys holds them: one key a line, "[OPTIONS]
+ * TYPE BASE64 [COMMENT]"; blank lines and # comments are skipped.
+ * cyris_ssh_keys_load() appends the keys of @path to @keys (start from
+ * {0}). On a bad file nothing of it is kept and @err says what and where:
+ * "PATH: No such file or directory", "PATH:LINE: a NUL byte in the line",
+ * "PATH:LINE: a line longer than CYRIS_SSH_KEY_MAX bytes", "PATH: a private
+ * key, not a public one", "PATH:LINE: not a public key", "PATH: no key in
+ * it" (-ENOKEY). Returns 0 or -errno.
+ */
+#define CYRIS_SSH_KEY_MAX 16384
+struct cyris_ssh_keys {
+	char **v;
+	size_t n, cap;
+};
+int cyris_ssh_keys_load(const char *path, struct cyris_ssh_keys *keys,
+			struct cyris_error *err);
+void cyris_ssh_keys_free(struct cyris_ssh_keys *keys);
+
 /* What a cloud-init NoCloud seed carries. */
 struct cyris_seed {
 	const char *instance_id;          /* NULL = hostname */

@@ -35,6 +35,15 @@
 #include "fw-priv.h"
 #include "../base/util.h"
 
+/* Typed cleanup (util.h's _cleanup_) for libnftnl's objects. */
+#define DEFINE_NFTNL_FREEP(type)                                                \
+	static inline void type##_freep(struct type **p) { if (*p) type##_free(*p); }
+DEFINE_NFTNL_FREEP(nftnl_table)
+DEFINE_NFTNL_FREEP(nftnl_chain)
+DEFINE_NFTNL_FREEP(nftnl_rule)
+DEFINE_NFTNL_FREEP(nftnl_set)
+#define _cleanup_nftnl_(type) _cleanup_(type##_freep) struct type
+
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
 #endif
@@ -311,22 +320,20 @@ static struct nftnl_table *table_new(const char *table, const char *range)
 static void add_table(struct batch *b, uint16_t type, uint16_t flags,
 		      const char *table, const char *range)
 {
-	struct nftnl_table *t = table_new(table, range);
+	_cleanup_nftnl_(nftnl_table) *t = table_new(table, range);
 	struct nlmsghdr *h;
 
 	if (!t || !(h = msg_begin(b, type, flags, -1, "table"))) {
 		b->err = -ENOMEM;
-		nftnl_table_free(t);
 		return;
 	}
 	nftnl_table_nlmsg_build_payload(h, t);
 	msg_end(b);
-	nftnl_table_free(t);
 }
 
 static void add_ifaces_set(struct batch *b, const char *table, const struct cyris_fw_policy *p)
 {
-	struct nftnl_set *s = nftnl_set_alloc();
+	_cleanup_nftnl_(nftnl_set) *s = nftnl_set_alloc();
 	struct nlmsghdr *h;
 	size_t i, j, n = 0;
 
@@ -373,7 +380,6 @@ static void add_ifaces_set(struct batch *b, const char *table, const struct cyri
 		nftnl_set_elems_nlmsg_build_payload(h, s);
 		msg_end(b);
 	}
-	nftnl_set_free(s);
 }
 
 static void add_chains(struct batch *b, const char *table)
@@ -382,7 +388,7 @@ static void add_chains(struct batch *b, const char *table)
 
 	for (i = 0; i < fw_n_chains; i++) {
 		const struct fw_chain_def *d = &fw_chains[i];
-		struct nftnl_chain *c = nftnl_chain_alloc();
+		_cleanup_nftnl_(nftnl_chain) *c = nftnl_chain_alloc();
 		struct nlmsghdr *h;
 		char what[64];
 
@@ -404,7 +410,6 @@ static void add_chains(struct batch *b, const char *table)
 			nftnl_chain_nlmsg_build_payload(h, c);
 			msg_end(b);
 		}
-		nftnl_chain_free(c);
 	}
 }
 
@@ -626,7 +631,7 @@ static size_t merge_ivals(struct ival *v, size_t n, size_t len)
  * that looks it up; returns its id. */
 static uint32_t anon_set(struct batch *b, const char *table, int rule, const struct fw_match *m)
 {
-	struct nftnl_set *s = nftnl_set_alloc();
+	_cleanup_nftnl_(nftnl_set) *s = nftnl_set_alloc();
 	_cleanup_free_ struct ival *v = calloc(m->n_set, sizeof(*v));
 	uint32_t id = b->next_set_id++, flags = NFT_SET_ANONYMOUS | NFT_SET_CONSTANT;
 	uint32_t type = TYPE_INET_PROTOCOL, len = 1;
@@ -634,7 +639,6 @@ static uint32_t anon_set(struct batch *b, const char *table, int rule, const str
 	size_t i, n = m->n_set;
 
 	if (!s || !v) {
-		nftnl_set_free(s);
 		b->err = -ENOMEM;
 		return 0;
 	}
@@ -690,7 +694,6 @@ static uint32_t anon_set(struct batch *b, const char *table, int rule, const str
 		nftnl_set_elems_nlmsg_build_payload(h, s);
 		msg_end(b);
 	}
-	nftnl_set_free(s);
 	return id;
 }
 
@@ -1236,7 +1239,7 @@ static void udata_get(const void *data, uint32_t len, char *out)
 static int table_cb(const struct nlmsghdr *h, void *data)
 {
 	struct table_info *ti = data;
-	struct nftnl_table *t = nftnl_table_alloc();
+	_cleanup_nftnl_(nftnl_table) *t = nftnl_table_alloc();
 	char comment[NFTNL_UDATA_COMMENT_MAXLEN];
 	const char *name;
 	uint32_t len = 0;
@@ -1245,10 +1248,8 @@ static int table_cb(const struct nlmsghdr *h, void *data)
 	if (!t)
 		return MNL_CB_ERROR;
 	if (nftnl_table_nlmsg_parse(h, t) < 0 ||
-	    nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) != NFPROTO_INET) {
-		nftnl_table_free(t);
+	    nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) != NFPROTO_INET)
 		return MNL_CB_OK;
-	}
 	name = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
 	ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
 	udata_get(ud, len, comment);
@@ -1266,7 +1267,6 @@ static int table_cb(const struct nlmsghdr *h, void *data)
 			memcpy(*rg, comment + 12, strlen(comment + 12) + 1);
 		}
 	}
-	nftnl_table_free(t);
 	return MNL_CB_OK;
 }
 
@@ -1327,7 +1327,7 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 static int rule_cb(const struct nlmsghdr *h, void *data)
 {
 	struct rules_dump *d = data;
-	struct nftnl_rule *r = nftnl_rule_alloc();
+	_cleanup_nftnl_(nftnl_rule) *r = nftnl_rule_alloc();
 	struct cyris_fw_krule *k;
 	const void *ud;
 	uint32_t len = 0;
@@ -1335,13 +1335,10 @@ static int rule_cb(const struct nlmsghdr *h, void *data)
 	if (!r)
 		return MNL_CB_ERROR;
 	if (nftnl_rule_nlmsg_parse(h, r) < 0 ||
-	    !streq(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), d->t->name)) {
-		nftnl_rule_free(r);
+	    !streq(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), d->t->name))
 		return MNL_CB_OK;
-	}
 	k = cyris_grow((void **)&d->t->rules, &d->t->n_rules, &d->t->cap_rules, sizeof(*k));
 	if (!k) {
-		nftnl_rule_free(r);
 		d->err = -ENOMEM;
 		return MNL_CB_ERROR;
 	}
@@ -1350,23 +1347,20 @@ static int rule_cb(const struct nlmsghdr *h, void *data)
 	ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
 	udata_get(ud, len, k->comment);
 	nftnl_expr_foreach(r, expr_cb, k);
-	nftnl_rule_free(r);
 	return MNL_CB_OK;
 }
 
 static int setelem_cb(const struct nlmsghdr *h, void *data)
 {
 	struct cyris_fw_table *t = data;
-	struct nftnl_set *s = nftnl_set_alloc();
+	_cleanup_nftnl_(nftnl_set) *s = nftnl_set_alloc();
 	struct nftnl_set_elems_iter *it;
 	struct nftnl_set_elem *e;
 
 	if (!s)
 		return MNL_CB_ERROR;
-	if (nftnl_set_elems_nlmsg_parse(h, s) < 0 || !(it = nftnl_set_elems_iter_create(s))) {
-		nftnl_set_free(s);
+	if (nftnl_set_elems_nlmsg_parse(h, s) < 0 || !(it = nftnl_set_elems_iter_create(s)))
 		return MNL_CB_OK;
-	}
 	while ((e = nftnl_set_elems_iter_next(it))) {
 		uint32_t len = 0;
 		const char *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
@@ -1381,7 +1375,6 @@ static int setelem_cb(const struct nlmsghdr *h, void *data)
 		(*slot)[CYRIS_IFNAMSIZ - 1] = '\0';
 	}
 	nftnl_set_elems_iter_destroy(it);
-	nftnl_set_free(s);
 	return MNL_CB_OK;
 }
 

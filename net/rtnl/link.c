@@ -283,7 +283,7 @@ int cyris_bridge_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	static const struct cyris_bridge_cfg defaults = {0};
 	char alias[CYRIS_ALIASSIZ];
 	struct nlattr *info, *data;
-	struct nl_msg *msg;
+	_cleanup_nlmsg_ struct nl_msg *msg = NULL;
 	int r;
 
 	r = validate_cfg(cfg, alias);
@@ -294,19 +294,15 @@ int cyris_bridge_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	msg = newlink_begin(cfg, ret_ifindex != NULL);
 	if (!msg)
 		return -ENOMEM;
-	r = -EMSGSIZE;
 	data = linkinfo_begin(msg, "bridge", &info);
 	if (!data ||
 	    nla_put_u32(msg, IFLA_BR_FORWARD_DELAY, br->forward_delay) < 0 ||
 	    nla_put_u32(msg, IFLA_BR_STP_STATE, br->stp ? 1 : 0) < 0 ||
 	    (br->vlan_filtering && nla_put_u8(msg, IFLA_BR_VLAN_FILTERING, 1) < 0))
-		goto out;
+		return -EMSGSIZE;
 	nla_nest_end(msg, data);
 	nla_nest_end(msg, info);
-	r = link_create(nl, msg, cfg, alias, ret_ifindex);
-out:
-	nlmsg_free(msg);
-	return r;
+	return link_create(nl, msg, cfg, alias, ret_ifindex);
 }
 
 /* Open the peer's namespace: an fd, or a pid the kernel resolves. */
@@ -329,7 +325,7 @@ static int veth_peer_finish(struct cyris_nl *nl, const struct cyris_veth_cfg *ve
 {
 	struct link_change c = LINK_CHANGE_INIT;
 	char alias[CYRIS_ALIASSIZ];
-	struct cyris_nl *pnl = NULL;
+	_cleanup_nl_ struct cyris_nl *pnl = NULL;
 	int r;
 
 	c.up = veth->peer_up ? 1 : -1;
@@ -347,7 +343,6 @@ static int veth_peer_finish(struct cyris_nl *nl, const struct cyris_veth_cfg *ve
 		r = link_apply_to(pnl, 0, veth->peer, &c);
 	if (r < 0 && pnl && pnl->error.code)
 		nl->error = pnl->error;
-	cyris_nl_close(pnl);
 	return r;
 }
 
@@ -359,7 +354,7 @@ int cyris_veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	char alias[CYRIS_ALIASSIZ];
 	struct nlattr *info, *data, *pn;
 	_cleanup_close_ int nsfd = -1;
-	struct nl_msg *msg;
+	_cleanup_nlmsg_ struct nl_msg *msg = NULL;
 	int r, ifindex = 0;
 
 	r = validate_cfg(cfg, alias);
@@ -377,12 +372,11 @@ int cyris_veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	msg = newlink_begin(cfg, ret_ifindex != NULL);
 	if (!msg)
 		return -ENOMEM;
-	r = -EMSGSIZE;
 	data = linkinfo_begin(msg, "veth", &info);
 	if (!data || !(pn = nla_nest_start(msg, VETH_INFO_PEER)) ||
 	    nlmsg_append(msg, &peer, sizeof(peer), NLMSG_ALIGNTO) < 0 ||
 	    put_change(msg, &pc) < 0)
-		goto out;
+		return -EMSGSIZE;
 	nla_nest_end(msg, pn);
 	nla_nest_end(msg, data);
 	nla_nest_end(msg, info);
@@ -394,8 +388,6 @@ int cyris_veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	}
 	if (r == 0 && ret_ifindex)
 		*ret_ifindex = ifindex;
-out:
-	nlmsg_free(msg);
 	return r;
 }
 
@@ -404,7 +396,7 @@ int cyris_vxlan_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 {
 	char alias[CYRIS_ALIASSIZ];
 	struct nlattr *info, *data;
-	struct nl_msg *msg;
+	_cleanup_nlmsg_ struct nl_msg *msg = NULL;
 	bool v6;
 	int r;
 
@@ -420,7 +412,6 @@ int cyris_vxlan_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	msg = newlink_begin(cfg, ret_ifindex != NULL);
 	if (!msg)
 		return -ENOMEM;
-	r = -EMSGSIZE;
 	data = linkinfo_begin(msg, "vxlan", &info);
 	if (!data || nla_put_u32(msg, IFLA_VXLAN_ID, vx->vni) < 0 ||
 	    nla_put_u16(msg, IFLA_VXLAN_PORT, htons(vx->dstport ? vx->dstport : 4789)) < 0 ||
@@ -432,13 +423,10 @@ int cyris_vxlan_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	     nla_put(msg, v6 ? IFLA_VXLAN_LOCAL6 : IFLA_VXLAN_LOCAL,
 		     (int)cyris_ip_len(&vx->local), vx->local.a) < 0) ||
 	    (vx->dev > 0 && nla_put_u32(msg, IFLA_VXLAN_LINK, (uint32_t)vx->dev) < 0))
-		goto out;
+		return -EMSGSIZE;
 	nla_nest_end(msg, data);
 	nla_nest_end(msg, info);
-	r = link_create(nl, msg, cfg, alias, ret_ifindex);
-out:
-	nlmsg_free(msg);
-	return r;
+	return link_create(nl, msg, cfg, alias, ret_ifindex);
 }
 
 /* Open /dev/net/tun in the context's namespace: the device is made in the
@@ -777,7 +765,7 @@ static int del_many(struct cyris_nl *nl, const struct cyris_link_list *l,
 
 int cyris_link_del_many(struct cyris_nl *nl, const int *ifindex, size_t n)
 {
-	struct cyris_link_list l = {0};
+	_cleanup_link_list_ struct cyris_link_list l = {0};
 	int r;
 
 	if (n < 2)
@@ -785,7 +773,6 @@ int cyris_link_del_many(struct cyris_nl *nl, const int *ifindex, size_t n)
 	r = cyris_link_list(nl, &l);
 	if (r == 0)
 		r = del_many(nl, &l, ifindex, n, 0);
-	cyris_link_list_free(&l);
 	return r;
 }
 
@@ -793,7 +780,7 @@ int cyris_link_del_where(struct cyris_nl *nl,
 			 bool (*match)(const struct cyris_link *l, void *arg), void *arg,
 			 uint32_t group, size_t *ret_count)
 {
-	struct cyris_link_list l = {0};
+	_cleanup_link_list_ struct cyris_link_list l = {0};
 	_cleanup_free_ int *set = NULL;
 	size_t i, n = 0;
 	int r = cyris_link_list(nl, &l);
@@ -801,15 +788,12 @@ int cyris_link_del_where(struct cyris_nl *nl,
 	if (r < 0)
 		return r;
 	set = calloc(l.n + 1, sizeof(*set));
-	if (!set) {
-		cyris_link_list_free(&l);
+	if (!set)
 		return -ENOMEM;
-	}
 	for (i = 0; i < l.n; i++)
 		if (match(&l.v[i], arg))
 			set[n++] = l.v[i].ifindex;
 	r = del_many(nl, &l, set, n, group);
-	cyris_link_list_free(&l);
 	if (r == 0 && ret_count)
 		*ret_count = n;
 	return r;
@@ -1022,22 +1006,20 @@ static struct nl_msg *getlink_msg(int ifindex, int flags)
 
 int cyris_link_list(struct cyris_nl *nl, struct cyris_link_list *ret)
 {
-	struct cyris_link_list l = {0};
+	_cleanup_link_list_ struct cyris_link_list l = {0};
 	struct link_dump d = { .l = &l };
-	struct nl_msg *msg = getlink_msg(0, 0);
+	_cleanup_nlmsg_ struct nl_msg *msg = getlink_msg(0, 0);
 	int r;
 
 	if (!msg)
 		return -ENOMEM;
 	r = cyris_nl_dump(nl, msg, on_link, &d, link_reset);
-	nlmsg_free(msg);
 	if (r == 0)
 		r = d.err;
-	if (r < 0) {
-		cyris_link_list_free(&l);
+	if (r < 0)
 		return r;
-	}
 	*ret = l;
+	l = (struct cyris_link_list){0};        /* handed on */
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <netlink/msg.h>
 #include <netlink/attr.h>
 
+#include "cyris/link.h"
 #include "cyris/nl.h"
 #include "../base/util.h"
 
@@ -41,6 +42,15 @@ int cyris_nl_talk(struct cyris_nl *nl, struct nl_msg *msg,
 int cyris_nl_dump(struct cyris_nl *nl, struct nl_msg *msg,
 		  nl_recvmsg_msg_cb_t cb, void *arg,
 		  void (*reset)(void *arg));
+
+/* Typed cleanup (util.h's _cleanup_): the message, or the context, is
+ * freed when the variable goes out of scope; TAKE_PTR hands it on. */
+static inline void cyris_nlmsg_freep(struct nl_msg **m) { if (*m) nlmsg_free(*m); }
+static inline void cyris_nl_closep(struct cyris_nl **nl) { cyris_nl_close(*nl); }
+#define _cleanup_nlmsg_ _cleanup_(cyris_nlmsg_freep)
+#define _cleanup_nl_ _cleanup_(cyris_nl_closep)
+/* a list (cyris_link_list_free) freed at the end of its scope */
+#define _cleanup_link_list_ _cleanup_(cyris_link_list_free)
 
 /* Convert a libnl -NLE_* code to -errno (never returns 0 for an error). */
 int cyris_nle_errno(int nle);

@@ -192,28 +192,50 @@ static void test_json_escape(void)
 	free(buf);
 }
 
+/* Send stderr to a scratch file until stderr_end(), which puts what was
+ * written into @buf. */
+struct capture {
+	FILE *f;
+	int saved;
+};
+
+static void stderr_begin(struct capture *cap)
+{
+	cap->f = tmpfile();
+	cap->saved = dup(STDERR_FILENO);
+	fflush(stderr);
+	if (cap->f)
+		dup2(fileno(cap->f), STDERR_FILENO);
+}
+
+static const char *stderr_end(struct capture *cap, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	fflush(stderr);
+	dup2(cap->saved, STDERR_FILENO);
+	close(cap->saved);
+	if (cap->f) {
+		rewind(cap->f);
+		n = fread(buf, 1, size - 1, cap->f);
+		fclose(cap->f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* What cli_fail() / cli_failf() write to stderr, into @buf. */
 static const char *captured(struct cli *c, const struct cyris_error *e, const char *what,
 			    char *buf, size_t size)
 {
-	FILE *f = tmpfile();
-	int saved = dup(STDERR_FILENO);
-	size_t n;
+	struct capture cap;
 
-	fflush(stderr);
-	dup2(fileno(f), STDERR_FILENO);
+	stderr_begin(&cap);
 	if (what)
 		cli_failf(c, e, "%s", what);
 	else
 		cli_fail(c, e);
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	rewind(f);
-	n = fread(buf, 1, size - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
+	return stderr_end(&cap, buf, size);
 }
 
 static void test_error(void)
@@ -266,9 +288,107 @@ static void test_error(void)
 	   cyris_error_source_name(CYRIS_ERROR_NONE) == NULL, "source names");
 }
 
+/* The keyword table parser (cli_keywords): values into the option struct,
+ * and each bad word refused with its message and exit code 2. */
+struct kw_opts {
+	const char *name, *id, *ifname;
+	unsigned long n, mtu;
+	uint8_t mac[6];
+	bool on, has_mac, has_n;
+	int flag;
+	unsigned fn_calls;
+};
+
+static int kw_fn(struct cli *c, const char *v, void *opts)
+{
+	(void)c;
+	((struct kw_opts *)opts)->fn_calls++;
+	return strcmp(v, "bad") ? CLI_OK : CLI_FAIL;
+}
+
+#define K(n, t, f, ...) { .name = n, .type = t, .off = offsetof(struct kw_opts, f), __VA_ARGS__ }
+static const struct cli_kw kw_tab[] = {
+	K("name", CLI_KW_STR, name),
+	K("range", CLI_KW_ID, id),
+	K("peer", CLI_KW_IFNAME, ifname, .label = "peer name"),
+	K("n", CLI_KW_UINT, n, .max = 100, .seen = CLI_KW_SEEN(struct kw_opts, has_n)),
+	K("mtu", CLI_KW_UINT, mtu, .min = 1, .max = 65535, .bad = "mtu '%s' is not an MTU"),
+	K("mac", CLI_KW_MAC, mac, .seen = CLI_KW_SEEN(struct kw_opts, has_mac)),
+	K("stp", CLI_KW_BOOL, on),
+	K("down", CLI_KW_FLAG, flag, .min = 7),
+	K("fn", CLI_KW_FN, name, .fn = kw_fn),
+	{ 0 }
+};
+
+/* Run cli_keywords on @line; its exit code, and what it wrote to stderr in @err. */
+static int kw_run(const char *line, struct kw_opts *o, char *err, size_t size)
+{
+	struct cli c = { .prog = "cyris-x", .file = "f", .line = 1 };
+	struct capture cap;
+	int r, argc;
+	char **argv;
+	size_t n;
+
+	memset(o, 0, sizeof(*o));
+	argc = cli_split(line, &argv);
+	stderr_begin(&cap);
+	r = cli_keywords(&c, "cmd", kw_tab, argc, argv, 0, o);
+	stderr_end(&cap, err, size);
+	n = strlen(err);
+	if (n && err[n - 1] == '\n')
+		err[n - 1] = '\0';
+	/* the values point into argv: keep the strings the test compares */
+	if (o->name && !strcmp(o->name, "x"))
+		o->name = "x";
+	if (o->id)
+		o->id = !strcmp(o->id, "r1") ? "r1" : "?";
+	if (o->ifname)
+		o->ifname = !strcmp(o->ifname, "p1") ? "p1" : "?";
+	free(argv);
+	return r;
+}
+
+static void test_keywords(void)
+{
+	struct kw_opts o;
+	char err[512];
+
+	is_int(kw_run("name x range r1 peer p1 n 42 mtu 1400 mac 02:00:00:00:00:01 stp on down fn ok",
+		      &o, err, sizeof(err)), CLI_OK, "every type of keyword parses");
+	ok(o.name && !strcmp(o.name, "x") && o.id && !strcmp(o.id, "r1") && o.ifname &&
+	   !strcmp(o.ifname, "p1"), "  strings, ids and interface names land in their fields");
+	ok(o.n == 42 && o.has_n && o.mtu == 1400 && o.mac[5] == 1 && o.has_mac && o.on &&
+	   o.flag == 7 && o.fn_calls == 1, "  numbers, MAC, bool, flag, a function; .seen set");
+	is_str(err, "", "  and nothing on stderr");
+	is_int(kw_run("stp off", &o, err, sizeof(err)), CLI_OK, "a keyword not given");
+	ok(!o.has_n && !o.has_mac && !o.on, "  leaves its field and its .seen alone");
+#define BAD(line, code, msg, what)                                              \
+	do {                                                                    \
+		is_int(kw_run(line, &o, err, sizeof(err)), code, what);         \
+		is_str(err, msg, "  " what ": the message");                    \
+	} while (0)
+	BAD("colour red", CLI_USAGE, "f:1: cmd: unknown keyword 'colour'", "an unknown keyword");
+	BAD("n", CLI_USAGE, "f:1: 'n' needs a value", "a keyword without its value");
+	BAD("n 101", CLI_USAGE, "f:1: n '101' is not a number in 0..100", "a number above the maximum");
+	BAD("n -1", CLI_USAGE, "f:1: n '-1' is not a number in 0..100", "a negative number");
+	BAD("mtu 0", CLI_USAGE, "f:1: mtu '0' is not an MTU", "below the minimum: the entry's message");
+	BAD("range 'a b'", CLI_USAGE, "f:1: range 'a b' is not a valid id (1-32 of A-Z a-z 0-9 _ . -)",
+	    "a bad id");
+	BAD("peer a-name-too-long-for-linux", CLI_USAGE,
+	    "f:1: peer name 'a-name-too-long-for-linux' is too long (at most 15 bytes)",
+	    "an interface name too long, named by its label");
+	BAD("peer a/b", CLI_USAGE, "f:1: peer name 'a/b' is not a valid interface name", "a bad interface name");
+	BAD("mac 02:00", CLI_USAGE, "f:1: '02:00' is not a MAC address (xx:xx:xx:xx:xx:xx)", "a bad MAC");
+	BAD("stp maybe", CLI_USAGE, "f:1: stp takes on or off, not 'maybe'", "a bad bool");
+	BAD("fn bad", CLI_FAIL, "", "a function's own exit code");
+	BAD("n 5 colour", CLI_USAGE, "f:1: cmd: unknown keyword 'colour'", "stops at the first bad word");
+#undef BAD
+}
+
 int main(void)
 {
 	test_error();
+	test_keywords();
 	test_split();
 	test_json_escape();
 	test_show();

@@ -10,6 +10,14 @@
 #include "cyris/vm.h"
 #include "../../net/base/util.h"
 
+/* Typed cleanup (util.h's _cleanup_) for libvirt's handles. */
+static inline void virt_domain_freep(virDomainPtr *d) { if (*d) virDomainFree(*d); }
+static inline void virt_pool_freep(virStoragePoolPtr *p) { if (*p) virStoragePoolFree(*p); }
+static inline void virt_vol_freep(virStorageVolPtr *p) { if (*p) virStorageVolFree(*p); }
+#define _cleanup_domain_ _cleanup_(virt_domain_freep)
+#define _cleanup_pool_ _cleanup_(virt_pool_freep)
+#define _cleanup_vol_ _cleanup_(virt_vol_freep)
+
 struct cyris_virt {
 	char uri[256];
 	char virt_type[8];          /* kvm, qemu, auto */

@@ -347,8 +347,8 @@ static int vol_upload(struct cyris_virt *v, virStorageVolPtr vol,
 /* Delete volume @name of pool @pool; a missing volume or pool is fine. */
 static int vol_delete(struct cyris_virt *v, const char *pool, const char *name)
 {
-	virStoragePoolPtr p;
-	virStorageVolPtr vol;
+	_cleanup_pool_ virStoragePoolPtr p = NULL;
+	_cleanup_vol_ virStorageVolPtr vol = NULL;
 	int r = 0;
 
 	if (!pool[0] || !name[0])
@@ -372,11 +372,9 @@ static int vol_delete(struct cyris_virt *v, const char *pool, const char *name)
 		VIRT_TRY(v, (ok = virStorageVolDelete(vol, 0)) == 0);
 		if (ok < 0)
 			r = virt_fail(v);
-		virStorageVolFree(vol);
 	} else {
 		virResetLastError();
 	}
-	virStoragePoolFree(p);
 	return r;
 }
 
@@ -731,7 +729,7 @@ static int owned_domain(struct cyris_virt *v, const char *name, bool force,
 			virDomainPtr *ret, struct vm_meta *ret_meta)
 {
 	struct vm_meta m = {0};
-	virDomainPtr dom;
+	_cleanup_domain_ virDomainPtr dom = NULL;
 	int r = virt_domain(v, name, &dom);
 
 	if (r < 0)
@@ -741,11 +739,9 @@ static int owned_domain(struct cyris_virt *v, const char *name, bool force,
 		r = 0;
 	else if (r == -ENODATA)
 		r = virt_error(v, -EPERM, "domain '%s' has no cyris tag; use --force to change it", name);
-	if (r < 0) {
-		virDomainFree(dom);
+	if (r < 0)
 		return r;
-	}
-	*ret = dom;
+	*ret = TAKE_PTR(dom);
 	if (ret_meta)
 		*ret_meta = m;
 	else
@@ -755,21 +751,17 @@ static int owned_domain(struct cyris_virt *v, const char *name, bool force,
 
 int cyris_vm_start(struct cyris_virt *v, const char *name, bool force)
 {
-	virDomainPtr dom;
+	_cleanup_domain_ virDomainPtr dom = NULL;
 	int r, ok = -1;
 
 	virt_clear(v);
 	r = owned_domain(v, name, force, &dom, NULL);
 	if (r < 0)
 		return r;
-	if (virDomainIsActive(dom) == 1) {
-		virDomainFree(dom);
+	if (virDomainIsActive(dom) == 1)
 		return -EALREADY;
-	}
 	VIRT_TRY(v, (ok = virDomainCreate(dom)) == 0);
-	r = ok == 0 ? 0 : virt_fail(v);
-	virDomainFree(dom);
-	return r;
+	return ok == 0 ? 0 : virt_fail(v);
 }
 
 static int wait_shutoff(virDomainPtr dom, unsigned timeout_ms)
@@ -792,7 +784,7 @@ static int wait_shutoff(virDomainPtr dom, unsigned timeout_ms)
 int cyris_vm_stop(struct cyris_virt *v, const char *name, unsigned timeout_ms,
 		  bool force, bool *ret_forced)
 {
-	virDomainPtr dom;
+	_cleanup_domain_ virDomainPtr dom = NULL;
 	int r, ok = -1;
 
 	virt_clear(v);
@@ -801,10 +793,8 @@ int cyris_vm_stop(struct cyris_virt *v, const char *name, unsigned timeout_ms,
 	r = owned_domain(v, name, force, &dom, NULL);
 	if (r < 0)
 		return r;
-	if (virDomainIsActive(dom) != 1) {
-		virDomainFree(dom);
+	if (virDomainIsActive(dom) != 1)
 		return -EALREADY;
-	}
 	VIRT_TRY(v, (ok = virDomainShutdown(dom)) == 0);
 	r = ok == 0 ? wait_shutoff(dom, timeout_ms) : -ETIMEDOUT;
 	virResetLastError();
@@ -817,7 +807,6 @@ int cyris_vm_stop(struct cyris_virt *v, const char *name, unsigned timeout_ms,
 	} else {
 		r = 0;
 	}
-	virDomainFree(dom);
 	return r;
 }
 
@@ -1004,21 +993,19 @@ int cyris_vm_destroy_range(struct cyris_virt *v, const char *range, size_t *ret_
 
 int cyris_vm_get(struct cyris_virt *v, const char *name, struct cyris_vm_info *ret)
 {
-	virDomainPtr dom;
+	_cleanup_domain_ virDomainPtr dom = NULL;
 	int r;
 
 	r = virt_begin(v, name, &dom);
 	if (r < 0)
 		return r;
-	r = vm_info_fill(v, dom, ret);
-	virDomainFree(dom);
-	return r;
+	return vm_info_fill(v, dom, ret);
 }
 
 int cyris_vm_status(struct cyris_virt *v, const char *name, enum cyris_vm_status *ret)
 {
 	struct vm_meta m = {0};
-	virDomainPtr dom;
+	_cleanup_domain_ virDomainPtr dom = NULL;
 	int r, state = 0, reason = 0, ok = -1;
 	bool owned;
 
@@ -1034,6 +1021,5 @@ int cyris_vm_status(struct cyris_virt *v, const char *name, enum cyris_vm_status
 	if (r == 0)
 		*ret = vm_status_of(state, reason, &m, owned);
 	vm_meta_clear(&m);
-	virDomainFree(dom);
 	return r;
 }
