@@ -57,6 +57,9 @@ ingress_rules() { nft -j list table inet "cyris_$1" | jq -c '[.nftables[].rule.c
 is "$(ingress_rules 310)" '["ingress up0: forwarding for entry points only"]' "range 310's table holds that rule"
 ok "cyris-fw apply 310 (a re-apply)" cyris-fw apply 310 /dev/null
 is "$(ingress_rules 310)" '["ingress up0: forwarding for entry points only"]' "the re-apply keeps it"
+fails_with 1 "destroy: the table guards the forwarding on up0 .*cyris-topo down 310" \
+	"cyris-fw destroy 310 alone refuses: the uplink would forward unguarded" cyris-fw destroy 310
+is "$(ingress_rules 310)" '["ingress up0: forwarding for entry points only"]' "  the table is still there"
 listen_in cyris-310-1-desktop-1 tcp:22
 is "$(answer tcp client 192.0.2.1 "$port1")" 192.0.2.50 \
 	"a client outside reaches the desktop's port 22 through host port $port1 (and keeps its address)"

@@ -416,6 +416,33 @@ static int cmd_nat(struct cli *c, int argc, char **argv)
 	return r < 0 ? fw_fail(c, r, NULL, "nat") : CLI_OK;
 }
 
+/* The table of @range guards the forwarding cyris-topo up turned on for
+ * its entry points (a rule commented "ingress IF"): removing it alone would
+ * leave that forwarding on with nothing guarding it and no record of who
+ * turned it on. cyris-topo down turns the forwarding off, then removes the
+ * table. */
+static int guards_ingress(struct cli *c, struct cyris_fw *f, const char *range)
+{
+	struct cyris_fw_table *t = NULL;
+	struct cyris_error e = {0};
+	char ifname[CYRIS_IFNAMSIZ] = "";
+	size_t n = 0, i, j;
+	bool found = false;
+
+	if (cyris_fw_show(f, range, &t, &n) < 0)
+		return 0;   /* destroy says what is wrong */
+	for (i = 0; !found && i < n; i++)
+		for (j = 0; !found && j < t[i].n_rules; j++)
+			found = cyris_fw_ingress_parse(t[i].rules[j].comment, ifname) == 0;
+	cyris_fw_tables_free(t, n);
+	if (!found)
+		return 0;
+	cyris_error_set(&e, -EBUSY, "the table guards the forwarding on %s that cyris-topo up turned on "
+			"for entry points; cyris-topo down %s turns it off and removes the table "
+			"(--force removes the table alone)", ifname, range);
+	return cli_failf(c, &e, "destroy");
+}
+
 static int cmd_destroy(struct cli *c, int argc, char **argv)
 {
 	struct cyris_fw *f;
@@ -423,6 +450,8 @@ static int cmd_destroy(struct cli *c, int argc, char **argv)
 
 	(void)argc;
 	if ((r = parse_range(c, argv[0])) || (r = fw(c, &f)))
+		return r;
+	if (!c->force && (r = guards_ingress(c, f, argv[0])) != 0)
 		return r;
 	r = cyris_fw_destroy(f, argv[0], c->force);
 	if (r == -EPERM)
