@@ -39,6 +39,10 @@ exits 3 "but not from 192.0.2.99 (outside the prefix: the host refuses)" env NET
 # nat: egress for one range
 ok "desk cannot reach the outside" cannot_fw 124 tcp desk 192.0.2.50 22
 ok "nat 124 out up0" cyris-fw nat 124 out up0
+masq() { nft -j list chain inet cyris_124 postrouting | jq '[.nftables[] | select(.rule) | .rule.comment] | length'; }
+n_masq=$(masq)
+ok "nat 124 out up0 again" cyris-fw nat 124 out up0
+is "$(masq)" "$n_masq" "  adds no second masquerade rule"
 is "$(answer tcp desk 192.0.2.50 22)" 192.0.2.1 "desk reaches the outside, masqueraded as the host"
 ok "range 200 still cannot" cannot_fw 200 tcp b1 192.0.2.50 22
 ok "internal still cannot reach office (nat is egress only)" cannot_fw 124 tcp db 10.124.1.10 22

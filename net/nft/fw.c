@@ -1733,6 +1733,22 @@ static int nat_iface_ok(struct cyris_fw *fw, const char *ifname)
 	return r;
 }
 
+/* 1 when @range's table masquerades out of @ifname already. */
+static int nat_present(struct cyris_fw *fw, const char *range, const char *ifname)
+{
+	struct cyris_fw_table *t = NULL;
+	char want[CYRIS_IFNAMSIZ + 16];
+	size_t n = 0, i, j;
+	int r = cyris_fw_show(fw, range, &t, &n), found = 0;
+
+	snprintf(want, sizeof(want), FW_NAT_PREFIX "%s", ifname);
+	for (i = 0; r == 0 && i < n; i++)
+		for (j = 0; j < t[i].n_rules; j++)
+			found |= streq(t[i].rules[j].chain, "postrouting") && streq(t[i].rules[j].comment, want);
+	cyris_fw_tables_free(t, n);
+	return r == -ENOENT ? 0 : r < 0 ? r : found;
+}
+
 int cyris_fw_nat(struct cyris_fw *fw, const char *range, const char *ifname)
 {
 	struct fw_plan plan = {0};
@@ -1742,6 +1758,9 @@ int cyris_fw_nat(struct cyris_fw *fw, const char *range, const char *ifname)
 		return -EINVAL;
 	if ((r = nat_iface_ok(fw, ifname)) < 0)
 		return r;
+	/* twice is once: a second masquerade rule would only be a copy */
+	if ((r = nat_present(fw, range, ifname)) != 0)
+		return r < 0 ? r : 0;
 	r = fw_plan_nat(ifname, &plan);
 	if (r == 0)
 		r = add_to_table(fw, range, &plan, NULL);
