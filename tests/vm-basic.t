@@ -79,7 +79,7 @@ like "$(cyris-vm -n vmns ip g1)" "^10.31.0.11 neigh bridge br-a port $tap$" "tex
 is "$(ip netns exec vmns "$CYRIS_BIN/cyris-vm" -j ip g1 | json '.ip_address')" 10.31.0.11 \
 	"cyris-vm inside the namespace finds it too"
 ok "the guest booted with its command line (serial console file)" \
-	grep -q "cyris-guest: eth0 52:54:00:31:00:01 10.31.0.11/24" /var/log/libvirt/qemu/g1-serial.log
+	wait_for 30 grep -q "cyris-guest: eth0 52:54:00:31:00:01 10.31.0.11/24" /var/log/libvirt/qemu/g1-serial.log
 
 l=$(cyris-vm -n vmns -j list --range 31)
 is "$(echo "$l" | json '.vms | length')" 1 "list --range 31: one VM"
