@@ -26,39 +26,22 @@ for g in full basic; do
 	is "$bad" 0 "$g.yml: a failure at any of its $n steps leaves the host as before"
 done
 
-# Ctrl-C (SIGINT) in the middle of up: sent once up has made a link of
-# the range (its later steps are each 100 ms slower, so it is mid-way)
+# A signal in the middle of up: sent once up has made a link of the range
+# (its later steps are each 100 ms slower, so it is mid-way)
 midway() { ip -j link show | jq -e 'any(.[]; (.ifalias // "") | test("range=124\\b"))' >/dev/null; }
-CYRIS_TOPO_STEP_DELAY_MS=100 "$CYRIS_BIN/cyris-topo" up "$f" >/dev/null 2>/tmp/.int.$$ &
-pid=$!
-ok "up is under way" wait_for 30 midway
-kill -INT $pid
-wait $pid
-is "$?" 130 "SIGINT during up: exit 130"
-like "$(cat /tmp/.int.$$)" "interrupted before .*rolled back" "it rolled back"
-is "$(host_state)" "$before" "the host is exactly as before"
-rm -f /tmp/.int.$$
-# SIGTERM likewise, with its own exit status (128 + 15)
-CYRIS_TOPO_STEP_DELAY_MS=100 "$CYRIS_BIN/cyris-topo" up "$f" >/dev/null 2>/tmp/.int.$$ &
-pid=$!
-ok "up is under way" wait_for 30 midway
-kill -TERM $pid
-wait $pid
-is "$?" 143 "SIGTERM during up: exit 143"
-like "$(cat /tmp/.int.$$)" "interrupted before .*rolled back" "it rolled back"
-is "$(host_state)" "$before" "the host is exactly as before"
-rm -f /tmp/.int.$$
-
-# SIGHUP (the operator's session went away) likewise (128 + 1)
-CYRIS_TOPO_STEP_DELAY_MS=100 "$CYRIS_BIN/cyris-topo" up "$f" >/dev/null 2>/tmp/.int.$$ &
-pid=$!
-ok "up is under way" wait_for 30 midway
-kill -HUP $pid
-wait $pid
-is "$?" 129 "SIGHUP during up: exit 129"
-like "$(cat /tmp/.int.$$)" "interrupted before .*rolled back" "it rolled back"
-is "$(host_state)" "$before" "the host is exactly as before"
-rm -f /tmp/.int.$$
+# SIGINT (Ctrl-C), SIGTERM and SIGHUP (the operator's session went away):
+# each rolls back, and up exits 128 + the signal's number
+for sig in INT:130 TERM:143 HUP:129; do
+	CYRIS_TOPO_STEP_DELAY_MS=100 "$CYRIS_BIN/cyris-topo" up "$f" >/dev/null 2>/tmp/.int.$$ &
+	pid=$!
+	ok "up is under way" wait_for 30 midway
+	kill -"${sig%:*}" $pid
+	wait $pid
+	is "$?" "${sig#*:}" "SIG${sig%:*} during up: exit ${sig#*:}"
+	like "$(cat /tmp/.int.$$)" "interrupted before .*rolled back" "it rolled back"
+	is "$(host_state)" "$before" "the host is exactly as before"
+	rm -f /tmp/.int.$$
+done
 
 # Killed as soon as its first guest exists: the range's table is already
 # there (up makes it before any guest), so nothing of the range runs
