@@ -42,6 +42,7 @@ enum cyris_error_source {
 	CYRIS_ERROR_NFT,                /* nftables (libnftnl, the kernel's nf_tables) */
 	CYRIS_ERROR_LIBVIRT,
 	CYRIS_ERROR_LIBSSH,
+	CYRIS_ERROR_AWS,                /* EC2's error code and message */
 };
 
 #define CYRIS_ERROR_MSG_MAX 2048
@@ -77,7 +78,7 @@ void cyris_error_appendv(struct cyris_error *e, const char *fmt, va_list ap)
 void cyris_error_detail(struct cyris_error *e, enum cyris_error_source source,
 			const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* "kernel", "nft", "libvirt", "libssh"; NULL for CYRIS_ERROR_NONE. */
+/* "kernel", "nft", "libvirt", "libssh", "aws"; NULL for CYRIS_ERROR_NONE. */
 const char *cyris_error_source_name(enum cyris_error_source source);
 
 /*

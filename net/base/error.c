@@ -88,6 +88,7 @@ const char *cyris_error_source_name(enum cyris_error_source source)
 	case CYRIS_ERROR_NFT: return "nft";
 	case CYRIS_ERROR_LIBVIRT: return "libvirt";
 	case CYRIS_ERROR_LIBSSH: return "libssh";
+	case CYRIS_ERROR_AWS: return "aws";
 	case CYRIS_ERROR_NONE: break;
 	}
 	return NULL;
