@@ -84,8 +84,8 @@ int aws_call_pages(struct cyris_aws *c, const char *action, const struct aws_que
 /* XML helpers over an answer (namespaces ignored: local names only). */
 /* The first descendant element of @n named @name, or NULL. */
 xmlNode *aws_xml_find(xmlNode *n, const char *name);
-/* The text of @n's first child element named @name ("" if none); the
- * string belongs to the document... (xmlFree it). NULL if there is none. */
+/* A copy of the text of @n's first child element named @name (xmlFree
+ * it), or NULL when there is no such element. */
 char *aws_xml_text(xmlNode *n, const char *name);
 
 #endif
