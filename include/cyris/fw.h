@@ -126,6 +126,12 @@ struct cyris_fw_expose {
 					   on the way to the guest */
 };
 
+/* A gateway guest's uplink: see cyris_fw_policy_add_uplink(). */
+struct cyris_fw_uplink {
+	char ifname[CYRIS_IFNAMSIZ];
+	uint8_t mac[6];                 /* the next hop's (the host's bridge) */
+};
+
 struct cyris_fw_policy {
 	char range[CYRIS_ID_MAX + 1];
 	struct cyris_fw_net *nets;
@@ -138,6 +144,8 @@ struct cyris_fw_policy {
 	size_t n_nat, cap_nat;
 	char (*ingress)[CYRIS_IFNAMSIZ]; /* entry points' way in (see below) */
 	size_t n_ingress, cap_ingress;
+	struct cyris_fw_uplink *uplinks;
+	size_t n_uplinks, cap_uplinks;
 };
 
 /* An empty policy for @range (-EINVAL for an invalid range id). */
@@ -162,12 +170,30 @@ int cyris_fw_policy_add_nat(struct cyris_fw_policy *p, const char *ifname);
  * on, so the last range's down turns it off. */
 int cyris_fw_policy_add_ingress(struct cyris_fw_policy *p, const char *ifname);
 
+/*
+ * In a gateway guest: @ifname is the NIC its default route leaves through
+ * and @mac the MAC of the next hop there (the host's bridge). A packet that
+ * comes in on @ifname with a source outside @ifname's subnets is dropped
+ * (forward and input, before anything else of the table: also answers)
+ * unless its Ethernet source is @mac: the default route points back out of
+ * @ifname for every outside address, so "fib saddr . iif" alone would let a
+ * neighbour on that network claim any address from outside the range.
+ * IPv6 link-local and unspecified sources (neighbour discovery) pass.
+ * -EEXIST when @ifname has one already.
+ */
+int cyris_fw_policy_add_uplink(struct cyris_fw_policy *p, const char *ifname,
+			       const uint8_t mac[6]);
+
 /* The expose that the comment @comment of a rule cyris installed carries
  * (as cyris_fw_show() returns it); -EINVAL when it carries none. */
 int cyris_fw_expose_parse(const char *comment, struct cyris_fw_expose *ret);
 /* The interface of an ingress guard's comment ("ingress IF: ..."); -EINVAL
  * when @comment is not one. */
 int cyris_fw_ingress_parse(const char *comment, char ifname[CYRIS_IFNAMSIZ]);
+
+/* The uplink of an uplink guard's comment ("uplink IF from MAC ...");
+ * -EINVAL when @comment is not one. */
+int cyris_fw_uplink_parse(const char *comment, struct cyris_fw_uplink *ret);
 
 /* The table name of @range into @buf (CYRIS_FW_TABLESIZ bytes). */
 int cyris_fw_table_name(const char *range, char *buf, size_t size);

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "fw-priv.h"
+#include "cyris/link.h"
 #include "../base/util.h"
 
 const struct fw_chain_def fw_chains[] = {
@@ -557,6 +558,100 @@ int fw_plan_ingress(const char *ifname, struct fw_plan *plan)
 	return 0;
 }
 
+/* ---- a gateway's uplink ------------------------------------------------- */
+
+/* The sources an uplink takes from anyone, for @family: its own subnets
+ * (and, for IPv6, link-local and unspecified ones: neighbour discovery);
+ * into *@ret (malloc'd), how many or -ENOMEM. */
+static int uplink_sources(const struct cyris_fw_policy *p, const char *ifname, int family,
+			  struct cyris_prefix **ret)
+{
+	struct cyris_prefix *v = NULL, *slot;
+	size_t i, j, n = 0, cap = 0;
+
+	for (i = 0; i < p->n_nets; i++) {
+		const struct cyris_fw_net *net = &p->nets[i];
+
+		for (j = 0; j < net->n_ifnames && !streq(net->ifnames[j], ifname); j++)
+			;
+		for (size_t k = 0; j < net->n_ifnames && k < net->n_addrs; k++) {
+			if (net->addrs[k].ip.family != family)
+				continue;
+			if (!(slot = cyris_grow((void **)&v, &n, &cap, sizeof(*slot))))
+				goto nomem;
+			*slot = cyris_prefix_network(&net->addrs[k]);
+		}
+	}
+	if (family == AF_INET6) {
+		static const char *const nd[] = { "fe80::/10", "::/128" };
+
+		for (i = 0; i < ARRAY_SIZE(nd); i++) {
+			if (!(slot = cyris_grow((void **)&v, &n, &cap, sizeof(*slot))))
+				goto nomem;
+			(void)cyris_prefix_parse(nd[i], false, slot);
+		}
+	}
+	*ret = v;
+	return (int)n;
+nomem:
+	free(v);
+	return -ENOMEM;
+}
+
+/*
+ * A gateway guest's uplink takes a source from outside its own subnets
+ * only from the next hop there (the host's bridge, by its MAC): the
+ * gateway's default route leaves through the uplink, so for any outside
+ * address "fib saddr . iif" holds, and a neighbour on the uplink network
+ * that claims one (198.51.100.7, or an outside server's address, to slip
+ * into one of its connections) would pass. Of what the gateway sees of a
+ * frame only its Ethernet source tells the host's routed frames from a
+ * neighbour's: the source address is the claim itself, the uplink's next
+ * hop address never appears in a forwarded packet, and the host's bridge
+ * does not stamp anything else. The MAC is the plan's (fixed when the
+ * bridge is made, so it does not follow the ports' MACs). A neighbour that
+ * also sends as the host's MAC is not stopped here: only the host's bridge
+ * knows which port a frame came in on (see cyris-fw(8), BUGS).
+ *
+ * In forward and input, before "established": an answer to a connection
+ * the range made to the outside comes only from the host too, so a forged
+ * one cannot ride on its conntrack entry.
+ */
+int fw_plan_uplink(const struct cyris_fw_policy *p, const struct cyris_fw_uplink *u,
+		   struct fw_plan *plan)
+{
+	static const char *const chains[] = { "forward", "input" };
+	static const int families[] = { AF_INET, AF_INET6 };
+	char comment[FW_COMMENT_MAX], mac[18];
+	size_t c, f;
+
+	snprintf(comment, sizeof(comment), FW_UPLINK_PREFIX "%s from %s (other sources than its "
+		 "subnets only from there)", u->ifname, cyris_mac_format(u->mac, mac));
+	for (c = 0; c < ARRAY_SIZE(chains); c++)
+		for (f = 0; f < ARRAY_SIZE(families); f++) {
+			struct cyris_prefix *src = NULL;
+			int n = uplink_sources(p, u->ifname, families[f], &src);
+			struct fw_krule *k = n < 0 ? NULL : krule(plan, chains[c], FV_DROP, comment);
+			struct fw_match *m;
+
+			if (!k) {
+				free(src);
+				return -ENOMEM;
+			}
+			k->counter = true;
+			snprintf(match(k, FM_IIFNAME, 0)->name, CYRIS_IFNAMSIZ, "%s", u->ifname);
+			match(k, FM_NFPROTO, families[f] == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6);
+			if (n > 0) {
+				m = match(k, FM_SADDR_NOT_IN, 0);
+				m->pfx = src[0];
+				m->pfx_set = src;       /* the plan owns it now */
+				m->n_set = (size_t)n;
+			}
+			memcpy(match(k, FM_ETHER_SADDR_NOT, 0)->mac, u->mac, 6);
+		}
+	return 0;
+}
+
 /* ---- the whole table ---------------------------------------------------- */
 
 /* The fixed skeleton: what makes a range a range. */
@@ -622,6 +717,9 @@ int fw_plan_policy(const struct cyris_fw_policy *p, struct fw_plan *plan,
 	size_t i;
 	int r;
 
+	for (i = 0; i < p->n_uplinks; i++)
+		if ((r = fw_plan_uplink(p, &p->uplinks[i], plan)) < 0)
+			return r;
 	for (i = 0; i < p->n_ingress; i++)
 		if ((r = fw_plan_ingress(p->ingress[i], plan)) < 0)
 			return r;
@@ -694,7 +792,9 @@ static void print_match(FILE *f, const struct fw_match *m, unsigned l4)
 	const char *th = l4 == IPPROTO_UDP ? "udp" : l4 == IPPROTO_TCP ? "tcp" : "th";
 
 	if (m->n_set) {
-		if (m->kind == FM_SADDR || m->kind == FM_DADDR)
+		if (m->kind == FM_SADDR_NOT_IN)
+			fprintf(f, " %s saddr !=", fam);
+		else if (m->kind == FM_SADDR || m->kind == FM_DADDR)
 			fprintf(f, " %s %s", fam, m->kind == FM_SADDR ? "saddr" : "daddr");
 		else if (m->kind == FM_L4PROTO)
 			fputs(" meta l4proto", f);
@@ -733,6 +833,8 @@ static void print_match(FILE *f, const struct fw_match *m, unsigned l4)
 	case FM_CT_NOT_ESTREL: fputs(" ct state ! established,related", f); break;
 	case FM_CT_NOT_DNAT: fputs(" ct status ! dnat", f); break;
 	case FM_FIB_RPF: fputs(" fib saddr . iif oif != 0", f); break;
+	case FM_SADDR_NOT_IN: break;   /* always a set (above) */
+	case FM_ETHER_SADDR_NOT: fprintf(f, " ether saddr != %s", cyris_mac_format(m->mac, buf)); break;
 	}
 }
 

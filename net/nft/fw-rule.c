@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "cyris/fw.h"
+#include "cyris/link.h"
 #include "../base/util.h"
 
 
@@ -272,6 +273,7 @@ void cyris_fw_policy_clear(struct cyris_fw_policy *p)
 	free(p->exposes);
 	free(p->nat);
 	free(p->ingress);
+	free(p->uplinks);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -404,6 +406,41 @@ int cyris_fw_policy_add_ingress(struct cyris_fw_policy *p, const char *ifname)
 	if (!slot)
 		return -ENOMEM;
 	memcpy(*slot, ifname, strlen(ifname) + 1);
+	return 0;
+}
+
+int cyris_fw_policy_add_uplink(struct cyris_fw_policy *p, const char *ifname,
+			       const uint8_t mac[6])
+{
+	struct cyris_fw_uplink *slot;
+	size_t i;
+
+	if (!cyris_ifname_valid(ifname))
+		return -EINVAL;
+	for (i = 0; i < p->n_uplinks; i++)
+		if (streq(p->uplinks[i].ifname, ifname))
+			return -EEXIST;
+	slot = cyris_grow((void **)&p->uplinks, &p->n_uplinks, &p->cap_uplinks, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	memset(slot, 0, sizeof(*slot));
+	memcpy(slot->ifname, ifname, strlen(ifname) + 1);
+	memcpy(slot->mac, mac, 6);
+	return 0;
+}
+
+int cyris_fw_uplink_parse(const char *c, struct cyris_fw_uplink *ret)
+{
+	char ifname[CYRIS_IFNAMSIZ + 1], mac[18];
+	struct cyris_fw_uplink u = {0};
+	int end = 0;
+
+	if (sscanf(c, "uplink %16s from %17s%n", ifname, mac, &end) != 2 ||
+	    (c[end] && c[end] != ' ') || strlen(ifname) >= CYRIS_IFNAMSIZ ||
+	    !cyris_ifname_valid(ifname) || cyris_mac_parse(mac, u.mac) < 0)
+		return -EINVAL;
+	memcpy(u.ifname, ifname, strlen(ifname) + 1);
+	*ret = u;
 	return 0;
 }
 

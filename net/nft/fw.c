@@ -697,7 +697,7 @@ static uint32_t anon_set(struct batch *b, const char *table, int rule, const str
 	return id;
 }
 
-static struct nftnl_expr *e_lookup_anon(uint32_t id)
+static struct nftnl_expr *e_lookup_anon(uint32_t id, bool invert)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
 
@@ -705,6 +705,8 @@ static struct nftnl_expr *e_lookup_anon(uint32_t id)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "__set%d");
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+		if (invert)
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
 	}
 	return e;
 }
@@ -715,9 +717,9 @@ static void m_set(struct batch *b, const char *table, int rule, struct nftnl_rul
 {
 	uint32_t id = anon_set(b, table, rule, m);
 
-	if (m->kind == FM_SADDR || m->kind == FM_DADDR) {
+	if (m->kind == FM_SADDR || m->kind == FM_DADDR || m->kind == FM_SADDR_NOT_IN) {
 		bool v6 = m->pfx_set[0].ip.family == AF_INET6;
-		uint32_t off = v6 ? (m->kind == FM_SADDR ? 8 : 24) : (m->kind == FM_SADDR ? 12 : 16);
+		uint32_t off = v6 ? (m->kind != FM_DADDR ? 8 : 24) : (m->kind != FM_DADDR ? 12 : 16);
 
 		e_add(r, e_payload(NFT_PAYLOAD_NETWORK_HEADER, off, v6 ? 16 : 4), err);
 	} else if (m->kind == FM_L4PROTO) {
@@ -725,7 +727,7 @@ static void m_set(struct batch *b, const char *table, int rule, struct nftnl_rul
 	} else {
 		e_add(r, e_payload(NFT_PAYLOAD_TRANSPORT_HEADER, m->kind == FM_SPORT ? 0 : 2, 2), err);
 	}
-	e_add(r, e_lookup_anon(id), err);
+	e_add(r, e_lookup_anon(id, m->kind == FM_SADDR_NOT_IN), err);
 }
 
 static void m_one(struct nftnl_rule *r, const struct fw_match *m, int *err)
@@ -795,6 +797,14 @@ static void m_one(struct nftnl_rule *r, const struct fw_match *m, int *err)
 		}
 		e_add(r, e, err);
 		e_add(r, e_cmp(NFT_CMP_NEQ, &zero, 4), err);
+		break;
+	case FM_SADDR_NOT_IN:
+		*err = -EINVAL;         /* a set always (fw-gen.c) */
+		break;
+	case FM_ETHER_SADDR_NOT:
+		/* the source MAC, 6 bytes into the link-layer header */
+		e_add(r, e_payload(NFT_PAYLOAD_LL_HEADER, 6, 6), err);
+		e_add(r, e_cmp(NFT_CMP_NEQ, m->mac, 6), err);
 		break;
 	}
 }
@@ -1457,7 +1467,7 @@ static int keep_ingress(struct cyris_fw_policy *p, const char *comment)
 	return cyris_fw_ingress_parse(comment, ifname) == 0 ? cyris_fw_policy_add_ingress(p, ifname) : 0;
 }
 
-/* Exposes, NATs and ingress guards of the installed table, to carry over
+/* Exposes, NATs, ingress and uplink guards of the installed table, to carry over
  * into a new one. Only the two NAT chains and the forward chain (a few
  * fixed rules) are read: a large policy (chains allow and services) is not
  * read back. */
@@ -1478,6 +1488,7 @@ static int keep_existing(struct cyris_fw *fw, const char *table, struct cyris_fw
 		r = d.err;
 	for (i = 0; r == 0 && i < t.n_rules; i++) {
 		const struct cyris_fw_krule *k = &t.rules[i];
+		struct cyris_fw_uplink u;
 		struct cyris_fw_expose e;
 
 		if (streq(k->chain, "prerouting") && cyris_fw_expose_parse(k->comment, &e) == 0)
@@ -1485,8 +1496,13 @@ static int keep_existing(struct cyris_fw *fw, const char *table, struct cyris_fw
 		else if (streq(k->chain, "postrouting") &&
 			 strncmp(k->comment, FW_NAT_PREFIX, strlen(FW_NAT_PREFIX)) == 0)
 			r = cyris_fw_policy_add_nat(p, k->comment + strlen(FW_NAT_PREFIX));
+		else if (streq(k->chain, "forward") && cyris_fw_uplink_parse(k->comment, &u) == 0)
+			r = cyris_fw_policy_add_uplink(p, u.ifname, u.mac);
 		else if (streq(k->chain, "forward"))
 			r = keep_ingress(p, k->comment);
+		if (r == -EEXIST)
+			r = 0;   /* the new policy names that uplink itself (or the
+				    other family's rule did) */
 		if (r == -EADDRINUSE)
 			r = 0;   /* the new policy exposes that port itself */
 	}
@@ -1516,6 +1532,8 @@ static int policy_copy(struct cyris_fw_policy *dst, const struct cyris_fw_policy
 		r = cyris_fw_policy_add_nat(dst, src->nat[i]);
 	for (i = 0; r == 0 && i < src->n_ingress; i++)
 		r = cyris_fw_policy_add_ingress(dst, src->ingress[i]);
+	for (i = 0; r == 0 && i < src->n_uplinks; i++)
+		r = cyris_fw_policy_add_uplink(dst, src->uplinks[i].ifname, src->uplinks[i].mac);
 	return r;
 }
 

@@ -740,6 +740,52 @@ static int add_exposes(struct pctx *c)
 	return 0;
 }
 
+/* ---- the gateways' uplinks ------------------------------------------------- */
+
+/*
+ * Each bridge gets a MAC the plan fixes (a bridge whose MAC the kernel
+ * chose follows its ports' MACs as they come and go), so that a gateway
+ * guest's table can name it before the bridge exists (plan --emit fw
+ * --gateway) and it stays what that table says. The host's name goes into
+ * it: the bridges of one network on several hosts share a segment.
+ */
+static void add_uplinks(struct pctx *c)
+{
+	char who[CYRIS_ID_MAX + 8];
+	size_t i, j;
+
+	snprintf(who, sizeof(who), "host:%s", c->p->host);
+	for (i = 0; i < c->p->n_nets; i++)
+		cyris_plan_mac(c->p->range, c->p->nets[i].instance, who, 0, c->p->nets[i].name,
+			       c->p->nets[i].mac);
+	for (i = 0; i < c->p->n_guests; i++) {
+		struct cyris_plan_guest *g = &c->p->guests[i];
+		const struct cyris_plan_nic *nic = g->n_nics ? &g->nics[0] : NULL;
+		const struct cyris_plan_net *n = nic ? &c->p->nets[nic->net] : NULL;
+		struct cyris_ip via;
+
+		/* the default route's NIC and next hop, as guest_spec() and
+		 * emit bridge set them */
+		if (!g->gateway || !g->local || !n || !n->gateway.family)
+			continue;
+		via = cyris_ip_equal(&nic->addr.ip, &n->gateway) ? n->host_addr.ip : n->gateway;
+		if (cyris_ip_equal(&via, &n->host_addr.ip)) {
+			memcpy(g->uplink_mac, n->mac, 6);
+		} else if (n->gw_guest >= 0) {
+			const struct cyris_plan_guest *o = &c->p->guests[n->gw_guest];
+
+			for (j = 0; j < o->n_nics && !cyris_ip_equal(&o->nics[j].addr.ip, &via); j++)
+				;
+			if (j == o->n_nics)
+				continue;
+			memcpy(g->uplink_mac, o->nics[j].mac, 6);
+		} else {
+			continue;
+		}
+		snprintf(g->uplink, sizeof(g->uplink), "%s", nic->nic);
+	}
+}
+
 /* ---- the plan -------------------------------------------------------------- */
 
 static int plan_site(struct pctx *c, const struct cyris_range_site *s)
@@ -949,6 +995,8 @@ int cyris_plan_build(const struct cyris_range *r, const struct cyris_conf *conf,
 		rc = with_index(&c, &r->sites[i], finish_site, &nb, &gb);
 	if (rc == 0)
 		rc = add_exposes(&c);
+	if (rc == 0)
+		add_uplinks(&c);
 	if (rc == 0)
 		rc = check_names(&c);
 	if (rc < 0) {
