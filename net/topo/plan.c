@@ -2,6 +2,7 @@
 /* From a range description to the plan of what one host builds. */
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <sys/socket.h>
 
 #include "cyris/fw.h"
@@ -177,17 +178,8 @@ static int name_ref_cmp(const void *a, const void *b)
 
 static const struct name_ref *name_find(const struct name_ref *v, size_t n, const char *name)
 {
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(v[mid].name, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && streq(v[lo].name, name) ? &v[lo] : NULL;
+	_Static_assert(offsetof(struct name_ref, name) == 0, "the key comes first (cyris_find_sorted)");
+	return cyris_find_sorted(v, n, sizeof(*v), name);
 }
 
 static void site_index_free(struct site_index *x)

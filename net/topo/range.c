@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <sys/socket.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <yaml.h>
 
@@ -472,17 +473,8 @@ static void ref_sort(struct ref *v, size_t n)
 /* The first entry of @key in sorted @v, or NULL. */
 static const struct ref *ref_find(const struct ref *v, size_t n, const char *key)
 {
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(v[mid].key, key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && streq(v[lo].key, key) ? &v[lo] : NULL;
+	_Static_assert(offsetof(struct ref, key) == 0, "the key comes first (cyris_find_sorted)");
+	return cyris_find_sorted(v, n, sizeof(*v), key);
 }
 
 /* The repeat that comes first in file order (by i, j), or NULL. */
