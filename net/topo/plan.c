@@ -527,6 +527,19 @@ static int spread(struct pctx *c, const struct cyris_range_site *s, size_t net_b
 
 /* ---- rules ----------------------------------------------------------------- */
 
+/* Has a clone of guest @guest a NIC on network @ni? */
+static bool member_on(struct pctx *c, const char *guest, size_t guest_base, size_t guest_end, int ni)
+{
+	size_t lo, hi, i, j;
+
+	clones_of(c, guest, &lo, &hi);
+	for (i = guest_base + lo; i < guest_base + hi && i < guest_end; i++)
+		for (j = 0; streq(c->p->guests[i].guest_id, guest) && j < c->p->guests[i].n_nics; j++)
+			if (c->p->guests[i].nics[j].net == ni)
+				return true;
+	return false;
+}
+
 /* Replace endpoint @e (a network name, or NET.GUEST) with the addresses it
  * means in this instance; note which gateway enforces it. */
 static int resolve_endpoint(struct pctx *c, const struct cyris_range_rule *ru, size_t net_base,
@@ -546,10 +559,25 @@ static int resolve_endpoint(struct pctx *c, const struct cyris_range_rule *ru, s
 		return 0;
 	}
 	ni = net_index(c, net_base, n_nets, e->name);
-	if (ni < 0 && dot && (size_t)(dot - e->name) <= CYRIS_ID_MAX) {
-		memcpy(net, e->name, (size_t)(dot - e->name));
-		net[dot - e->name] = '\0';
-		ni = net_index(c, net_base, n_nets, net);
+	if (ni < 0 && dot) {
+		/* NET.GUEST, where NET may hold dots too: the reading whose
+		 * guest is on that network (check refuses a name with two) */
+		const char *first = dot;
+
+		for (; dot && (size_t)(dot - e->name) <= CYRIS_ID_MAX; dot = strchr(dot + 1, '.')) {
+			memcpy(net, e->name, (size_t)(dot - e->name));
+			net[dot - e->name] = '\0';
+			if ((ni = net_index(c, net_base, n_nets, net)) >= 0 &&
+			    member_on(c, dot + 1, guest_base, guest_end, ni))
+				break;
+			ni = -1;
+		}
+		if (ni < 0 && (size_t)(first - e->name) <= CYRIS_ID_MAX) {
+			dot = first;
+			memcpy(net, e->name, (size_t)(dot - e->name));
+			net[dot - e->name] = '\0';
+			ni = net_index(c, net_base, n_nets, net);
+		}
 	} else {
 		dot = NULL;
 	}

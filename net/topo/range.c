@@ -542,19 +542,51 @@ static bool on_net(const struct cyris_range_net *n, const char *guest)
 	return (n->has_gateway && streq(n->gateway.guest, guest)) || is_member(n, guest);
 }
 
-/* A rule endpoint: a network of the site, or NET.GUEST (a member of NET). */
-static int check_endpoint(struct ctx *c, const struct index *x, const struct cyris_range_site *s,
-			  const struct cyris_range_rule *ru, const char *name)
+/* The first NET.GUEST reading of @name after @from (a dot of it): NET a
+ * network of @s that GUEST is on; its dot, or NULL. */
+static const char *member_split(const struct ctx *c, const struct index *x,
+				const struct cyris_range_site *s, const char *name, const char *from)
 {
 	const struct cyris_range_site *ns = NULL;
 	const struct cyris_range_net *n;
 	char net[CYRIS_ID_MAX + 1];
 	const char *dot;
 
+	for (dot = from; dot && (size_t)(dot - name) <= CYRIS_ID_MAX; dot = strchr(dot + 1, '.')) {
+		memcpy(net, name, (size_t)(dot - name));
+		net[dot - name] = '\0';
+		if ((n = site_net(c, x, net, &ns)) && ns == s && on_net(n, dot + 1))
+			return dot;
+	}
+	return NULL;
+}
+
+/* A rule endpoint: a network of the site, or NET.GUEST (a member of NET).
+ * Network names and guest ids may hold dots, so a name can have more than
+ * one reading (network x.a, and guest a on network x): refused, naming
+ * them, rather than one picked without a word. */
+static int check_endpoint(struct ctx *c, const struct index *x, const struct cyris_range_site *s,
+			  const struct cyris_range_rule *ru, const char *name)
+{
+	const struct cyris_range_site *ns = NULL;
+	const struct cyris_range_net *n;
+	char net[CYRIS_ID_MAX + 1];
+	const char *dot = strchr(name, '.'), *m = dot ? member_split(c, x, s, name, dot) : NULL;
+	const char *m2 = m ? member_split(c, x, s, name, strchr(m + 1, '.')) : NULL;
+
+	if (site_net(c, x, name, &ns) && ns == s && m)
+		return fail_mark(c, ru->mark, "rule '%s': '%s' is ambiguous: network '%s', or guest '%s' "
+				 "on network '%.*s' (rename one of them)", ru->text, name, name, m + 1,
+				 (int)(m - name), name);
+	if (m2)
+		return fail_mark(c, ru->mark, "rule '%s': '%s' is ambiguous: guest '%s' on network '%.*s', "
+				 "or guest '%s' on network '%.*s' (rename one of them)", ru->text, name,
+				 m + 1, (int)(m - name), name, m2 + 1, (int)(m2 - name), name);
+	if (m)
+		return 0;
 	if (site_net(c, x, name, &ns))
 		return ns == s ? 0 : fail_mark(c, ru->mark, "rule '%s': network '%s' is on another host entry",
 					       ru->text, name);
-	dot = strchr(name, '.');
 	if (!dot || (size_t)(dot - name) > CYRIS_ID_MAX)
 		return fail_mark(c, ru->mark, "rule '%s': no network '%s'", ru->text, name);
 	memcpy(net, name, (size_t)(dot - name));
@@ -562,10 +594,8 @@ static int check_endpoint(struct ctx *c, const struct index *x, const struct cyr
 	n = site_net(c, x, net, &ns);
 	if (!n || ns != s)
 		return fail_mark(c, ru->mark, "rule '%s': no network '%s' (in '%s')", ru->text, net, name);
-	if (!on_net(n, dot + 1))
-		return fail_mark(c, ru->mark, "rule '%s': '%s' is not a member of network '%s'",
-				 ru->text, dot + 1, net);
-	return 0;
+	return fail_mark(c, ru->mark, "rule '%s': '%s' is not a member of network '%s'",
+			 ru->text, dot + 1, net);
 }
 
 /* The address families of a rule side: 1 IPv4, 2 IPv6 (a range's networks
