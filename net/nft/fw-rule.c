@@ -326,6 +326,29 @@ int cyris_fw_policy_add_iface(struct cyris_fw_policy *p, const char *net,
 	return 0;
 }
 
+/* The address families of a rule side, resolved: 1 IPv4, 2 IPv6; 0 when
+ * it names no address (empty: any; or the host only). */
+static unsigned families(const struct cyris_fw_policy *p, const struct cyris_fw_endpoint *v, size_t n)
+{
+	unsigned m = 0;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		const struct cyris_fw_net *net = v[i].is_host || v[i].is_prefix ? NULL : find_net(p, v[i].name);
+
+		if (v[i].is_prefix)
+			m |= v[i].prefix.ip.family == AF_INET6 ? 2 : 1;
+		for (k = 0; net && k < net->n_addrs; k++)
+			m |= net->addrs[k].ip.family == AF_INET6 ? 2 : 1;
+	}
+	return m;
+}
+
+static const char *family_names(unsigned m)
+{
+	return m == 1 ? "IPv4 only" : m == 2 ? "IPv6 only" : "IPv4 and IPv6";
+}
+
 int cyris_fw_policy_add_rule(struct cyris_fw_policy *p, const struct cyris_fw_rule *r,
 			     struct cyris_error *err)
 {
@@ -349,6 +372,12 @@ int cyris_fw_policy_add_rule(struct cyris_fw_policy *p, const struct cyris_fw_ru
 				return cyris_error_set(err, -EINVAL, "%s: network '%s' has no address", k ? "dst" : "src", e->name);
 		}
 	}
+	if ((k = families(p, r->src, r->n_src)) && (i = families(p, r->dst, r->n_dst)) && !(k & i))
+		/* it would expand to no kernel rule: say why here, where the
+		 * caller still knows the rule's line */
+		return cyris_error_set(err, -EINVAL, "src and dst share no address family (src is %s, "
+				       "dst %s; a network has the families of its addresses)",
+				       family_names(k), family_names(i));
 	slot = cyris_grow((void **)&p->rules, &p->n_rules, &p->cap_rules, sizeof(*slot));
 	if (!slot)
 		return -ENOMEM;
