@@ -1219,6 +1219,24 @@ static int read_file(struct ctx *c, const char *file, unsigned char **ret, size_
 	return 0;
 }
 
+/* The line and column (in characters, as libyaml counts them) of byte
+ * @off of @buf. */
+static struct cyris_mark offset_mark(const unsigned char *buf, size_t len, size_t off)
+{
+	struct cyris_mark m = { 1, 1 };
+	size_t i;
+
+	for (i = 0; i < off && i < len; i++) {
+		if (buf[i] == '\n' || (buf[i] == '\r' && (i + 1 >= len || buf[i + 1] != '\n')))
+			m.line++, m.column = 1;
+		else if (buf[i] == '\r')
+			;                               /* CR LF: one break */
+		else if ((buf[i] & 0xc0) != 0x80)   /* not a UTF-8 continuation byte */
+			m.column++;
+	}
+	return m;
+}
+
 /* Parse @buf into c->doc (empty when the file has no document). */
 static int load_doc(struct ctx *c, const unsigned char *buf, size_t len)
 {
@@ -1238,7 +1256,15 @@ static int load_doc(struct ctx *c, const unsigned char *buf, size_t len)
 			struct cyris_mark m = { (unsigned)parser.problem_mark.line + 1,
 						(unsigned)parser.problem_mark.column + 1 };
 
-			r = fail_mark(c, m, "YAML: %s", parser.problem ? parser.problem : "syntax error");
+			/* the reader (bad bytes, a NUL) sets no mark, only the
+			 * byte offset */
+			if (parser.error == YAML_READER_ERROR)
+				m = offset_mark(buf, len, parser.problem_offset);
+			if (parser.error == YAML_READER_ERROR && parser.problem_value == 0 &&
+			    parser.problem_offset < len && buf[parser.problem_offset] == '\0')
+				r = fail_mark(c, m, "a NUL byte in the file (YAML allows none)");
+			else
+				r = fail_mark(c, m, "YAML: %s", parser.problem ? parser.problem : "syntax error");
 			break;
 		}
 		r = on_event(&l, &e);
