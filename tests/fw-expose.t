@@ -54,12 +54,22 @@ fails_with 1 "10.200.1.10 is on .*, a network of range 200, not of range 124" \
 	"expose 124 to range 200's guest is refused" cyris-fw expose 124 2224 to 10.200.1.10:22
 fails_with 1 "10.200.1.1 is on .*, a network of range 200" \
 	"expose 124 to range 200's host address is refused" cyris-fw expose 124 2224 to 10.200.1.1:22
+fails_with 1 "expose: 192\.0\.2\.50 is on no network of range 124 \(--force exposes it anyway\)" \
+	"expose 124 to an address on no range network (the client outside) is refused" \
+	cyris-fw expose 124 2225 to 192.0.2.50:22
+fails_with 1 "expose: 203\.0\.113\.9 is on no network of range 124" \
+	"expose 124 to an address the host has no route to is refused" cyris-fw expose 124 2225 to 203.0.113.9:22
 fails_with 1 "lo is the loopback" "nat 124 out lo is refused" cyris-fw nat 124 out lo
 fails_with 1 "no interface nosuch0" "nat 124 out a missing interface is refused" cyris-fw nat 124 out nosuch0
 fails_with 1 "is an interface of range 200, not a way out" "nat 124 out range 200's bridge is refused" \
 	cyris-fw nat 124 out "$br_lab"
 is "$(ruleset)" "$rs" "none of them changed the ruleset"
 ok "range 200 still cannot reach the outside" cannot_fw 200 tcp b1 192.0.2.50 22
+ok "with --force, an expose to an address on no range network is made" \
+	cyris-fw --force expose 124 2225 to 192.0.2.50:22
+is "$(nft -j list chain inet cyris_124 prerouting | jq -r '[.nftables[].rule.comment? // empty | select(startswith("expose 2225 "))] | .[0]')" \
+	"expose 2225 to 192.0.2.50:22 proto tcp" "  (its DNAT is in)"
+exits 1 "--force does not open another range's address" cyris-fw --force expose 124 2226 to 10.200.1.10:22
 
 # a re-apply keeps the exposed ports and the NAT
 echo "src=office dst=internal dport=3306" > /tmp/.r.$$

@@ -30,7 +30,8 @@ static const char help[] =
 "                        one forward accept it needs), for clients outside\n"
 "                        the range; snat: from the host's address (a guest\n"
 "                        that answers through a gateway guest); refused on\n"
-"                        a TCP port a host service listens on\n"
+"                        a TCP port a host service listens on, and for an\n"
+"                        IP on no network of R (unless --force)\n"
 "  nat R out IFACE       masquerade R's traffic leaving through IFACE\n"
 "  show [R]              R's policy (every cyris table) with counters\n"
 "  check R FILE|-        parse and resolve, print the nft rules that apply\n"
@@ -52,7 +53,8 @@ static const char help[] =
 "  -p, --pretty          indent JSON\n"
 "  -n, --netns NETNS     work in /run/netns/NETNS, a path, or pid:PID\n"
 "  -b, --batch FILE|-    one command per line; stops at the first failure\n"
-"      --force           replace or remove a table cyris does not own\n"
+"      --force           replace or remove a table cyris does not own;\n"
+"                        expose to an IP on no network of the range\n"
 "  -h, --help            this text;  -V, --version\n"
 "\n"
 "Environment: CYRIS_FW_INJECT_BAD_RULE=N makes the N-th kernel rule of a\n"
@@ -423,7 +425,7 @@ static int cmd_expose(struct cli *c, int argc, char **argv)
 		return r;
 	/* another range's expose of the same port cannot come between the
 	 * check that it is free and the table that takes it */
-	r = cyris_fw_expose(f, argv[0], &e);
+	r = cyris_fw_expose(f, argv[0], &e, c->force);
 	cyris_host_unlock(lock);
 	return r < 0 ? fw_fail(c, r, NULL, "expose") : CLI_OK;
 }

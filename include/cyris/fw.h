@@ -244,11 +244,13 @@ int cyris_fw_resolve(struct cyris_fw *fw, struct cyris_fw_policy *p);
 int cyris_fw_apply(struct cyris_fw *fw, const struct cyris_fw_policy *p, bool force);
 
 /* Add one rule / exposed port / NAT interface to an applied policy, each in
- * its own transaction (-ENOENT when the range has no table). */
+ * its own transaction (-ENOENT when the range has no table). An expose to
+ * an address on another range's network is refused (-EPERM), and one to an
+ * address on none of @range's networks too (-EHOSTUNREACH) unless @force. */
 int cyris_fw_allow(struct cyris_fw *fw, const char *range,
 		   const struct cyris_fw_rule *r, struct cyris_error *err);
 int cyris_fw_expose(struct cyris_fw *fw, const char *range,
-		    const struct cyris_fw_expose *e);
+		    const struct cyris_fw_expose *e, bool force);
 int cyris_fw_nat(struct cyris_fw *fw, const char *range, const char *ifname);
 
 /* Remove @range's table and nothing else (-ENOENT when there is none;

@@ -1664,11 +1664,15 @@ static int host_listens(struct cyris_fw *fw, uint16_t port, unsigned proto)
 }
 
 /* -EPERM when @to is on a network of another range than @range: a range's
- * port must not lead into another range. */
-static int other_range_addr(struct cyris_fw *fw, const char *range, const struct cyris_ip *to)
+ * port must not lead into another range. -EHOSTUNREACH when it is on no
+ * network of @range at all (unless @force): an entry point leads into its
+ * range, not to wherever the host can route. */
+static int other_range_addr(struct cyris_fw *fw, const char *range, const struct cyris_ip *to,
+			    bool force)
 {
 	struct cyris_link_list links = {0};
 	struct cyris_addr_list addrs = {0};
+	bool mine = false;
 	size_t i, j;
 	int r;
 
@@ -1682,6 +1686,9 @@ static int other_range_addr(struct cyris_fw *fw, const char *range, const struct
 			continue;
 		for (j = 0; j < links.n && links.v[j].ifindex != addrs.v[i].ifindex; j++)
 			;
+		if (j < links.n && links.v[j].owned && links.v[j].tag.net[0] &&
+		    cyris_tag_in_range(&links.v[j].tag, range))
+			mine = true;
 		if (j < links.n && links.v[j].owned && links.v[j].tag.range[0] &&
 		    !cyris_tag_in_range(&links.v[j].tag, range)) {
 			char what[256], ip[CYRIS_IPSTRLEN];
@@ -1693,19 +1700,28 @@ static int other_range_addr(struct cyris_fw *fw, const char *range, const struct
 			r = -EPERM;
 		}
 	}
+	if (r == 0 && !mine && !force) {
+		char what[256], ip[CYRIS_IPSTRLEN];
+
+		snprintf(what, sizeof(what), "%s is on no network of range %s (--force exposes it anyway)",
+			 cyris_ip_format(to, ip, sizeof(ip)), range);
+		set_error(fw, -EHOSTUNREACH, -1, what);
+		r = -EHOSTUNREACH;
+	}
 	cyris_addr_list_free(&addrs);
 	cyris_link_list_free(&links);
 	return r;
 }
 
-int cyris_fw_expose(struct cyris_fw *fw, const char *range, const struct cyris_fw_expose *e)
+int cyris_fw_expose(struct cyris_fw *fw, const char *range, const struct cyris_fw_expose *e,
+		    bool force)
 {
 	struct fw_plan plan = {0};
 	int r;
 
 	if (!e->host_port || !e->to_port || e->to.family != AF_INET)
 		return -EINVAL;
-	if ((r = other_range_addr(fw, range, &e->to)) < 0)
+	if ((r = other_range_addr(fw, range, &e->to, force)) < 0)
 		return r;
 	r = exposed(fw, range, e);
 	if (r == 0)
