@@ -598,6 +598,14 @@ nomem:
 	return -ENOMEM;
 }
 
+void fw_uplink_comment(const struct cyris_fw_uplink *u, char *buf, size_t size)
+{
+	char mac[18];
+
+	snprintf(buf, size, FW_UPLINK_PREFIX "%s from %s (other sources than its subnets only from "
+		 "there)", u->ifname, cyris_mac_format(u->mac, mac));
+}
+
 /*
  * A gateway guest's uplink takes a source from outside its own subnets
  * only from the next hop there (the host's bridge, by its MAC): the
@@ -622,11 +630,10 @@ int fw_plan_uplink(const struct cyris_fw_policy *p, const struct cyris_fw_uplink
 {
 	static const char *const chains[] = { "forward", "input" };
 	static const int families[] = { AF_INET, AF_INET6 };
-	char comment[FW_COMMENT_MAX], mac[18];
+	char comment[FW_COMMENT_MAX];
 	size_t c, f;
 
-	snprintf(comment, sizeof(comment), FW_UPLINK_PREFIX "%s from %s (other sources than its "
-		 "subnets only from there)", u->ifname, cyris_mac_format(u->mac, mac));
+	fw_uplink_comment(u, comment, sizeof(comment));
 	for (c = 0; c < ARRAY_SIZE(chains); c++)
 		for (f = 0; f < ARRAY_SIZE(families); f++) {
 			struct cyris_prefix *src = NULL;

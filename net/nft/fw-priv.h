@@ -99,9 +99,10 @@ int fw_plan_uplink(const struct cyris_fw_policy *p, const struct cyris_fw_uplink
 		   struct fw_plan *plan);
 void fw_plan_clear(struct fw_plan *plan);
 
-/* Comments of the rules that carry an expose or a NAT (so apply can keep
+/* Comments of the rules that carry an expose, an uplink guard or a NAT (so apply can keep
  * them); their parsers are public (cyris/fw.h), the topology reads them. */
 void fw_expose_comment(const struct cyris_fw_expose *e, char *buf, size_t size);
+void fw_uplink_comment(const struct cyris_fw_uplink *u, char *buf, size_t size);
 #define FW_NAT_PREFIX "nat out "
 #define FW_INGRESS_PREFIX "ingress "
 #define FW_UPLINK_PREFIX "uplink "
