@@ -107,10 +107,27 @@ ok "it is still there" nft list table inet cyris_999
 exits 1 "expose into a range without a table" cyris-fw expose 555 80 to 10.1.1.1:80
 exits 1 "destroy of a range without a table" cyris-fw destroy 555
 
+# the bridge guard next to the inet table: each range bridge's own MAC
+# from a port is dropped; a bridge table of a range's name that is not
+# cyris's is not taken over
+brguard() { nft -j list table bridge "cyris_$1" | jq -c '[.nftables[] | select(.rule) | .rule.comment] | sort'; }
+is "$(brguard 124)" "$(for b in "$br_office" "$br_internal" "$br_external"; do
+	echo "bridge $b: its own MAC $(ip -j link show dev "$b" | jq -r '.[0].address') from a port is forged"
+	done | jq -R . | jq -cs 'sort')" "range 124's bridge table guards its three bridges' MACs"
+nft add table bridge cyris_777
+cyris-bridge add range 777 net x addr 10.77.0.1/24 >/dev/null
+exits 1 "apply refuses a foreign bridge table of its name" cyris-fw apply 777 /dev/null
+like "$(cyris-fw apply 777 /dev/null 2>&1)" "apply: its table exists and is not cyris's" "  and says so"
+ok "  which is still there, empty" test "$(nft -j list table bridge cyris_777 | jq '[.nftables[] | select(.chain)] | length')" = 0
+ok "  with --force, apply replaces it" cyris-fw --force apply 777 /dev/null
+like "$(nft list table bridge cyris_777)" 'comment "cyris range=777"' "  by cyris's"
+ok "destroy 777 removes both" cyris-fw destroy 777
+exits 1 "  (no bridge table left)" nft list table bridge cyris_777
+
 before=$(nft -j list ruleset | jq -c '[.nftables[] | select(.table) | .table.name] | sort')
 ok "destroy 124" cyris-fw destroy 124
 after=$(nft -j list ruleset | jq -c '[.nftables[] | select(.table) | .table.name] | sort')
-is "$after" "$(echo "$before" | jq -c 'map(select(. != "cyris_124"))')" "only cyris_124 is gone"
+is "$after" "$(echo "$before" | jq -c 'map(select(. != "cyris_124"))')" "only cyris_124 is gone (inet and bridge)"
 is "$(nft -j list table inet hostfw | jq -c '[.nftables[] | select(.rule) | .rule.comment]')" '["the admin lets things through"]' "the foreign table is untouched"
 ok "destroy 200" cyris-fw destroy 200
 is "$(nft -j list ruleset | jq '[.nftables[] | select(.table.name? // "" | test("^cyris_(124|200)$"))] | length')" 0 "no cyris range table is left"

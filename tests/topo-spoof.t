@@ -4,8 +4,9 @@
 # a's address (a secondary address in its namespace) is dropped before db,
 # where the host routes and where a gateway guest does. Through the
 # gateway, a guest on its uplink network cannot claim an outside address
-# either (the uplink guard; IPv4 and IPv6), while the host's own frames
-# from such an address pass. Real packets: UDP datagrams and TCP SYNs,
+# either (the uplink guard; IPv4 and IPv6), also not with the host's
+# bridge's MAC (the bridge guard), while the host's own frames from such an
+# address pass. Real packets: UDP datagrams and TCP SYNs,
 # counted where they would arrive.
 . "$(dirname "$0")/lib.sh"
 export PATH=$CYRIS_BIN:$PATH
@@ -46,6 +47,14 @@ uplink_guard() {
 			if length == 4 then (if \"${1:-4}\" == \"6\" then .[1] + .[3] else .[0] + .[2] end) else -1 end"
 }
 
+# bridge_guard: frames the host's bridges dropped for carrying a bridge's own MAC
+# (-1: there is no such table)
+bridge_guard() {
+	local j
+	j=$(nft -j list table bridge "cyris_$range" 2>/dev/null) || { echo -1; return; }
+	echo "$j" | json '[.nftables[].rule.expr? // empty | .[] | .counter?.packets // empty] | add // -1'
+}
+
 # Through the gateway: ga is on fw's uplink network (a; fw's default route
 # goes that way, to the host), where "fib saddr . iif" holds for any
 # outside address. The outside network 198.51.100.0/24 may reach db (a
@@ -60,6 +69,23 @@ uplink_spoof() {
 	is "$(arrived "$db" udp)" "$udp0" "gw: no datagram from a as the outside reached db"
 	is "$(arrived "$db" tcp)" "$tcp0" "gw: no SYN from a as the outside reached db"
 	ok "gw: the gateway's uplink guard dropped them" test "$(uplink_guard)" -ge $((g4 + 2))
+	# ... nor by also taking the host's bridge's MAC, the one fw's guard
+	# believes: the host's bridge drops frames from a port with its own MAC
+	local brmac gamac fwmac
+	brmac=$(ip -j link show dev "$(echo "$s" | json '.networks[] | select(.name == "a") | .bridge')" | jq -r '.[0].address')
+	gamac=$(ip -n "$ga" -j link show dev eth0 | jq -r '.[0].address')
+	fwmac=$(ip -n "$where" -j link show dev eth0 | jq -r '.[0].address')
+	# (fw's ARP answers to that MAC would go to the host: a static entry;
+	# after the change of address, which flushes the neighbours)
+	ip -n "$ga" link set eth0 address "$brmac"
+	ip -n "$ga" neigh replace "$(ip_of fw)" lladdr "$fwmac" dev eth0 nud permanent
+	udp0=$(arrived "$db" udp) tcp0=$(arrived "$db" tcp) b0=$(bridge_guard)
+	ok "gw: a as the outside and with the bridge's MAC gets no UDP answer" no_answer_as "$out" udp "$ga" "$dbip" 3306
+	ok "gw: nor a TCP connection" no_answer_as "$out" tcp "$ga" "$dbip" 3306
+	is "$(arrived "$db" udp) $(arrived "$db" tcp)" "$udp0 $tcp0" "gw: none of those reached db"
+	ok "gw: the host's bridge dropped them (forged: its own MAC from a port)" test "$(bridge_guard)" -ge $((b0 + 2))
+	ip -n "$ga" link set eth0 address "$gamac"
+	ip -n "$ga" neigh del "$(ip_of fw)" dev eth0
 	ip -n "$ga" addr del "$out/32" dev eth0
 	# the host, from the outside address, routed through fw: the frames
 	# come from the host's bridge, and pass

@@ -37,6 +37,12 @@
  * "fib saddr . iif oif != 0": a source address is believed only from the
  * interface its route leaves through, so a guest cannot borrow another
  * network's address.
+ *
+ * Next to it, a table "bridge cyris_R" (made, replaced and removed in the
+ * same transactions; not shown) drops a frame that one of the range's
+ * bridges forwards from a port with a range bridge's own MAC as its source:
+ * forged, and what a gateway guest's uplink guard relies on
+ * (cyris_fw_policy_add_uplink()).
  */
 #ifndef CYRIS_FW_H
 #define CYRIS_FW_H
@@ -178,8 +184,9 @@ int cyris_fw_policy_add_ingress(struct cyris_fw_policy *p, const char *ifname);
  * unless its Ethernet source is @mac: the default route points back out of
  * @ifname for every outside address, so "fib saddr . iif" alone would let a
  * neighbour on that network claim any address from outside the range.
- * IPv6 link-local and unspecified sources (neighbour discovery) pass.
- * -EEXIST when @ifname has one already.
+ * IPv6 link-local and unspecified sources (neighbour discovery) pass. No
+ * guest can send with the host bridge's MAC: the host's bridge table drops
+ * it (see the top of this file). -EEXIST when @ifname has one already.
  */
 int cyris_fw_policy_add_uplink(struct cyris_fw_policy *p, const char *ifname,
 			       const uint8_t mac[6]);
@@ -253,8 +260,9 @@ int cyris_fw_expose(struct cyris_fw *fw, const char *range,
 		    const struct cyris_fw_expose *e, bool force);
 int cyris_fw_nat(struct cyris_fw *fw, const char *range, const char *ifname);
 
-/* Remove @range's table and nothing else (-ENOENT when there is none;
- * -EPERM for a table of that name cyris does not own, unless @force). */
+/* Remove @range's table (and its bridge table) and nothing else (-ENOENT
+ * when there is none; -EPERM for a table of that name cyris does not own,
+ * unless @force). */
 int cyris_fw_destroy(struct cyris_fw *fw, const char *range, bool force);
 
 /* What is installed, with counters. */

@@ -617,9 +617,11 @@ void fw_uplink_comment(const struct cyris_fw_uplink *u, char *buf, size_t size)
  * neighbour's: the source address is the claim itself, the uplink's next
  * hop address never appears in a forwarded packet, and the host's bridge
  * does not stamp anything else. The MAC is the plan's (fixed when the
- * bridge is made, so it does not follow the ports' MACs). A neighbour that
- * also sends as the host's MAC is not stopped here: only the host's bridge
- * knows which port a frame came in on (see cyris-fw(8), BUGS).
+ * bridge is made, so it does not follow the ports' MACs). A neighbour
+ * could send with that MAC too, and only the host's bridge knows which port
+ * a frame came in on: the host's table for the range drops a frame that a
+ * range bridge forwards from a port with its own MAC (fw.c, the bridge
+ * guard), so no guest's frame carries it here.
  *
  * In forward and input, before "established": an answer to a connection
  * the range made to the outside comes only from the host too, so a forged

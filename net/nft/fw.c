@@ -49,6 +49,9 @@ DEFINE_NFTNL_FREEP(nftnl_set)
 #endif
 
 #define IFNAME_TYPE 41          /* nft's datatype id for ifname */
+/* <linux/netfilter_bridge.h>'s, which clashes with <net/if.h> */
+#define BR_HOOK_FORWARD 2       /* NF_BR_FORWARD */
+#define BR_PRI_FILTER -200      /* NF_BR_PRI_FILTER_BRIDGED */
 #define IFACES_SET_ID 1
 
 _Static_assert(FW_COMMENT_MAX == NFTNL_UDATA_COMMENT_MAXLEN, "fw-gen.c cuts comments where nft does");
@@ -254,8 +257,8 @@ static void batch_free(struct batch *b)
 
 /* Start a message: its header, with a sequence number recorded against
  * @rule / @what so that an error can name its cause. */
-static struct nlmsghdr *msg_begin(struct batch *b, uint16_t type, uint16_t flags,
-				  int rule, const char *what)
+static struct nlmsghdr *msg_begin_family(struct batch *b, uint16_t family, uint16_t type,
+					 uint16_t flags, int rule, const char *what)
 {
 	struct msginfo *mi;
 
@@ -265,8 +268,14 @@ static struct nlmsghdr *msg_begin(struct batch *b, uint16_t type, uint16_t flags
 	}
 	mi->rule = rule;
 	snprintf(mi->what, sizeof(mi->what), "%s", what);
-	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_INET,
+	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, family,
 				     flags | NLM_F_ACK, b->fw->seq++);
+}
+
+static struct nlmsghdr *msg_begin(struct batch *b, uint16_t type, uint16_t flags,
+				  int rule, const char *what)
+{
+	return msg_begin_family(b, NFPROTO_INET, type, flags, rule, what);
 }
 
 static void msg_end(struct batch *b)
@@ -300,7 +309,7 @@ static int set_rule_data(void *r, uint16_t w, const void *d, uint32_t l)
 	return nftnl_rule_set_data(r, w, d, l);
 }
 
-static struct nftnl_table *table_new(const char *table, const char *range)
+static struct nftnl_table *table_new(uint16_t family, const char *table, const char *range)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	char comment[64];
@@ -308,7 +317,7 @@ static struct nftnl_table *table_new(const char *table, const char *range)
 	if (!t)
 		return NULL;
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, family);
 	if (range) {
 		snprintf(comment, sizeof(comment), "cyris range=%s", range);
 		udata_comment(t, NFTNL_TABLE_USERDATA, NFTNL_UDATA_TABLE_COMMENT, comment,
@@ -317,18 +326,25 @@ static struct nftnl_table *table_new(const char *table, const char *range)
 	return t;
 }
 
-static void add_table(struct batch *b, uint16_t type, uint16_t flags,
-		      const char *table, const char *range)
+static void add_table_family(struct batch *b, uint16_t family, uint16_t type, uint16_t flags,
+			     const char *table, const char *range)
 {
-	_cleanup_nftnl_(nftnl_table) *t = table_new(table, range);
+	_cleanup_nftnl_(nftnl_table) *t = table_new(family, table, range);
 	struct nlmsghdr *h;
 
-	if (!t || !(h = msg_begin(b, type, flags, -1, "table"))) {
+	if (!t || !(h = msg_begin_family(b, family, type, flags, -1,
+					 family == NFPROTO_BRIDGE ? "bridge table" : "table"))) {
 		b->err = -ENOMEM;
 		return;
 	}
 	nftnl_table_nlmsg_build_payload(h, t);
 	msg_end(b);
+}
+
+static void add_table(struct batch *b, uint16_t type, uint16_t flags,
+		      const char *table, const char *range)
+{
+	add_table_family(b, NFPROTO_INET, type, flags, table, range);
 }
 
 static void add_ifaces_set(struct batch *b, const char *table, const struct cyris_fw_policy *p)
@@ -894,6 +910,126 @@ static void add_plan(struct batch *b, const char *table, const struct fw_plan *p
 			 (int)i + 1);
 }
 
+/* ---- the host's bridges: their own MACs ---------------------------------- */
+
+/*
+ * Next to the inet table, a table "bridge cyris_R": a frame that one of the
+ * range's bridges forwards from a port with a range bridge's own MAC as its
+ * source is forged (the host's own frames enter a bridge through its output
+ * hook, never its forward hook; another host's bridge of a network that
+ * spans hosts has a MAC of its own) and is dropped. That is what a gateway
+ * guest's uplink guard (fw_plan_uplink) rests on: the MAC it takes outside
+ * sources from is one that no guest on that network can send with.
+ */
+struct bridge_mac {
+	char name[CYRIS_IFNAMSIZ];
+	uint8_t mac[6];
+};
+
+/* The range's bridges here (tagged, with a network) and their MACs. */
+static int range_bridges(struct cyris_fw *fw, const char *range, struct bridge_mac **ret,
+			 size_t *ret_n)
+{
+	struct cyris_link_list links = {0};
+	struct bridge_mac *v = NULL, *slot;
+	size_t i, n = 0, cap = 0;
+	int r;
+
+	if (!fw->rt && (r = cyris_nl_open(&fw->rt, fw->netns)) < 0)
+		return r;
+	if ((r = cyris_link_list(fw->rt, &links)) < 0)
+		return r;
+	for (i = 0; r == 0 && i < links.n; i++) {
+		const struct cyris_link *k = &links.v[i];
+
+		if (!k->owned || !cyris_tag_in_range(&k->tag, range) || !k->tag.net[0] || k->master ||
+		    !streq(k->kind, "bridge") || !k->has_mac)
+			continue;
+		if (!(slot = cyris_grow((void **)&v, &n, &cap, sizeof(*slot)))) {
+			r = -ENOMEM;
+			break;
+		}
+		memcpy(slot->name, k->name, strlen(k->name) + 1);
+		memcpy(slot->mac, k->mac, 6);
+	}
+	cyris_link_list_free(&links);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static void add_bridge_rule(struct batch *b, const char *table, const struct bridge_mac *m)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	char comment[FW_COMMENT_MAX], mac[18];
+	struct nlmsghdr *h;
+	int err = 0;
+
+	if (!r) {
+		b->err = -ENOMEM;
+		return;
+	}
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "forward");
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_BRIDGE);
+	/* ether saddr, 6 bytes into the link-layer header */
+	e_add(r, e_payload(NFT_PAYLOAD_LL_HEADER, 6, 6), &err);
+	e_add(r, e_cmp(NFT_CMP_EQ, m->mac, 6), &err);
+	e_add(r, nftnl_expr_alloc("counter"), &err);
+	e_add(r, e_verdict(NF_DROP, NULL), &err);
+	snprintf(comment, sizeof(comment), "bridge %s: its own MAC %s from a port is forged", m->name,
+		 cyris_mac_format(m->mac, mac));
+	udata_comment(r, NFTNL_RULE_USERDATA, NFTNL_UDATA_RULE_COMMENT, comment, set_rule_data);
+	if (err)
+		b->err = err;
+	else if ((h = msg_begin_family(b, NFPROTO_BRIDGE, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
+				       -1, comment))) {
+		nftnl_rule_nlmsg_build_payload(h, r);
+		msg_end(b);
+	}
+	nftnl_rule_free(r);
+}
+
+/* Replace the bridge table of @table with one guarding @v (none: it goes,
+ * when @exists). */
+static void add_bridge_guard(struct batch *b, const char *table, const char *range,
+			     const struct bridge_mac *v, size_t n, bool exists)
+{
+	_cleanup_nftnl_(nftnl_chain) *c = NULL;
+	struct nlmsghdr *h;
+	size_t i;
+
+	if (!n && !exists)
+		return;
+	add_table_family(b, NFPROTO_BRIDGE, NFT_MSG_NEWTABLE, NLM_F_CREATE, table, NULL);
+	add_table_family(b, NFPROTO_BRIDGE, NFT_MSG_DELTABLE, 0, table, NULL);
+	if (!n)
+		return;
+	add_table_family(b, NFPROTO_BRIDGE, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, table, range);
+	if (!(c = nftnl_chain_alloc())) {
+		b->err = -ENOMEM;
+		return;
+	}
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, "forward");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_BRIDGE);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, BR_HOOK_FORWARD);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, BR_PRI_FILTER);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	if ((h = msg_begin_family(b, NFPROTO_BRIDGE, NFT_MSG_NEWCHAIN, NLM_F_CREATE, -1,
+				  "bridge chain forward"))) {
+		nftnl_chain_nlmsg_build_payload(h, c);
+		msg_end(b);
+	}
+	for (i = 0; i < n; i++)
+		add_bridge_rule(b, table, &v[i]);
+}
+
 /* ---- sending a batch and reading every ACK ------------------------------ */
 
 static void parse_extack(const struct nlmsghdr *h, char *buf, size_t size)
@@ -1215,6 +1351,7 @@ static int dump(struct cyris_fw *fw, uint16_t type, const char *table,
 /* ---- tables: ownership -------------------------------------------------- */
 
 struct table_info {
+	uint32_t family;          /* of the tables looked at; 0 = inet */
 	const char *name;         /* the one asked for */
 	bool found;
 	char comment[NFTNL_UDATA_COMMENT_MAXLEN];
@@ -1258,7 +1395,7 @@ static int table_cb(const struct nlmsghdr *h, void *data)
 	if (!t)
 		return MNL_CB_ERROR;
 	if (nftnl_table_nlmsg_parse(h, t) < 0 ||
-	    nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) != NFPROTO_INET)
+	    nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) != (ti->family ? ti->family : NFPROTO_INET))
 		return MNL_CB_OK;
 	name = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
 	ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
@@ -1288,9 +1425,10 @@ static void table_info_free(struct table_info *ti)
 
 /* Is there an inet table @name, and is it range @range's? 1 = ours,
  * 0 = absent, -EEXIST = present and not ours. */
-static int table_owner(struct cyris_fw *fw, const char *name, const char *range)
+static int table_owner_family(struct cyris_fw *fw, uint32_t family, const char *name,
+			      const char *range)
 {
-	struct table_info ti = { .name = name };
+	struct table_info ti = { .family = family, .name = name };
 	char want[64];
 	int r = dump(fw, NFT_MSG_GETTABLE, NULL, table_cb, &ti);
 
@@ -1301,6 +1439,11 @@ static int table_owner(struct cyris_fw *fw, const char *name, const char *range)
 		return 0;
 	snprintf(want, sizeof(want), "cyris range=%s", range);
 	return streq(ti.comment, want) ? 1 : -EEXIST;
+}
+
+static int table_owner(struct cyris_fw *fw, const char *name, const char *range)
+{
+	return table_owner_family(fw, NFPROTO_INET, name, range);
 }
 
 /* ---- reading rules back ------------------------------------------------- */
@@ -1543,8 +1686,10 @@ int cyris_fw_apply(struct cyris_fw *fw, const struct cyris_fw_policy *src, bool 
 	struct cyris_error m;
 	struct cyris_fw_policy p;
 	struct fw_plan plan = {0};
+	struct bridge_mac *bridges = NULL;
+	size_t n_bridges = 0;
 	struct batch b;
-	int r, owner;
+	int r, owner, bowner;
 
 	if (cyris_fw_table_name(src->range, table, sizeof(table)) < 0)
 		return -EINVAL;
@@ -1555,6 +1700,15 @@ int cyris_fw_apply(struct cyris_fw *fw, const struct cyris_fw_policy *src, bool 
 	}
 	if (owner < 0 && owner != -EEXIST)
 		return owner;
+	bowner = table_owner_family(fw, NFPROTO_BRIDGE, table, src->range);
+	if (bowner == -EEXIST && !force) {
+		set_error(fw, -EEXIST, -1, "a bridge table of that name that cyris does not own");
+		return -EEXIST;
+	}
+	if (bowner < 0 && bowner != -EEXIST)
+		return bowner;
+	if ((r = range_bridges(fw, src->range, &bridges, &n_bridges)) < 0)
+		return r;
 	r = policy_copy(&p, src);
 	if (r == 0 && owner == 1)
 		r = keep_existing(fw, table, &p);
@@ -1568,11 +1722,13 @@ int cyris_fw_apply(struct cyris_fw *fw, const struct cyris_fw_policy *src, bool 
 		add_ifaces_set(&b, table, &p);
 		add_chains(&b, table);
 		add_plan(&b, table, &plan);
+		add_bridge_guard(&b, table, p.range, bridges, n_bridges, bowner != 0);
 		r = batch_send(&b, &p);
 		batch_free(&b);
 	}
 	fw_plan_clear(&plan);
 	cyris_fw_policy_clear(&p);
+	free(bridges);
 	return r;
 }
 
@@ -1806,7 +1962,7 @@ int cyris_fw_destroy(struct cyris_fw *fw, const char *range, bool force)
 {
 	char table[CYRIS_FW_TABLESIZ];
 	struct batch b;
-	int r;
+	int r, bowner;
 
 	if (cyris_fw_table_name(range, table, sizeof(table)) < 0)
 		return -EINVAL;
@@ -1821,9 +1977,15 @@ int cyris_fw_destroy(struct cyris_fw *fw, const char *range, bool force)
 	}
 	if (r < 0 && r != -EEXIST)
 		return r;
+	/* its bridge table (a foreign one of that name only with --force) */
+	bowner = table_owner_family(fw, NFPROTO_BRIDGE, table, range);
+	if (bowner < 0 && bowner != -EEXIST)
+		return bowner;
 	if ((r = batch_init(&b, fw)) < 0)
 		return r;
 	add_table(&b, NFT_MSG_DELTABLE, 0, table, NULL);
+	if (bowner == 1 || (bowner == -EEXIST && force))
+		add_table_family(&b, NFPROTO_BRIDGE, NFT_MSG_DELTABLE, 0, table, NULL);
 	r = batch_send(&b, NULL);
 	batch_free(&b);
 	return r;
