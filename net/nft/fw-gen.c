@@ -639,11 +639,18 @@ int fw_plan_uplink(const struct cyris_fw_policy *p, const struct cyris_fw_uplink
 	for (c = 0; c < ARRAY_SIZE(chains); c++)
 		for (f = 0; f < ARRAY_SIZE(families); f++) {
 			struct cyris_prefix *src = NULL;
-			int n = uplink_sources(p, u->ifname, families[f], &src);
-			struct fw_krule *k = n < 0 ? NULL : krule(plan, chains[c], FV_DROP, comment);
+			int n = uplink_sources(p, u->ifname, families[f], &src), i;
+			struct fw_krule *k;
 			struct fw_match *m;
 
-			if (!k) {
+			/* a /0 on the uplink: no source is from outside it */
+			for (i = 0; i < n && src[i].len; i++)
+				;
+			if (n > 0 && i < n) {
+				free(src);
+				continue;
+			}
+			if (!(k = n < 0 ? NULL : krule(plan, chains[c], FV_DROP, comment))) {
 				free(src);
 				return -ENOMEM;
 			}
@@ -651,11 +658,15 @@ int fw_plan_uplink(const struct cyris_fw_policy *p, const struct cyris_fw_uplink
 			snprintf(match(k, FM_IIFNAME, 0)->name, CYRIS_IFNAMSIZ, "%s", u->ifname);
 			match(k, FM_NFPROTO, families[f] == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6);
 			if (n > 0) {
+				/* one prefix: a compare, as nft writes it; more: a set */
 				m = match(k, FM_SADDR_NOT_IN, 0);
 				m->pfx = src[0];
-				m->pfx_set = src;       /* the plan owns it now */
-				m->n_set = (size_t)n;
+				if (n > 1) {
+					m->pfx_set = TAKE_PTR(src);   /* the plan owns it now */
+					m->n_set = (size_t)n;
+				}
 			}
+			free(src);
 			memcpy(match(k, FM_ETHER_SADDR_NOT, 0)->mac, u->mac, 6);
 		}
 	return 0;
@@ -842,7 +853,10 @@ static void print_match(FILE *f, const struct fw_match *m, unsigned l4)
 	case FM_CT_NOT_ESTREL: fputs(" ct state ! established,related", f); break;
 	case FM_CT_NOT_DNAT: fputs(" ct status ! dnat", f); break;
 	case FM_FIB_RPF: fputs(" fib saddr . iif oif != 0", f); break;
-	case FM_SADDR_NOT_IN: break;   /* always a set (above) */
+	case FM_SADDR_NOT_IN:
+		fprintf(f, " %s saddr != ", fam);
+		print_prefix(f, &m->pfx);
+		break;
 	case FM_ETHER_SADDR_NOT: fprintf(f, " ether saddr != %s", cyris_mac_format(m->mac, buf)); break;
 	}
 }

@@ -35,8 +35,7 @@ enum fw_match_kind {
 	FM_CT_NOT_DNAT,      /* ct status ! dnat */
 	FM_FIB_RPF,          /* fib saddr . iif oif != 0: the route back to
 				the source leaves through the input interface */
-	FM_SADDR_NOT_IN,     /* ip[6] saddr != { prefixes } (always a set,
-				n_set >= 1) */
+	FM_SADDR_NOT_IN,     /* ip[6] saddr != prefix, or != { prefixes } */
 	FM_ETHER_SADDR_NOT,  /* ether saddr != mac */
 };
 

@@ -13,6 +13,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -545,7 +546,8 @@ static void m_addr(struct nftnl_rule *r, const struct fw_match *m, int *err)
 {
 	bool v6 = m->pfx.ip.family == AF_INET6;
 	uint32_t len = v6 ? 16 : 4;
-	uint32_t off = v6 ? (m->kind == FM_SADDR ? 8 : 24) : (m->kind == FM_SADDR ? 12 : 16);
+	uint32_t off = v6 ? (m->kind != FM_DADDR ? 8 : 24) : (m->kind != FM_DADDR ? 12 : 16);
+	uint32_t op = m->kind == FM_SADDR_NOT_IN ? NFT_CMP_NEQ : NFT_CMP_EQ;
 	struct cyris_prefix net = cyris_prefix_network(&m->pfx);
 	uint8_t mask[16] = {0};
 	unsigned i;
@@ -554,14 +556,14 @@ static void m_addr(struct nftnl_rule *r, const struct fw_match *m, int *err)
 		return;
 	if (m->pfx.len % 8 == 0) {
 		e_add(r, e_payload(NFT_PAYLOAD_NETWORK_HEADER, off, m->pfx.len / 8u), err);
-		e_add(r, e_cmp(NFT_CMP_EQ, net.ip.a, m->pfx.len / 8u), err);
+		e_add(r, e_cmp(op, net.ip.a, m->pfx.len / 8u), err);
 		return;
 	}
 	e_add(r, e_payload(NFT_PAYLOAD_NETWORK_HEADER, off, len), err);
 	for (i = 0; i < m->pfx.len; i++)
 		mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 	e_add(r, e_bitwise(mask, len), err);
-	e_add(r, e_cmp(NFT_CMP_EQ, net.ip.a, len), err);
+	e_add(r, e_cmp(op, net.ip.a, len), err);
 }
 
 static void m_ports(struct nftnl_rule *r, const struct fw_match *m, int *err)
@@ -815,13 +817,20 @@ static void m_one(struct nftnl_rule *r, const struct fw_match *m, int *err)
 		e_add(r, e_cmp(NFT_CMP_NEQ, &zero, 4), err);
 		break;
 	case FM_SADDR_NOT_IN:
-		*err = -EINVAL;         /* a set always (fw-gen.c) */
+		m_addr(r, m, err);
 		break;
-	case FM_ETHER_SADDR_NOT:
-		/* the source MAC, 6 bytes into the link-layer header */
+	case FM_ETHER_SADDR_NOT: {
+		uint16_t ether = ARPHRD_ETHER;
+
+		/* as nft encodes "ether saddr" in an inet table: an Ethernet
+		 * input interface, then the source MAC, 6 bytes into the
+		 * link-layer header */
+		e_add(r, e_meta(NFT_META_IIFTYPE), err);
+		e_add(r, e_cmp(NFT_CMP_EQ, &ether, 2), err);
 		e_add(r, e_payload(NFT_PAYLOAD_LL_HEADER, 6, 6), err);
 		e_add(r, e_cmp(NFT_CMP_NEQ, m->mac, 6), err);
 		break;
+	}
 	}
 }
 
