@@ -53,5 +53,17 @@ d=$(diff <(table 124 scratch) <(table 124))
 todo "check does not print the exposes and NAT that apply keeps" \
 	"with exposes and NAT, check's text is still what apply installs" test -z "$d" ||
 	diag "$(echo "$d" | head -20)"
+# a rule that cannot expand (an IPv6 source, a network with IPv4 only) is
+# an error at FILE:LINE that says why, not a bare "Invalid argument"
+printf 'src=office dst=internal dport=22\nsrc=2001:db8::/64 dst=internal dport=22\n' > "$rules"
+before=$(table 124)
+for cmd in check apply; do
+	fails_with 1 "^$rules:2: src and dst share no address family \(src is IPv6 only, dst IPv4 only; a network has the families of its addresses\)$" \
+		"$cmd of an IPv6 rule on a network with no IPv6" cyris-fw $cmd 124 "$rules"
+done
+fails_with 1 "rule 'src=internal dst=fd00::/64': src and dst share no address family \(src is IPv4 only, dst IPv6 only" \
+	"allow of one" cyris-fw allow 124 "src=internal dst=fd00::/64"
+is "$(table 124)" "$before" "  and nothing changed"
+ok "a rule of the family office has too passes" cyris-fw check 124 - <<< "src=2001:db8::/64 dst=office dport=22"
 rm -f "$rules" "$rules.nft"
 done_testing

@@ -54,12 +54,22 @@ fails_with 1 "10.200.1.10 is on .*, a network of range 200, not of range 124" \
 	"expose 124 to range 200's guest is refused" cyris-fw expose 124 2224 to 10.200.1.10:22
 fails_with 1 "10.200.1.1 is on .*, a network of range 200" \
 	"expose 124 to range 200's host address is refused" cyris-fw expose 124 2224 to 10.200.1.1:22
+fails_with 1 "expose: 192\.0\.2\.50 is on no network of range 124 \(--force exposes it anyway\)" \
+	"expose 124 to an address on no range network (the client outside) is refused" \
+	cyris-fw expose 124 2225 to 192.0.2.50:22
+fails_with 1 "expose: 203\.0\.113\.9 is on no network of range 124" \
+	"expose 124 to an address the host has no route to is refused" cyris-fw expose 124 2225 to 203.0.113.9:22
 fails_with 1 "lo is the loopback" "nat 124 out lo is refused" cyris-fw nat 124 out lo
 fails_with 1 "no interface nosuch0" "nat 124 out a missing interface is refused" cyris-fw nat 124 out nosuch0
 fails_with 1 "is an interface of range 200, not a way out" "nat 124 out range 200's bridge is refused" \
 	cyris-fw nat 124 out "$br_lab"
 is "$(ruleset)" "$rs" "none of them changed the ruleset"
 ok "range 200 still cannot reach the outside" cannot_fw 200 tcp b1 192.0.2.50 22
+ok "with --force, an expose to an address on no range network is made" \
+	cyris-fw --force expose 124 2225 to 192.0.2.50:22
+is "$(nft -j list chain inet cyris_124 prerouting | jq -r '[.nftables[].rule.comment? // empty | select(startswith("expose 2225 "))] | .[0]')" \
+	"expose 2225 to 192.0.2.50:22 proto tcp" "  (its DNAT is in)"
+exits 1 "--force does not open another range's address" cyris-fw --force expose 124 2226 to 10.200.1.10:22
 
 # a re-apply keeps the exposed ports and the NAT
 echo "src=office dst=internal dport=3306" > /tmp/.r.$$
@@ -97,10 +107,27 @@ ok "it is still there" nft list table inet cyris_999
 exits 1 "expose into a range without a table" cyris-fw expose 555 80 to 10.1.1.1:80
 exits 1 "destroy of a range without a table" cyris-fw destroy 555
 
+# the bridge guard next to the inet table: each range bridge's own MAC
+# from a port is dropped; a bridge table of a range's name that is not
+# cyris's is not taken over
+brguard() { nft -j list table bridge "cyris_$1" | jq -c '[.nftables[] | select(.rule) | .rule.comment] | sort'; }
+is "$(brguard 124)" "$(for b in "$br_office" "$br_internal" "$br_external"; do
+	echo "bridge $b: its own MAC $(ip -j link show dev "$b" | jq -r '.[0].address') from a port is forged"
+	done | jq -R . | jq -cs 'sort')" "range 124's bridge table guards its three bridges' MACs"
+nft add table bridge cyris_777
+cyris-bridge add range 777 net x addr 10.77.0.1/24 >/dev/null
+exits 1 "apply refuses a foreign bridge table of its name" cyris-fw apply 777 /dev/null
+like "$(cyris-fw apply 777 /dev/null 2>&1)" "apply: its table exists and is not cyris's" "  and says so"
+ok "  which is still there, empty" test "$(nft -j list table bridge cyris_777 | jq '[.nftables[] | select(.chain)] | length')" = 0
+ok "  with --force, apply replaces it" cyris-fw --force apply 777 /dev/null
+like "$(nft list table bridge cyris_777)" 'comment "cyris range=777"' "  by cyris's"
+ok "destroy 777 removes both" cyris-fw destroy 777
+exits 1 "  (no bridge table left)" nft list table bridge cyris_777
+
 before=$(nft -j list ruleset | jq -c '[.nftables[] | select(.table) | .table.name] | sort')
 ok "destroy 124" cyris-fw destroy 124
 after=$(nft -j list ruleset | jq -c '[.nftables[] | select(.table) | .table.name] | sort')
-is "$after" "$(echo "$before" | jq -c 'map(select(. != "cyris_124"))')" "only cyris_124 is gone"
+is "$after" "$(echo "$before" | jq -c 'map(select(. != "cyris_124"))')" "only cyris_124 is gone (inet and bridge)"
 is "$(nft -j list table inet hostfw | jq -c '[.nftables[] | select(.rule) | .rule.comment]')" '["the admin lets things through"]' "the foreign table is untouched"
 ok "destroy 200" cyris-fw destroy 200
 is "$(nft -j list ruleset | jq '[.nftables[] | select(.table.name? // "" | test("^cyris_(124|200)$"))] | length')" 0 "no cyris range table is left"

@@ -21,11 +21,12 @@ ok "apply range 124" cyris-fw apply 124 "$rules"
 ok "apply range 200 (isolation only)" cyris-fw apply 200 /dev/null
 
 js=$(nft -j list ruleset)
-is "$(echo "$js" | json '[.nftables[] | select(.table.name=="cyris_124") | .table.family] | join(" ")')" inet "the kernel has table inet cyris_124"
+is "$(echo "$js" | json '[.nftables[] | select(.table.name=="cyris_124") | .table.family] | join(" ")')" "inet bridge" \
+	"the kernel has table inet cyris_124 (and bridge cyris_124, the bridges' own MACs)"
 like "$(nft list table inet cyris_124)" 'comment "cyris range=124"' "tagged with its range (nft -j of 1.0.6 omits table comments)"
 is "$(echo "$js" | json '[.nftables[] | select(.set.name=="ifaces" and .set.table=="cyris_124") | .set.elem[]] | sort | join(" ")')" \
    "$(echo "$br_external $br_internal $br_office" | tr ' ' '\n' | sort | xargs)" "its ifaces set holds the range's three bridges"
-is "$(echo "$js" | json '[.nftables[] | select(.chain.table=="cyris_124" and .chain.hook) | "\(.chain.name):\(.chain.hook):\(.chain.policy)"] | join(" ")')" \
+is "$(echo "$js" | json '[.nftables[] | select(.chain.table=="cyris_124" and .chain.family=="inet" and .chain.hook) | "\(.chain.name):\(.chain.hook):\(.chain.policy)"] | join(" ")')" \
    "forward:forward:accept input:input:accept prerouting:prerouting:accept output:output:accept postrouting:postrouting:accept" "base chains hook forward/input/nat with policy accept"
 
 # allowed

@@ -85,6 +85,41 @@ CYRIS_SUBNET_SIZE=16 CYRIS_SUBNET_POOL=10.0.0.0/8 refused ports.yml 23:11 \
 	"network 'a' needs 1024 ports on its bridge \(its members' clones\); a Linux bridge holds at most 1023" \
 	"more members than a bridge's ports"
 
+# a name with two readings: network a.desk, or guest desk on network a
+range dotted.yml '      - guest_id: desk
+        forwarding_rules:
+        - rule: src=a.desk dst=a dport=22
+      - guest_id: fw' '        - name: a
+          members: desk.eth0
+        - name: a.desk
+          members: fw.eth0'
+refused dotted.yml 17:17 "rule 'src=a\.desk dst=a dport=22': 'a\.desk' is ambiguous: network 'a\.desk', or guest 'desk' on network 'a' \(rename one of them\)" \
+	"a network x.a next to guest a on network x"
+# two member readings: guest b.desk on network a, or guest desk on network a.b
+range dotted2.yml '      - guest_id: desk
+        forwarding_rules:
+        - rule: src=a.b.desk dst=a dport=22
+      - guest_id: b.desk' '        - name: a
+          members: b.desk.eth0
+        - name: a.b
+          members: desk.eth0'
+sed -i 's/- id: fw/- id: b.desk/' "$T/dotted2.yml"
+refused dotted2.yml 17:17 "rule 'src=a\.b\.desk dst=a dport=22': 'a\.b\.desk' is ambiguous: guest 'b\.desk' on network 'a', or guest 'desk' on network 'a\.b'" \
+	"a name that is a member of two networks"
+# one reading only, past the first dot: guest desk on network a.b (plan agrees)
+range dotted3.yml '      - guest_id: desk
+        forwarding_rules:
+        - rule: src=a.b.desk dst=a dport=22
+      - guest_id: fw' '        - name: a
+          members: fw.eth0
+        - name: a.b
+          members: desk.eth0'
+ok "a name with one reading past its first dot (guest desk on network a.b): check" cyris-topo check "$T/dotted3.yml"
+p3=$(cyris-topo -j plan "$T/dotted3.yml")
+is "$(echo "$p3" | json '.rules[0].rule | split(" ")[0]')" \
+	"src=$(echo "$p3" | json '.guests[] | select(.guest_id == "desk") | .nics[0].ip | split("/")[0]')" \
+	"  and plan resolves it to desk's address on a.b"
+
 # clone 2 lands on host_2: the network spans two hosts, and host_1 has no address for it
 sed -e 's/number: 1$/number: 2/' "$CYRIS_SRC/contrib/cyris-examples/basic-multi_host.yml" > "$T/span.yml"
 fails_with 1 "^$T/span.yml:3:5: host host_1: mgmt_addr 'localhost' must be an IP address" \

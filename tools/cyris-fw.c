@@ -30,7 +30,8 @@ static const char help[] =
 "                        one forward accept it needs), for clients outside\n"
 "                        the range; snat: from the host's address (a guest\n"
 "                        that answers through a gateway guest); refused on\n"
-"                        a TCP port a host service listens on\n"
+"                        a TCP port a host service listens on, and for an\n"
+"                        IP on no network of R (unless --force)\n"
 "  nat R out IFACE       masquerade R's traffic leaving through IFACE\n"
 "  show [R]              R's policy (every cyris table) with counters\n"
 "  check R FILE|-        parse and resolve, print the nft rules that apply\n"
@@ -42,7 +43,9 @@ static const char help[] =
 "of the range's interfaces on that network (found from cyris tags); dst=host\n"
 "is the host itself. A port rule without proto allows TCP and UDP. A source\n"
 "counts only from the interface its route leaves through (no borrowed\n"
-"addresses).\n"
+"addresses). A line \"uplink IFACE from MAC\" (a gateway guest's, as\n"
+"cyris-topo plan --emit fw --gateway writes it) takes sources outside\n"
+"IFACE's subnets on IFACE only from that MAC (the host's bridge).\n"
 "Example: src=office,external dst=internal dport=3306\n"
 "\n"
 "Options:\n"
@@ -50,7 +53,8 @@ static const char help[] =
 "  -p, --pretty          indent JSON\n"
 "  -n, --netns NETNS     work in /run/netns/NETNS, a path, or pid:PID\n"
 "  -b, --batch FILE|-    one command per line; stops at the first failure\n"
-"      --force           replace or remove a table cyris does not own\n"
+"      --force           replace or remove a table cyris does not own;\n"
+"                        expose to an IP on no network of the range\n"
 "  -h, --help            this text;  -V, --version\n"
 "\n"
 "Environment: CYRIS_FW_INJECT_BAD_RULE=N makes the N-th kernel rule of a\n"
@@ -152,6 +156,18 @@ static char *rule_text(char *line)
 	return cyris_trim(s);
 }
 
+/* Is @ifname one of @p's interfaces (as resolved from the kernel)? */
+static bool range_iface(const struct cyris_fw_policy *p, const char *ifname)
+{
+	size_t i, j;
+
+	for (i = 0; i < p->n_nets; i++)
+		for (j = 0; j < p->nets[i].n_ifnames; j++)
+			if (streq(p->nets[i].ifnames[j], ifname))
+				return true;
+	return false;
+}
+
 /* Read the rules of @file into @p (already resolved). Every error is
  * FILE:LINE: message, exit 1, and nothing is applied. */
 static int read_rules(struct cli *c, const char *file, struct cyris_fw_policy *p)
@@ -182,6 +198,22 @@ static int read_rules(struct cli *c, const char *file, struct cyris_fw_policy *p
 		s = rule_text(line);
 		if (!*s)
 			continue;
+		if (strncmp(s, "uplink ", 7) == 0) {
+			/* a gateway's uplink guard (cyris-topo plan --emit fw --gateway) */
+			struct cyris_fw_uplink u;
+			int k = cyris_fw_uplink_parse(s, &u);
+
+			if (k == 0 && !range_iface(p, u.ifname))
+				k = -ENODEV;
+			if (k == 0 && (k = cyris_fw_policy_add_uplink(p, u.ifname, u.mac)) == 0)
+				continue;
+			fprintf(stderr, "%s:%u: '%s': %s\n", shown, no, s, k == -EEXIST
+				? "a second uplink line for that interface"
+				: k == -EINVAL ? "not 'uplink IFACE from MAC'"
+				: k == -ENODEV ? "not an interface of the range here" : strerror(-k));
+			r = CLI_FAIL;
+			break;
+		}
 		if (cyris_fw_rule_parse(s, &rule, &err) < 0 ||
 		    (rule.line = no, cyris_fw_policy_add_rule(p, &rule, &err) < 0)) {
 			struct cyris_error at;
@@ -393,7 +425,7 @@ static int cmd_expose(struct cli *c, int argc, char **argv)
 		return r;
 	/* another range's expose of the same port cannot come between the
 	 * check that it is free and the table that takes it */
-	r = cyris_fw_expose(f, argv[0], &e);
+	r = cyris_fw_expose(f, argv[0], &e, c->force);
 	cyris_host_unlock(lock);
 	return r < 0 ? fw_fail(c, r, NULL, "expose") : CLI_OK;
 }

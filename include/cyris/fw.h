@@ -37,6 +37,12 @@
  * "fib saddr . iif oif != 0": a source address is believed only from the
  * interface its route leaves through, so a guest cannot borrow another
  * network's address.
+ *
+ * Next to it, a table "bridge cyris_R" (made, replaced and removed in the
+ * same transactions; not shown) drops a frame that one of the range's
+ * bridges forwards from a port with a range bridge's own MAC as its source:
+ * forged, and what a gateway guest's uplink guard relies on
+ * (cyris_fw_policy_add_uplink()).
  */
 #ifndef CYRIS_FW_H
 #define CYRIS_FW_H
@@ -126,6 +132,12 @@ struct cyris_fw_expose {
 					   on the way to the guest */
 };
 
+/* A gateway guest's uplink: see cyris_fw_policy_add_uplink(). */
+struct cyris_fw_uplink {
+	char ifname[CYRIS_IFNAMSIZ];
+	uint8_t mac[6];                 /* the next hop's (the host's bridge) */
+};
+
 struct cyris_fw_policy {
 	char range[CYRIS_ID_MAX + 1];
 	struct cyris_fw_net *nets;
@@ -138,6 +150,8 @@ struct cyris_fw_policy {
 	size_t n_nat, cap_nat;
 	char (*ingress)[CYRIS_IFNAMSIZ]; /* entry points' way in (see below) */
 	size_t n_ingress, cap_ingress;
+	struct cyris_fw_uplink *uplinks;
+	size_t n_uplinks, cap_uplinks;
 };
 
 /* An empty policy for @range (-EINVAL for an invalid range id). */
@@ -162,12 +176,31 @@ int cyris_fw_policy_add_nat(struct cyris_fw_policy *p, const char *ifname);
  * on, so the last range's down turns it off. */
 int cyris_fw_policy_add_ingress(struct cyris_fw_policy *p, const char *ifname);
 
+/*
+ * In a gateway guest: @ifname is the NIC its default route leaves through
+ * and @mac the MAC of the next hop there (the host's bridge). A packet that
+ * comes in on @ifname with a source outside @ifname's subnets is dropped
+ * (forward and input, before anything else of the table: also answers)
+ * unless its Ethernet source is @mac: the default route points back out of
+ * @ifname for every outside address, so "fib saddr . iif" alone would let a
+ * neighbour on that network claim any address from outside the range.
+ * IPv6 link-local and unspecified sources (neighbour discovery) pass. No
+ * guest can send with the host bridge's MAC: the host's bridge table drops
+ * it (see the top of this file). -EEXIST when @ifname has one already.
+ */
+int cyris_fw_policy_add_uplink(struct cyris_fw_policy *p, const char *ifname,
+			       const uint8_t mac[6]);
+
 /* The expose that the comment @comment of a rule cyris installed carries
  * (as cyris_fw_show() returns it); -EINVAL when it carries none. */
 int cyris_fw_expose_parse(const char *comment, struct cyris_fw_expose *ret);
 /* The interface of an ingress guard's comment ("ingress IF: ..."); -EINVAL
  * when @comment is not one. */
 int cyris_fw_ingress_parse(const char *comment, char ifname[CYRIS_IFNAMSIZ]);
+
+/* The uplink of an uplink guard's comment ("uplink IF from MAC ...");
+ * -EINVAL when @comment is not one. */
+int cyris_fw_uplink_parse(const char *comment, struct cyris_fw_uplink *ret);
 
 /* The table name of @range into @buf (CYRIS_FW_TABLESIZ bytes). */
 int cyris_fw_table_name(const char *range, char *buf, size_t size);
@@ -218,15 +251,18 @@ int cyris_fw_resolve(struct cyris_fw *fw, struct cyris_fw_policy *p);
 int cyris_fw_apply(struct cyris_fw *fw, const struct cyris_fw_policy *p, bool force);
 
 /* Add one rule / exposed port / NAT interface to an applied policy, each in
- * its own transaction (-ENOENT when the range has no table). */
+ * its own transaction (-ENOENT when the range has no table). An expose to
+ * an address on another range's network is refused (-EPERM), and one to an
+ * address on none of @range's networks too (-EHOSTUNREACH) unless @force. */
 int cyris_fw_allow(struct cyris_fw *fw, const char *range,
 		   const struct cyris_fw_rule *r, struct cyris_error *err);
 int cyris_fw_expose(struct cyris_fw *fw, const char *range,
-		    const struct cyris_fw_expose *e);
+		    const struct cyris_fw_expose *e, bool force);
 int cyris_fw_nat(struct cyris_fw *fw, const char *range, const char *ifname);
 
-/* Remove @range's table and nothing else (-ENOENT when there is none;
- * -EPERM for a table of that name cyris does not own, unless @force). */
+/* Remove @range's table (and its bridge table) and nothing else (-ENOENT
+ * when there is none; -EPERM for a table of that name cyris does not own,
+ * unless @force). */
 int cyris_fw_destroy(struct cyris_fw *fw, const char *range, bool force);
 
 /* What is installed, with counters. */

@@ -58,6 +58,8 @@ struct cyris_plan_net {
 	struct cyris_ip remotes[8];        /* other hosts' mgmt_addr */
 	size_t n_remotes;
 	struct cyris_ip local_ip;          /* this host's mgmt_addr (VXLAN) */
+	uint8_t mac[6];                    /* its bridge's, fixed by the plan: a
+					      gateway guest's table names it */
 };
 
 struct cyris_plan_nic {
@@ -81,6 +83,11 @@ struct cyris_plan_guest {
 	struct cyris_plan_nic nics[CYRIS_PLAN_MAX_NICS];
 	size_t n_nics;
 	const struct cyris_range_guestdef *def;
+	/* a gateway: the NIC its default route leaves through, and the MAC
+	 * of the next hop there (the host's bridge, or the guest routing for
+	 * that network); uplink[0] = none */
+	char uplink[16];
+	uint8_t uplink_mac[6];
 };
 
 /* A forwarding rule of one instance, member names resolved to addresses:

@@ -62,3 +62,27 @@ char *cyris_trim(char *s)
 		*--e = '\0';
 	return s;
 }
+
+/* The key of element @i of @v (its first member). */
+static const char *sorted_key(const void *v, size_t size, size_t i)
+{
+	const char *k;
+
+	memcpy(&k, (const char *)v + i * size, sizeof(k));
+	return k;
+}
+
+const void *cyris_find_sorted(const void *v, size_t n, size_t size, const char *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(sorted_key(v, size, mid), key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && streq(sorted_key(v, size, lo), key) ? (const char *)v + lo * size : NULL;
+}

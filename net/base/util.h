@@ -48,4 +48,9 @@ char *cyris_trim(char *s);
  * @size bytes; returns a pointer to the new zeroed slot or NULL. */
 void *cyris_grow(void **v, size_t *n, size_t *cap, size_t size);
 
+/* In @v, @n elements of @size bytes each starting with a string key (a
+ * `const char *` first member) and sorted by it (strcmp), the first element
+ * whose key is @key, or NULL: a lower-bound search, O(log n). */
+const void *cyris_find_sorted(const void *v, size_t n, size_t size, const char *key);
+
 #endif

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "fw-priv.h"
+#include "cyris/link.h"
 #include "../base/util.h"
 
 const struct fw_chain_def fw_chains[] = {
@@ -557,6 +558,120 @@ int fw_plan_ingress(const char *ifname, struct fw_plan *plan)
 	return 0;
 }
 
+/* ---- a gateway's uplink ------------------------------------------------- */
+
+/* The sources an uplink takes from anyone, for @family: its own subnets
+ * (and, for IPv6, link-local and unspecified ones: neighbour discovery);
+ * into *@ret (malloc'd), how many or -ENOMEM. */
+static int uplink_sources(const struct cyris_fw_policy *p, const char *ifname, int family,
+			  struct cyris_prefix **ret)
+{
+	struct cyris_prefix *v = NULL, *slot;
+	size_t i, j, n = 0, cap = 0;
+
+	for (i = 0; i < p->n_nets; i++) {
+		const struct cyris_fw_net *net = &p->nets[i];
+
+		for (j = 0; j < net->n_ifnames && !streq(net->ifnames[j], ifname); j++)
+			;
+		for (size_t k = 0; j < net->n_ifnames && k < net->n_addrs; k++) {
+			if (net->addrs[k].ip.family != family)
+				continue;
+			if (!(slot = cyris_grow((void **)&v, &n, &cap, sizeof(*slot))))
+				goto nomem;
+			*slot = cyris_prefix_network(&net->addrs[k]);
+		}
+	}
+	if (family == AF_INET6) {
+		static const char *const nd[] = { "fe80::/10", "::/128" };
+
+		for (i = 0; i < ARRAY_SIZE(nd); i++) {
+			if (!(slot = cyris_grow((void **)&v, &n, &cap, sizeof(*slot))))
+				goto nomem;
+			(void)cyris_prefix_parse(nd[i], false, slot);
+		}
+	}
+	*ret = v;
+	return (int)n;
+nomem:
+	free(v);
+	return -ENOMEM;
+}
+
+void fw_uplink_comment(const struct cyris_fw_uplink *u, char *buf, size_t size)
+{
+	char mac[18];
+
+	snprintf(buf, size, FW_UPLINK_PREFIX "%s from %s (other sources than its subnets only from "
+		 "there)", u->ifname, cyris_mac_format(u->mac, mac));
+}
+
+/*
+ * A gateway guest's uplink takes a source from outside its own subnets
+ * only from the next hop there (the host's bridge, by its MAC): the
+ * gateway's default route leaves through the uplink, so for any outside
+ * address "fib saddr . iif" holds, and a neighbour on the uplink network
+ * that claims one (198.51.100.7, or an outside server's address, to slip
+ * into one of its connections) would pass. Of what the gateway sees of a
+ * frame only its Ethernet source tells the host's routed frames from a
+ * neighbour's: the source address is the claim itself, the uplink's next
+ * hop address never appears in a forwarded packet, and the host's bridge
+ * does not stamp anything else. The MAC is the plan's (fixed when the
+ * bridge is made, so it does not follow the ports' MACs). A neighbour
+ * could send with that MAC too, and only the host's bridge knows which port
+ * a frame came in on: the host's table for the range drops a frame that a
+ * range bridge forwards from a port with its own MAC (fw.c, the bridge
+ * guard), so no guest's frame carries it here.
+ *
+ * In forward and input, before "established": an answer to a connection
+ * the range made to the outside comes only from the host too, so a forged
+ * one cannot ride on its conntrack entry.
+ */
+int fw_plan_uplink(const struct cyris_fw_policy *p, const struct cyris_fw_uplink *u,
+		   struct fw_plan *plan)
+{
+	static const char *const chains[] = { "forward", "input" };
+	static const int families[] = { AF_INET, AF_INET6 };
+	char comment[FW_COMMENT_MAX];
+	size_t c, f;
+
+	fw_uplink_comment(u, comment, sizeof(comment));
+	for (c = 0; c < ARRAY_SIZE(chains); c++)
+		for (f = 0; f < ARRAY_SIZE(families); f++) {
+			struct cyris_prefix *src = NULL;
+			int n = uplink_sources(p, u->ifname, families[f], &src), i;
+			struct fw_krule *k;
+			struct fw_match *m;
+
+			/* a /0 on the uplink: no source is from outside it */
+			for (i = 0; i < n && src[i].len; i++)
+				;
+			if (n > 0 && i < n) {
+				free(src);
+				continue;
+			}
+			if (!(k = n < 0 ? NULL : krule(plan, chains[c], FV_DROP, comment))) {
+				free(src);
+				return -ENOMEM;
+			}
+			k->counter = true;
+			snprintf(match(k, FM_IIFNAME, 0)->name, CYRIS_IFNAMSIZ, "%s", u->ifname);
+			match(k, FM_NFPROTO, families[f] == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6);
+			if (n > 0) {
+				/* one prefix: a compare, as nft writes it; more: a set */
+				m = match(k, FM_SADDR_NOT_IN, 0);
+				m->pfx = src[0];
+				if (n > 1) {
+					m->pfx_set = TAKE_PTR(src);   /* the plan owns it now */
+					m->n_set = (size_t)n;
+				}
+			}
+			free(src);
+			memcpy(match(k, FM_ETHER_SADDR_NOT, 0)->mac, u->mac, 6);
+		}
+	return 0;
+}
+
 /* ---- the whole table ---------------------------------------------------- */
 
 /* The fixed skeleton: what makes a range a range. */
@@ -622,6 +737,9 @@ int fw_plan_policy(const struct cyris_fw_policy *p, struct fw_plan *plan,
 	size_t i;
 	int r;
 
+	for (i = 0; i < p->n_uplinks; i++)
+		if ((r = fw_plan_uplink(p, &p->uplinks[i], plan)) < 0)
+			return r;
 	for (i = 0; i < p->n_ingress; i++)
 		if ((r = fw_plan_ingress(p->ingress[i], plan)) < 0)
 			return r;
@@ -694,7 +812,9 @@ static void print_match(FILE *f, const struct fw_match *m, unsigned l4)
 	const char *th = l4 == IPPROTO_UDP ? "udp" : l4 == IPPROTO_TCP ? "tcp" : "th";
 
 	if (m->n_set) {
-		if (m->kind == FM_SADDR || m->kind == FM_DADDR)
+		if (m->kind == FM_SADDR_NOT_IN)
+			fprintf(f, " %s saddr !=", fam);
+		else if (m->kind == FM_SADDR || m->kind == FM_DADDR)
 			fprintf(f, " %s %s", fam, m->kind == FM_SADDR ? "saddr" : "daddr");
 		else if (m->kind == FM_L4PROTO)
 			fputs(" meta l4proto", f);
@@ -733,6 +853,11 @@ static void print_match(FILE *f, const struct fw_match *m, unsigned l4)
 	case FM_CT_NOT_ESTREL: fputs(" ct state ! established,related", f); break;
 	case FM_CT_NOT_DNAT: fputs(" ct status ! dnat", f); break;
 	case FM_FIB_RPF: fputs(" fib saddr . iif oif != 0", f); break;
+	case FM_SADDR_NOT_IN:
+		fprintf(f, " %s saddr != ", fam);
+		print_prefix(f, &m->pfx);
+		break;
+	case FM_ETHER_SADDR_NOT: fprintf(f, " ether saddr != %s", cyris_mac_format(m->mac, buf)); break;
 	}
 }
 

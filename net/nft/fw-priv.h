@@ -35,6 +35,8 @@ enum fw_match_kind {
 	FM_CT_NOT_DNAT,      /* ct status ! dnat */
 	FM_FIB_RPF,          /* fib saddr . iif oif != 0: the route back to
 				the source leaves through the input interface */
+	FM_SADDR_NOT_IN,     /* ip[6] saddr != prefix, or != { prefixes } */
+	FM_ETHER_SADDR_NOT,  /* ether saddr != mac */
 };
 
 struct fw_match {
@@ -43,8 +45,9 @@ struct fw_match {
 	struct cyris_prefix pfx;
 	struct cyris_fw_ports ports;
 	char name[CYRIS_IFNAMSIZ];
+	uint8_t mac[6];
 	/* n_set > 0: the match is an anonymous set of these (owned by the
-	 * plan): prefixes (FM_SADDR, FM_DADDR), port ranges (FM_SPORT,
+	 * plan): prefixes (FM_SADDR, FM_DADDR, FM_SADDR_NOT_IN), port ranges (FM_SPORT,
 	 * FM_DPORT) or protocols (FM_L4PROTO) */
 	size_t n_set;
 	struct cyris_prefix *pfx_set;
@@ -91,13 +94,17 @@ int fw_plan_rule(const struct cyris_fw_policy *p, const struct cyris_fw_rule *r,
 int fw_plan_expose(const struct cyris_fw_expose *e, struct fw_plan *plan);
 int fw_plan_nat(const char *ifname, struct fw_plan *plan);
 int fw_plan_ingress(const char *ifname, struct fw_plan *plan);
+int fw_plan_uplink(const struct cyris_fw_policy *p, const struct cyris_fw_uplink *u,
+		   struct fw_plan *plan);
 void fw_plan_clear(struct fw_plan *plan);
 
-/* Comments of the rules that carry an expose or a NAT (so apply can keep
+/* Comments of the rules that carry an expose, an uplink guard or a NAT (so apply can keep
  * them); their parsers are public (cyris/fw.h), the topology reads them. */
 void fw_expose_comment(const struct cyris_fw_expose *e, char *buf, size_t size);
+void fw_uplink_comment(const struct cyris_fw_uplink *u, char *buf, size_t size);
 #define FW_NAT_PREFIX "nat out "
 #define FW_INGRESS_PREFIX "ingress "
+#define FW_UPLINK_PREFIX "uplink "
 
 /* One kernel rule in nft syntax (no trailing newline). */
 void fw_krule_print(FILE *f, const char *table, const struct fw_krule *k);

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "cyris/fw.h"
+#include "cyris/link.h"
 #include "../base/util.h"
 
 
@@ -272,6 +273,7 @@ void cyris_fw_policy_clear(struct cyris_fw_policy *p)
 	free(p->exposes);
 	free(p->nat);
 	free(p->ingress);
+	free(p->uplinks);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -324,6 +326,29 @@ int cyris_fw_policy_add_iface(struct cyris_fw_policy *p, const char *net,
 	return 0;
 }
 
+/* The address families of a rule side, resolved: 1 IPv4, 2 IPv6; 0 when
+ * it names no address (empty: any; or the host only). */
+static unsigned families(const struct cyris_fw_policy *p, const struct cyris_fw_endpoint *v, size_t n)
+{
+	unsigned m = 0;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		const struct cyris_fw_net *net = v[i].is_host || v[i].is_prefix ? NULL : find_net(p, v[i].name);
+
+		if (v[i].is_prefix)
+			m |= v[i].prefix.ip.family == AF_INET6 ? 2 : 1;
+		for (k = 0; net && k < net->n_addrs; k++)
+			m |= net->addrs[k].ip.family == AF_INET6 ? 2 : 1;
+	}
+	return m;
+}
+
+static const char *family_names(unsigned m)
+{
+	return m == 1 ? "IPv4 only" : m == 2 ? "IPv6 only" : "IPv4 and IPv6";
+}
+
 int cyris_fw_policy_add_rule(struct cyris_fw_policy *p, const struct cyris_fw_rule *r,
 			     struct cyris_error *err)
 {
@@ -347,6 +372,12 @@ int cyris_fw_policy_add_rule(struct cyris_fw_policy *p, const struct cyris_fw_ru
 				return cyris_error_set(err, -EINVAL, "%s: network '%s' has no address", k ? "dst" : "src", e->name);
 		}
 	}
+	if ((k = families(p, r->src, r->n_src)) && (i = families(p, r->dst, r->n_dst)) && !(k & i))
+		/* it would expand to no kernel rule: say why here, where the
+		 * caller still knows the rule's line */
+		return cyris_error_set(err, -EINVAL, "src and dst share no address family (src is %s, "
+				       "dst %s; a network has the families of its addresses)",
+				       family_names(k), family_names(i));
 	slot = cyris_grow((void **)&p->rules, &p->n_rules, &p->cap_rules, sizeof(*slot));
 	if (!slot)
 		return -ENOMEM;
@@ -404,6 +435,41 @@ int cyris_fw_policy_add_ingress(struct cyris_fw_policy *p, const char *ifname)
 	if (!slot)
 		return -ENOMEM;
 	memcpy(*slot, ifname, strlen(ifname) + 1);
+	return 0;
+}
+
+int cyris_fw_policy_add_uplink(struct cyris_fw_policy *p, const char *ifname,
+			       const uint8_t mac[6])
+{
+	struct cyris_fw_uplink *slot;
+	size_t i;
+
+	if (!cyris_ifname_valid(ifname))
+		return -EINVAL;
+	for (i = 0; i < p->n_uplinks; i++)
+		if (streq(p->uplinks[i].ifname, ifname))
+			return -EEXIST;
+	slot = cyris_grow((void **)&p->uplinks, &p->n_uplinks, &p->cap_uplinks, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	memset(slot, 0, sizeof(*slot));
+	memcpy(slot->ifname, ifname, strlen(ifname) + 1);
+	memcpy(slot->mac, mac, 6);
+	return 0;
+}
+
+int cyris_fw_uplink_parse(const char *c, struct cyris_fw_uplink *ret)
+{
+	char ifname[CYRIS_IFNAMSIZ + 1], mac[18];
+	struct cyris_fw_uplink u = {0};
+	int end = 0;
+
+	if (sscanf(c, "uplink %16s from %17s%n", ifname, mac, &end) != 2 ||
+	    (c[end] && c[end] != ' ') || strlen(ifname) >= CYRIS_IFNAMSIZ ||
+	    !cyris_ifname_valid(ifname) || cyris_mac_parse(mac, u.mac) < 0)
+		return -EINVAL;
+	memcpy(u.ifname, ifname, strlen(ifname) + 1);
+	*ret = u;
 	return 0;
 }
 

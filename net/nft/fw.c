@@ -13,6 +13,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -49,6 +50,9 @@ DEFINE_NFTNL_FREEP(nftnl_set)
 #endif
 
 #define IFNAME_TYPE 41          /* nft's datatype id for ifname */
+/* <linux/netfilter_bridge.h>'s, which clashes with <net/if.h> */
+#define BR_HOOK_FORWARD 2       /* NF_BR_FORWARD */
+#define BR_PRI_FILTER -200      /* NF_BR_PRI_FILTER_BRIDGED */
 #define IFACES_SET_ID 1
 
 _Static_assert(FW_COMMENT_MAX == NFTNL_UDATA_COMMENT_MAXLEN, "fw-gen.c cuts comments where nft does");
@@ -254,8 +258,8 @@ static void batch_free(struct batch *b)
 
 /* Start a message: its header, with a sequence number recorded against
  * @rule / @what so that an error can name its cause. */
-static struct nlmsghdr *msg_begin(struct batch *b, uint16_t type, uint16_t flags,
-				  int rule, const char *what)
+static struct nlmsghdr *msg_begin_family(struct batch *b, uint16_t family, uint16_t type,
+					 uint16_t flags, int rule, const char *what)
 {
 	struct msginfo *mi;
 
@@ -265,8 +269,14 @@ static struct nlmsghdr *msg_begin(struct batch *b, uint16_t type, uint16_t flags
 	}
 	mi->rule = rule;
 	snprintf(mi->what, sizeof(mi->what), "%s", what);
-	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_INET,
+	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, family,
 				     flags | NLM_F_ACK, b->fw->seq++);
+}
+
+static struct nlmsghdr *msg_begin(struct batch *b, uint16_t type, uint16_t flags,
+				  int rule, const char *what)
+{
+	return msg_begin_family(b, NFPROTO_INET, type, flags, rule, what);
 }
 
 static void msg_end(struct batch *b)
@@ -300,7 +310,7 @@ static int set_rule_data(void *r, uint16_t w, const void *d, uint32_t l)
 	return nftnl_rule_set_data(r, w, d, l);
 }
 
-static struct nftnl_table *table_new(const char *table, const char *range)
+static struct nftnl_table *table_new(uint16_t family, const char *table, const char *range)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	char comment[64];
@@ -308,7 +318,7 @@ static struct nftnl_table *table_new(const char *table, const char *range)
 	if (!t)
 		return NULL;
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, family);
 	if (range) {
 		snprintf(comment, sizeof(comment), "cyris range=%s", range);
 		udata_comment(t, NFTNL_TABLE_USERDATA, NFTNL_UDATA_TABLE_COMMENT, comment,
@@ -317,18 +327,25 @@ static struct nftnl_table *table_new(const char *table, const char *range)
 	return t;
 }
 
-static void add_table(struct batch *b, uint16_t type, uint16_t flags,
-		      const char *table, const char *range)
+static void add_table_family(struct batch *b, uint16_t family, uint16_t type, uint16_t flags,
+			     const char *table, const char *range)
 {
-	_cleanup_nftnl_(nftnl_table) *t = table_new(table, range);
+	_cleanup_nftnl_(nftnl_table) *t = table_new(family, table, range);
 	struct nlmsghdr *h;
 
-	if (!t || !(h = msg_begin(b, type, flags, -1, "table"))) {
+	if (!t || !(h = msg_begin_family(b, family, type, flags, -1,
+					 family == NFPROTO_BRIDGE ? "bridge table" : "table"))) {
 		b->err = -ENOMEM;
 		return;
 	}
 	nftnl_table_nlmsg_build_payload(h, t);
 	msg_end(b);
+}
+
+static void add_table(struct batch *b, uint16_t type, uint16_t flags,
+		      const char *table, const char *range)
+{
+	add_table_family(b, NFPROTO_INET, type, flags, table, range);
 }
 
 static void add_ifaces_set(struct batch *b, const char *table, const struct cyris_fw_policy *p)
@@ -529,7 +546,8 @@ static void m_addr(struct nftnl_rule *r, const struct fw_match *m, int *err)
 {
 	bool v6 = m->pfx.ip.family == AF_INET6;
 	uint32_t len = v6 ? 16 : 4;
-	uint32_t off = v6 ? (m->kind == FM_SADDR ? 8 : 24) : (m->kind == FM_SADDR ? 12 : 16);
+	uint32_t off = v6 ? (m->kind != FM_DADDR ? 8 : 24) : (m->kind != FM_DADDR ? 12 : 16);
+	uint32_t op = m->kind == FM_SADDR_NOT_IN ? NFT_CMP_NEQ : NFT_CMP_EQ;
 	struct cyris_prefix net = cyris_prefix_network(&m->pfx);
 	uint8_t mask[16] = {0};
 	unsigned i;
@@ -538,14 +556,14 @@ static void m_addr(struct nftnl_rule *r, const struct fw_match *m, int *err)
 		return;
 	if (m->pfx.len % 8 == 0) {
 		e_add(r, e_payload(NFT_PAYLOAD_NETWORK_HEADER, off, m->pfx.len / 8u), err);
-		e_add(r, e_cmp(NFT_CMP_EQ, net.ip.a, m->pfx.len / 8u), err);
+		e_add(r, e_cmp(op, net.ip.a, m->pfx.len / 8u), err);
 		return;
 	}
 	e_add(r, e_payload(NFT_PAYLOAD_NETWORK_HEADER, off, len), err);
 	for (i = 0; i < m->pfx.len; i++)
 		mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 	e_add(r, e_bitwise(mask, len), err);
-	e_add(r, e_cmp(NFT_CMP_EQ, net.ip.a, len), err);
+	e_add(r, e_cmp(op, net.ip.a, len), err);
 }
 
 static void m_ports(struct nftnl_rule *r, const struct fw_match *m, int *err)
@@ -697,7 +715,7 @@ static uint32_t anon_set(struct batch *b, const char *table, int rule, const str
 	return id;
 }
 
-static struct nftnl_expr *e_lookup_anon(uint32_t id)
+static struct nftnl_expr *e_lookup_anon(uint32_t id, bool invert)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
 
@@ -705,6 +723,8 @@ static struct nftnl_expr *e_lookup_anon(uint32_t id)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "__set%d");
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+		if (invert)
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
 	}
 	return e;
 }
@@ -715,9 +735,9 @@ static void m_set(struct batch *b, const char *table, int rule, struct nftnl_rul
 {
 	uint32_t id = anon_set(b, table, rule, m);
 
-	if (m->kind == FM_SADDR || m->kind == FM_DADDR) {
+	if (m->kind == FM_SADDR || m->kind == FM_DADDR || m->kind == FM_SADDR_NOT_IN) {
 		bool v6 = m->pfx_set[0].ip.family == AF_INET6;
-		uint32_t off = v6 ? (m->kind == FM_SADDR ? 8 : 24) : (m->kind == FM_SADDR ? 12 : 16);
+		uint32_t off = v6 ? (m->kind != FM_DADDR ? 8 : 24) : (m->kind != FM_DADDR ? 12 : 16);
 
 		e_add(r, e_payload(NFT_PAYLOAD_NETWORK_HEADER, off, v6 ? 16 : 4), err);
 	} else if (m->kind == FM_L4PROTO) {
@@ -725,7 +745,7 @@ static void m_set(struct batch *b, const char *table, int rule, struct nftnl_rul
 	} else {
 		e_add(r, e_payload(NFT_PAYLOAD_TRANSPORT_HEADER, m->kind == FM_SPORT ? 0 : 2, 2), err);
 	}
-	e_add(r, e_lookup_anon(id), err);
+	e_add(r, e_lookup_anon(id, m->kind == FM_SADDR_NOT_IN), err);
 }
 
 static void m_one(struct nftnl_rule *r, const struct fw_match *m, int *err)
@@ -796,6 +816,21 @@ static void m_one(struct nftnl_rule *r, const struct fw_match *m, int *err)
 		e_add(r, e, err);
 		e_add(r, e_cmp(NFT_CMP_NEQ, &zero, 4), err);
 		break;
+	case FM_SADDR_NOT_IN:
+		m_addr(r, m, err);
+		break;
+	case FM_ETHER_SADDR_NOT: {
+		uint16_t ether = ARPHRD_ETHER;
+
+		/* as nft encodes "ether saddr" in an inet table: an Ethernet
+		 * input interface, then the source MAC, 6 bytes into the
+		 * link-layer header */
+		e_add(r, e_meta(NFT_META_IIFTYPE), err);
+		e_add(r, e_cmp(NFT_CMP_EQ, &ether, 2), err);
+		e_add(r, e_payload(NFT_PAYLOAD_LL_HEADER, 6, 6), err);
+		e_add(r, e_cmp(NFT_CMP_NEQ, m->mac, 6), err);
+		break;
+	}
 	}
 }
 
@@ -882,6 +917,126 @@ static void add_plan(struct batch *b, const char *table, const struct fw_plan *p
 	for (i = 0; i < plan->n; i++)
 		add_rule(b, table, &plan->v[i], plan->v[i].comment[0] ? plan->v[i].comment : plan->v[i].chain,
 			 (int)i + 1);
+}
+
+/* ---- the host's bridges: their own MACs ---------------------------------- */
+
+/*
+ * Next to the inet table, a table "bridge cyris_R": a frame that one of the
+ * range's bridges forwards from a port with a range bridge's own MAC as its
+ * source is forged (the host's own frames enter a bridge through its output
+ * hook, never its forward hook; another host's bridge of a network that
+ * spans hosts has a MAC of its own) and is dropped. That is what a gateway
+ * guest's uplink guard (fw_plan_uplink) rests on: the MAC it takes outside
+ * sources from is one that no guest on that network can send with.
+ */
+struct bridge_mac {
+	char name[CYRIS_IFNAMSIZ];
+	uint8_t mac[6];
+};
+
+/* The range's bridges here (tagged, with a network) and their MACs. */
+static int range_bridges(struct cyris_fw *fw, const char *range, struct bridge_mac **ret,
+			 size_t *ret_n)
+{
+	struct cyris_link_list links = {0};
+	struct bridge_mac *v = NULL, *slot;
+	size_t i, n = 0, cap = 0;
+	int r;
+
+	if (!fw->rt && (r = cyris_nl_open(&fw->rt, fw->netns)) < 0)
+		return r;
+	if ((r = cyris_link_list(fw->rt, &links)) < 0)
+		return r;
+	for (i = 0; r == 0 && i < links.n; i++) {
+		const struct cyris_link *k = &links.v[i];
+
+		if (!k->owned || !cyris_tag_in_range(&k->tag, range) || !k->tag.net[0] || k->master ||
+		    !streq(k->kind, "bridge") || !k->has_mac)
+			continue;
+		if (!(slot = cyris_grow((void **)&v, &n, &cap, sizeof(*slot)))) {
+			r = -ENOMEM;
+			break;
+		}
+		memcpy(slot->name, k->name, strlen(k->name) + 1);
+		memcpy(slot->mac, k->mac, 6);
+	}
+	cyris_link_list_free(&links);
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static void add_bridge_rule(struct batch *b, const char *table, const struct bridge_mac *m)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	char comment[FW_COMMENT_MAX], mac[18];
+	struct nlmsghdr *h;
+	int err = 0;
+
+	if (!r) {
+		b->err = -ENOMEM;
+		return;
+	}
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, "forward");
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_BRIDGE);
+	/* ether saddr, 6 bytes into the link-layer header */
+	e_add(r, e_payload(NFT_PAYLOAD_LL_HEADER, 6, 6), &err);
+	e_add(r, e_cmp(NFT_CMP_EQ, m->mac, 6), &err);
+	e_add(r, nftnl_expr_alloc("counter"), &err);
+	e_add(r, e_verdict(NF_DROP, NULL), &err);
+	snprintf(comment, sizeof(comment), "bridge %s: its own MAC %s from a port is forged", m->name,
+		 cyris_mac_format(m->mac, mac));
+	udata_comment(r, NFTNL_RULE_USERDATA, NFTNL_UDATA_RULE_COMMENT, comment, set_rule_data);
+	if (err)
+		b->err = err;
+	else if ((h = msg_begin_family(b, NFPROTO_BRIDGE, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND,
+				       -1, comment))) {
+		nftnl_rule_nlmsg_build_payload(h, r);
+		msg_end(b);
+	}
+	nftnl_rule_free(r);
+}
+
+/* Replace the bridge table of @table with one guarding @v (none: it goes,
+ * when @exists). */
+static void add_bridge_guard(struct batch *b, const char *table, const char *range,
+			     const struct bridge_mac *v, size_t n, bool exists)
+{
+	_cleanup_nftnl_(nftnl_chain) *c = NULL;
+	struct nlmsghdr *h;
+	size_t i;
+
+	if (!n && !exists)
+		return;
+	add_table_family(b, NFPROTO_BRIDGE, NFT_MSG_NEWTABLE, NLM_F_CREATE, table, NULL);
+	add_table_family(b, NFPROTO_BRIDGE, NFT_MSG_DELTABLE, 0, table, NULL);
+	if (!n)
+		return;
+	add_table_family(b, NFPROTO_BRIDGE, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, table, range);
+	if (!(c = nftnl_chain_alloc())) {
+		b->err = -ENOMEM;
+		return;
+	}
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, "forward");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_BRIDGE);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, BR_HOOK_FORWARD);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, BR_PRI_FILTER);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	if ((h = msg_begin_family(b, NFPROTO_BRIDGE, NFT_MSG_NEWCHAIN, NLM_F_CREATE, -1,
+				  "bridge chain forward"))) {
+		nftnl_chain_nlmsg_build_payload(h, c);
+		msg_end(b);
+	}
+	for (i = 0; i < n; i++)
+		add_bridge_rule(b, table, &v[i]);
 }
 
 /* ---- sending a batch and reading every ACK ------------------------------ */
@@ -1205,6 +1360,7 @@ static int dump(struct cyris_fw *fw, uint16_t type, const char *table,
 /* ---- tables: ownership -------------------------------------------------- */
 
 struct table_info {
+	uint32_t family;          /* of the tables looked at; 0 = inet */
 	const char *name;         /* the one asked for */
 	bool found;
 	char comment[NFTNL_UDATA_COMMENT_MAXLEN];
@@ -1248,7 +1404,7 @@ static int table_cb(const struct nlmsghdr *h, void *data)
 	if (!t)
 		return MNL_CB_ERROR;
 	if (nftnl_table_nlmsg_parse(h, t) < 0 ||
-	    nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) != NFPROTO_INET)
+	    nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) != (ti->family ? ti->family : NFPROTO_INET))
 		return MNL_CB_OK;
 	name = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
 	ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
@@ -1278,9 +1434,10 @@ static void table_info_free(struct table_info *ti)
 
 /* Is there an inet table @name, and is it range @range's? 1 = ours,
  * 0 = absent, -EEXIST = present and not ours. */
-static int table_owner(struct cyris_fw *fw, const char *name, const char *range)
+static int table_owner_family(struct cyris_fw *fw, uint32_t family, const char *name,
+			      const char *range)
 {
-	struct table_info ti = { .name = name };
+	struct table_info ti = { .family = family, .name = name };
 	char want[64];
 	int r = dump(fw, NFT_MSG_GETTABLE, NULL, table_cb, &ti);
 
@@ -1291,6 +1448,11 @@ static int table_owner(struct cyris_fw *fw, const char *name, const char *range)
 		return 0;
 	snprintf(want, sizeof(want), "cyris range=%s", range);
 	return streq(ti.comment, want) ? 1 : -EEXIST;
+}
+
+static int table_owner(struct cyris_fw *fw, const char *name, const char *range)
+{
+	return table_owner_family(fw, NFPROTO_INET, name, range);
 }
 
 /* ---- reading rules back ------------------------------------------------- */
@@ -1457,7 +1619,7 @@ static int keep_ingress(struct cyris_fw_policy *p, const char *comment)
 	return cyris_fw_ingress_parse(comment, ifname) == 0 ? cyris_fw_policy_add_ingress(p, ifname) : 0;
 }
 
-/* Exposes, NATs and ingress guards of the installed table, to carry over
+/* Exposes, NATs, ingress and uplink guards of the installed table, to carry over
  * into a new one. Only the two NAT chains and the forward chain (a few
  * fixed rules) are read: a large policy (chains allow and services) is not
  * read back. */
@@ -1478,6 +1640,7 @@ static int keep_existing(struct cyris_fw *fw, const char *table, struct cyris_fw
 		r = d.err;
 	for (i = 0; r == 0 && i < t.n_rules; i++) {
 		const struct cyris_fw_krule *k = &t.rules[i];
+		struct cyris_fw_uplink u;
 		struct cyris_fw_expose e;
 
 		if (streq(k->chain, "prerouting") && cyris_fw_expose_parse(k->comment, &e) == 0)
@@ -1485,8 +1648,13 @@ static int keep_existing(struct cyris_fw *fw, const char *table, struct cyris_fw
 		else if (streq(k->chain, "postrouting") &&
 			 strncmp(k->comment, FW_NAT_PREFIX, strlen(FW_NAT_PREFIX)) == 0)
 			r = cyris_fw_policy_add_nat(p, k->comment + strlen(FW_NAT_PREFIX));
+		else if (streq(k->chain, "forward") && cyris_fw_uplink_parse(k->comment, &u) == 0)
+			r = cyris_fw_policy_add_uplink(p, u.ifname, u.mac);
 		else if (streq(k->chain, "forward"))
 			r = keep_ingress(p, k->comment);
+		if (r == -EEXIST)
+			r = 0;   /* the new policy names that uplink itself (or the
+				    other family's rule did) */
 		if (r == -EADDRINUSE)
 			r = 0;   /* the new policy exposes that port itself */
 	}
@@ -1516,6 +1684,8 @@ static int policy_copy(struct cyris_fw_policy *dst, const struct cyris_fw_policy
 		r = cyris_fw_policy_add_nat(dst, src->nat[i]);
 	for (i = 0; r == 0 && i < src->n_ingress; i++)
 		r = cyris_fw_policy_add_ingress(dst, src->ingress[i]);
+	for (i = 0; r == 0 && i < src->n_uplinks; i++)
+		r = cyris_fw_policy_add_uplink(dst, src->uplinks[i].ifname, src->uplinks[i].mac);
 	return r;
 }
 
@@ -1525,8 +1695,10 @@ int cyris_fw_apply(struct cyris_fw *fw, const struct cyris_fw_policy *src, bool 
 	struct cyris_error m;
 	struct cyris_fw_policy p;
 	struct fw_plan plan = {0};
+	struct bridge_mac *bridges = NULL;
+	size_t n_bridges = 0;
 	struct batch b;
-	int r, owner;
+	int r, owner, bowner;
 
 	if (cyris_fw_table_name(src->range, table, sizeof(table)) < 0)
 		return -EINVAL;
@@ -1537,6 +1709,15 @@ int cyris_fw_apply(struct cyris_fw *fw, const struct cyris_fw_policy *src, bool 
 	}
 	if (owner < 0 && owner != -EEXIST)
 		return owner;
+	bowner = table_owner_family(fw, NFPROTO_BRIDGE, table, src->range);
+	if (bowner == -EEXIST && !force) {
+		set_error(fw, -EEXIST, -1, "a bridge table of that name that cyris does not own");
+		return -EEXIST;
+	}
+	if (bowner < 0 && bowner != -EEXIST)
+		return bowner;
+	if ((r = range_bridges(fw, src->range, &bridges, &n_bridges)) < 0)
+		return r;
 	r = policy_copy(&p, src);
 	if (r == 0 && owner == 1)
 		r = keep_existing(fw, table, &p);
@@ -1550,11 +1731,13 @@ int cyris_fw_apply(struct cyris_fw *fw, const struct cyris_fw_policy *src, bool 
 		add_ifaces_set(&b, table, &p);
 		add_chains(&b, table);
 		add_plan(&b, table, &plan);
+		add_bridge_guard(&b, table, p.range, bridges, n_bridges, bowner != 0);
 		r = batch_send(&b, &p);
 		batch_free(&b);
 	}
 	fw_plan_clear(&plan);
 	cyris_fw_policy_clear(&p);
+	free(bridges);
 	return r;
 }
 
@@ -1646,11 +1829,15 @@ static int host_listens(struct cyris_fw *fw, uint16_t port, unsigned proto)
 }
 
 /* -EPERM when @to is on a network of another range than @range: a range's
- * port must not lead into another range. */
-static int other_range_addr(struct cyris_fw *fw, const char *range, const struct cyris_ip *to)
+ * port must not lead into another range. -EHOSTUNREACH when it is on no
+ * network of @range at all (unless @force): an entry point leads into its
+ * range, not to wherever the host can route. */
+static int other_range_addr(struct cyris_fw *fw, const char *range, const struct cyris_ip *to,
+			    bool force)
 {
 	struct cyris_link_list links = {0};
 	struct cyris_addr_list addrs = {0};
+	bool mine = false;
 	size_t i, j;
 	int r;
 
@@ -1664,6 +1851,9 @@ static int other_range_addr(struct cyris_fw *fw, const char *range, const struct
 			continue;
 		for (j = 0; j < links.n && links.v[j].ifindex != addrs.v[i].ifindex; j++)
 			;
+		if (j < links.n && links.v[j].owned && links.v[j].tag.net[0] &&
+		    cyris_tag_in_range(&links.v[j].tag, range))
+			mine = true;
 		if (j < links.n && links.v[j].owned && links.v[j].tag.range[0] &&
 		    !cyris_tag_in_range(&links.v[j].tag, range)) {
 			char what[256], ip[CYRIS_IPSTRLEN];
@@ -1675,19 +1865,28 @@ static int other_range_addr(struct cyris_fw *fw, const char *range, const struct
 			r = -EPERM;
 		}
 	}
+	if (r == 0 && !mine && !force) {
+		char what[256], ip[CYRIS_IPSTRLEN];
+
+		snprintf(what, sizeof(what), "%s is on no network of range %s (--force exposes it anyway)",
+			 cyris_ip_format(to, ip, sizeof(ip)), range);
+		set_error(fw, -EHOSTUNREACH, -1, what);
+		r = -EHOSTUNREACH;
+	}
 	cyris_addr_list_free(&addrs);
 	cyris_link_list_free(&links);
 	return r;
 }
 
-int cyris_fw_expose(struct cyris_fw *fw, const char *range, const struct cyris_fw_expose *e)
+int cyris_fw_expose(struct cyris_fw *fw, const char *range, const struct cyris_fw_expose *e,
+		    bool force)
 {
 	struct fw_plan plan = {0};
 	int r;
 
 	if (!e->host_port || !e->to_port || e->to.family != AF_INET)
 		return -EINVAL;
-	if ((r = other_range_addr(fw, range, &e->to)) < 0)
+	if ((r = other_range_addr(fw, range, &e->to, force)) < 0)
 		return r;
 	r = exposed(fw, range, e);
 	if (r == 0)
@@ -1772,7 +1971,7 @@ int cyris_fw_destroy(struct cyris_fw *fw, const char *range, bool force)
 {
 	char table[CYRIS_FW_TABLESIZ];
 	struct batch b;
-	int r;
+	int r, bowner;
 
 	if (cyris_fw_table_name(range, table, sizeof(table)) < 0)
 		return -EINVAL;
@@ -1787,9 +1986,15 @@ int cyris_fw_destroy(struct cyris_fw *fw, const char *range, bool force)
 	}
 	if (r < 0 && r != -EEXIST)
 		return r;
+	/* its bridge table (a foreign one of that name only with --force) */
+	bowner = table_owner_family(fw, NFPROTO_BRIDGE, table, range);
+	if (bowner < 0 && bowner != -EEXIST)
+		return bowner;
 	if ((r = batch_init(&b, fw)) < 0)
 		return r;
 	add_table(&b, NFT_MSG_DELTABLE, 0, table, NULL);
+	if (bowner == 1 || (bowner == -EEXIST && force))
+		add_table_family(&b, NFPROTO_BRIDGE, NFT_MSG_DELTABLE, 0, table, NULL);
 	r = batch_send(&b, NULL);
 	batch_free(&b);
 	return r;

@@ -29,8 +29,9 @@ int cyris_plan_emit_bridge(const struct cyris_plan *p, bool guests, FILE *f)
 
 		if (!n->local)
 			continue;
-		fprintf(f, "add %s range %s net %s inst %u addr %s\n", n->bridge, p->range, n->name,
-			n->instance, cyris_prefix_format(&n->host_addr, b, sizeof(b)));
+		fprintf(f, "add %s range %s net %s inst %u addr %s mac %s\n", n->bridge, p->range, n->name,
+			n->instance, cyris_prefix_format(&n->host_addr, b, sizeof(b)),
+			cyris_mac_format(n->mac, mac));
 		fprintf(f, "set %s forwarding on\n", n->bridge);
 		if (n->vni) {
 			fprintf(f, "vxlan %s id %u remote %s", n->vxlan, n->vni,
@@ -106,6 +107,12 @@ int cyris_plan_emit_fw(const struct cyris_plan *p, const char *gateway, FILE *f,
 			return cyris_error_set(err, -ENOMEM, "rule '%s': %s", p->rules[i].orig,
 					       strerror(ENOMEM));
 		fprintf(f, "%s\n", t);
+	}
+	if (at >= 0 && p->guests[at].uplink[0]) {
+		char mac[18];
+
+		fprintf(f, "uplink %s from %s\n", p->guests[at].uplink,
+			cyris_mac_format(p->guests[at].uplink_mac, mac));
 	}
 	if (flushed(f) < 0)
 		return cyris_error_set(err, -EIO, "the rules of range %s: %s", p->range, strerror(EIO));

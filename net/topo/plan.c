@@ -2,6 +2,7 @@
 /* From a range description to the plan of what one host builds. */
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <sys/socket.h>
 
 #include "cyris/fw.h"
@@ -177,17 +178,8 @@ static int name_ref_cmp(const void *a, const void *b)
 
 static const struct name_ref *name_find(const struct name_ref *v, size_t n, const char *name)
 {
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(v[mid].name, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && streq(v[lo].name, name) ? &v[lo] : NULL;
+	_Static_assert(offsetof(struct name_ref, name) == 0, "the key comes first (cyris_find_sorted)");
+	return cyris_find_sorted(v, n, sizeof(*v), name);
 }
 
 static void site_index_free(struct site_index *x)
@@ -535,6 +527,19 @@ static int spread(struct pctx *c, const struct cyris_range_site *s, size_t net_b
 
 /* ---- rules ----------------------------------------------------------------- */
 
+/* Has a clone of guest @guest a NIC on network @ni? */
+static bool member_on(struct pctx *c, const char *guest, size_t guest_base, size_t guest_end, int ni)
+{
+	size_t lo, hi, i, j;
+
+	clones_of(c, guest, &lo, &hi);
+	for (i = guest_base + lo; i < guest_base + hi && i < guest_end; i++)
+		for (j = 0; streq(c->p->guests[i].guest_id, guest) && j < c->p->guests[i].n_nics; j++)
+			if (c->p->guests[i].nics[j].net == ni)
+				return true;
+	return false;
+}
+
 /* Replace endpoint @e (a network name, or NET.GUEST) with the addresses it
  * means in this instance; note which gateway enforces it. */
 static int resolve_endpoint(struct pctx *c, const struct cyris_range_rule *ru, size_t net_base,
@@ -554,10 +559,25 @@ static int resolve_endpoint(struct pctx *c, const struct cyris_range_rule *ru, s
 		return 0;
 	}
 	ni = net_index(c, net_base, n_nets, e->name);
-	if (ni < 0 && dot && (size_t)(dot - e->name) <= CYRIS_ID_MAX) {
-		memcpy(net, e->name, (size_t)(dot - e->name));
-		net[dot - e->name] = '\0';
-		ni = net_index(c, net_base, n_nets, net);
+	if (ni < 0 && dot) {
+		/* NET.GUEST, where NET may hold dots too: the reading whose
+		 * guest is on that network (check refuses a name with two) */
+		const char *first = dot;
+
+		for (; dot && (size_t)(dot - e->name) <= CYRIS_ID_MAX; dot = strchr(dot + 1, '.')) {
+			memcpy(net, e->name, (size_t)(dot - e->name));
+			net[dot - e->name] = '\0';
+			if ((ni = net_index(c, net_base, n_nets, net)) >= 0 &&
+			    member_on(c, dot + 1, guest_base, guest_end, ni))
+				break;
+			ni = -1;
+		}
+		if (ni < 0 && (size_t)(first - e->name) <= CYRIS_ID_MAX) {
+			dot = first;
+			memcpy(net, e->name, (size_t)(dot - e->name));
+			net[dot - e->name] = '\0';
+			ni = net_index(c, net_base, n_nets, net);
+		}
 	} else {
 		dot = NULL;
 	}
@@ -738,6 +758,52 @@ static int add_exposes(struct pctx *c)
 			return r;
 	}
 	return 0;
+}
+
+/* ---- the gateways' uplinks ------------------------------------------------- */
+
+/*
+ * Each bridge gets a MAC the plan fixes (a bridge whose MAC the kernel
+ * chose follows its ports' MACs as they come and go), so that a gateway
+ * guest's table can name it before the bridge exists (plan --emit fw
+ * --gateway) and it stays what that table says. The host's name goes into
+ * it: the bridges of one network on several hosts share a segment.
+ */
+static void add_uplinks(struct pctx *c)
+{
+	char who[CYRIS_ID_MAX + 8];
+	size_t i, j;
+
+	snprintf(who, sizeof(who), "host:%s", c->p->host);
+	for (i = 0; i < c->p->n_nets; i++)
+		cyris_plan_mac(c->p->range, c->p->nets[i].instance, who, 0, c->p->nets[i].name,
+			       c->p->nets[i].mac);
+	for (i = 0; i < c->p->n_guests; i++) {
+		struct cyris_plan_guest *g = &c->p->guests[i];
+		const struct cyris_plan_nic *nic = g->n_nics ? &g->nics[0] : NULL;
+		const struct cyris_plan_net *n = nic ? &c->p->nets[nic->net] : NULL;
+		struct cyris_ip via;
+
+		/* the default route's NIC and next hop, as guest_spec() and
+		 * emit bridge set them */
+		if (!g->gateway || !g->local || !n || !n->gateway.family)
+			continue;
+		via = cyris_ip_equal(&nic->addr.ip, &n->gateway) ? n->host_addr.ip : n->gateway;
+		if (cyris_ip_equal(&via, &n->host_addr.ip)) {
+			memcpy(g->uplink_mac, n->mac, 6);
+		} else if (n->gw_guest >= 0) {
+			const struct cyris_plan_guest *o = &c->p->guests[n->gw_guest];
+
+			for (j = 0; j < o->n_nics && !cyris_ip_equal(&o->nics[j].addr.ip, &via); j++)
+				;
+			if (j == o->n_nics)
+				continue;
+			memcpy(g->uplink_mac, o->nics[j].mac, 6);
+		} else {
+			continue;
+		}
+		snprintf(g->uplink, sizeof(g->uplink), "%s", nic->nic);
+	}
 }
 
 /* ---- the plan -------------------------------------------------------------- */
@@ -949,6 +1015,8 @@ int cyris_plan_build(const struct cyris_range *r, const struct cyris_conf *conf,
 		rc = with_index(&c, &r->sites[i], finish_site, &nb, &gb);
 	if (rc == 0)
 		rc = add_exposes(&c);
+	if (rc == 0)
+		add_uplinks(&c);
 	if (rc == 0)
 		rc = check_names(&c);
 	if (rc < 0) {

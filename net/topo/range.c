@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <sys/socket.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <yaml.h>
 
@@ -472,17 +473,8 @@ static void ref_sort(struct ref *v, size_t n)
 /* The first entry of @key in sorted @v, or NULL. */
 static const struct ref *ref_find(const struct ref *v, size_t n, const char *key)
 {
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(v[mid].key, key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && streq(v[lo].key, key) ? &v[lo] : NULL;
+	_Static_assert(offsetof(struct ref, key) == 0, "the key comes first (cyris_find_sorted)");
+	return cyris_find_sorted(v, n, sizeof(*v), key);
 }
 
 /* The repeat that comes first in file order (by i, j), or NULL. */
@@ -550,19 +542,51 @@ static bool on_net(const struct cyris_range_net *n, const char *guest)
 	return (n->has_gateway && streq(n->gateway.guest, guest)) || is_member(n, guest);
 }
 
-/* A rule endpoint: a network of the site, or NET.GUEST (a member of NET). */
-static int check_endpoint(struct ctx *c, const struct index *x, const struct cyris_range_site *s,
-			  const struct cyris_range_rule *ru, const char *name)
+/* The first NET.GUEST reading of @name after @from (a dot of it): NET a
+ * network of @s that GUEST is on; its dot, or NULL. */
+static const char *member_split(const struct ctx *c, const struct index *x,
+				const struct cyris_range_site *s, const char *name, const char *from)
 {
 	const struct cyris_range_site *ns = NULL;
 	const struct cyris_range_net *n;
 	char net[CYRIS_ID_MAX + 1];
 	const char *dot;
 
+	for (dot = from; dot && (size_t)(dot - name) <= CYRIS_ID_MAX; dot = strchr(dot + 1, '.')) {
+		memcpy(net, name, (size_t)(dot - name));
+		net[dot - name] = '\0';
+		if ((n = site_net(c, x, net, &ns)) && ns == s && on_net(n, dot + 1))
+			return dot;
+	}
+	return NULL;
+}
+
+/* A rule endpoint: a network of the site, or NET.GUEST (a member of NET).
+ * Network names and guest ids may hold dots, so a name can have more than
+ * one reading (network x.a, and guest a on network x): refused, naming
+ * them, rather than one picked without a word. */
+static int check_endpoint(struct ctx *c, const struct index *x, const struct cyris_range_site *s,
+			  const struct cyris_range_rule *ru, const char *name)
+{
+	const struct cyris_range_site *ns = NULL;
+	const struct cyris_range_net *n;
+	char net[CYRIS_ID_MAX + 1];
+	const char *dot = strchr(name, '.'), *m = dot ? member_split(c, x, s, name, dot) : NULL;
+	const char *m2 = m ? member_split(c, x, s, name, strchr(m + 1, '.')) : NULL;
+
+	if (site_net(c, x, name, &ns) && ns == s && m)
+		return fail_mark(c, ru->mark, "rule '%s': '%s' is ambiguous: network '%s', or guest '%s' "
+				 "on network '%.*s' (rename one of them)", ru->text, name, name, m + 1,
+				 (int)(m - name), name);
+	if (m2)
+		return fail_mark(c, ru->mark, "rule '%s': '%s' is ambiguous: guest '%s' on network '%.*s', "
+				 "or guest '%s' on network '%.*s' (rename one of them)", ru->text, name,
+				 m + 1, (int)(m - name), name, m2 + 1, (int)(m2 - name), name);
+	if (m)
+		return 0;
 	if (site_net(c, x, name, &ns))
 		return ns == s ? 0 : fail_mark(c, ru->mark, "rule '%s': network '%s' is on another host entry",
 					       ru->text, name);
-	dot = strchr(name, '.');
 	if (!dot || (size_t)(dot - name) > CYRIS_ID_MAX)
 		return fail_mark(c, ru->mark, "rule '%s': no network '%s'", ru->text, name);
 	memcpy(net, name, (size_t)(dot - name));
@@ -570,10 +594,8 @@ static int check_endpoint(struct ctx *c, const struct index *x, const struct cyr
 	n = site_net(c, x, net, &ns);
 	if (!n || ns != s)
 		return fail_mark(c, ru->mark, "rule '%s': no network '%s' (in '%s')", ru->text, net, name);
-	if (!on_net(n, dot + 1))
-		return fail_mark(c, ru->mark, "rule '%s': '%s' is not a member of network '%s'",
-				 ru->text, dot + 1, net);
-	return 0;
+	return fail_mark(c, ru->mark, "rule '%s': '%s' is not a member of network '%s'",
+			 ru->text, dot + 1, net);
 }
 
 /* The address families of a rule side: 1 IPv4, 2 IPv6 (a range's networks
@@ -1197,6 +1219,24 @@ static int read_file(struct ctx *c, const char *file, unsigned char **ret, size_
 	return 0;
 }
 
+/* The line and column (in characters, as libyaml counts them) of byte
+ * @off of @buf. */
+static struct cyris_mark offset_mark(const unsigned char *buf, size_t len, size_t off)
+{
+	struct cyris_mark m = { 1, 1 };
+	size_t i;
+
+	for (i = 0; i < off && i < len; i++) {
+		if (buf[i] == '\n' || (buf[i] == '\r' && (i + 1 >= len || buf[i + 1] != '\n')))
+			m.line++, m.column = 1;
+		else if (buf[i] == '\r')
+			;                               /* CR LF: one break */
+		else if ((buf[i] & 0xc0) != 0x80)   /* not a UTF-8 continuation byte */
+			m.column++;
+	}
+	return m;
+}
+
 /* Parse @buf into c->doc (empty when the file has no document). */
 static int load_doc(struct ctx *c, const unsigned char *buf, size_t len)
 {
@@ -1216,7 +1256,15 @@ static int load_doc(struct ctx *c, const unsigned char *buf, size_t len)
 			struct cyris_mark m = { (unsigned)parser.problem_mark.line + 1,
 						(unsigned)parser.problem_mark.column + 1 };
 
-			r = fail_mark(c, m, "YAML: %s", parser.problem ? parser.problem : "syntax error");
+			/* the reader (bad bytes, a NUL) sets no mark, only the
+			 * byte offset */
+			if (parser.error == YAML_READER_ERROR)
+				m = offset_mark(buf, len, parser.problem_offset);
+			if (parser.error == YAML_READER_ERROR && parser.problem_value == 0 &&
+			    parser.problem_offset < len && buf[parser.problem_offset] == '\0')
+				r = fail_mark(c, m, "a NUL byte in the file (YAML allows none)");
+			else
+				r = fail_mark(c, m, "YAML: %s", parser.problem ? parser.problem : "syntax error");
 			break;
 		}
 		r = on_event(&l, &e);

@@ -363,7 +363,8 @@ static int collision(struct run *x, int r, const char *name, const char *altname
 static int do_bridge(struct run *x, const struct cyris_plan_net *n)
 {
 	struct cyris_tag tag;
-	struct cyris_link_cfg cfg = { .name = n->bridge, .tag = &tag, .altname = n->altname, .up = true };
+	struct cyris_link_cfg cfg = { .name = n->bridge, .tag = &tag, .altname = n->altname, .up = true,
+				      .mac = n->mac };
 	int ifindex, r;
 
 	net_tag(&tag, x->p, n, "bridge");
@@ -535,6 +536,8 @@ static int apply_policy(struct run *x, struct cyris_fw *fw, int at)
 	}
 	for (i = 0; r == 0 && at == -1 && i < x->p->n_ingress; i++)
 		r = cyris_fw_policy_add_ingress(&pol, x->p->ingress[i]);
+	if (r == 0 && at >= 0 && x->p->guests[at].uplink[0])
+		r = cyris_fw_policy_add_uplink(&pol, x->p->guests[at].uplink, x->p->guests[at].uplink_mac);
 	if (r == 0 && (r = cyris_fw_apply(fw, &pol, false)) < 0) {
 		const struct cyris_fw_error *e = cyris_fw_last_error(fw);
 

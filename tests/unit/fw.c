@@ -143,6 +143,41 @@ static void test_long_text(void)
 	free(t);
 }
 
+/* A gateway's uplink guard: its rules in nft syntax, its comment read back. */
+static void test_uplink(void)
+{
+	static const uint8_t mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+	struct cyris_prefix a;
+	struct cyris_fw_policy p;
+	struct cyris_fw_uplink u;
+	char *script = NULL;
+
+	cyris_prefix_parse("10.1.0.1/24", false, &a);
+	cyris_fw_policy_init(&p, "7");
+	cyris_fw_policy_add_iface(&p, "up", "eth0", &a, 1);
+	cyris_fw_policy_add_iface(&p, "in", "eth1", NULL, 0);
+	is_int(cyris_fw_policy_add_uplink(&p, "eth0", mac), 0, "an uplink");
+	is_int(cyris_fw_policy_add_uplink(&p, "eth0", mac), -EEXIST, "  a second one for eth0: -EEXIST");
+	ok(cyris_fw_explain(&p, &script) > 0, "explained");
+	ok(script && strstr(script, "add rule inet cyris_7 forward iifname \"eth0\" meta nfproto ipv4 "
+			    "ip saddr != 10.1.0.0/24 ether saddr != 02:11:22:33:44:55 counter drop"),
+	   "  forward: IPv4 from outside eth0's subnet only from the host's MAC");
+	ok(script && strstr(script, "add rule inet cyris_7 input iifname \"eth0\" meta nfproto ipv6 "
+			    "ip6 saddr != { fe80::/10, :: } ether saddr != 02:11:22:33:44:55 counter drop"),
+	   "  input: IPv6 but link-local only from the host's MAC");
+	ok(script && strstr(script, "drop comment \"uplink eth0 from 02:11:22:33:44:55 "), "  its comment");
+	ok(script && strstr(script, "uplink eth0") < strstr(script, "not range traffic"),
+	   "  before anything else of the chain");
+	free(script);
+	cyris_fw_policy_clear(&p);
+	is_int(cyris_fw_uplink_parse("uplink eth0 from 02:11:22:33:44:55 (other sources)", &u), 0,
+	       "the comment parses");
+	ok(strcmp(u.ifname, "eth0") == 0 && memcmp(u.mac, mac, 6) == 0, "  back to its interface and MAC");
+	is_int(cyris_fw_uplink_parse("uplink eth0 from 02:11:22:33:44", &u), -EINVAL, "a short MAC: no");
+	is_int(cyris_fw_uplink_parse("uplink eth0 from 02:11:22:33:44:55x", &u), -EINVAL, "a longer word: no");
+	is_int(cyris_fw_uplink_parse("ingress up0: forwarding", &u), -EINVAL, "another comment: no");
+}
+
 int main(void)
 {
 	char name[CYRIS_FW_TABLESIZ];
@@ -152,5 +187,6 @@ int main(void)
 	test_long_text();
 	cyris_fw_table_name("a-b.c", name, sizeof(name));
 	is_str(name, "cyris_a-b.c", "a table is named after its range as it is");
+	test_uplink();
 	return done();
 }

@@ -293,6 +293,14 @@ static void test_yaml_limits(void)
 		 strlen(HEAD "- tasks:\n  - add_account: {name: a, name: b}\n"),
 		 "10:28: duplicate key 'name' (first at line 10)");
 	bad_text("a \\0 escape in a value", nul, strlen(nul), "2:9: a NUL byte (\\0) inside a value");
+	/* a raw NUL: libyaml's reader stops there, with no line or column
+	 * of its own (it said 1:1) */
+	bad_text("a NUL byte in an unquoted value", "- host_settings:\n  - id: host\0_1\n", 33,
+		 "2:13: a NUL byte in the file (YAML allows none)");
+	bad_text("a NUL byte after a UTF-8 character, CR LF lines", "- host_settings:\r\n  - id: \"h\xc3\xa9\0\"\r\n",
+		 34, "2:12: a NUL byte in the file (YAML allows none)");
+	bad_text("another control character", "- host_settings:\n  - id: h\x01st\n", 30,
+		 "2:10: YAML: control characters are not allowed");
 	add(&t, HEAD "- tasks: ");
 	for (i = 0; i < 200000; i++)
 		add(&t, "[");
