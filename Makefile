@@ -20,12 +20,12 @@ O       := build/$(if $(filter 1,$(FUZZ)),fuzz,$(if $(filter 1,$(SAN)),san,defau
 
 # Every library the toolkit links; pkg-config gives the flags.
 PKGS := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1 libvirt \
-        libxml-2.0 libisofs-1 libssh
+        libxml-2.0 libisofs-1 libssh libcurl libcrypto
 
 # Debian packages to build, test and run everything (`make deps`).
 DEB_BUILD := gcc clang make pkg-config libnl-3-dev libnl-route-3-dev \
         libmnl-dev libnftnl-dev libyaml-dev libvirt-dev libxml2-dev \
-        libisofs-dev libssh-dev
+        libisofs-dev libssh-dev libcurl4-openssl-dev libssl-dev
 DEB_TEST  := perl iproute2 nftables socat iputils-ping jq valgrind procps util-linux \
         binutils man-db
 # per area, so that each stays one line to change
