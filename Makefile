@@ -61,7 +61,7 @@ LIB_SRCS  := $(wildcard net/*/*.c vm/*/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/obj/%.o) $(O)/obj/gen/providers.o
 # The guest providers built in: NAME defines cyris_provider_def_NAME in its
 # own folder; net/topo/ finds them only through the generated table.
-PROVIDERS := netns libvirt
+PROVIDERS := netns libvirt aws
 # net/ alone, without vm/ and its libraries: tests/unit/layers.c links it.
 NET_OBJS  := $(filter $(O)/obj/net/%,$(LIB_OBJS)) $(O)/obj/gen/providers-net.o
 NET_PKGS  := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1 libssh

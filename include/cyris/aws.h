@@ -148,6 +148,8 @@ struct cyris_ec2_up_opts {
 	const char *ssh_from;            /* CIDR allowed to port 22 of entry points;
 					    required when the plan has one */
 	const char *type;                /* NULL = aws_instance_type */
+	const char *image;               /* ami-... for guests without one of their
+					    own (NULL: each needs image: or basevm_os_type) */
 	const char *const *ssh_keys;     /* public key lines */
 	size_t n_ssh_keys;
 	volatile sig_atomic_t *cancel;   /* set: roll back */

@@ -92,17 +92,28 @@ static int compile_rule(struct up *u, const struct cyris_plan_rule *pr)
 	const struct cyris_plan *p = u->p;
 	struct cyris_fw_rule fr = pr->fw;
 	struct ec2_perms perms = { 0 };
+	bool self = false;
 	size_t i, j;
 	int r;
 
+	/* the entry point's own port: opened to --ssh-from instead */
+	if (!pr->mark.line && streq(pr->orig, "entry_point: yes"))
+		return 0;
 	move_members(p, pr->instance, &fr);
+	/* dst=host of a rule a gateway guest enforces: into that guest */
+	for (i = 0; pr->at >= 0 && i < fr.n_dst; i++)
+		if (fr.dst[i].is_host)
+			fr.dst[i].is_host = false, self = true;
 	if ((r = ec2_rule_perms(u->e, &fr, &perms)) < 0)
 		goto bad;
 	for (i = 0; i < (fr.n_dst ? fr.n_dst : p->n_nets); i++) {
 		struct ec2_perms *to = NULL;
 		int n, g;
 
-		if (!fr.n_dst) {
+		if (fr.n_dst && !fr.dst[i].is_prefix && self) {
+			u->guests[pr->at].own = true;
+			to = &u->guests[pr->at].in;
+		} else if (!fr.n_dst) {
 			if (p->nets[i].instance == pr->instance)
 				to = &u->nets[i].in;
 		} else if (fr.dst[i].is_prefix && (n = net_of(p, pr->instance, &fr.dst[i].prefix)) >= 0) {
@@ -168,11 +179,14 @@ static int check(struct up *u)
 			}
 		if (j < i)
 			continue;
-		if (d && strncmp(d->image, "ami-", 4) == 0) {
-			if (cyris_strlcpy(u->guests[i].image, d->image, CYRIS_AWS_IDSIZ) < 0)
+		if ((d && strncmp(d->image, "ami-", 4) == 0) || (u->o->image && !(d && d->basevm_os_type[0] &&
+									   streq(d->basevm_type, "aws")))) {
+			const char *ami = d && strncmp(d->image, "ami-", 4) == 0 ? d->image : u->o->image;
+
+			if (cyris_strlcpy(u->guests[i].image, ami, CYRIS_AWS_IDSIZ) < 0 || strncmp(ami, "ami-", 4))
 				return ec2_fail(e, -EINVAL, "%s:%u:%u: image '%s' is not an AMI id", file_of(u),
-						d->mark.line, d->mark.column, d->image);
-			if ((r = ec2_image_check(e, d->image)) < 0)
+						d ? d->mark.line : 0, d ? d->mark.column : 0, ami);
+			if ((r = ec2_image_check(e, ami)) < 0)
 				return r;
 		} else if (d && d->basevm_os_type[0]) {
 			if ((r = cyris_ec2_image_resolve(e, d->basevm_os_type, u->guests[i].image)) < 0)

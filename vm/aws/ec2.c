@@ -88,8 +88,8 @@ int ec2_call_failed(struct cyris_ec2 *e, int r, const char *fmt, ...)
 	va_end(ap);
 	if (ae && ae->detail[0])
 		cyris_error_detail(&e->err, ae->source, "%s", ae->detail);
-	else if (ae && ae->msg[0])
-		cyris_error_append(&e->err, ": %s", ae->msg);
+	else if (aws_error_text(e->c)[0])
+		cyris_error_append(&e->err, ": %s", aws_error_text(e->c));
 	return r;
 }
 
@@ -105,8 +105,8 @@ static int ec2_callv(struct cyris_ec2 *e, const char *action, const struct aws_q
 	cyris_error_setv(&e->err, r, fmt, ap);
 	if (ae && ae->detail[0])
 		cyris_error_detail(&e->err, ae->source, "%s", ae->detail);
-	else if (ae && ae->msg[0])
-		cyris_error_append(&e->err, ": %s", ae->msg);
+	else if (aws_error_text(e->c)[0])
+		cyris_error_append(&e->err, ": %s", aws_error_text(e->c));
 	return r;
 }
 
@@ -1413,7 +1413,7 @@ int cyris_ec2_destroy(struct cyris_ec2 *e, const char *range, volatile sig_atomi
 	idlist_free(&l);
 	if (r < 0)
 		goto out;
-	if ((r = destroy_kind(e, range, "DescribeKeyPairs", "keySet", "keyPairId", "DeleteKeyPair", "KeyPairId",
+	if ((r = destroy_kind(e, range, "DescribeKeyPairs", "keySet", "keyName", "DeleteKeyPair", "KeyName",
 			      &st.key_pairs)) < 0 ||
 	    (r = destroy_kind(e, range, "DescribeVpcs", "vpcSet", "vpcId", "DeleteVpc", "VpcId", &st.vpcs)) < 0)
 		goto out;
