@@ -131,21 +131,22 @@ static int parse_endpoint(struct cyris_aws *c, const char *url, struct cyris_err
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL,
-	     *frag = NULL, *user = NULL;
+	     *frag = NULL;
 	const char *why = NULL;
 	int r = 0;
 
 	if (!u)
 		return cyris_error_set(err, -ENOMEM, "AWS endpoint: %s", strerror(ENOMEM));
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+	/* user information may be a password: refused, and never echoed */
+	if (strchr(url, '@'))
+		why = "user information in an endpoint URL is not allowed";
+	else if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
 		why = "not a URL";
 	else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 		 (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0))
 		why = "the scheme is not http or https";
 	else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
 		why = "no host";
-	else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
-		why = "user information in an endpoint URL is not allowed";
 	else if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK ||
 		 curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0) == CURLUE_OK)
 		why = "a query or fragment in an endpoint URL is not allowed";
@@ -159,17 +160,14 @@ static int parse_endpoint(struct cyris_aws *c, const char *url, struct cyris_err
 			why = "too long";
 	}
 	if (why)
-		/* the URL is the user's own text, never a secret of ours;
-		 * user information is not echoed */
 		r = cyris_error_set(err, -EINVAL, "AWS endpoint '%s': %s",
-				    user ? "(with user information)" : url, why);
+				    strchr(url, '@') ? "(with user information)" : url, why);
 	curl_free(scheme);
 	curl_free(host);
 	curl_free(port);
 	curl_free(path);
 	curl_free(query);
 	curl_free(frag);
-	curl_free(user);
 	curl_url_cleanup(u);
 	return r;
 }
