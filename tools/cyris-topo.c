@@ -530,6 +530,11 @@ static int aws_open_conn(struct cli *c, struct cyris_ec2 **ret)
 	return CLI_OK;
 }
 
+static void aws_progress(void *arg, size_t step, const char *what)
+{
+	progress(arg, step, 0, what);
+}
+
 static int aws_up(struct cli *c, struct cyris_range *r, struct cyris_topo_opts *o)
 {
 	struct cyris_ec2_up_opts uo = { .file = r->file, .ssh_from = opt.ssh_from, .cancel = &interrupted,
@@ -543,8 +548,16 @@ static int aws_up(struct cli *c, struct cyris_range *r, struct cyris_topo_opts *
 	size_t i;
 	int rc;
 
+	const char *delay = getenv("CYRIS_TOPO_STEP_DELAY_MS");
+
 	if (fail_at && cyris_parse_uint(fail_at, 1000000, &n) == 0)
 		uo.fail_at = (unsigned)n;
+	if (delay && cyris_parse_uint(delay, 60000, &n) == 0)
+		step_delay_ms = (unsigned)n;
+	if (step_delay_ms) {
+		uo.progress = aws_progress;
+		uo.progress_arg = c;
+	}
 	for (i = 0; i < opt.n_ssh_keys; i++)
 		if (cyris_ssh_keys_load(opt.ssh_keys[i], &keys, &err) < 0) {
 			rc = cli_fail(c, &err);

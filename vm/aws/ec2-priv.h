@@ -16,6 +16,8 @@ struct cyris_ec2 {
 	/* tests and Ctrl-C: checked before every change */
 	unsigned fail_at, changes;
 	volatile sig_atomic_t *cancel;
+	void (*progress)(void *arg, size_t step, const char *what);
+	void *progress_arg;
 };
 
 /* The tags every resource gets at creation. */

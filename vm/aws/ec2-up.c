@@ -520,6 +520,8 @@ int cyris_ec2_up(struct cyris_ec2 *e, const struct cyris_plan *p, const struct c
 	e->fail_at = u.o->fail_at;
 	e->changes = 0;
 	e->cancel = u.o->cancel;
+	e->progress = u.o->progress;
+	e->progress_arg = u.o->progress_arg;
 	if (u.o->n_ssh_keys) {
 		struct cyris_ec2_owner w = { .range = p->range, .instance = 1 };
 
@@ -530,6 +532,7 @@ int cyris_ec2_up(struct cyris_ec2 *e, const struct cyris_plan *p, const struct c
 		r = build_instance(&u, inst);
 	e->fail_at = 0;
 	e->cancel = NULL;
+	e->progress = NULL;
 	if (r < 0) {
 		/* everything made carries the range's tag: take it all away */
 		keep = e->err;

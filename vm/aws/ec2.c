@@ -73,6 +73,10 @@ int ec2_change(struct cyris_ec2 *e, const char *action)
 	if (e->cancel && *e->cancel)
 		return ec2_fail(e, -ECANCELED, "%s: interrupted", action);
 	e->changes++;
+	if (e->progress)
+		e->progress(e->progress_arg, e->changes, action);
+	if (e->cancel && *e->cancel)
+		return ec2_fail(e, -ECANCELED, "%s: interrupted", action);
 	if (e->fail_at && e->changes == e->fail_at)
 		return ec2_fail(e, -EIO, "%s: failure injected before change %u (test)", action, e->changes);
 	return 0;
