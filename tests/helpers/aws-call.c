@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 	struct aws_opts o = {0};
 	struct aws_query q = {0};
 	struct cyris_aws *c = NULL;
-	struct cyris_conf *conf = cyris_conf_new();
+	struct cyris_conf *conf = NULL;
 	struct cyris_error err = {0};
 	unsigned tries = 0, base = 0;
 	size_t max = 0;
@@ -148,10 +148,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (i >= argc || !conf) {
+	if (i >= argc) {
 		fprintf(stderr, "usage: aws-call [OPTIONS] ACTION [KEY=VALUE]...\n");
 		return 2;
 	}
+	conf = cyris_conf_new();
+	if (!conf)
+		return 1;
 	r = cyris_conf_load(conf, &err);
 	if (r == 0)
 		r = aws_open(conf, &o, &c, &err);
