@@ -183,6 +183,9 @@ deps:
 	    echo "make deps: installing $$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else echo "make deps: all $(words $(DEB_PKGS)) packages present"; fi
+	@# the AWS tests' EC2 emulator: Debian has no moto, the machine's python3 has it
+	@python3 -c 'import moto, boto3, moto.server' 2>/dev/null || \
+	    echo "make deps: python3 cannot import moto and boto3: the AWS tests (tests/aws-*.t) skip, and fail with CI=true" >&2
 
 # ---- tests ------------------------------------------------------------------
 # TESTS selects a subset: make check TESTS='tests/bridge-*.t'

@@ -7,6 +7,10 @@
  *       --retry TRIES,BASE_MS                   aws_set_retry()
  *       --max-answer BYTES                      aws_set_answer_max()
  *       --pages                                 aws_call_pages(): each page
+ *   aws-call --check [needed|other]
+ *       aws_checks() (the preflight of cyris-check --provider aws), as the
+ *       provider asked about (needed) or another one; prints each item as
+ *       "NAME ok|FAILED needed|-: DETAIL"
  *   aws-call --sign METHOD PATH QUERY DATE REGION SERVICE BODY [HEADER]...
  *       prints the Authorization value aws_sigv4_sign() makes for that
  *       request (keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)
@@ -16,11 +20,14 @@
  * "aws-call: MESSAGE", then "code=CODE errno=N text=TEXT", and exits 1.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libxml/tree.h>
 
+#include "cyris/check.h"
 #include "cyris/conf.h"
 #include "../../vm/aws/aws-priv.h"
 
@@ -33,6 +40,46 @@ static int print_page(xmlDoc *doc, void *arg)
 	printf("# page %d\n", pages);
 	xmlDocDump(stdout, doc);
 	return 0;
+}
+
+/* The check list of the library (net/topo/check.c) is not linked in: the
+ * items are printed as they come. */
+struct cyris_check_list {
+	int failed;
+};
+
+void cyris_check_add(struct cyris_check_list *l, const char *name, bool ok, bool needed,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s %s %s: ", name, ok ? "ok" : "FAILED", needed ? "needed" : "-");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	l->failed += !ok && needed;
+}
+
+static int check(const char *how)
+{
+	struct cyris_check_list l = {0};
+	struct cyris_conf *conf = cyris_conf_new();
+	struct cyris_error err = {0};
+	char line[4096];
+
+	if (!conf)
+		return 1;
+	if (cyris_conf_load(conf, &err) < 0) {
+		cyris_error_format(&err, line, sizeof(line));
+		fprintf(stderr, "aws-call: %s\n", line);
+		cyris_conf_free(conf);
+		return 1;
+	}
+	aws_checks(&l, conf, strcmp(how, "needed") == 0);
+	printf("failed=%d\n", l.failed);
+	cyris_conf_free(conf);
+	return l.failed ? 1 : 0;
 }
 
 static int sign(int argc, char **argv)
@@ -70,7 +117,7 @@ int main(int argc, char **argv)
 	struct aws_opts o = {0};
 	struct aws_query q = {0};
 	struct cyris_aws *c = NULL;
-	struct cyris_conf *conf = cyris_conf_new();
+	struct cyris_conf *conf = NULL;
 	struct cyris_error err = {0};
 	unsigned tries = 0, base = 0;
 	size_t max = 0;
@@ -78,6 +125,8 @@ int main(int argc, char **argv)
 	char line[4096];
 	int i = 1, r;
 
+	if (argc > 2 && strcmp(argv[1], "--check") == 0)
+		return check(argv[2]);
 	if (argc > 1 && strcmp(argv[1], "--sign") == 0)
 		return sign(argc - 2, argv + 2);
 	for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
@@ -99,10 +148,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (i >= argc || !conf) {
+	if (i >= argc) {
 		fprintf(stderr, "usage: aws-call [OPTIONS] ACTION [KEY=VALUE]...\n");
 		return 2;
 	}
+	conf = cyris_conf_new();
+	if (!conf)
+		return 1;
 	r = cyris_conf_load(conf, &err);
 	if (r == 0)
 		r = aws_open(conf, &o, &c, &err);

@@ -160,5 +160,5 @@ int cyris_provider_aws_new(struct cyris_provider *p)
 const struct cyris_provider_def cyris_provider_def_aws = {
 	.name = "aws",
 	.init = cyris_provider_aws_new,
-	.checks = NULL,   /* aws_checks(), from the client, once merged */
+	.checks = aws_checks,
 };
