@@ -106,6 +106,19 @@ ok "down 124 --provider aws" "$T" down 124 --provider aws
 is "$(tagged 124)" "" "after down nothing tagged with the range remains"
 is "$("$T" ls --provider aws)" "" "ls: no range left"
 
+# ---- plan --emit aws | cyris-aws -b - builds the same range as up ------------------
+noaz() { jq 'del(.subnets[].az)' "$1"; }
+"$T" plan "$DMZ" --emit aws --image "$AMI" --ssh-from 192.0.2.0/24 --ssh-key "$AWS_TMP/key.pub" > "$AWS_TMP/emit.txt"
+is "$?" 0 "plan --emit aws"
+is "$(tagged 124)" "" "... creates nothing"
+ok "cyris-aws -b - of it" bash -c "\"$A\" -b - < \"$AWS_TMP/emit.txt\" > /dev/null"
+inspect state 124 > "$AWS_TMP/batch.json"
+is "$(noaz "$AWS_TMP/batch.json")" "$(noaz "$AWS_TMP/state.json")" \
+	"the same VPC, subnets, groups and rules, instances, ENIs, routes, addresses, key pair and tags as up"
+is "$(jq -r '[.subnets[].az] | unique | length' "$AWS_TMP/batch.json")" 1 "its subnets are in one zone too"
+ok "cyris-aws destroy --range 124" "$A" destroy --range 124
+is "$(tagged 124)" "" "nothing tagged left"
+
 # ---- a file whose guests are all basevm_type aws: AWS without --provider ------
 NEWEST=$(aws_boto '
 im = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["al2023-ami-2023.*-x86_64"]}])["Images"]

@@ -26,15 +26,21 @@ static const char help[] =
 "                        a VPC for range R\n"
 "  subnet create R NET CIDR [--vpc ID] [--instance I]\n"
 "                        a subnet for network NET (in the range's VPC)\n"
-"  sg create R NAME [--vpc ID] [--net NET] [--instance I]\n"
+"  sg create R NAME [--vpc ID] [--net NET] [--guest G.k] [--instance I]\n"
 "                        a security group: AWS's allow-all egress revoked (egress\n"
 "                        inside the VPC only); with --net, NET's subnet let in\n"
 "  sg allow GROUP RULE   let into GROUP (sg-... or its name) what the CyRIS rule\n"
 "                        (as cyris-fw takes it) allows from its sources\n"
-"  instance create NAME --range R --image AMI [--type T] [--nic SUBNET[,ip=A]]...\n"
-"       [--ssh-key FILE]... [--instance I] [--gateway]\n"
-"                        an instance with one ENI per --nic (a subnet id or a\n"
-"                        network name of R), the keys in its cloud-init\n"
+"  instance create NAME --range R --image AMI [--type T]\n"
+"       [--nic SUBNET[,ip=A][,sg=GROUP]...]... [--ssh-key FILE]... [--guest G.k]\n"
+"       [--instance I] [--gateway] [--public]\n"
+"                        an instance with one ENI per --nic (a subnet id, or a\n"
+"                        network name of R with that network's group, and\n"
+"                        more groups), the keys in its cloud-init and the first\n"
+"                        as the range's key pair; --gateway: no source/dest\n"
+"                        check, the other NICs' subnets routed through each\n"
+"                        ENI; --public: an Elastic IP behind the VPC's\n"
+"                        internet gateway\n"
 "  instance terminate NAME   terminate it and wait (--force: an untagged i-...)\n"
 "  instance list [--range R] the instances of R (of every range)\n"
 "  instance status NAME  pending, running, stopped, ...\n"
@@ -64,17 +70,17 @@ static const char help[] =
 struct opts {
 	const char *region, *endpoint;        /* for the whole run */
 	/* per command (a batch line's own) */
-	const char *vpc, *net, *range, *image, *type;
+	const char *vpc, *net, *range, *image, *type, *guest;
 	const char *nics[CYRIS_GUEST_MAX_NICS];
 	size_t n_nics;
 	const char *keys[MAX_KEYS];
 	size_t n_keys;
 	unsigned instance, wait;
-	bool gateway;
+	bool gateway, public_ip;
 };
 
 enum { O_REGION = 0x100, O_ENDPOINT, O_VPC, O_NET, O_RANGE, O_IMAGE, O_TYPE, O_NIC, O_SSH_KEY, O_INSTANCE,
-       O_WAIT, O_GATEWAY };
+       O_WAIT, O_GATEWAY, O_GUEST, O_PUBLIC };
 
 static const struct option long_opts[] = {
 	{ "region", required_argument, NULL, O_REGION },
@@ -89,6 +95,8 @@ static const struct option long_opts[] = {
 	{ "instance", required_argument, NULL, O_INSTANCE },
 	{ "wait", required_argument, NULL, O_WAIT },
 	{ "gateway", no_argument, NULL, O_GATEWAY },
+	{ "guest", required_argument, NULL, O_GUEST },
+	{ "public", no_argument, NULL, O_PUBLIC },
 	{ 0 },
 };
 
@@ -146,6 +154,12 @@ static int handle_opt(struct cli *c, int opt, const char *arg)
 		o->wait = (unsigned)v;
 		break;
 	case O_GATEWAY: o->gateway = true; break;
+	case O_PUBLIC: o->public_ip = true; break;
+	case O_GUEST:
+		if (!cyris_id_valid(arg))
+			return cli_usage(c, "--guest '%s' is not a guest id (G.k)", arg);
+		o->guest = arg;
+		break;
 	default: return cli_usage(c, "unknown option");
 	}
 	return CLI_OK;
@@ -201,7 +215,7 @@ static int only(struct cli *c, const char *cmd, const char *allowed)
 	const struct { const char *name; bool set; } v[] = {
 		{ "vpc", o->vpc }, { "net", o->net }, { "range", o->range }, { "image", o->image },
 		{ "type", o->type }, { "nic", o->n_nics }, { "ssh-key", o->n_keys }, { "instance", o->instance },
-		{ "wait", o->wait }, { "gateway", o->gateway },
+		{ "wait", o->wait }, { "gateway", o->gateway }, { "guest", o->guest }, { "public", o->public_ip },
 	};
 	size_t i;
 
@@ -298,10 +312,10 @@ static int cmd_sg(struct cli *c, int argc, char **argv)
 	}
 	if (!streq(argv[0], "create") || argc != 3)
 		return cli_usage(c, "sg create R NAME [--vpc ID] [--net NET] | sg allow GROUP RULE");
-	if ((rc = only(c, "sg create", " vpc net instance ")) || (rc = need_range(c, argv[1])) ||
+	if ((rc = only(c, "sg create", " vpc net guest instance ")) || (rc = need_range(c, argv[1])) ||
 	    (rc = connect_ec2(c)))
 		return rc;
-	struct cyris_ec2_owner w = { .range = argv[1], .instance = o->instance, .net = o->net };
+	struct cyris_ec2_owner w = { .range = argv[1], .instance = o->instance, .net = o->net, .guest = o->guest };
 
 	if (cyris_ec2_sg_create(ec2, &w, argv[2], o->vpc, id) < 0)
 		return failed(c);
@@ -363,16 +377,19 @@ static int inst_create(struct cli *c, const char *name)
 {
 	struct opts *o = c->data;
 	struct cyris_ec2_instance_spec s = {
-		.name = name, .owner = { .range = o->range, .instance = o->instance }, .image = o->image,
-		.type = o->type, .forwarding = o->gateway, .role = o->gateway ? "gateway" : NULL,
+		.name = name, .owner = { .range = o->range, .instance = o->instance, .guest = o->guest },
+		.image = o->image, .type = o->type, .forwarding = o->gateway, .gateway_routes = o->gateway,
+		.public_ip = o->public_ip, .role = o->gateway ? "gateway" : o->public_ip ? "entry" : NULL,
 	};
+	const char *groups[CYRIS_GUEST_MAX_NICS][4];
+	char key_name[96];
 	struct cyris_ssh_keys keys = { 0 };
 	struct cyris_ec2_instance in;
 	char subnets[CYRIS_GUEST_MAX_NICS][128];
 	size_t i;
 	int rc;
 
-	if ((rc = only(c, "instance create", " range image type nic ssh-key instance gateway ")))
+	if ((rc = only(c, "instance create", " range image type nic ssh-key instance gateway guest public ")))
 		return rc;
 	if (!o->range || !o->image || !o->n_nics)
 		return cli_usage(c, "instance create NAME --range R --image AMI --nic SUBNET[,ip=A]...");
@@ -380,17 +397,26 @@ static int inst_create(struct cli *c, const char *name)
 		return cli_usage(c, "instance '%s' is not a valid name (1-%d of A-Z a-z 0-9 _ . -)", name,
 				 CYRIS_ID_MAX);
 	for (i = 0; i < o->n_nics; i++) {
-		const char *comma = strchr(o->nics[i], ',');
-		size_t len = comma ? (size_t)(comma - o->nics[i]) : strlen(o->nics[i]);
+		char *w, *save = NULL;
 
-		if (!len || len >= sizeof(subnets[i]))
-			return cli_usage(c, "--nic '%s' is not SUBNET[,ip=A]", o->nics[i]);
-		memcpy(subnets[i], o->nics[i], len);
-		subnets[i][len] = '\0';
-		s.nics[i].subnet = subnets[i];
-		if (comma && (strncmp(comma + 1, "ip=", 3) != 0 || cyris_ip_parse(comma + 4, &s.nics[i].ip) < 0 ||
-			      s.nics[i].ip.family != AF_INET))
-			return cli_usage(c, "--nic '%s': ip=A takes an IPv4 address", o->nics[i]);
+		if (cyris_strlcpy(subnets[i], o->nics[i], sizeof(subnets[i])) < 0)
+			return cli_usage(c, "--nic '%s' is too long", o->nics[i]);
+		w = strtok_r(subnets[i], ",", &save);
+		if (!w || !*w)
+			return cli_usage(c, "--nic '%s' is not SUBNET[,ip=A][,sg=GROUP]...", o->nics[i]);
+		s.nics[i].subnet = w;
+		s.nics[i].groups = groups[i];
+		while ((w = strtok_r(NULL, ",", &save))) {
+			if (strncmp(w, "ip=", 3) == 0 && !s.nics[i].ip.family && cyris_ip_parse(w + 3, &s.nics[i].ip) == 0 &&
+			    s.nics[i].ip.family == AF_INET)
+				continue;
+			if (strncmp(w, "sg=", 3) == 0 && w[3] && s.nics[i].n_groups < ARRAY_SIZE(groups[i])) {
+				groups[i][s.nics[i].n_groups++] = w + 3;
+				continue;
+			}
+			return cli_usage(c, "--nic '%s': '%s' is not ip=IPV4 (once) or sg=GROUP (up to %zu)",
+					 o->nics[i], w, ARRAY_SIZE(groups[i]));
+		}
 	}
 	s.n_nics = o->n_nics;
 	if ((rc = load_keys(c, &keys)))
@@ -399,6 +425,18 @@ static int inst_create(struct cli *c, const char *name)
 	s.n_ssh_keys = keys.n;
 	if ((rc = connect_ec2(c)))
 		goto out;
+	/* the range's key pair, as up imports it: its first key */
+	if (keys.n) {
+		struct cyris_ec2_owner w = { .range = o->range, .instance = 1 };
+
+		snprintf(key_name, sizeof(key_name), "cyris-%s", o->range);
+		if (cyris_ec2_keypair_import(ec2, &w, key_name, keys.v[0]) < 0 &&
+		    cyris_ec2_error(ec2)->code != -EEXIST) {
+			rc = failed(c);
+			goto out;
+		}
+		s.key_name = key_name;
+	}
 	if (cyris_ec2_instance_create(ec2, &s, &in) < 0) {
 		rc = failed(c);
 		goto out;

@@ -35,12 +35,15 @@ static const char help[] =
 "                                  everything up would create: kernel names,\n"
 "                                  subnets, addresses, MACs, resolved rules\n"
 "  plan FILE --emit bridge|fw|vm [--gateway NAME] [--instance I] [--host ID]\n"
+"  plan FILE --emit aws [--ssh-from CIDR] [--ssh-key FILE]... [--image AMI]\n"
 "                                  the plan as input for one tool: a batch for\n"
 "                                  cyris-bridge -b -, rules for cyris-fw apply R -\n"
 "                                  (the host's, or those a gateway guest enforces),\n"
 "                                  cyris-vm -b - command lines; with --provider\n"
 "                                  libvirt, the bridge batch leaves the guests\n"
-"                                  to cyris-vm\n"
+"                                  to cyris-vm; aws: a cyris-aws -b - batch that\n"
+"                                  makes what up --provider aws makes (it reads\n"
+"                                  EC2 to resolve images, and changes nothing)\n"
 "  up FILE [--provider netns|libvirt|aws] [--host ID]\n"
 "       [--ssh-from CIDR] [--ssh-key FILE]... [--image AMI]\n"
 "                                  build it, as a transaction: the first failure\n"
@@ -118,8 +121,8 @@ static int handle_opt(struct cli *c, int o, const char *arg)
 		opt.instance = (unsigned)v;
 		return 0;
 	case O_EMIT:
-		if (!streq(arg, "bridge") && !streq(arg, "fw") && !streq(arg, "vm"))
-			return cli_usage(c, "--emit takes bridge, fw or vm");
+		if (!streq(arg, "bridge") && !streq(arg, "fw") && !streq(arg, "vm") && !streq(arg, "aws"))
+			return cli_usage(c, "--emit takes bridge, fw, vm or aws");
 		opt.emit = arg;
 		return 0;
 	case O_GATEWAY: opt.gateway = arg; return 0;
@@ -408,6 +411,8 @@ static void plan_text(const struct cyris_plan *p)
 		       p->exposes[i].snat ? " (from the host's address: it answers through a gateway guest)" : "");
 }
 
+static int aws_emit(struct cli *c, const struct cyris_range *r, const struct cyris_plan *p);
+
 static int cmd_plan(struct cli *c, int argc, char **argv)
 {
 	struct cyris_topo_opts o = topo_opts(c);
@@ -425,7 +430,9 @@ static int cmd_plan(struct cli *c, int argc, char **argv)
 		return cli_fail(c, &err);
 	}
 	rc = CLI_OK;
-	if (opt.emit && streq(opt.emit, "fw")) {
+	if (opt.emit && streq(opt.emit, "aws")) {
+		rc = aws_emit(c, r, p);
+	} else if (opt.emit && streq(opt.emit, "fw")) {
 		rc = cyris_plan_emit_fw(p, opt.gateway, stdout, &err);
 		rc = rc == -EINVAL ? cli_usage(c, "--gateway %s", err.msg) : rc < 0 ? cli_fail(c, &err) : CLI_OK;
 	} else if (opt.emit) {
@@ -598,6 +605,34 @@ out:
 	cyris_ssh_keys_free(&keys);
 	cyris_ec2_free(e);
 	cyris_plan_free(p);
+	return rc;
+}
+
+static int aws_emit(struct cli *c, const struct cyris_range *r, const struct cyris_plan *p)
+{
+	struct cyris_ec2_up_opts uo = { .file = r->file, .ssh_from = opt.ssh_from, .image = opt.image,
+					.ssh_key_files = opt.ssh_keys, .n_ssh_key_files = opt.n_ssh_keys };
+	struct cyris_ssh_keys keys = { 0 };
+	struct cyris_ec2 *e = NULL;
+	struct cyris_error err;
+	size_t i;
+	int rc;
+
+	/* read here too: a file that is no key fails now, not in the batch */
+	for (i = 0; i < opt.n_ssh_keys; i++)
+		if (cyris_ssh_keys_load(opt.ssh_keys[i], &keys, &err) < 0) {
+			rc = cli_fail(c, &err);
+			goto out;
+		}
+	uo.ssh_keys = (const char *const *)keys.v;
+	uo.n_ssh_keys = keys.n;
+	if ((rc = aws_open_conn(c, &e)))
+		goto out;
+	rc = cyris_ec2_emit(e, p, conf, &uo, stdout, &err) < 0 ? cli_failf(c, &err, "plan %s --emit aws", r->id)
+							       : CLI_OK;
+out:
+	cyris_ssh_keys_free(&keys);
+	cyris_ec2_free(e);
 	return rc;
 }
 

@@ -90,7 +90,9 @@ int cyris_ec2_sg_allow(struct cyris_ec2 *a, const char *group, const char *rule)
 struct cyris_ec2_nic {
 	const char *subnet;              /* subnet-... or a network name of the range */
 	struct cyris_ip ip;              /* family 0 = AWS picks */
-	const char *const *groups;       /* security group ids; NULL = the network's */
+	const char *const *groups;       /* security groups (ids, or names cyris made):
+					    with a network name, besides the network's;
+					    with a subnet id, the NIC's only ones */
 	size_t n_groups;
 };
 
@@ -103,10 +105,16 @@ struct cyris_ec2_instance_spec {
 	const char *key_name;            /* an imported key pair, NULL = none */
 	const char *const *ssh_keys;     /* public key lines for cloud-init */
 	size_t n_ssh_keys;
-	const char *hostname;            /* NULL = name */
+	const char *hostname;            /* NULL = name, '.' and '_' as '-' */
 	struct cyris_ec2_nic nics[CYRIS_GUEST_MAX_NICS];
 	size_t n_nics;
 	bool forwarding;                 /* a gateway: SourceDestCheck off */
+	bool gateway_routes;             /* and each of its networks' route table sends
+					    its other NICs' subnets through it */
+	bool public_ip;                  /* an entry point: the internet gateway of
+					    its VPC (made when missing), a default
+					    route in its first NIC's subnet's route
+					    table, an Elastic IP on that NIC */
 };
 
 struct cyris_ec2_instance {
@@ -152,11 +160,21 @@ struct cyris_ec2_up_opts {
 					    own (NULL: each needs image: or basevm_os_type) */
 	const char *const *ssh_keys;     /* public key lines */
 	size_t n_ssh_keys;
+	const char *const *ssh_key_files;   /* (emit) the files they came from */
+	size_t n_ssh_key_files;
 	volatile sig_atomic_t *cancel;   /* set: roll back */
 	unsigned fail_at;                /* tests: fail before AWS change N (1-based) */
 	void (*progress)(void *arg, size_t step, const char *what);
 	void *progress_arg;
 };
+
+/* What up would create, as cyris-aws batch lines (cyris-topo plan --emit
+ * aws), checked as up checks it (images resolved: this reads EC2, and
+ * changes nothing); `cyris-aws -b -` of them makes the same range. The
+ * keys are named by their files (@o->ssh_key_files). -EINVAL as up
+ * refuses, -EIO when @f failed. */
+int cyris_ec2_emit(struct cyris_ec2 *a, const struct cyris_plan *p, const struct cyris_conf *conf,
+		   const struct cyris_ec2_up_opts *o, FILE *f, struct cyris_error *err);
 
 /* Build @p on EC2: everything checked first (images resolved, rules
  * expressible, a source for entry points, the range not there yet:

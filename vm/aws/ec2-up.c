@@ -555,6 +555,141 @@ out:
 	return r < 0 ? r : 0;
 }
 
+/* A word for a cyris-aws batch line: quoted when it has to be. */
+static void word(FILE *f, const char *w)
+{
+	if (!strpbrk(w, " \t'\"\\#$")) {
+		fputs(w, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *w; w++)
+		if (*w == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*w, f);
+	fputc('\'', f);
+}
+
+/* @p's permissions as sg allow lines: one rule per (protocol, ports). */
+static void emit_allow(FILE *f, const char *group, const struct ec2_perms *p)
+{
+	bool *done = calloc(p->n ? p->n : 1, sizeof(*done));
+	size_t i, j;
+
+	for (i = 0; done && i < p->n; i++) {
+		if (done[i])
+			continue;
+		fprintf(f, "sg allow %s 'src=", group);
+		for (j = i; j < p->n; j++) {
+			if (done[j] || !streq(p->v[j].proto, p->v[i].proto) || p->v[j].from != p->v[i].from ||
+			    p->v[j].to != p->v[i].to)
+				continue;
+			fprintf(f, "%s%s", j == i ? "" : ",", p->v[j].cidr);
+			done[j] = true;
+		}
+		if (streq(p->v[i].proto, "icmp"))
+			fputs(" proto=icmp", f);
+		else if (!streq(p->v[i].proto, "-1") && p->v[i].from == p->v[i].to)
+			fprintf(f, " dport=%d proto=%s", p->v[i].from, p->v[i].proto);
+		else if (!streq(p->v[i].proto, "-1"))
+			fprintf(f, " dport=%d-%d proto=%s", p->v[i].from, p->v[i].to, p->v[i].proto);
+		fputs("'\n", f);
+	}
+	free(done);
+}
+
+static void emit_instance(struct up *u, FILE *f, unsigned inst)
+{
+	const struct cyris_plan *p = u->p;
+	struct cyris_prefix vp;
+	char b[CYRIS_PREFIXSTRLEN];
+	size_t i, k;
+
+	(void)vpc_prefix(u, inst, &vp);
+	fprintf(f, "vpc create %s %s --instance %u\n", p->range, cyris_prefix_format(&vp, b, sizeof(b)), inst);
+	for (i = 0; i < p->n_nets; i++)
+		if (p->nets[i].instance == inst)
+			fprintf(f, "subnet create %s %s %s --instance %u\n", p->range, p->nets[i].name,
+				cyris_prefix_format(&p->nets[i].subnet, b, sizeof(b)), inst);
+	for (i = 0; i < p->n_nets; i++) {
+		char name[160];
+
+		if (p->nets[i].instance != inst)
+			continue;
+		snprintf(name, sizeof(name), "cyris-%s-i%u-%s", p->range, inst, p->nets[i].name);
+		fprintf(f, "sg create %s %s --net %s --instance %u\n", p->range, name, p->nets[i].name, inst);
+		emit_allow(f, name, &u->nets[i].in);
+	}
+	for (i = 0; i < p->n_guests; i++) {
+		const struct cyris_plan_guest *g = &p->guests[i];
+		char name[160];
+
+		if (g->instance != inst || !u->guests[i].own)
+			continue;
+		snprintf(name, sizeof(name), "cyris-%s-i%u-%s", p->range, inst, g->tag_guest);
+		if (g->entry_point)
+			(void)ec2_perm_add(&u->guests[i].in, "tcp", 22, 22, u->o->ssh_from);
+		fprintf(f, "sg create %s %s --guest %s --instance %u\n", p->range, name, g->tag_guest, inst);
+		emit_allow(f, name, &u->guests[i].in);
+	}
+	for (i = 0; i < p->n_guests; i++) {
+		const struct cyris_plan_guest *g = &p->guests[i];
+
+		if (g->instance != inst)
+			continue;
+		fprintf(f, "instance create %s --range %s --instance %u --guest %s --image %s", g->name, p->range,
+			inst, g->tag_guest, u->guests[i].image);
+		if (u->o->type)
+			fprintf(f, " --type %s", u->o->type);
+		if (g->gateway)
+			fputs(" --gateway", f);
+		if (g->entry_point)
+			fputs(" --public", f);
+		for (k = 0; k < g->n_nics; k++) {
+			struct cyris_ip a = ec2_addr(&p->nets[g->nics[k].net].subnet, &g->nics[k].addr.ip);
+
+			fprintf(f, " --nic %s,ip=%s", p->nets[g->nics[k].net].name, cyris_ip_format(&a, b, sizeof(b)));
+			if (u->guests[i].own)
+				fprintf(f, ",sg=cyris-%s-i%u-%s", p->range, inst, g->tag_guest);
+		}
+		for (k = 0; k < u->o->n_ssh_key_files; k++) {
+			fputs(" --ssh-key ", f);
+			word(f, u->o->ssh_key_files[k]);
+		}
+		fputc('\n', f);
+	}
+}
+
+int cyris_ec2_emit(struct cyris_ec2 *e, const struct cyris_plan *p, const struct cyris_conf *conf,
+		   const struct cyris_ec2_up_opts *o, FILE *f, struct cyris_error *err)
+{
+	static const struct cyris_ec2_up_opts none = { 0 };
+	struct up u = { .e = e, .p = p, .o = o ? o : &none };
+	unsigned inst;
+	int r;
+
+	(void)conf;
+	cyris_error_clear(&e->err);
+	u.nets = calloc(p->n_nets ? p->n_nets : 1, sizeof(*u.nets));
+	u.guests = calloc(p->n_guests ? p->n_guests : 1, sizeof(*u.guests));
+	if (!u.nets || !u.guests) {
+		up_free(&u);
+		return cyris_error_set(err, -ENOMEM, "emit %s: out of memory", p->range);
+	}
+	if ((r = check(&u)) < 0)
+		goto out;
+	fprintf(f, "# cyris-topo plan --emit aws: range %s on EC2, for cyris-aws -b -\n", p->range);
+	for (inst = 1; inst <= p->instances; inst++)
+		emit_instance(&u, f, inst);
+	r = fflush(f) == 0 && !ferror(f) ? 0 : ec2_fail(e, -EIO, "emit %s: cannot write", p->range);
+out:
+	if (r < 0 && err)
+		*err = e->err;
+	up_free(&u);
+	return r;
+}
+
 int cyris_ec2_range_kind(const struct cyris_range *r, bool *ret_aws, struct cyris_error *err)
 {
 	const struct cyris_range_guestdef *first = NULL;

@@ -411,7 +411,7 @@ int cyris_ec2_subnet_create(struct cyris_ec2 *e, const struct cyris_ec2_owner *w
 {
 	struct ec2_tags t = { .range = w->range, .instance = w->instance, .net = w->net, .role = "subnet" };
 	struct aws_query q = { 0 };
-	char c[CYRIS_PREFIXSTRLEN], v[CYRIS_AWS_IDSIZ], name[96];
+	char c[CYRIS_PREFIXSTRLEN], v[CYRIS_AWS_IDSIZ], name[96], zone[64] = "";
 	xmlDoc *d = NULL;
 	int r;
 
@@ -422,6 +422,22 @@ int cyris_ec2_subnet_create(struct cyris_ec2 *e, const struct cyris_ec2_owner *w
 			return r;
 		vpc = v;
 	}
+	/* an instance's NICs are all in one zone: a range's subnets too */
+	if (!az) {
+		xmlNode *it;
+
+		if ((r = q_filter(&q, 1, "vpc-id", vpc)) < 0 ||
+		    (r = ec2_call(e, "DescribeSubnets", &q, &d, "subnets of VPC %s", vpc)) < 0)
+			goto out;
+		it = aws_xml_find(xmlDocGetRootElement(d), "subnetSet");
+		it = it ? ec2_kid(it, "item") : NULL;
+		if (it && ec2_kid_copy(it, "availabilityZone", zone, sizeof(zone)) == 0 && zone[0])
+			az = zone;
+		xmlFreeDoc(d);
+		d = NULL;
+		aws_query_free(&q);
+		q = (struct aws_query){ 0 };
+	}
 	cyris_prefix_format(cidr, c, sizeof(c));
 	snprintf(name, sizeof(name), "cyris-%s-i%u-%s", w->range, w->instance ? w->instance : 1, w->net);
 	t.name = name;
@@ -430,6 +446,7 @@ int cyris_ec2_subnet_create(struct cyris_ec2 *e, const struct cyris_ec2_owner *w
 	    (r = ec2_q_tags(&q, 1, "subnet", &t)) >= 0 &&
 	    (r = ec2_do(e, "CreateSubnet", &q, &d, "create-subnet %s %s %s", w->range, w->net, c)) >= 0)
 		r = created_id(e, d, "subnet", "subnetId", ret_id, "create-subnet");
+out:
 	xmlFreeDoc(d);
 	aws_query_free(&q);
 	return r;
@@ -743,6 +760,9 @@ int cyris_ec2_sg_allow(struct cyris_ec2 *e, const char *group, const char *rule)
 
 /* ---- instances ------------------------------------------------------------- */
 
+static int group_get(struct cyris_ec2 *e, const char *group, char id[CYRIS_AWS_IDSIZ], char *range,
+		     unsigned *inst, char vpc[CYRIS_AWS_IDSIZ]);
+
 /* 64-bit FNV-1a over the NUL-separated @parts. */
 static uint64_t fnv(const char *const *parts, size_t n)
 {
@@ -816,12 +836,14 @@ static void inst_parse(xmlNode *it, struct cyris_ec2_instance *o)
 	}
 }
 
-static int run_query(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec *s, struct aws_query *q)
+static int run_query(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec *s, struct aws_query *q,
+		     char subnets[][CYRIS_AWS_IDSIZ])
 {
 	const struct cyris_ec2_owner *w = &s->owner;
 	struct ec2_tags t = { .range = w->range, .instance = w->instance, .guest = w->guest ? w->guest : s->name,
 			      .role = s->role ? s->role : "guest", .name = s->name };
-	char subnet[CYRIS_AWS_IDSIZ], sg[CYRIS_AWS_IDSIZ], type[32], tok[40], num[16], ip[CYRIS_IPSTRLEN];
+	char subnet[CYRIS_AWS_IDSIZ], sg[CYRIS_AWS_IDSIZ], type[32], tok[40], num[16], ip[CYRIS_IPSTRLEN],
+	     host[CYRIS_GUEST_NAMSIZ], *x;
 	const char *parts[4];
 	_cleanup_free_ char *ud = NULL;
 	size_t i, j;
@@ -831,7 +853,11 @@ static int run_query(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec *
 		snprintf(type, sizeof(type), "%s", s->type);
 	else if (cyris_conf_get(e->conf, "aws_instance_type", type, sizeof(type)) <= 0)
 		snprintf(type, sizeof(type), "t3.micro");
-	ud = ec2_user_data(s->hostname ? s->hostname : s->name, s->ssh_keys, s->n_ssh_keys);
+	snprintf(host, sizeof(host), "%s", s->hostname ? s->hostname : s->name);
+	for (x = host; !s->hostname && *x; x++)
+		if (*x == '.' || *x == '_')
+			*x = '-';
+	ud = ec2_user_data(host, s->ssh_keys, s->n_ssh_keys);
 	if (!ud)
 		return -ENOMEM;
 	if ((r = aws_query_add(q, "ImageId", s->image)) < 0 || (r = aws_query_add(q, "InstanceType", type)) < 0 ||
@@ -844,6 +870,7 @@ static int run_query(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec *
 
 		if ((r = nic_subnet(e, w, n->subnet, subnet)) < 0)
 			return r;
+		memcpy(subnets[i], subnet, CYRIS_AWS_IDSIZ);
 		if (i == 0) {
 			/* (range, instance, guest) and the subnet: a retry is the
 			 * same call, a later up of the same range (new subnets)
@@ -863,12 +890,22 @@ static int run_query(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec *
 		if (n->ip.family && (r = qk(q, cyris_ip_format(&n->ip, ip, sizeof(ip)),
 					     "NetworkInterface.%zu.PrivateIpAddress", i + 1)) < 0)
 			return r;
-		for (j = 0; j < n->n_groups; j++)
-			if ((r = qk(q, n->groups[j], "NetworkInterface.%zu.SecurityGroupId.%zu", i + 1, j + 1)) < 0)
-				return r;
-		if (!n->n_groups && strncmp(n->subnet, "subnet-", 7) != 0) {
+		size_t m = 0;
+
+		if (strncmp(n->subnet, "subnet-", 7) != 0) {
 			if ((r = nic_groups(e, w, n->subnet, sg)) < 0 ||
-			    (r = qk(q, sg, "NetworkInterface.%zu.SecurityGroupId.1", i + 1)) < 0)
+			    (r = qk(q, sg, "NetworkInterface.%zu.SecurityGroupId.%zu", i + 1, ++m)) < 0)
+				return r;
+		}
+		for (j = 0; j < n->n_groups; j++) {
+			char gr[CYRIS_ID_MAX + 1] = "", gv[CYRIS_AWS_IDSIZ];
+			unsigned gi;
+
+			if (strncmp(n->groups[j], "sg-", 3) == 0)
+				snprintf(sg, sizeof(sg), "%s", n->groups[j]);
+			else if ((r = group_get(e, n->groups[j], sg, gr, &gi, gv)) < 0)
+				return r;
+			if ((r = qk(q, sg, "NetworkInterface.%zu.SecurityGroupId.%zu", i + 1, ++m)) < 0)
 				return r;
 		}
 	}
@@ -891,19 +928,172 @@ static int source_dest_off(struct cyris_ec2 *e, const char *eni, const char *nam
 	return r < 0 ? r : 0;
 }
 
+/* What a subnet says of itself: VPC, CIDR, its network and owner. */
+struct subnet_info {
+	char vpc[CYRIS_AWS_IDSIZ], cidr[CYRIS_PREFIXSTRLEN], net[CYRIS_ID_MAX + 1], range[CYRIS_ID_MAX + 1];
+	unsigned instance;
+};
+
+static int subnet_info(struct cyris_ec2 *e, const char *sid, struct subnet_info *ret)
+{
+	struct aws_query q = { 0 };
+	char buf[16];
+	xmlDoc *d = NULL;
+	xmlNode *it;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((r = aws_query_add(&q, "SubnetId.1", sid)) >= 0 &&
+	    (r = ec2_call(e, "DescribeSubnets", &q, &d, "describe-subnets %s", sid)) >= 0) {
+		it = aws_xml_find(xmlDocGetRootElement(d), "subnetSet");
+		it = it ? ec2_kid(it, "item") : NULL;
+		if (!it || ec2_kid_copy(it, "vpcId", ret->vpc, sizeof(ret->vpc)) < 0 ||
+		    ec2_kid_copy(it, "cidrBlock", ret->cidr, sizeof(ret->cidr)) < 0) {
+			r = ec2_fail(e, -EPROTO, "subnet %s: no VPC or CIDR", sid);
+		} else {
+			ec2_tag(it, "cyris:net", ret->net, sizeof(ret->net));
+			ec2_tag(it, "cyris:range", ret->range, sizeof(ret->range));
+			ec2_tag(it, "cyris:instance", buf, sizeof(buf));
+			ret->instance = (unsigned)strtoul(buf, NULL, 10);
+			if (!ret->net[0])
+				r = ec2_fail(e, -EPERM, "subnet %s: not a network of a cyris range (no cyris:net tag)", sid);
+		}
+	}
+	xmlFreeDoc(d);
+	aws_query_free(&q);
+	return r < 0 ? r : 0;
+}
+
+static int simple_do(struct cyris_ec2 *e, const char *action, const char *what, const char *k1, const char *v1,
+		     const char *k2, const char *v2, const char *k3, const char *v3)
+{
+	struct aws_query q = { 0 };
+	int r;
+
+	if ((r = aws_query_add(&q, k1, v1)) >= 0 && (!k2 || (r = aws_query_add(&q, k2, v2)) >= 0) &&
+	    (!k3 || (r = aws_query_add(&q, k3, v3)) >= 0))
+		r = ec2_do(e, action, &q, NULL, "%s", what);
+	aws_query_free(&q);
+	return r < 0 ? r : 0;
+}
+
+static int make_id(struct cyris_ec2 *e, const char *action, struct aws_query *q, const char *outer,
+		   const char *idname, char ret[CYRIS_AWS_IDSIZ], const char *what)
+{
+	xmlDoc *d = NULL;
+	xmlNode *n;
+	int r = ec2_do(e, action, q, &d, "%s", what);
+
+	if (r >= 0) {
+		n = outer ? aws_xml_find(xmlDocGetRootElement(d), outer) : xmlDocGetRootElement(d);
+		if (!n || ec2_kid_copy(n, idname, ret, CYRIS_AWS_IDSIZ) < 0)
+			r = ec2_fail(e, -EPROTO, "%s: the answer has no %s", what, idname);
+	}
+	xmlFreeDoc(d);
+	aws_query_free(q);
+	return r < 0 ? r : 0;
+}
+
+/* The route table of subnet @si (@sid), made and associated when missing. */
+static int route_table(struct cyris_ec2 *e, const struct subnet_info *si, const char *sid,
+		       char ret[CYRIS_AWS_IDSIZ])
+{
+	struct ec2_tags t = { .range = si->range, .instance = si->instance, .net = si->net, .role = "route-table" };
+	struct aws_query q = { 0 };
+	int r = ec2_find_tagged(e, "DescribeRouteTables", "routeTableSet", "routeTableId", si->range, si->instance,
+				si->net, ret);
+
+	if (r != -ENOENT)
+		return r;
+	if ((r = ec2_q_tags(&q, 1, "route-table", &t)) < 0 || (r = aws_query_add(&q, "VpcId", si->vpc)) < 0 ||
+	    (r = make_id(e, "CreateRouteTable", &q, "routeTable", "routeTableId", ret, "create-route-table")) < 0)
+		return r;
+	return simple_do(e, "AssociateRouteTable", "associate-route-table", "RouteTableId", ret, "SubnetId", sid,
+			 NULL, NULL);
+}
+
+/* A gateway: each NIC's subnet sends the other NICs' subnets through it. */
+static int link_routes(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec *s,
+		       const struct cyris_ec2_instance *in, char subnets[][CYRIS_AWS_IDSIZ])
+{
+	struct subnet_info si[CYRIS_GUEST_MAX_NICS];
+	char rt[CYRIS_AWS_IDSIZ];
+	size_t i, j;
+	int r;
+
+	for (i = 0; i < s->n_nics; i++)
+		if ((r = subnet_info(e, subnets[i], &si[i])) < 0)
+			return r;
+	for (i = 0; i < s->n_nics; i++) {
+		if (!in->enis[i][0])
+			return ec2_fail(e, -EPROTO, "run-instances %s: no ENI at index %zu", s->name, i);
+		if ((r = route_table(e, &si[i], subnets[i], rt)) < 0)
+			return r;
+		for (j = 0; j < s->n_nics; j++)
+			if (j != i && (r = simple_do(e, "CreateRoute", "create-route via the gateway guest", "RouteTableId",
+						     rt, "DestinationCidrBlock", si[j].cidr, "NetworkInterfaceId",
+						     in->enis[i])) < 0)
+				return r;
+	}
+	return 0;
+}
+
+/* An entry point: internet gateway, default route, Elastic IP. */
+static int link_public(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec *s,
+		       const struct cyris_ec2_instance *in, const char *sid)
+{
+	struct ec2_tags t = { .range = s->owner.range, .instance = s->owner.instance,
+			      .guest = s->owner.guest ? s->owner.guest : s->name, .role = "entry", .name = s->name };
+	struct subnet_info si;
+	struct aws_query q = { 0 };
+	char igw[CYRIS_AWS_IDSIZ], rt[CYRIS_AWS_IDSIZ], alloc[CYRIS_AWS_IDSIZ], name[96];
+	int r;
+
+	if ((r = subnet_info(e, sid, &si)) < 0)
+		return r;
+	r = ec2_find_tagged(e, "DescribeInternetGateways", "internetGatewaySet", "internetGatewayId", si.range,
+			    si.instance, NULL, igw);
+	if (r == -ENOENT) {
+		struct ec2_tags gt = { .range = si.range, .instance = si.instance, .role = "internet-gateway",
+				       .name = name };
+
+		snprintf(name, sizeof(name), "cyris-%s-i%u", si.range, si.instance ? si.instance : 1);
+		if ((r = ec2_q_tags(&q, 1, "internet-gateway", &gt)) < 0 ||
+		    (r = make_id(e, "CreateInternetGateway", &q, "internetGateway", "internetGatewayId", igw,
+				 "create-internet-gateway")) < 0 ||
+		    (r = simple_do(e, "AttachInternetGateway", "attach-internet-gateway", "InternetGatewayId", igw,
+				   "VpcId", si.vpc, NULL, NULL)) < 0)
+			return r;
+	} else if (r < 0) {
+		return r;
+	}
+	if ((r = route_table(e, &si, sid, rt)) < 0 ||
+	    (r = simple_do(e, "CreateRoute", "create-route to the internet gateway", "RouteTableId", rt,
+			   "DestinationCidrBlock", "0.0.0.0/0", "GatewayId", igw)) < 0)
+		return r;
+	q = (struct aws_query){ 0 };
+	if ((r = aws_query_add(&q, "Domain", "vpc")) < 0 || (r = ec2_q_tags(&q, 1, "elastic-ip", &t)) < 0 ||
+	    (r = make_id(e, "AllocateAddress", &q, NULL, "allocationId", alloc, "allocate-address")) < 0)
+		return r;
+	return simple_do(e, "AssociateAddress", "associate-address", "AllocationId", alloc, "NetworkInterfaceId",
+			 in->enis[0], NULL, NULL);
+}
+
 int cyris_ec2_instance_create(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec *s,
 			      struct cyris_ec2_instance *ret)
 {
 	struct cyris_ec2_instance inst;
 	struct aws_query q = { 0 };
+	char subnets[CYRIS_GUEST_MAX_NICS][CYRIS_AWS_IDSIZ];
 	xmlDoc *d = NULL;
 	xmlNode *it;
 	size_t i;
 	int r;
 
-	if (!s->name || !s->owner.range || !s->image || !s->n_nics)
-		return ec2_fail(e, -EINVAL, "an instance needs a name, a range, an image and a NIC");
-	if ((r = run_query(e, s, &q)) < 0 ||
+	if (!s->name || !s->owner.range || !s->image || !s->n_nics || s->n_nics > CYRIS_GUEST_MAX_NICS)
+		return ec2_fail(e, -EINVAL, "an instance needs a name, a range, an image and 1 to %d NICs",
+				CYRIS_GUEST_MAX_NICS);
+	if ((r = run_query(e, s, &q, subnets)) < 0 ||
 	    (r = ec2_do(e, "RunInstances", &q, &d, "run-instances %s", s->owner.guest ? s->owner.guest : s->name)) < 0)
 		goto out;
 	it = aws_xml_find(xmlDocGetRootElement(d), "instancesSet");
@@ -916,6 +1106,10 @@ int cyris_ec2_instance_create(struct cyris_ec2 *e, const struct cyris_ec2_instan
 	for (i = 0; s->forwarding && i < inst.n_enis; i++)
 		if (inst.enis[i][0] && (r = source_dest_off(e, inst.enis[i], s->name)) < 0)
 			goto out;
+	if (s->gateway_routes && (r = link_routes(e, s, &inst, subnets)) < 0)
+		goto out;
+	if (s->public_ip && (r = link_public(e, s, &inst, subnets[0])) < 0)
+		goto out;
 	if (ret)
 		*ret = inst;
 	r = 0;
