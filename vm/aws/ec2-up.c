@@ -186,7 +186,10 @@ static int check(struct up *u)
 			if (cyris_strlcpy(u->guests[i].image, ami, CYRIS_AWS_IDSIZ) < 0 || strncmp(ami, "ami-", 4))
 				return ec2_fail(e, -EINVAL, "%s:%u:%u: image '%s' is not an AMI id", file_of(u),
 						d ? d->mark.line : 0, d ? d->mark.column : 0, ami);
-			if ((r = ec2_image_check(e, ami)) < 0)
+			/* one lookup per AMI */
+			for (j = 0; j < i && !streq(u->guests[j].image, ami); j++)
+				;
+			if (j == i && (r = ec2_image_check(e, ami)) < 0)
 				return r;
 		} else if (d && d->basevm_os_type[0]) {
 			if ((r = cyris_ec2_image_resolve(e, d->basevm_os_type, u->guests[i].image)) < 0)
@@ -440,7 +443,9 @@ static int build_instance(struct up *u, unsigned inst)
 		w.net = p->nets[i].name;
 		snprintf(name, sizeof(name), "cyris-%s-i%u-%s", p->range, inst, p->nets[i].name);
 		cyris_prefix_format(&p->nets[i].subnet, sc, sizeof(sc));
-		if ((r = ec2_sg_make(u->e, &w, name, vpc, vc, sc, u->nets[i].sg)) < 0 ||
+		/* its own subnet and the rules' sources in one call */
+		if ((r = ec2_perm_add(&u->nets[i].in, "-1", 0, 0, sc)) < 0 ||
+		    (r = ec2_sg_make(u->e, &w, name, vpc, vc, NULL, u->nets[i].sg)) < 0 ||
 		    (r = ec2_authorize(u->e, u->nets[i].sg, name, &u->nets[i].in, false)) < 0)
 			return r;
 	}

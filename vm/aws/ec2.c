@@ -1427,6 +1427,9 @@ static void idlist_free(struct idlist *l)
 {
 	free(l->id);
 	free(l->aux);
+	l->id = NULL;
+	l->aux = NULL;
+	l->n = l->cap = l->cap2 = 0;
 }
 
 /* One delete-like call of @key=@id; DependencyViolation (AWS is still
@@ -1460,7 +1463,17 @@ static int del_one(struct cyris_ec2 *e, const char *action, const char *key, con
 
 /* Rules of the range's groups that name another group: they keep that
  * group from being deleted. */
-static int revoke_group_refs(struct cyris_ec2 *e, const char *range)
+static int add_id(struct idlist *l, const char *id)
+{
+	char (*x)[CYRIS_AWS_IDSIZ] = cyris_grow((void **)&l->id, &l->n, &l->cap, sizeof(*l->id));
+
+	if (!x)
+		return -ENOMEM;
+	snprintf(*x, sizeof(*x), "%s", id);
+	return 0;
+}
+
+static int revoke_group_refs(struct cyris_ec2 *e, const char *range, struct idlist *ids)
 {
 	struct aws_query q = { 0 };
 	xmlDoc *d = NULL;
@@ -1476,6 +1489,8 @@ static int revoke_group_refs(struct cyris_ec2 *e, const char *range)
 		int k;
 
 		ec2_kid_copy(g, "groupId", gid, sizeof(gid));
+		if ((r = add_id(ids, gid)) < 0)
+			goto out;
 		for (k = 0; k < 2; k++)
 			ec2_for_items(ec2_kid(g, sets[k]), p) {
 				struct aws_query rq = { 0 };
@@ -1513,7 +1528,7 @@ out:
 }
 
 /* The route tables' associations that are not the main one. */
-static int disassociate_tables(struct cyris_ec2 *e, const char *range)
+static int disassociate_tables(struct cyris_ec2 *e, const char *range, struct idlist *ids)
 {
 	struct aws_query q = { 0 };
 	xmlDoc *d = NULL;
@@ -1523,7 +1538,12 @@ static int disassociate_tables(struct cyris_ec2 *e, const char *range)
 	if ((r = ec2_q_range_filter(&q, 1, range)) < 0 ||
 	    (r = ec2_call(e, "DescribeRouteTables", &q, &d, "route tables of range %s", range)) < 0)
 		goto out;
-	ec2_for_items(aws_xml_find(xmlDocGetRootElement(d), "routeTableSet"), t)
+	ec2_for_items(aws_xml_find(xmlDocGetRootElement(d), "routeTableSet"), t) {
+		char tid[CYRIS_AWS_IDSIZ];
+
+		ec2_kid_copy(t, "routeTableId", tid, sizeof(tid));
+		if ((r = add_id(ids, tid)) < 0)
+			goto out;
 		ec2_for_items(ec2_kid(t, "associationSet"), a) {
 			char id[CYRIS_AWS_IDSIZ], main[8] = "";
 
@@ -1533,10 +1553,23 @@ static int disassociate_tables(struct cyris_ec2 *e, const char *range)
 			if ((r = del_one(e, "DisassociateRouteTable", "AssociationId", id, NULL, NULL)) < 0)
 				goto out;
 		}
+	}
 out:
 	xmlFreeDoc(d);
 	aws_query_free(&q);
 	return r < 0 ? r : 0;
+}
+
+/* Delete each of @l. */
+static int delete_ids(struct cyris_ec2 *e, const struct idlist *l, const char *del, const char *key, size_t *count)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r >= 0 && i < l->n; i++)
+		if ((r = del_one(e, del, key, l->id[i], NULL, NULL)) >= 0)
+			(*count)++;
+	return r;
 }
 
 static int destroy_kind(struct cyris_ec2 *e, const char *range, const char *describe, const char *set,
@@ -1588,15 +1621,18 @@ int cyris_ec2_destroy(struct cyris_ec2 *e, const char *range, volatile sig_atomi
 	st.instances = a.n;
 	if ((r = destroy_kind(e, range, "DescribeNetworkInterfaces", "networkInterfaceSet", "networkInterfaceId",
 			      "DeleteNetworkInterface", "NetworkInterfaceId", &st.enis)) < 0 ||
-	    (r = revoke_group_refs(e, range)) < 0 ||
-	    (r = destroy_kind(e, range, "DescribeSecurityGroups", "securityGroupInfo", "groupId",
-			      "DeleteSecurityGroup", "GroupId", &st.groups)) < 0 ||
-	    (r = destroy_kind(e, range, "DescribeSubnets", "subnetSet", "subnetId", "DeleteSubnet", "SubnetId",
-			      &st.subnets)) < 0 ||
-	    (r = disassociate_tables(e, range)) < 0 ||
-	    (r = destroy_kind(e, range, "DescribeRouteTables", "routeTableSet", "routeTableId", "DeleteRouteTable",
-			      "RouteTableId", &st.route_tables)) < 0)
+	    (r = revoke_group_refs(e, range, &l)) < 0 || (r = delete_ids(e, &l, "DeleteSecurityGroup", "GroupId",
+									 &st.groups)) < 0)
 		goto out;
+	idlist_free(&l);
+	l = (struct idlist){ 0 };
+	if ((r = destroy_kind(e, range, "DescribeSubnets", "subnetSet", "subnetId", "DeleteSubnet", "SubnetId",
+			      &st.subnets)) < 0 ||
+	    (r = disassociate_tables(e, range, &l)) < 0 ||
+	    (r = delete_ids(e, &l, "DeleteRouteTable", "RouteTableId", &st.route_tables)) < 0)
+		goto out;
+	idlist_free(&l);
+	l = (struct idlist){ 0 };
 	/* internet gateways: detached from their VPC, then deleted */
 	l = (struct idlist){ .set = "internetGatewaySet", .idname = "internetGatewayId", .auxname = "vpcId",
 			     .auxin = "attachmentSet" };
@@ -1617,6 +1653,7 @@ int cyris_ec2_destroy(struct cyris_ec2 *e, const char *range, volatile sig_atomi
 		goto out;
 	r = 0;
 out:
+	idlist_free(&l);
 	free(a.v);
 	aws_query_free(&q);
 	e->cancel = old;
