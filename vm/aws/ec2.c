@@ -1749,7 +1749,8 @@ int cyris_ec2_ls(struct cyris_ec2 *e, char (**ret)[CYRIS_ID_MAX + 1], size_t *re
 		free(a.v);
 		return r;
 	}
-	qsort(a.v, a.n, sizeof(*a.v), cmp_id);
+	if (a.n)
+		qsort(a.v, a.n, sizeof(*a.v), cmp_id);
 	*ret = a.v;
 	*ret_n = a.n;
 	return 0;
