@@ -526,7 +526,7 @@ static enum outcome attempt(struct cyris_aws *c, const struct aws_buf *body, xml
 	}
 	aws_answer_error(c, doc, status);
 	xmlFreeDoc(doc);
-	*rc = c->code[0] ? aws_code_errno(c->code, status) : status >= 500 ? -EIO : -EPROTO;
+	*rc = aws_code_errno(c->code, status);
 	return status >= 500 || retryable_code(c->code) ? RETRY : FAILED;
 }
 
