@@ -98,6 +98,15 @@ call --retry 3,10 CreateKeyPair KeyName=k-fail-3
 is "$?:$(aws_proxy_stats '"\(.calls) \(.forwarded) \(.faults)"')" "0:5 3 2" "POST /__proxy__/config: a throttle set while running, retried"
 aws_proxy_stop
 
+# an answer lost after the call was made: the client retries, and a call
+# that is not idempotent meets what the first one made (RunInstances'
+# ClientToken is the caller's guard)
+aws_proxy_start --drop-answer 1; is "$?" 0 "the proxy loses the first answer"
+call --retry 3,10 CreateKeyPair KeyName=k-lost
+is "$?:$(errline | cut -d' ' -f1)" "1:code=InvalidKeyPair.Duplicate" "the retry meets the key pair the first call made"
+is "$(aws_proxy_stats '"\(.calls) \(.forwarded)"'):$(count_keys k-lost)" "2 2:1" "both reached moto, one key pair exists"
+aws_proxy_stop
+
 # ---- a bounded answer ------------------------------------------------------
 call --max-answer 300 DescribeInstances
 is "$?" 1 "an answer over the limit fails"
