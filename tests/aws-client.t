@@ -85,6 +85,28 @@ ok "the caller's second try deletes it" call DeleteSecurityGroup GroupName=g-dep
 is "$(count_groups g-dep)" 0 "the group is gone"
 aws_proxy_stop
 
+# the proxy's own knobs the teardown tests use: --fail ACTION:N=CODE, and faults set while it runs
+aws_proxy_start --fail CreateKeyPair:2=InvalidKeyPair.Duplicate; is "$?" 0 "the proxy fails the 2nd CreateKeyPair"
+call CreateKeyPair KeyName=k-fail-1; rc1=$?
+call CreateKeyPair KeyName=k-fail-2; rc2=$?
+is "$rc1 $rc2 $(errline | cut -d' ' -f1,2)" "0 1 code=InvalidKeyPair.Duplicate errno=17" "the first gets through, the second fails with -EEXIST"
+is "$(count_keys k-fail-2)" 0 "and did not reach moto"
+python3 -c 'import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1],
+	data=b"{\"throttle\": 1}", method="POST"))' "$PROXY_URL/__proxy__/config"
+call --retry 3,10 CreateKeyPair KeyName=k-fail-3
+# (boto3's DescribeKeyPairs above went through the proxy too: 5 calls)
+is "$?:$(aws_proxy_stats '"\(.calls) \(.forwarded) \(.faults)"')" "0:5 3 2" "POST /__proxy__/config: a throttle set while running, retried"
+aws_proxy_stop
+
+# an answer lost after the call was made: the client retries, and a call
+# that is not idempotent meets what the first one made (RunInstances'
+# ClientToken is the caller's guard)
+aws_proxy_start --drop-answer 1; is "$?" 0 "the proxy loses the first answer"
+call --retry 3,10 CreateKeyPair KeyName=k-lost
+is "$?:$(errline | cut -d' ' -f1)" "1:code=InvalidKeyPair.Duplicate" "the retry meets the key pair the first call made"
+is "$(aws_proxy_stats '"\(.calls) \(.forwarded)"'):$(count_keys k-lost)" "2 2:1" "both reached moto, one key pair exists"
+aws_proxy_stop
+
 # ---- a bounded answer ------------------------------------------------------
 call --max-answer 300 DescribeInstances
 is "$?" 1 "an answer over the limit fails"

@@ -16,6 +16,9 @@ the proxy's own paths:
   --error500 N             the first N EC2 calls get HTTP 500 InternalError
   --drop N                 the first N EC2 calls: the connection is closed
                            without an answer, before moto sees the call
+  --drop-answer N          the first N EC2 calls reach moto, and then the
+                           connection is closed before its answer is relayed
+                           (the call was made; the client cannot know)
   --dependency-violation ACTION
                            the first call of ACTION (e.g. DeleteSecurityGroup)
                            gets HTTP 400 DependencyViolation; repeatable
@@ -25,13 +28,14 @@ the proxy's own paths:
                            HTTP 400 CODE (for "the endpoint refuses")
   --log FILE               one JSON line per EC2 call: method, path, headers,
                            body, action, and what the proxy did ("forwarded",
-                           "throttled", "error500", "dropped", "failed")
+                           "throttled", "error500", "dropped", "answer-dropped",
+                           "failed")
 
 The proxy's own paths (not forwarded):
   GET  /__proxy__/stats    JSON: {"calls": N, "forwarded": N, "faults": N,
                            "by_action": {ACTION: N}}
   POST /__proxy__/config   JSON body with any of throttle, throttle_code,
-                           error500, drop, dependency_violation (a list),
+                           error500, drop, drop_answer, dependency_violation (a list),
                            fail (a list of "ACTION[:N]=CODE"), fail_all
                            (CODE or null): replaces the faults; counters of
                            calls are kept, the fault counts start again
@@ -59,11 +63,13 @@ def fresh_faults(a):
         "throttle_code": a.get("throttle_code") or "RequestLimitExceeded",
         "error500": a.get("error500", 0) or 0,
         "drop": a.get("drop", 0) or 0,
+        "drop_answer": a.get("drop_answer", 0) or 0,
         "dependency_violation": list(a.get("dependency_violation") or []),
         "fail": parse_fail(a.get("fail") or []),
         "fail_all": a.get("fail_all"),
         # how many of each were answered since the faults were set
-        "n_throttled": 0, "n_error500": 0, "n_dropped": 0, "seen": {},
+        "n_throttled": 0, "n_error500": 0, "n_dropped": 0, "n_answer_dropped": 0,
+        "seen": {},
     }
 
 
@@ -102,6 +108,9 @@ def decide(action):
     if f["n_error500"] < f["error500"]:
         f["n_error500"] += 1
         return "error500", 500, "InternalError"
+    if f["n_answer_dropped"] < f["drop_answer"]:
+        f["n_answer_dropped"] += 1
+        return "answer-dropped", 0, None
     if action in f["dependency_violation"] and seen[action] == 1:
         return "failed", 400, "DependencyViolation"
     for a, n, code in f["fail"]:
@@ -149,13 +158,21 @@ class Proxy(BaseHTTPRequestHandler):
             return self.answer(200, b'{"status": "ok"}')
         return self.answer(404, b'{"error": "no such proxy path"}')
 
-    def forward(self, data):
+    def forward(self, data, relay=True):
         up = STATE["upstream"]
         conn = http.client.HTTPConnection(up.hostname, up.port, timeout=120)
         headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
         conn.request(self.command, self.path, body=data, headers=headers)
         r = conn.getresponse()
         payload = r.read()
+        conn.close()
+        if not relay:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(2)
+            except OSError:
+                pass
+            return
         self.send_response(r.status)
         for k, v in r.getheaders():
             if k.lower() not in ("transfer-encoding", "connection", "content-length"):
@@ -163,7 +180,6 @@ class Proxy(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
-        conn.close()
 
     def handle_any(self):
         data = self.body()
@@ -179,10 +195,10 @@ class Proxy(BaseHTTPRequestHandler):
             STATE["calls"] += 1
             STATE["by_action"][action] = STATE["by_action"].get(action, 0) + 1
             verdict, status, code = decide(action)
+            if verdict in ("forwarded", "answer-dropped"):
+                STATE["forwarded"] += 1
             if verdict != "forwarded":
                 STATE["faults"] += 1
-            else:
-                STATE["forwarded"] += 1
             if STATE["log"]:
                 STATE["log"].write(json.dumps({
                     "method": self.command, "path": self.path,
@@ -197,6 +213,8 @@ class Proxy(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        if verdict == "answer-dropped":
+            return self.forward(data, relay=False)
         if verdict != "forwarded":
             return self.answer(status, error_xml(code, "injected by aws-proxy"), "text/xml")
         return self.forward(data)
@@ -213,6 +231,7 @@ def main():
     p.add_argument("--throttle-code")
     p.add_argument("--error500", type=int, default=0)
     p.add_argument("--drop", type=int, default=0)
+    p.add_argument("--drop-answer", type=int, default=0)
     p.add_argument("--dependency-violation", action="append", default=[])
     p.add_argument("--fail", action="append", default=[])
     p.add_argument("--fail-all")

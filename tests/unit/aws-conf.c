@@ -46,7 +46,7 @@ int main(void)
 	FILE *f;
 	int fd;
 
-	plan(22);
+	plan(23);
 	ok(c && get_is(c, "aws_region", "us-west-2"), "aws_region defaults to us-west-2");
 	ok(get_is(c, "aws_key_pair_name", "cyris-keypair"), "aws_key_pair_name defaults to cyris-keypair");
 	ok(get_is(c, "aws_instance_type", "t3.micro"), "aws_instance_type defaults to t3.micro");
@@ -99,6 +99,8 @@ int main(void)
 	   "InvalidParameter*, MissingParameter: -EINVAL");
 	ok(aws_code_errno("SomethingNew", 400) == -EPROTO && aws_code_errno("SomethingNew", 502) == -EIO,
 	   "an unknown code: -EPROTO, or -EIO for a 5xx");
+	ok(aws_code_errno("", 403) == -EACCES && aws_code_errno("", 404) == -EPROTO && aws_code_errno("", 503) == -EIO,
+	   "an answer without an EC2 error: by its HTTP status");
 	cyris_conf_free(c);
 	return done();
 }

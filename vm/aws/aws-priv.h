@@ -102,7 +102,7 @@ const char *aws_endpoint(const struct cyris_aws *c);
 const char *aws_creds_source(const struct cyris_aws *c);
 
 /* Retries: @tries attempts in all (>= 1), the first backoff @base_ms (each
- * next one doubled, capped, with jitter). The defaults (6 tries, 100 ms)
+ * next one doubled, capped, with jitter). The defaults (8 tries, 100 ms)
  * suit AWS; tests make them shorter. Not a user setting. */
 void aws_set_retry(struct cyris_aws *c, unsigned tries, unsigned base_ms);
 /* The largest answer accepted, in bytes (default AWS_ANSWER_MAX); a larger

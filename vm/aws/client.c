@@ -74,7 +74,8 @@ void aws_set_retry(struct cyris_aws *c, unsigned tries, unsigned base_ms)
 
 void aws_set_answer_max(struct cyris_aws *c, size_t bytes)
 {
-	c->answer_max = bytes;
+	/* libxml2 takes the answer's length as an int */
+	c->answer_max = bytes < INT_MAX ? bytes : INT_MAX;
 }
 
 /* ---- parameters -------------------------------------------------------- */
@@ -181,7 +182,7 @@ int aws_open(const struct cyris_conf *conf, const struct aws_opts *o,
 
 	if (!c)
 		return cyris_error_set(err, -ENOMEM, "AWS client: %s", strerror(ENOMEM));
-	c->tries = 6;
+	c->tries = 8;
 	c->base_ms = 100;
 	c->answer_max = AWS_ANSWER_MAX;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -525,7 +526,7 @@ static enum outcome attempt(struct cyris_aws *c, const struct aws_buf *body, xml
 	}
 	aws_answer_error(c, doc, status);
 	xmlFreeDoc(doc);
-	*rc = c->code[0] ? aws_code_errno(c->code, status) : status >= 500 ? -EIO : -EPROTO;
+	*rc = aws_code_errno(c->code, status);
 	return status >= 500 || retryable_code(c->code) ? RETRY : FAILED;
 }
 
