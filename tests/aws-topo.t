@@ -248,6 +248,19 @@ fails "an unknown subnet" 1 "run-instances x.1.*InvalidSubnetID.NotFound" \
 fails "usage: no CIDR" 2 "." "$A" vpc create 125
 fails "usage: --provider bogus" 2 "." "$T" up "$DMZ" --provider bogus
 
+# ---- a RunInstances whose answer is lost: the retry carries the same ClientToken ----
+"$A" vpc create 126 10.126.0.0/16 > /dev/null && sub=$("$A" subnet create 126 n 10.126.0.0/24)
+aws_proxy_start --drop-answer 1
+"$A" instance create x.1 --range 126 --image "$AMI" --nic "$sub" > /dev/null 2> "$AWS_TMP/err"
+is "$?" 0 "instance create gets through an answer lost after the call was made"
+is "$(jq -r 'select(.action == "RunInstances") | .body' "$AWS_TMP/proxy.log" | python3 -c '
+import sys, urllib.parse
+print(" ".join(urllib.parse.parse_qs(l.strip())["ClientToken"][0] for l in sys.stdin))' | awk '{ print NF, ($1 == $2 && $1 ~ /^cyris-[0-9a-f]{16}$/) ? "same" : "differ" }')" \
+	"2 same" "RunInstances was sent twice with the same ClientToken (AWS makes no twin; moto ignores the token)"
+aws_proxy_stop
+"$A" destroy --range 126 > /dev/null
+is "$(tagged 126)" "" "destroy --range 126: nothing left"
+
 # ---- untagged resources are not touched ----------------------------------------------------
 vpc=$(inspect untagged-vpc 10.77.0.0/16)
 "$A" destroy --range 124 > /dev/null
