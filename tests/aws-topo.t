@@ -250,6 +250,7 @@ fails "usage: --provider bogus" 2 "." "$T" up "$DMZ" --provider bogus
 
 # ---- a RunInstances whose answer is lost: the retry carries the same ClientToken ----
 "$A" vpc create 126 10.126.0.0/16 > /dev/null && sub=$("$A" subnet create 126 n 10.126.0.0/24)
+: > "$AWS_TMP/proxy.log"
 aws_proxy_start --drop-answer 1
 "$A" instance create x.1 --range 126 --image "$AMI" --nic "$sub" > /dev/null 2> "$AWS_TMP/err"
 is "$?" 0 "instance create gets through an answer lost after the call was made"
