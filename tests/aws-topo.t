@@ -256,7 +256,7 @@ aws_proxy_start --drop-answer 1
 is "$?" 0 "instance create gets through an answer lost after the call was made"
 is "$(jq -r 'select(.action == "RunInstances") | .body' "$AWS_TMP/proxy.log" | python3 -c '
 import sys, urllib.parse
-print(" ".join(urllib.parse.parse_qs(l.strip())["ClientToken"][0] for l in sys.stdin))' | awk '{ print NF, ($1 == $2 && $1 ~ /^cyris-[0-9a-f]{16}$/) ? "same" : "differ" }')" \
+print(" ".join(urllib.parse.parse_qs(l.strip())["ClientToken"][0] for l in sys.stdin))' | awk '{ print NF, ($1 == $2 && $1 ~ /^cyris-[0-9a-f]+$/ && length($1) == 22) ? "same" : "differ" }')" \
 	"2 same" "RunInstances was sent twice with the same ClientToken (AWS makes no twin; moto ignores the token)"
 aws_proxy_stop
 "$A" destroy --range 126 > /dev/null
