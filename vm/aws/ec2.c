@@ -912,7 +912,6 @@ static int run_query(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec *
 	if ((r = ec2_q_tags(q, 1, "instance", &t)) < 0 || (r = ec2_q_tags(q, 2, "network-interface", &t)) < 0 ||
 	    (r = ec2_q_tags(q, 3, "volume", &t)) < 0)
 		return r;
-	(void)parts;
 	return 0;
 }
 
@@ -1005,8 +1004,11 @@ static int route_table(struct cyris_ec2 *e, const struct subnet_info *si, const 
 
 	if (r != -ENOENT)
 		return r;
-	if ((r = ec2_q_tags(&q, 1, "route-table", &t)) < 0 || (r = aws_query_add(&q, "VpcId", si->vpc)) < 0 ||
-	    (r = make_id(e, "CreateRouteTable", &q, "routeTable", "routeTableId", ret, "create-route-table")) < 0)
+	if ((r = ec2_q_tags(&q, 1, "route-table", &t)) < 0 || (r = aws_query_add(&q, "VpcId", si->vpc)) < 0) {
+		aws_query_free(&q);
+		return r;
+	}
+	if ((r = make_id(e, "CreateRouteTable", &q, "routeTable", "routeTableId", ret, "create-route-table")) < 0)
 		return r;
 	return simple_do(e, "AssociateRouteTable", "associate-route-table", "RouteTableId", ret, "SubnetId", sid,
 			 NULL, NULL);
@@ -1058,8 +1060,12 @@ static int link_public(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec
 				       .name = name };
 
 		snprintf(name, sizeof(name), "cyris-%s-i%u", si.range, si.instance ? si.instance : 1);
-		if ((r = ec2_q_tags(&q, 1, "internet-gateway", &gt)) < 0 ||
-		    (r = make_id(e, "CreateInternetGateway", &q, "internetGateway", "internetGatewayId", igw,
+		if ((r = ec2_q_tags(&q, 1, "internet-gateway", &gt)) < 0) {
+			aws_query_free(&q);
+			return r;
+		}
+		/* make_id() frees the query */
+		if ((r = make_id(e, "CreateInternetGateway", &q, "internetGateway", "internetGatewayId", igw,
 				 "create-internet-gateway")) < 0 ||
 		    (r = simple_do(e, "AttachInternetGateway", "attach-internet-gateway", "InternetGatewayId", igw,
 				   "VpcId", si.vpc, NULL, NULL)) < 0)
@@ -1072,8 +1078,11 @@ static int link_public(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec
 			   "DestinationCidrBlock", "0.0.0.0/0", "GatewayId", igw)) < 0)
 		return r;
 	q = (struct aws_query){ 0 };
-	if ((r = aws_query_add(&q, "Domain", "vpc")) < 0 || (r = ec2_q_tags(&q, 1, "elastic-ip", &t)) < 0 ||
-	    (r = make_id(e, "AllocateAddress", &q, NULL, "allocationId", alloc, "allocate-address")) < 0)
+	if ((r = aws_query_add(&q, "Domain", "vpc")) < 0 || (r = ec2_q_tags(&q, 1, "elastic-ip", &t)) < 0) {
+		aws_query_free(&q);
+		return r;
+	}
+	if ((r = make_id(e, "AllocateAddress", &q, NULL, "allocationId", alloc, "allocate-address")) < 0)
 		return r;
 	return simple_do(e, "AssociateAddress", "associate-address", "AllocationId", alloc, "NetworkInterfaceId",
 			 in->enis[0], NULL, NULL);
