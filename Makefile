@@ -20,12 +20,12 @@ O       := build/$(if $(filter 1,$(FUZZ)),fuzz,$(if $(filter 1,$(SAN)),san,defau
 
 # Every library the toolkit links; pkg-config gives the flags.
 PKGS := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1 libvirt \
-        libxml-2.0 libisofs-1 libssh
+        libxml-2.0 libisofs-1 libssh libcurl libcrypto
 
 # Debian packages to build, test and run everything (`make deps`).
 DEB_BUILD := gcc clang make pkg-config libnl-3-dev libnl-route-3-dev \
         libmnl-dev libnftnl-dev libyaml-dev libvirt-dev libxml2-dev \
-        libisofs-dev libssh-dev
+        libisofs-dev libssh-dev libcurl4-openssl-dev libssl-dev
 DEB_TEST  := perl iproute2 nftables socat iputils-ping jq valgrind procps util-linux \
         binutils man-db
 # per area, so that each stays one line to change
@@ -61,7 +61,7 @@ LIB_SRCS  := $(wildcard net/*/*.c vm/*/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/obj/%.o) $(O)/obj/gen/providers.o
 # The guest providers built in: NAME defines cyris_provider_def_NAME in its
 # own folder; net/topo/ finds them only through the generated table.
-PROVIDERS := netns libvirt
+PROVIDERS := netns libvirt aws
 # net/ alone, without vm/ and its libraries: tests/unit/layers.c links it.
 NET_OBJS  := $(filter $(O)/obj/net/%,$(LIB_OBJS)) $(O)/obj/gen/providers-net.o
 NET_PKGS  := libnl-3.0 libnl-route-3.0 libmnl libnftnl yaml-0.1 libssh
@@ -183,6 +183,9 @@ deps:
 	    echo "make deps: installing $$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else echo "make deps: all $(words $(DEB_PKGS)) packages present"; fi
+	@# the AWS tests' EC2 emulator: Debian has no moto, the machine's python3 has it
+	@python3 -c 'import moto, boto3, moto.server' 2>/dev/null || \
+	    echo "make deps: python3 cannot import moto and boto3: the AWS tests (tests/aws-*.t) skip, and fail with CI=true" >&2
 
 # ---- tests ------------------------------------------------------------------
 # TESTS selects a subset: make check TESTS='tests/bridge-*.t'

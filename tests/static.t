@@ -22,13 +22,13 @@ process_wide() {   # DIR: prints every use outside its allow-list
 				[[ " $allow " == *" $f "* ]] || echo "$f: $re: ${hit#*:*:}"
 			done
 	done <<-'EOF'
-	getenv|secure_getenv;net/base/conf.c
+	getenv|secure_getenv;net/base/conf.c vm/aws/creds.c
 	virSetErrorFunc|virConnSetErrorFunc;vm/libvirt/virt.c
 	signal|sigaction|sigprocmask|pthread_sigmask;net/tunnel/tunnel.c
 	fork|vfork|daemon|setsid;net/tunnel/tunnel.c
 	EOF
 }
-is "$(process_wide .)" "" "net/ and vm/ call getenv only in conf.c; handlers, signals and forks only where allowed"
+is "$(process_wide .)" "" "net/ and vm/ call getenv only in conf.c (and vm/aws/creds.c, the AWS conventions); handlers, signals and forks only where allowed"
 grep -q 'cyris_vm_quiet_libvirt' vm/libvirt/virt.c && grep -q 'virSetErrorFunc' include/cyris/vm.h
 ok "the one virSetErrorFunc is cyris_vm_quiet_libvirt(), documented in cyris/vm.h" test $? = 0
 ok "cyris/tunnel.h says which calls fork and change signal state" \
@@ -119,16 +119,26 @@ use strict; use warnings;
 use File::Find; use File::Basename; use File::Spec;
 my %layer = ('net/base' => 0, 'net/rtnl' => 1, 'net/nft' => 2, 'net/tunnel' => 2,
 	     'vm/libvirt' => 2, 'net/topo' => 3, 'tools' => 4, 'tests' => 5);
+$layer{'vm/aws'} = 2;
 my %public = (conf => 'net/base', ip => 'net/base', error => 'net/base',
 	      map({ $_ => 'net/rtnl' } qw(nl link addr neigh route netns tag entry)),
-	      fw => 'net/nft', tunnel => 'net/tunnel', vm => 'vm/libvirt',
+	      fw => 'net/nft', tunnel => 'net/tunnel', vm => 'vm/libvirt', aws => 'vm/aws',
 	      map({ $_ => 'net/topo' } qw(range plan topo provider check lock)));
-# a provider registers itself through topo's provider interface and checks
+# a provider registers itself through topo's provider interface and checks;
+# vm/aws also maps a whole plan onto EC2 (cyris_ec2_up: VPC, groups from the
+# plan's resolved rules, routes), so it reads the plan's and the rules' types
 my %up_ok = ('vm/libvirt' => { 'include/cyris/provider.h' => 1, 'include/cyris/check.h' => 1 });
+$up_ok{'vm/aws'} = { 'include/cyris/provider.h' => 1, 'include/cyris/check.h' => 1,
+	'include/cyris/plan.h' => 1, 'include/cyris/range.h' => 1, 'include/cyris/fw.h' => 1 };
 # unit tests that test internals: each such include by name
 my %exempt = map { $_ => 1 } ('tests/unit/vm.c vm/libvirt/vm-priv.h',
 	'tests/unit/lock.c net/base/conf-priv.h',
 	'tests/unit/cli.c tools/cli.h', 'tests/unit/cli.c tools/linkfmt.h',
+	# the EC2 client's signer, settings and its one-call driver
+	'tests/unit/aws-sigv4.c vm/aws/aws-priv.h', 'tests/unit/aws-conf.c vm/aws/aws-priv.h',
+	'tests/helpers/aws-call.c vm/aws/aws-priv.h',
+	# the rule compiler, reserved addresses, user-data of vm/aws/ec2.c
+	'tests/unit/aws-ec2.c vm/aws/ec2-priv.h',
 	# fuzz harnesses of internal parsers
 	'tests/fuzz/expose.c net/nft/fw-priv.h', 'tests/fuzz/rule.c net/nft/fw-priv.h',
 	'tests/fuzz/tunnel-state.c net/tunnel/tunnel-priv.h');

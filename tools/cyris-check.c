@@ -11,14 +11,16 @@
 #include "../net/base/util.h"
 
 static const char help[] =
-"Usage: cyris-check [-j] [-p] [--provider netns|libvirt] [run]\n"
+"Usage: cyris-check [-j] [-p] [--provider netns|libvirt|aws] [run]\n"
 "\n"
 "Checks, for this host, each capability a range needs: CAP_NET_ADMIN;\n"
 "bridges, veths, VXLAN and nf_tables really usable (made and removed in a\n"
 "throw-away namespace); named namespaces; /dev/kvm; libvirt reachable\n"
 "(version, URI); the image directory readable by the QEMU user; whether\n"
 "clients from outside can reach entry points (IPv4 forwarding, the default\n"
-"route's interface; reported, not required).\n"
+"route's interface; reported, not required). With --provider aws: AWS\n"
+"credentials found and accepted, the EC2 endpoint answers, the region is\n"
+"offered, the VPC quota is not used up, a CreateVpc would get through.\n"
 "cyris-topo up runs the same checks first and refuses with the list.\n"
 "\n""Commands:\n"
 "  run                   the checks (the default when no command is given)\n"
@@ -26,10 +28,13 @@ static const char help[] =
 "Options:\n"
 "  -j, --json            JSON output\n"
 "  -p, --pretty          indent JSON\n"
-"      --provider P      what must work: netns (default) or libvirt\n"
+"      --provider P      what must work: netns (default), libvirt or aws\n"
 "  -h, --help            this text;  -V, --version\n"
 "\n"
-"Environment: CYRIS_CONFIG, CYRIS_LIBVIRT_URI, CYRIS_IMAGE_DIR (cyris.conf(5)).\n"
+"Environment: CYRIS_CONFIG, CYRIS_LIBVIRT_URI, CYRIS_IMAGE_DIR (cyris.conf(5));\n"
+"AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE,\n"
+"AWS_REGION, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL,\n"
+"AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE.\n"
 "\n"
 "Exit status: 0 the provider's needs are met, 1 something it needs is\n"
 "missing, 2 usage error.\n";
@@ -46,8 +51,8 @@ static int handle(struct cli *c, int o, const char *arg)
 {
 	if (o != O_PROVIDER)
 		return CLI_USAGE;
-	if (!streq(arg, "netns") && !streq(arg, "libvirt"))
-		return cli_usage(c, "--provider takes netns or libvirt");
+	if (!streq(arg, "netns") && !streq(arg, "libvirt") && !streq(arg, "aws"))
+		return cli_usage(c, "--provider takes netns, libvirt or aws");
 	provider = arg;
 	return 0;
 }
@@ -72,6 +77,15 @@ static int run(struct cli *c)
 	cyris_conf_free(conf);
 	if (failed < 0)
 		return cli_err(c, failed, "check");
+	/* a provider that is not built in adds no item: never "ready" */
+	if (streq(provider, "aws")) {
+		for (i = 0; i < n && strncmp(v[i].name, "aws_", 4) != 0; i++)
+			;
+		if (i == n) {
+			free(v);
+			return cli_err(c, -EOPNOTSUPP, "provider aws: not built into this libcyris");
+		}
+	}
 	if (c->json) {
 		struct json *j = cli_json(c);
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cyris/aws.h"
 #include "cyris/conf.h"
 #include "cyris/fw.h"
 #include "cyris/link.h"
@@ -34,23 +35,31 @@ static const char help[] =
 "                                  everything up would create: kernel names,\n"
 "                                  subnets, addresses, MACs, resolved rules\n"
 "  plan FILE --emit bridge|fw|vm [--gateway NAME] [--instance I] [--host ID]\n"
+"  plan FILE --emit aws [--ssh-from CIDR] [--ssh-key FILE]... [--image AMI]\n"
 "                                  the plan as input for one tool: a batch for\n"
 "                                  cyris-bridge -b -, rules for cyris-fw apply R -\n"
 "                                  (the host's, or those a gateway guest enforces),\n"
 "                                  cyris-vm -b - command lines; with --provider\n"
 "                                  libvirt, the bridge batch leaves the guests\n"
-"                                  to cyris-vm\n"
-"  up FILE [--provider netns|libvirt] [--host ID]\n"
+"                                  to cyris-vm; aws: a cyris-aws -b - batch that\n"
+"                                  makes what up --provider aws makes (it reads\n"
+"                                  EC2 to resolve images, and changes nothing)\n"
+"  up FILE [--provider netns|libvirt|aws] [--host ID]\n"
+"       [--ssh-from CIDR] [--ssh-key FILE]... [--image AMI]\n"
 "                                  build it, as a transaction: the first failure\n"
 "                                  (or Ctrl-C) undoes everything done; entry\n"
 "                                  points get host ports from 60000 up that no\n"
 "                                  host service listens on, for clients outside\n"
 "                                  the range (forwarding on the default route's\n"
 "                                  interface only, when the host does not forward)\n"
-"  down R                          remove everything of range R on this host,\n"
-"                                  its tunnels first\n"
-"  show R [--dot]                  the live range (-j JSON, --dot Graphviz)\n"
-"  ls                              ranges present on this host\n"
+"                                  with --provider aws (or a file whose guests are\n"
+"                                  all basevm_type: aws) on EC2 instead: a VPC per\n"
+"                                  instance, everything tagged; entry points get an\n"
+"                                  Elastic IP with port 22 open to --ssh-from only\n"
+"  down R [--provider aws]         remove everything of range R on this host,\n"
+"                                  its tunnels first (on EC2: everything tagged R)\n"
+"  show R [--dot] [--provider aws] the live range (-j JSON, --dot Graphviz)\n"
+"  ls [--provider aws]             ranges present on this host (in the region)\n"
 "  probe R [--timeout MS]          try each allowed flow and a sample of denied\n"
 "                                  ones between guests; a table against the rules\n"
 "\n"
@@ -65,7 +74,9 @@ static const char help[] =
 "CYRIS_TOPO_FAIL_AT=N makes up fail before its step N (tests of the rollback);\n"
 "CYRIS_TOPO_DOWN_FAIL_AT=N makes down fail before its step N of 4 (tunnels and\n"
 "guests, links, namespaces, firewall table); CYRIS_TOPO_STEP_DELAY_MS=MS slows every\n"
-"step of up (tests of interruptions).\n"
+"step of up (tests of interruptions). With --provider aws: AWS_ACCESS_KEY_ID,\n"
+"AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_REGION,\n"
+"AWS_ENDPOINT_URL_EC2, ... as cyris-aws(8) says.\n"
 "\n"
 "up and down hold the host lock (a file in RUNTIME_DIR, see cyris-topo(8)):\n"
 "ranges brought up at once are built one after the other, and a down waits\n"
@@ -78,12 +89,14 @@ static const char help[] =
 /* options of the commands */
 static struct {
 	unsigned instance;
-	const char *emit, *gateway, *provider, *host;
+	const char *emit, *gateway, *provider, *host, *ssh_from, *image;
+	const char *ssh_keys[16];
+	size_t n_ssh_keys;
 	bool dot;
 	unsigned timeout;
 } opt = { .timeout = 500 };
 
-enum { O_INSTANCE = 1000, O_EMIT, O_GATEWAY, O_PROVIDER, O_HOST, O_DOT, O_TIMEOUT };
+enum { O_INSTANCE = 1000, O_EMIT, O_GATEWAY, O_PROVIDER, O_HOST, O_DOT, O_TIMEOUT, O_SSH_FROM, O_SSH_KEY, O_IMAGE };
 
 static const struct option longopts[] = {
 	{ "instance", required_argument, NULL, O_INSTANCE },
@@ -93,6 +106,9 @@ static const struct option longopts[] = {
 	{ "host", required_argument, NULL, O_HOST },
 	{ "dot", no_argument, NULL, O_DOT },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "ssh-from", required_argument, NULL, O_SSH_FROM },
+	{ "ssh-key", required_argument, NULL, O_SSH_KEY },
+	{ "image", required_argument, NULL, O_IMAGE },
 	{ 0 },
 };
 
@@ -107,14 +123,14 @@ static int handle_opt(struct cli *c, int o, const char *arg)
 		opt.instance = (unsigned)v;
 		return 0;
 	case O_EMIT:
-		if (!streq(arg, "bridge") && !streq(arg, "fw") && !streq(arg, "vm"))
-			return cli_usage(c, "--emit takes bridge, fw or vm");
+		if (!streq(arg, "bridge") && !streq(arg, "fw") && !streq(arg, "vm") && !streq(arg, "aws"))
+			return cli_usage(c, "--emit takes bridge, fw, vm or aws");
 		opt.emit = arg;
 		return 0;
 	case O_GATEWAY: opt.gateway = arg; return 0;
 	case O_PROVIDER:
-		if (!streq(arg, "netns") && !streq(arg, "libvirt"))
-			return cli_usage(c, "--provider takes netns or libvirt");
+		if (!streq(arg, "netns") && !streq(arg, "libvirt") && !streq(arg, "aws"))
+			return cli_usage(c, "--provider takes netns, libvirt or aws");
 		opt.provider = arg;
 		return 0;
 	case O_HOST:
@@ -123,6 +139,13 @@ static int handle_opt(struct cli *c, int o, const char *arg)
 		opt.host = arg;
 		return 0;
 	case O_DOT: opt.dot = true; return 0;
+	case O_SSH_FROM: opt.ssh_from = arg; return 0;
+	case O_IMAGE: opt.image = arg; return 0;
+	case O_SSH_KEY:
+		if (opt.n_ssh_keys >= ARRAY_SIZE(opt.ssh_keys))
+			return cli_usage(c, "more than %zu --ssh-key", ARRAY_SIZE(opt.ssh_keys));
+		opt.ssh_keys[opt.n_ssh_keys++] = arg;
+		return 0;
 	case O_TIMEOUT:
 		if (cyris_parse_uint(arg, 60000, &v) < 0 || v < 10)
 			return cli_usage(c, "--timeout takes milliseconds in 10..60000");
@@ -390,6 +413,8 @@ static void plan_text(const struct cyris_plan *p)
 		       p->exposes[i].snat ? " (from the host's address: it answers through a gateway guest)" : "");
 }
 
+static int aws_emit(struct cli *c, const struct cyris_range *r, const struct cyris_plan *p);
+
 static int cmd_plan(struct cli *c, int argc, char **argv)
 {
 	struct cyris_topo_opts o = topo_opts(c);
@@ -407,7 +432,9 @@ static int cmd_plan(struct cli *c, int argc, char **argv)
 		return cli_fail(c, &err);
 	}
 	rc = CLI_OK;
-	if (opt.emit && streq(opt.emit, "fw")) {
+	if (opt.emit && streq(opt.emit, "aws")) {
+		rc = aws_emit(c, r, p);
+	} else if (opt.emit && streq(opt.emit, "fw")) {
 		rc = cyris_plan_emit_fw(p, opt.gateway, stdout, &err);
 		rc = rc == -EINVAL ? cli_usage(c, "--gateway %s", err.msg) : rc < 0 ? cli_fail(c, &err) : CLI_OK;
 	} else if (opt.emit) {
@@ -491,6 +518,264 @@ static void entry_way_in(const struct cyris_plan *p)
 	printf(" (the default route's), not host-wide: only what entry points DNAT is forwarded from there\n");
 }
 
+/* ---- on EC2 (cyris/aws.h) ------------------------------------------------------ */
+
+static bool on_aws(const struct cyris_range *r)
+{
+	bool aws = false;
+	struct cyris_error err;
+
+	if (opt.provider)
+		return streq(opt.provider, "aws");
+	return r && cyris_ec2_range_kind(r, &aws, &err) == 0 && aws;
+}
+
+static int aws_open_conn(struct cli *c, struct cyris_ec2 **ret)
+{
+	struct cyris_error err;
+
+	if (cyris_ec2_open(conf, NULL, ret, &err) < 0)
+		return cli_fail(c, &err);
+	return CLI_OK;
+}
+
+static void aws_progress(void *arg, size_t step, const char *what)
+{
+	progress(arg, step, 0, what);
+}
+
+static int aws_up(struct cli *c, struct cyris_range *r, struct cyris_topo_opts *o)
+{
+	struct cyris_ec2_up_opts uo = { .file = r->file, .ssh_from = opt.ssh_from, .cancel = &interrupted,
+					.image = opt.image };
+	const char *fail_at = getenv("CYRIS_TOPO_FAIL_AT");
+	struct cyris_ssh_keys keys = { 0 };
+	struct cyris_ec2 *e = NULL;
+	struct cyris_plan *p = NULL;
+	struct cyris_error err;
+	unsigned long n;
+	size_t i;
+	int rc;
+
+	const char *delay = getenv("CYRIS_TOPO_STEP_DELAY_MS");
+
+	if (fail_at && cyris_parse_uint(fail_at, 1000000, &n) == 0)
+		uo.fail_at = (unsigned)n;
+	if (delay && cyris_parse_uint(delay, 60000, &n) == 0)
+		step_delay_ms = (unsigned)n;
+	if (step_delay_ms) {
+		uo.progress = aws_progress;
+		uo.progress_arg = c;
+	}
+	for (i = 0; i < opt.n_ssh_keys; i++)
+		if (cyris_ssh_keys_load(opt.ssh_keys[i], &keys, &err) < 0) {
+			rc = cli_fail(c, &err);
+			goto out;
+		}
+	uo.ssh_keys = (const char *const *)keys.v;
+	uo.n_ssh_keys = keys.n;
+	if (cyris_topo_plan(r, conf, o, &p, &err) < 0) {
+		rc = cli_fail(c, &err);
+		goto out;
+	}
+	if ((rc = aws_open_conn(c, &e)))
+		goto out;
+	catch_signals(o);
+	if (cyris_ec2_up(e, p, conf, &uo, &err) < 0) {
+		rc = cli_failf(c, &err, "up %s", r->id);
+		if (interrupted)
+			rc = 128 + interrupted;
+		goto out;
+	}
+	if (c->json) {
+		plan_json(c, p);
+	} else {
+		struct cyris_ec2_instance *v = NULL;
+		size_t nv = 0;
+		char ip[CYRIS_IPSTRLEN];
+
+		printf("range %s is up on AWS: %zu networks, %zu guests\n", p->range, p->n_nets, p->n_guests);
+		if (cyris_ec2_instance_list(e, p->range, &v, &nv) == 0)
+			for (i = 0; i < nv; i++)
+				if (v[i].public_ip.family)
+					printf("entry point: %s (%s) at %s, port 22 from %s\n", v[i].name, v[i].guest,
+					       cyris_ip_format(&v[i].public_ip, ip, sizeof(ip)), opt.ssh_from);
+		free(v);
+	}
+	rc = CLI_OK;
+out:
+	cyris_ssh_keys_free(&keys);
+	cyris_ec2_free(e);
+	cyris_plan_free(p);
+	return rc;
+}
+
+static int aws_emit(struct cli *c, const struct cyris_range *r, const struct cyris_plan *p)
+{
+	struct cyris_ec2_up_opts uo = { .file = r->file, .ssh_from = opt.ssh_from, .image = opt.image,
+					.ssh_key_files = opt.ssh_keys, .n_ssh_key_files = opt.n_ssh_keys };
+	struct cyris_ssh_keys keys = { 0 };
+	struct cyris_ec2 *e = NULL;
+	struct cyris_error err;
+	size_t i;
+	int rc;
+
+	/* read here too: a file that is no key fails now, not in the batch */
+	for (i = 0; i < opt.n_ssh_keys; i++)
+		if (cyris_ssh_keys_load(opt.ssh_keys[i], &keys, &err) < 0) {
+			rc = cli_fail(c, &err);
+			goto out;
+		}
+	uo.ssh_keys = (const char *const *)keys.v;
+	uo.n_ssh_keys = keys.n;
+	if ((rc = aws_open_conn(c, &e)))
+		goto out;
+	rc = cyris_ec2_emit(e, p, conf, &uo, stdout, &err) < 0 ? cli_failf(c, &err, "plan %s --emit aws", r->id)
+							       : CLI_OK;
+out:
+	cyris_ssh_keys_free(&keys);
+	cyris_ec2_free(e);
+	return rc;
+}
+
+static int aws_down(struct cli *c, const char *range, struct cyris_topo_opts *o)
+{
+	struct cyris_ec2_down_stats st;
+	struct cyris_ec2 *e = NULL;
+	int rc;
+
+	if ((rc = aws_open_conn(c, &e)))
+		return rc;
+	catch_signals(o);
+	if (cyris_ec2_destroy(e, range, &interrupted, &st) < 0) {
+		rc = cli_failf(c, cyris_ec2_error(e), "down %s", range);
+		cyris_ec2_free(e);
+		return interrupted ? 128 + interrupted : rc;
+	}
+	cyris_ec2_free(e);
+	if (c->json) {
+		struct json *j = cli_json(c);
+
+		json_obj_open(j, NULL);
+		json_str(j, "range", range);
+		json_str(j, "provider", "aws");
+		json_uint(j, "instances", st.instances);
+		json_uint(j, "addresses", st.addresses);
+		json_uint(j, "security_groups", st.groups);
+		json_uint(j, "subnets", st.subnets);
+		json_uint(j, "route_tables", st.route_tables);
+		json_uint(j, "internet_gateways", st.gateways);
+		json_uint(j, "key_pairs", st.key_pairs);
+		json_uint(j, "vpcs", st.vpcs);
+		json_obj_close(j);
+		json_end(j);
+	} else if (st.instances + st.groups + st.subnets + st.vpcs + st.key_pairs + st.addresses == 0) {
+		printf("range %s: nothing on AWS\n", range);
+	} else {
+		printf("range %s is down on AWS: %zu instances, %zu subnets, %zu groups, %zu VPCs removed\n", range,
+		       st.instances, st.subnets, st.groups, st.vpcs);
+	}
+	return CLI_OK;
+}
+
+static int aws_show(struct cli *c, const char *range)
+{
+	struct cyris_ec2_instance *v = NULL;
+	struct cyris_ec2 *e = NULL;
+	char a[CYRIS_IPSTRLEN], b[CYRIS_IPSTRLEN];
+	size_t n = 0, i, k;
+	int rc;
+
+	if ((rc = aws_open_conn(c, &e)))
+		return rc;
+	if (cyris_ec2_instance_list(e, range, &v, &n) < 0) {
+		rc = cli_failf(c, cyris_ec2_error(e), "show %s", range);
+		cyris_ec2_free(e);
+		return rc;
+	}
+	cyris_ec2_free(e);
+	if (!n) {
+		cli_msg(c, "range %s: nothing on AWS", range);
+		free(v);
+		return CLI_FAIL;
+	}
+	if (c->json) {
+		struct json *j = cli_json(c);
+
+		json_obj_open(j, NULL);
+		json_str(j, "range", range);
+		json_str(j, "provider", "aws");
+		json_arr_open(j, "guests");
+		for (i = 0; i < n; i++) {
+			json_obj_open(j, NULL);
+			json_str(j, "guest", v[i].guest);
+			json_uint(j, "instance", v[i].instance);
+			json_str(j, "name", v[i].name);
+			json_str(j, "id", v[i].id);
+			json_str(j, "state", v[i].state);
+			json_str(j, "role", v[i].role);
+			json_str(j, "public_ip", v[i].public_ip.family ? cyris_ip_format(&v[i].public_ip, a, sizeof(a)) : NULL);
+			json_arr_open(j, "nics");
+			for (k = 0; k < v[i].n_enis; k++) {
+				json_obj_open(j, NULL);
+				json_str(j, "eni", v[i].enis[k]);
+				json_str(j, "ip", v[i].eni_ips[k].family ? cyris_ip_format(&v[i].eni_ips[k], b, sizeof(b)) : NULL);
+				json_obj_close(j);
+			}
+			json_arr_close(j);
+			json_obj_close(j);
+		}
+		json_arr_close(j);
+		json_obj_close(j);
+		json_end(j);
+	} else {
+		printf("range %s (AWS)\n", range);
+		for (i = 0; i < n; i++) {
+			printf("  guest   %-24s %-20s %-8s %s%s\n", v[i].name, v[i].id, v[i].state,
+			       v[i].public_ip.family ? "public " : "",
+			       v[i].public_ip.family ? cyris_ip_format(&v[i].public_ip, a, sizeof(a)) : "");
+			for (k = 0; k < v[i].n_enis; k++)
+				printf("    eth%zu  %-22s %s\n", k, v[i].enis[k],
+				       v[i].eni_ips[k].family ? cyris_ip_format(&v[i].eni_ips[k], b, sizeof(b)) : "-");
+		}
+	}
+	free(v);
+	return CLI_OK;
+}
+
+static int aws_ls(struct cli *c)
+{
+	char (*v)[CYRIS_ID_MAX + 1] = NULL;
+	struct cyris_ec2 *e = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = aws_open_conn(c, &e)))
+		return rc;
+	if (cyris_ec2_ls(e, &v, &n) < 0) {
+		rc = cli_failf(c, cyris_ec2_error(e), "ls");
+		cyris_ec2_free(e);
+		return rc;
+	}
+	cyris_ec2_free(e);
+	if (c->json) {
+		struct json *j = cli_json(c);
+
+		json_obj_open(j, NULL);
+		json_arr_open(j, "ranges");
+		for (i = 0; i < n; i++)
+			json_str(j, NULL, v[i]);
+		json_arr_close(j);
+		json_obj_close(j);
+		json_end(j);
+	} else {
+		for (i = 0; i < n; i++)
+			printf("%s\n", v[i]);
+	}
+	free(v);
+	return CLI_OK;
+}
+
 static int cmd_up(struct cli *c, int argc, char **argv)
 {
 	struct cyris_topo_opts o = topo_opts(c);
@@ -505,6 +790,16 @@ static int cmd_up(struct cli *c, int argc, char **argv)
 	(void)argc;
 	if ((rc = load_conf(c)) || (rc = load_range(c, argv[0], &r)))
 		return rc;
+	if (on_aws(r)) {
+		o.provider = NULL;
+		rc = aws_up(c, r, &o);
+		cyris_range_free(r);
+		return rc;
+	}
+	if (opt.ssh_from || opt.n_ssh_keys || opt.image) {
+		cyris_range_free(r);
+		return cli_usage(c, "--ssh-from, --ssh-key and --image are for up on AWS");
+	}
 	if (fail_at && cyris_parse_uint(fail_at, 1000000, &n) == 0)
 		o.fail_at = (unsigned)n;
 	if (delay && cyris_parse_uint(delay, 60000, &n) == 0)
@@ -565,6 +860,8 @@ static int cmd_down(struct cli *c, int argc, char **argv)
 				 argv[0], CYRIS_ID_MAX);
 	if ((rc = load_conf(c)))
 		return rc;
+	if (on_aws(NULL))
+		return aws_down(c, argv[0], &o);
 	if (fail_at && cyris_parse_uint(fail_at, 1000, &n) == 0)
 		o.fail_at = (unsigned)n;
 	o.lock_wait = lock_wait;
@@ -750,6 +1047,11 @@ static int cmd_show(struct cli *c, int argc, char **argv)
 	int rc;
 
 	(void)argc;
+	if (on_aws(NULL)) {
+		if (!cyris_id_valid(argv[0]))
+			return cli_usage(c, "'%s' is not a range id", argv[0]);
+		return (rc = load_conf(c)) ? rc : aws_show(c, argv[0]);
+	}
 	if ((rc = live(c, "show", argv[0], &lv)))
 		return rc;
 	if (opt.dot)
@@ -773,6 +1075,8 @@ static int cmd_ls(struct cli *c, int argc, char **argv)
 	(void)argv;
 	if ((rc = load_conf(c)))
 		return rc;
+	if (on_aws(NULL))
+		return aws_ls(c);
 	rc = cyris_topo_ls(conf, &o, &v, &n);
 	if (rc < 0)
 		return cli_err(c, rc, "ls");

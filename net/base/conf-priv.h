@@ -22,6 +22,13 @@ struct cyris_conf {
 	unsigned subnet_size;
 	bool cloud_init;
 	char runtime_dir[PATH_MAX];
+	/* EC2 (vm/aws/): the AWS conventions (AWS_REGION, ...) come first */
+	char aws_region[32];
+	char aws_vpc_id[32];            /* "" = none */
+	char aws_subnet_id[32];         /* "" = none */
+	char aws_key_pair_name[256];
+	char aws_instance_type[32];
+	char aws_endpoint[512];         /* "" = the region's */
 	char path[PATH_MAX];            /* the file read, "" if none */
 };
 

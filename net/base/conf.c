@@ -37,6 +37,9 @@ void cyris_conf_defaults(struct cyris_conf *c)
 	(void)cyris_prefix_parse("10.200.0.0/16", true, &c->subnet_pool);
 	c->subnet_size = 24;
 	c->cloud_init = true;
+	snprintf(c->aws_region, sizeof(c->aws_region), "us-west-2");
+	snprintf(c->aws_key_pair_name, sizeof(c->aws_key_pair_name), "cyris-keypair");
+	snprintf(c->aws_instance_type, sizeof(c->aws_instance_type), "t3.micro");
 	if (geteuid() != 0 && xdg && *xdg)
 		snprintf(c->runtime_dir, sizeof(c->runtime_dir), "%s/cyris", xdg);
 	else
@@ -64,10 +67,55 @@ static int set_bool(bool *dst, const char *key, const char *v, struct cyris_erro
 	return 0;
 }
 
+/* "us-west-2", "ap-southeast-1", "us-gov-west-1": letters, '-', a number. */
+static bool aws_region_syntax(const char *v)
+{
+	size_t n = strlen(v), i;
+
+	if (n < 4 || !islower((unsigned char)v[0]) || !isdigit((unsigned char)v[n - 1]))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!islower((unsigned char)v[i]) && !isdigit((unsigned char)v[i]) && v[i] != '-')
+			return false;
+	return strchr(v, '-') != NULL;
+}
+
+/* The aws_* keys. */
+static int set_aws(struct cyris_conf *c, const char *key, const char *v, struct cyris_error *err)
+{
+	if (streq(key, "aws_region")) {
+		if (!aws_region_syntax(v))
+			return cyris_error_set(err, -EINVAL, "aws_region: '%s' is not a region name (us-west-2)", v);
+		return set_str(c->aws_region, sizeof(c->aws_region), key, v, err);
+	}
+	if (streq(key, "aws_vpc_id")) {
+		if (strncmp(v, "vpc-", 4) != 0)
+			return cyris_error_set(err, -EINVAL, "aws_vpc_id: '%s' is not a VPC id (vpc-...)", v);
+		return set_str(c->aws_vpc_id, sizeof(c->aws_vpc_id), key, v, err);
+	}
+	if (streq(key, "aws_subnet_id")) {
+		if (strncmp(v, "subnet-", 7) != 0)
+			return cyris_error_set(err, -EINVAL, "aws_subnet_id: '%s' is not a subnet id (subnet-...)", v);
+		return set_str(c->aws_subnet_id, sizeof(c->aws_subnet_id), key, v, err);
+	}
+	if (streq(key, "aws_key_pair_name"))
+		return set_str(c->aws_key_pair_name, sizeof(c->aws_key_pair_name), key, v, err);
+	if (streq(key, "aws_instance_type"))
+		return set_str(c->aws_instance_type, sizeof(c->aws_instance_type), key, v, err);
+	if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+		return cyris_error_set(err, -EINVAL, "aws_endpoint: '%s' is not an http:// or https:// URL", v);
+	return set_str(c->aws_endpoint, sizeof(c->aws_endpoint), key, v, err);
+}
+
 int cyris_conf_set(struct cyris_conf *c, const char *key, const char *v,
 		   struct cyris_error *err)
 {
 	unsigned long n;
+
+	if (streq(key, "aws_region") || streq(key, "aws_vpc_id") || streq(key, "aws_subnet_id") ||
+	    streq(key, "aws_key_pair_name") || streq(key, "aws_instance_type") ||
+	    streq(key, "aws_endpoint"))
+		return set_aws(c, key, v, err);
 
 	if (streq(key, "libvirt_uri"))
 		return set_str(c->libvirt_uri, sizeof(c->libvirt_uri), key, v, err);
@@ -201,6 +249,12 @@ int cyris_conf_get(const struct cyris_conf *c, const char *key, char *buf, size_
 		{ "ifname_prefix", offsetof(struct cyris_conf, ifname_prefix) },
 		{ "runtime_dir", offsetof(struct cyris_conf, runtime_dir) },
 		{ "path", offsetof(struct cyris_conf, path) },
+		{ "aws_region", offsetof(struct cyris_conf, aws_region) },
+		{ "aws_vpc_id", offsetof(struct cyris_conf, aws_vpc_id) },
+		{ "aws_subnet_id", offsetof(struct cyris_conf, aws_subnet_id) },
+		{ "aws_key_pair_name", offsetof(struct cyris_conf, aws_key_pair_name) },
+		{ "aws_instance_type", offsetof(struct cyris_conf, aws_instance_type) },
+		{ "aws_endpoint", offsetof(struct cyris_conf, aws_endpoint) },
 	};
 	char pfx[CYRIS_PREFIXSTRLEN];
 	const char *v = NULL;

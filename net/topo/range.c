@@ -220,6 +220,13 @@ static int parse_guestdefs(struct ctx *c, yaml_node_t *seq)
 			return r;
 		if (g->basevm_type[0] && !streq(g->basevm_type, "kvm") && !streq(g->basevm_type, "aws"))
 			return fail(c, get(c, it, "basevm_type"), "basevm_type must be kvm or aws");
+		/* a range lives on one kind of infrastructure (no kvm+aws yet) */
+		if (c->r->n_guestdefs > 1 && streq(g->basevm_type, "aws") !=
+		    streq(c->r->guestdefs[0]->basevm_type, "aws"))
+			return fail(c, get(c, it, "basevm_type") ? get(c, it, "basevm_type") : it,
+				    "guest %s is %s but guest %s is %s: one range on both KVM and AWS is not "
+				    "supported", g->id, streq(g->basevm_type, "aws") ? "aws" : "kvm",
+				    c->r->guestdefs[0]->id, streq(g->basevm_type, "aws") ? "kvm" : "aws");
 	}
 	return 0;
 }

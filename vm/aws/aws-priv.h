@@ -15,6 +15,7 @@
 #ifndef CYRIS_AWS_PRIV_H
 #define CYRIS_AWS_PRIV_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -87,5 +88,84 @@ xmlNode *aws_xml_find(xmlNode *n, const char *name);
 /* A copy of the text of @n's first child element named @name (xmlFree
  * it), or NULL when there is no such element. */
 char *aws_xml_text(xmlNode *n, const char *name);
+
+/* ---- added by the client (vm/aws/client.c, sigv4.c, creds.c, xml.c) ---- */
+
+/* "CODE: AWS's message" of the last failure when AWS answered it, else the
+ * transport's own text ("cannot connect to URL: ..."), without the action:
+ * what a caller writes after its own "run-instances desktop.1: ". */
+const char *aws_error_text(const struct cyris_aws *c);
+/* The endpoint URL @c talks to ("https://ec2.us-west-2.amazonaws.com"). */
+const char *aws_endpoint(const struct cyris_aws *c);
+/* Where the credentials came from ("environment", "profile default in
+ * FILE"), for cyris-check; never the keys themselves. */
+const char *aws_creds_source(const struct cyris_aws *c);
+
+/* Retries: @tries attempts in all (>= 1), the first backoff @base_ms (each
+ * next one doubled, capped, with jitter). The defaults (8 tries, 100 ms)
+ * suit AWS; tests make them shorter. Not a user setting. */
+void aws_set_retry(struct cyris_aws *c, unsigned tries, unsigned base_ms);
+/* The largest answer accepted, in bytes (default AWS_ANSWER_MAX); a larger
+ * one fails with -EFBIG, never cut. */
+#define AWS_ANSWER_MAX (64u << 20)
+void aws_set_answer_max(struct cyris_aws *c, size_t bytes);
+
+/* AWS's error code mapped to -errno (as aws_call() does). */
+int aws_code_errno(const char *code, long http_status);
+
+/* A growable string (NUL-terminated; s NULL until something is added). */
+struct aws_buf {
+	char *s;
+	size_t len, cap;
+};
+int aws_buf_add(struct aws_buf *b, const char *s, size_t n);
+int aws_buf_adds(struct aws_buf *b, const char *s);
+int aws_buf_addf(struct aws_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void aws_buf_free(struct aws_buf *b);
+/* Append @s URI-encoded as SigV4 wants it: every byte but A-Z a-z 0-9
+ * - _ . ~ as %XY (upper case); '/' kept when @keep_slash. */
+int aws_buf_add_uri(struct aws_buf *b, const char *s, size_t n, bool keep_slash);
+
+/*
+ * Signature Version 4 over one request. @headers are the header lines as
+ * sent ("Name: value"), all of them signed; @query the raw query string
+ * ("" none); @path unencoded ("/"). The Authorization header's value goes
+ * into *ret (free it); with @ret_creq, the canonical request too (tests).
+ */
+struct aws_sigv4 {
+	const char *method, *path, *query;
+	const char *const *headers;
+	size_t n_headers;
+	const void *body;
+	size_t body_len;
+	const char *key_id, *secret, *region, *service;
+	const char *amz_date;            /* YYYYMMDDTHHMMSSZ */
+};
+int aws_sigv4_sign(const struct aws_sigv4 *s, char **ret, char **ret_creq);
+
+/*
+ * What aws_open() starts from, found by the AWS conventions (vm/aws/creds.c,
+ * the one file here that reads the environment): keys from the options'
+ * profile, else AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY(/AWS_SESSION_TOKEN),
+ * else the profile (AWS_PROFILE, "default") in AWS_SHARED_CREDENTIALS_FILE
+ * (~/.aws/credentials) or AWS_CONFIG_FILE (~/.aws/config, "[profile x]");
+ * region and endpoint as struct aws_opts says. The secret and the token
+ * are wiped by aws_settings_free().
+ */
+struct aws_settings {
+	char *key_id, *secret, *token;      /* token NULL = none */
+	char region[64];
+	char endpoint[1024];                /* as given; checked by aws_open() */
+	char source[PATH_MAX + 300];        /* "environment", "profile x in FILE" */
+};
+int aws_settings_load(const struct cyris_conf *conf, const struct aws_opts *o,
+		      struct aws_settings *s, struct cyris_error *err);
+void aws_settings_free(struct aws_settings *s);
+/* "us-west-2", "us-gov-west-1", "cn-north-1": the shape of a region name. */
+bool aws_region_name_ok(const char *region);
+
+/* The preflight of `cyris-check --provider aws` (vm/aws/check.c). */
+struct cyris_check_list;
+void aws_checks(struct cyris_check_list *l, const struct cyris_conf *conf, bool needed);
 
 #endif

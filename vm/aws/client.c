@@ -1,0 +1,659 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The EC2 Query API over libcurl: one form-encoded POST per call, signed
+ * with Signature V4 over exactly the headers it sends, the answer read with
+ * libxml2, throttling and transient failures retried with backoff.
+ */
+#include <stdint.h>
+#include <time.h>
+#include <curl/curl.h>
+#include <libxml/parser.h>
+#include <openssl/crypto.h>
+
+#include "aws-priv.h"
+#include "../../net/base/util.h"
+
+#define CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
+#define BACKOFF_CAP_MS 5000u
+
+struct cyris_aws {
+	CURL *curl;
+	struct aws_settings s;
+	char url[1100];                 /* the endpoint, normalised */
+	char host[300];                 /* the Host header's value */
+	struct cyris_error err;
+	char code[128];                 /* AWS's code of the last failure */
+	char text[CYRIS_ERROR_DETAIL_MAX];
+	unsigned long requests;
+	unsigned tries, base_ms;
+	size_t answer_max;
+	uint64_t rng;
+	char curl_msg[CURL_ERROR_SIZE];
+};
+
+const struct cyris_error *aws_error(const struct cyris_aws *c)
+{
+	return &c->err;
+}
+
+const char *aws_error_code(const struct cyris_aws *c)
+{
+	return c->code;
+}
+
+const char *aws_error_text(const struct cyris_aws *c)
+{
+	return c->text[0] ? c->text : c->err.msg;
+}
+
+const char *aws_region(const struct cyris_aws *c)
+{
+	return c->s.region;
+}
+
+const char *aws_endpoint(const struct cyris_aws *c)
+{
+	return c->url;
+}
+
+const char *aws_creds_source(const struct cyris_aws *c)
+{
+	return c->s.source;
+}
+
+unsigned long aws_requests(const struct cyris_aws *c)
+{
+	return c->requests;
+}
+
+void aws_set_retry(struct cyris_aws *c, unsigned tries, unsigned base_ms)
+{
+	c->tries = tries ? tries : 1;
+	c->base_ms = base_ms;
+}
+
+void aws_set_answer_max(struct cyris_aws *c, size_t bytes)
+{
+	/* libxml2 takes the answer's length as an int */
+	c->answer_max = bytes < INT_MAX ? bytes : INT_MAX;
+}
+
+/* ---- parameters -------------------------------------------------------- */
+
+int aws_query_add(struct aws_query *q, const char *key, const char *value)
+{
+	struct aws_param *p;
+	char *k = strdup(key), *v = strdup(value);
+
+	p = k && v ? cyris_grow((void **)&q->v, &q->n, &q->cap, sizeof(*q->v)) : NULL;
+	if (!p) {
+		free(k);
+		free(v);
+		return -ENOMEM;
+	}
+	p->key = k;
+	p->value = v;
+	return 0;
+}
+
+int aws_query_addf(struct aws_query *q, const char *key, const char *fmt, ...)
+{
+	_cleanup_free_ char *v = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&v, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		v = NULL;
+		return -ENOMEM;
+	}
+	return aws_query_add(q, key, v);
+}
+
+void aws_query_free(struct aws_query *q)
+{
+	size_t i;
+
+	for (i = 0; i < q->n; i++) {
+		free(q->v[i].key);
+		free(q->v[i].value);
+	}
+	free(q->v);
+	*q = (struct aws_query){0};
+}
+
+/* ---- opening ----------------------------------------------------------- */
+
+/* The endpoint must be http(s)://HOST[:PORT][/]: no credentials, query or
+ * fragment in it. The Host header is made from it, as curl would. */
+static int parse_endpoint(struct cyris_aws *c, const char *url, struct cyris_error *err)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL,
+	     *frag = NULL;
+	const char *why = NULL;
+	int r = 0;
+
+	if (!u)
+		return cyris_error_set(err, -ENOMEM, "AWS endpoint: %s", strerror(ENOMEM));
+	/* user information may be a password: refused, and never echoed */
+	if (strchr(url, '@'))
+		why = "user information in an endpoint URL is not allowed";
+	else if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+		why = "not a URL";
+	else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+		 (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0))
+		why = "the scheme is not http or https";
+	else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
+		why = "no host";
+	else if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK ||
+		 curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0) == CURLUE_OK)
+		why = "a query or fragment in an endpoint URL is not allowed";
+	else if (curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK && path && !streq(path, "/"))
+		why = "EC2's endpoint has no path";
+	if (!why) {
+		(void)curl_url_get(u, CURLUPART_PORT, &port, 0);  /* only when given */
+		if (snprintf(c->host, sizeof(c->host), "%s%s%s", host, port ? ":" : "", port ? port : "") >=
+			    (int)sizeof(c->host) ||
+		    snprintf(c->url, sizeof(c->url), "%s://%s/", scheme, c->host) >= (int)sizeof(c->url))
+			why = "too long";
+	}
+	if (why)
+		r = cyris_error_set(err, -EINVAL, "AWS endpoint '%s': %s",
+				    strchr(url, '@') ? "(with user information)" : url, why);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_free(query);
+	curl_free(frag);
+	curl_url_cleanup(u);
+	return r;
+}
+
+int aws_open(const struct cyris_conf *conf, const struct aws_opts *o,
+	     struct cyris_aws **ret, struct cyris_error *err)
+{
+	struct cyris_aws *c = calloc(1, sizeof(*c));
+	struct timespec ts;
+	int r;
+
+	if (!c)
+		return cyris_error_set(err, -ENOMEM, "AWS client: %s", strerror(ENOMEM));
+	c->tries = 8;
+	c->base_ms = 100;
+	c->answer_max = AWS_ANSWER_MAX;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	c->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40) ^ 0x9e3779b97f4a7c15ull;
+	r = aws_settings_load(conf, o, &c->s, err);
+	if (r == 0)
+		r = parse_endpoint(c, c->s.endpoint, err);
+	if (r == 0) {
+		c->curl = curl_easy_init();
+		if (!c->curl)
+			r = cyris_error_set(err, -ENOMEM, "AWS client: curl_easy_init failed");
+	}
+	if (r < 0) {
+		aws_close(c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+void aws_close(struct cyris_aws *c)
+{
+	if (!c)
+		return;
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	aws_settings_free(&c->s);
+	free(c);
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+
+	return n >= t && streq(s + n - t, tail);
+}
+
+int aws_code_errno(const char *code, long status)
+{
+	static const struct {
+		const char *code;
+		int e;
+	} exact[] = {
+		{ "AuthFailure", -EACCES }, { "UnauthorizedOperation", -EACCES },
+		{ "SignatureDoesNotMatch", -EACCES }, { "InvalidClientTokenId", -EACCES },
+		{ "OptInRequired", -EACCES }, { "Blocked", -EACCES },
+		{ "DependencyViolation", -EBUSY }, { "IncorrectState", -EBUSY },
+		{ "IncorrectInstanceState", -EBUSY }, { "ResourceInUse", -EBUSY },
+		{ "RequestLimitExceeded", -EAGAIN }, { "Throttling", -EAGAIN },
+		{ "ThrottlingException", -EAGAIN }, { "RequestThrottled", -EAGAIN },
+		{ "InsufficientInstanceCapacity", -ENOSPC }, { "InsufficientAddressCapacity", -ENOSPC },
+		{ "InvalidAction", -EOPNOTSUPP }, { "UnsupportedOperation", -EOPNOTSUPP },
+		{ "MissingParameter", -EINVAL }, { "InternalError", -EIO },
+		{ "Unavailable", -EIO }, { "ServiceUnavailable", -EIO },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(exact); i++)
+		if (streq(code, exact[i].code))
+			return exact[i].e;
+	if (ends_with(code, ".NotFound") || ends_with(code, "NotFound"))
+		return -ENOENT;
+	if (ends_with(code, ".Duplicate") || ends_with(code, "AlreadyExists"))
+		return -EEXIST;
+	if (ends_with(code, "LimitExceeded"))
+		return -EDQUOT;
+	if (strncmp(code, "Invalid", 7) == 0 || ends_with(code, ".Malformed"))
+		return -EINVAL;
+	if (status >= 500)
+		return -EIO;
+	if (status == 401 || status == 403)
+		return -EACCES;
+	return -EPROTO;
+}
+
+static bool retryable_code(const char *code)
+{
+	return streq(code, "RequestLimitExceeded") || streq(code, "Throttling") ||
+	       streq(code, "ThrottlingException") || streq(code, "RequestThrottled") ||
+	       streq(code, "InternalError") || streq(code, "Unavailable") ||
+	       streq(code, "ServiceUnavailable");
+}
+
+/* Replace every copy of @secret in @s by "***": an answer that quotes
+ * what was sent must not carry a secret into an error. */
+static void scrub(char *s, const char *secret)
+{
+	size_t n = secret ? strlen(secret) : 0;
+	char *p;
+
+	if (n < 4)
+		return;
+	while ((p = strstr(s, secret)) != NULL) {
+		memmove(p + 3, p + n, strlen(p + n) + 1);
+		memcpy(p, "***", 3);
+	}
+}
+
+static void set_text(struct cyris_aws *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_text(struct cyris_aws *c, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(c->text, sizeof(c->text), fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(c->text))
+		memcpy(c->text + sizeof(c->text) - 4, "...", 4);
+	scrub(c->text, c->s.secret);
+	scrub(c->text, c->s.token);
+}
+
+/* The Code and Message of an error answer (EC2: Response/Errors/Error;
+ * others: ErrorResponse/Error). */
+static void aws_answer_error(struct cyris_aws *c, xmlDoc *doc, long status)
+{
+	xmlNode *e = doc ? aws_xml_find((xmlNode *)doc, "Error") : NULL;
+	_cleanup_free_ char *code = e ? aws_xml_text(e, "Code") : NULL;
+	_cleanup_free_ char *msg = e ? aws_xml_text(e, "Message") : NULL;
+
+	if (code && *code) {
+		snprintf(c->code, sizeof(c->code), "%s", code);
+		set_text(c, "%s: %s", code, msg && *msg ? msg : "(no message)");
+	} else {
+		c->code[0] = '\0';
+		set_text(c, "HTTP %ld without an EC2 error in the answer", status);
+	}
+}
+
+/* ---- one request ------------------------------------------------------- */
+
+struct answer {
+	struct aws_buf b;
+	size_t max;
+	bool too_big;
+};
+
+static size_t on_data(char *p, size_t size, size_t n, void *arg)
+{
+	struct answer *a = arg;
+	size_t len = size * n;
+
+	if (a->b.len + len > a->max) {
+		a->too_big = true;
+		return 0;       /* curl stops with CURLE_WRITE_ERROR */
+	}
+	return aws_buf_add(&a->b, p, len) < 0 ? 0 : len;
+}
+
+/* Form-encoded as botocore does it (space as '+', every other byte but
+ * A-Z a-z 0-9 - _ . ~ as %XY): a server that re-encodes the parameters it
+ * parsed, as moto's signature check does, gets the same bytes. */
+static int add_form(struct aws_buf *b, const char *s)
+{
+	int r = 0;
+
+	while (*s && r == 0) {
+		size_t n = strcspn(s, " ");
+
+		r = aws_buf_add_uri(b, s, n, false);
+		s += n;
+		if (*s == ' ' && r == 0) {
+			r = aws_buf_add(b, "+", 1);
+			s++;
+		}
+	}
+	return r;
+}
+
+static int build_body(const char *action, const struct aws_query *q, struct aws_buf *b)
+{
+	size_t i;
+	int r = aws_buf_adds(b, "Action=");
+
+	if (r == 0)
+		r = add_form(b, action);
+	if (r == 0)
+		r = aws_buf_adds(b, "&Version=" AWS_EC2_VERSION);
+	for (i = 0; q && i < q->n && r == 0; i++) {
+		r = aws_buf_adds(b, "&");
+		if (r == 0)
+			r = add_form(b, q->v[i].key);
+		if (r == 0)
+			r = aws_buf_adds(b, "=");
+		if (r == 0)
+			r = add_form(b, q->v[i].value);
+	}
+	return r;
+}
+
+static void free_lines(char **h, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (h[i])
+			OPENSSL_cleanse(h[i], strlen(h[i]));
+		free(h[i]);
+	}
+}
+
+/* The header lines of one request, signed; into @list for curl. */
+static int sign_headers(struct cyris_aws *c, const struct aws_buf *body, struct curl_slist **list)
+{
+	char *h[6] = {0}, date[17];
+	size_t n = 0, i;
+	struct tm tm;
+	time_t now = time(NULL);
+	char *auth = NULL;
+	int r = 0;
+
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%Y%m%dT%H%M%SZ", &tm);
+	if (asprintf(&h[n++], "Content-Type: %s", CONTENT_TYPE) < 0 ||
+	    asprintf(&h[n++], "Host: %s", c->host) < 0 ||
+	    asprintf(&h[n++], "X-Amz-Date: %s", date) < 0 ||
+	    (c->s.token && asprintf(&h[n++], "X-Amz-Security-Token: %s", c->s.token) < 0)) {
+		h[n - 1] = NULL;
+		r = -ENOMEM;
+	}
+	if (r == 0) {
+		struct aws_sigv4 s = {
+			.method = "POST", .path = "/", .query = "",
+			.headers = (const char *const *)h, .n_headers = n,
+			.body = body->s, .body_len = body->len,
+			.key_id = c->s.key_id, .secret = c->s.secret,
+			.region = c->s.region, .service = "ec2", .amz_date = date,
+		};
+
+		r = aws_sigv4_sign(&s, &auth, NULL);
+	}
+	if (r == 0 && asprintf(&h[n++], "Authorization: %s", auth) < 0) {
+		h[n - 1] = NULL;
+		r = -ENOMEM;
+	}
+	free(auth);
+	/* no "Expect: 100-continue" round trip for a small body */
+	if (r == 0 && !(h[n++] = strdup("Expect:")))
+		r = -ENOMEM;
+	for (i = 0; i < n && r == 0; i++) {
+		struct curl_slist *l = curl_slist_append(*list, h[i]);
+
+		if (!l)
+			r = -ENOMEM;
+		else
+			*list = l;
+	}
+	free_lines(h, n);
+	return r;
+}
+
+enum outcome { DONE, FAILED, RETRY };
+
+/* The transport's failures worth another try: the connection went away. */
+static bool retryable_curl(CURLcode cc)
+{
+	return cc == CURLE_SEND_ERROR || cc == CURLE_RECV_ERROR || cc == CURLE_GOT_NOTHING ||
+	       cc == CURLE_PARTIAL_FILE || cc == CURLE_OPERATION_TIMEDOUT;
+}
+
+static int curl_errno(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_HOST: return -EHOSTUNREACH;
+	case CURLE_COULDNT_CONNECT: return -ECONNREFUSED;
+	case CURLE_OPERATION_TIMEDOUT: return -ETIMEDOUT;
+	case CURLE_OUT_OF_MEMORY: return -ENOMEM;
+	case CURLE_PEER_FAILED_VERIFICATION: return -EACCES;
+	default: return -EIO;
+	}
+}
+
+static enum outcome attempt(struct cyris_aws *c, const struct aws_buf *body, xmlDoc **ret, int *rc)
+{
+	struct curl_slist *hdrs = NULL;
+	struct answer a = { .max = c->answer_max };
+	xmlDoc *doc = NULL;
+	long status = 0;
+	CURLcode cc;
+	int r;
+
+	c->code[0] = c->text[0] = '\0';
+	r = sign_headers(c, body, &hdrs);
+	if (r < 0) {
+		curl_slist_free_all(hdrs);
+		*rc = r;
+		set_text(c, "signing the request: %s", strerror(-r));
+		return FAILED;
+	}
+	curl_easy_reset(c->curl);
+	c->curl_msg[0] = '\0';
+	curl_easy_setopt(c->curl, CURLOPT_URL, c->url);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body->s);
+	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &a);
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->curl_msg);
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 20L);
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 120L);
+	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "cyris/0.1 (EC2 Query API)");
+	c->requests++;
+	cc = curl_easy_perform(c->curl);
+	curl_slist_free_all(hdrs);
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (a.too_big) {
+		aws_buf_free(&a.b);
+		*rc = -EFBIG;
+		set_text(c, "the answer from %s is larger than %zu bytes: refused", c->url, c->answer_max);
+		return FAILED;
+	}
+	if (cc != CURLE_OK) {
+		aws_buf_free(&a.b);
+		*rc = curl_errno(cc);
+		set_text(c, "%s %s: %s", cc == CURLE_COULDNT_CONNECT ? "cannot connect to" : "talking to",
+			 c->url, c->curl_msg[0] ? c->curl_msg : curl_easy_strerror(cc));
+		return retryable_curl(cc) ? RETRY : FAILED;
+	}
+	if (a.b.len)
+		doc = xmlReadMemory(a.b.s, (int)a.b.len, "ec2-answer.xml", NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	aws_buf_free(&a.b);
+	if (status == 200 && doc) {
+		if (ret)
+			*ret = doc;
+		else
+			xmlFreeDoc(doc);
+		*rc = 0;
+		return DONE;
+	}
+	if (status == 200) {
+		*rc = -EPROTO;
+		set_text(c, "the answer from %s is not XML", c->url);
+		return FAILED;
+	}
+	aws_answer_error(c, doc, status);
+	xmlFreeDoc(doc);
+	*rc = aws_code_errno(c->code, status);
+	return status >= 500 || retryable_code(c->code) ? RETRY : FAILED;
+}
+
+static uint64_t next_rand(struct cyris_aws *c)
+{
+	/* xorshift64*: jitter only, nothing secret */
+	c->rng ^= c->rng >> 12;
+	c->rng ^= c->rng << 25;
+	c->rng ^= c->rng >> 27;
+	return c->rng * 2685821657736338717ull;
+}
+
+/* Attempt @i's wait: base * 2^i capped, a random point in its upper half. */
+static void backoff(struct cyris_aws *c, unsigned i)
+{
+	uint64_t d = c->base_ms;
+	struct timespec ts;
+
+	while (i-- && d < BACKOFF_CAP_MS)
+		d *= 2;
+	if (d > BACKOFF_CAP_MS)
+		d = BACKOFF_CAP_MS;
+	d = d / 2 + (d ? next_rand(c) % (d / 2 + 1) : 0);
+	ts.tv_sec = (time_t)(d / 1000);
+	ts.tv_nsec = (long)(d % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+int aws_call(struct cyris_aws *c, const char *action, const struct aws_query *q, xmlDoc **ret)
+{
+	struct aws_buf body = {0};
+	enum outcome o = FAILED;
+	unsigned i;
+	int r;
+
+	cyris_error_clear(&c->err);
+	c->code[0] = c->text[0] = '\0';
+	r = build_body(action, q, &body);
+	if (r < 0) {
+		aws_buf_free(&body);
+		return cyris_error_set(&c->err, r, "%s: %s", action, strerror(-r));
+	}
+	for (i = 0; i < c->tries; i++) {
+		if (i)
+			backoff(c, i - 1);
+		o = attempt(c, &body, ret, &r);
+		if (o != RETRY)
+			break;
+	}
+	aws_buf_free(&body);
+	if (o == DONE)
+		return 0;
+	cyris_error_set(&c->err, r, "%s", action);
+	if (c->code[0])
+		cyris_error_detail(&c->err, CYRIS_ERROR_AWS, "%s", c->text);
+	else
+		cyris_error_append(&c->err, ": %s", c->text);
+	if (o == RETRY)
+		cyris_error_append(&c->err, " (after %u tries)", c->tries);
+	return r;
+}
+
+/* ---- pages ------------------------------------------------------------- */
+
+/* The answer's own nextToken (a child of the root element), or NULL. */
+static char *next_token(xmlDoc *doc)
+{
+	xmlNode *root = xmlDocGetRootElement(doc);
+	char *t = root ? aws_xml_text(root, "nextToken") : NULL;
+
+	if (t && !*t) {
+		xmlFree(t);
+		t = NULL;
+	}
+	return t;
+}
+
+int aws_call_pages(struct cyris_aws *c, const char *action, const struct aws_query *q,
+		   int (*page)(xmlDoc *doc, void *arg), void *arg)
+{
+	struct aws_query pq = {0};
+	char *token = NULL;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; q && i < q->n && r == 0; i++)
+		r = aws_query_add(&pq, q->v[i].key, q->v[i].value);
+	if (r < 0) {
+		aws_query_free(&pq);
+		return cyris_error_set(&c->err, r, "%s: %s", action, strerror(-r));
+	}
+	for (;;) {
+		xmlDoc *doc = NULL;
+		char *next;
+
+		r = aws_call(c, action, &pq, &doc);
+		if (r < 0)
+			break;
+		next = next_token(doc);
+		r = page(doc, arg);
+		xmlFreeDoc(doc);
+		if (r < 0 || !next) {
+			xmlFree(next);
+			break;
+		}
+		if (token && streq(token, next)) {
+			xmlFree(next);
+			r = cyris_error_set(&c->err, -EPROTO, "%s: the same NextToken twice", action);
+			break;
+		}
+		xmlFree(token);
+		token = next;
+		/* the token is the last parameter: replace it page after page */
+		if (pq.n && streq(pq.v[pq.n - 1].key, "NextToken")) {
+			free(pq.v[pq.n - 1].value);
+			pq.v[pq.n - 1].value = strdup(token);
+			r = pq.v[pq.n - 1].value ? 0 : -ENOMEM;
+		} else {
+			r = aws_query_add(&pq, "NextToken", token);
+		}
+		if (r < 0) {
+			r = cyris_error_set(&c->err, r, "%s: %s", action, strerror(-r));
+			break;
+		}
+	}
+	xmlFree(token);
+	aws_query_free(&pq);
+	return r;
+}

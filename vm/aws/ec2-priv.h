@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vm/aws/ec2-priv.h — what ec2.c (resources, listing, teardown) and
+ * ec2-up.c (a plan on EC2) share, private to vm/aws/.
+ */
+#ifndef CYRIS_EC2_PRIV_H
+#define CYRIS_EC2_PRIV_H
+
+#include "cyris/aws.h"
+#include "aws-priv.h"
+
+struct cyris_ec2 {
+	struct cyris_aws *c;
+	const struct cyris_conf *conf;
+	struct cyris_error err;
+	/* tests and Ctrl-C: checked before every change */
+	unsigned fail_at, changes;
+	volatile sig_atomic_t *cancel;
+	void (*progress)(void *arg, size_t step, const char *what);
+	void *progress_arg;
+};
+
+/* The tags every resource gets at creation. */
+struct ec2_tags {
+	const char *range;
+	unsigned instance;
+	const char *net, *guest, *role, *name;
+};
+
+/* Add TagSpecification.@n for resource type @type. */
+int ec2_q_tags(struct aws_query *q, unsigned n, const char *type, const struct ec2_tags *t);
+
+/* Before a change: the injected failure or the cancel, as an error. */
+int ec2_change(struct cyris_ec2 *e, const char *action);
+
+/* aws_call; a failure recorded in e->err as "WHAT: ..." with AWS's code
+ * and message as the detail. */
+int ec2_call(struct cyris_ec2 *e, const char *action, const struct aws_query *q, xmlDoc **ret,
+	     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A security group without lookups: egress only to @vpc_cidr, ingress from
+ * @own_cidr (NULL: none). */
+int ec2_sg_make(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, const char *name, const char *vpc,
+		const char *vpc_cidr, const char *own_cidr, char ret_id[CYRIS_AWS_IDSIZ]);
+/* Record the client's last failure (of a call made directly) as "WHAT". */
+int ec2_call_failed(struct cyris_ec2 *e, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* An AMI given by id exists in the region. */
+int ec2_image_check(struct cyris_ec2 *e, const char *ami);
+/* ec2_change() then ec2_call(). */
+int ec2_do(struct cyris_ec2 *e, const char *action, const struct aws_query *q, xmlDoc **ret,
+	   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int ec2_fail(struct cyris_ec2 *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Direct child element @name of @n, and a copy of its text (free() it). */
+xmlNode *ec2_kid(xmlNode *n, const char *name);
+char *ec2_kid_text(xmlNode *n, const char *name);
+/* Copy the text of child @name into @buf; -ENOENT / -ENAMETOOLONG. */
+int ec2_kid_copy(xmlNode *n, const char *name, char *buf, size_t size);
+/* The value of tag @key in @n's tagSet into @buf ("" when absent). */
+void ec2_tag(xmlNode *n, const char *key, char *buf, size_t size);
+/* Element children named "item" of @set, in turn. */
+#define ec2_for_items(set, it) \
+	for ((it) = (set) ? (set)->children : NULL; (it); (it) = (it)->next) \
+		if ((it)->type == XML_ELEMENT_NODE && xmlStrEqual((it)->name, BAD_CAST "item"))
+
+/* Filter.@n = tag:cyris:range (@range) or tag-key cyris:range (NULL). */
+int ec2_q_range_filter(struct aws_query *q, unsigned n, const char *range);
+
+/* A plan address moved off AWS's reserved ones (the first four of a
+ * subnet): .1 .. .3 become .4 .. .6. */
+struct cyris_ip ec2_addr(const struct cyris_prefix *subnet, const struct cyris_ip *ip);
+
+/* The cloud-init user-data (keys, hostname), base64, malloc'd. */
+char *ec2_user_data(const char *hostname, const char *const *keys, size_t n_keys);
+char *ec2_base64(const char *s, size_t n);
+
+/* The id of the one resource of @action (DescribeVpcs ...) tagged with
+ * (range, instance[, net]) in set @set and id element @idname. */
+int ec2_find_tagged(struct cyris_ec2 *e, const char *action, const char *set, const char *idname,
+		    const char *range, unsigned instance, const char *net, char ret[CYRIS_AWS_IDSIZ]);
+
+/* The security group for the given permissions: collected, deduplicated,
+ * sent in one call. */
+struct ec2_perm {
+	char proto[8];                   /* tcp, udp, icmp, -1 */
+	int from, to;
+	char cidr[CYRIS_PREFIXSTRLEN];
+};
+struct ec2_perms {
+	struct ec2_perm *v;
+	size_t n, cap;
+};
+int ec2_perm_add(struct ec2_perms *p, const char *proto, int from, int to, const char *cidr);
+int ec2_authorize(struct cyris_ec2 *e, const char *group, const char *label, const struct ec2_perms *p,
+		  bool egress);
+/* Compile @r into @out (sources as CIDRs, protocols, ports); -EINVAL with
+ * the reason in e->err for what groups cannot express. */
+int ec2_rule_perms(struct cyris_ec2 *e, const struct cyris_fw_rule *r, struct ec2_perms *out);
+
+#endif
