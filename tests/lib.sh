@@ -214,10 +214,24 @@ run_tool() {
 		"$CYRIS_BIN/$t" "$@"
 	fi
 }
-for _t in cyris-bridge cyris-fw cyris-topo cyris-vm cyris-tunnel cyris-check; do
+for _t in cyris-bridge cyris-fw cyris-topo cyris-vm cyris-tunnel cyris-check cyris-aws; do
 	eval "$_t() { run_tool $_t \"\$@\"; }"
 done
 unset _t
+
+# tool_path NAME: a path to run tool NAME by (for `env`, `&` and signals,
+# where a shell function does not do): the binary itself, or under
+# CYRIS_VALGRIND=1 a script that execs it under valgrind (exec: the pid is
+# the tool's, so signals reach it).
+tool_path() {
+	if [ "${CYRIS_VALGRIND:-0}" = 1 ]; then
+		local d=/tmp/cyris-tools.$$
+		mkdir -p -m 700 "$d" && printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect "%s" "$@"\n' \
+			"$CYRIS_BIN/$1" > "$d/$1" && chmod +x "$d/$1" && echo "$d/$1"
+	else
+		echo "$CYRIS_BIN/$1"
+	fi
+}
 
 # Kernel state, for "changed nothing" checks: links (name, kind, master,
 # alias, group, admin up/down) of the current namespace, one per line,
@@ -241,6 +255,7 @@ _cleanup() {
 	local p
 	for p in $_bg_pids; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
+	rm -rf "/tmp/cyris-tools.$$"
 }
 trap _cleanup EXIT
 
