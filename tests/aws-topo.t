@@ -119,6 +119,77 @@ is "$(jq -r '[.subnets[].az] | unique | length' "$AWS_TMP/batch.json")" 1 "its s
 ok "cyris-aws destroy --range 124" "$A" destroy --range 124
 is "$(tagged 124)" "" "nothing tagged left"
 
+# ---- a rule without src: from the range's own VPC, never the internet ----------
+# (on the other backends such a rule means any source inside the range; only
+# the entry port is reachable from outside)
+sed "s/ami-12345678/$AMI/" > "$AWS_TMP/nosrc.yml" <<'EOF'
+- host_settings:
+  - id: h
+    mgmt_addr: localhost
+    account: u
+- guest_settings:
+  - id: fw
+    basevm_type: aws
+    image: ami-12345678
+  - id: web
+    basevm_type: aws
+    image: ami-12345678
+- clone_settings:
+  - range_id: 127
+    hosts:
+    - host_id: h
+      instance_number: 1
+      guests:
+      - guest_id: fw
+        number: 1
+        entry_point: yes
+        forwarding_rules:
+        - rule: dst=inside dport=80 proto=tcp
+        - rule: dport=8080 proto=tcp
+      - guest_id: web
+        number: 1
+      topology:
+      - type: custom
+        networks:
+        - name: outside
+          members: fw.eth0
+        - name: inside
+          members: web.eth0
+          gateway: fw.eth1
+EOF
+# Every ingress CIDR is inside the VPC but the entry point's --ssh-from, and
+# the rules without src are there, from the VPC.
+nosrc_check() { # STATE.json
+	python3 - "$1" <<-'EOF'
+	import ipaddress, json, sys
+	st = json.load(open(sys.argv[1])); bad = []
+	vpc = ipaddress.ip_network(st["vpcs"][0]["cidr"])
+	for g in st["groups"]:
+	    for r in g["ingress"]:
+	        if ipaddress.ip_network(r.split()[-1]).subnet_of(vpc): continue
+	        if g["name"] == "cyris-127-i1-fw.1" and r == "tcp 22-22 192.0.2.0/24": continue
+	        bad.append("%s: %s is outside the VPC %s" % (g["name"], r, vpc))
+	grp = {g["name"]: g["ingress"] for g in st["groups"]}
+	for n in ("inside", "outside"):
+	    for w in ["tcp 8080-8080 %s" % vpc] + (["tcp 80-80 %s" % vpc] if n == "inside" else []):
+	        if w not in grp.get("cyris-127-i1-" + n, []): bad.append("%s: no '%s': %s" % (n, w, grp.get("cyris-127-i1-" + n)))
+	print("\n".join(bad))
+	EOF
+}
+ok "up a range with rules without src" "$T" up "$AWS_TMP/nosrc.yml" "${UP[@]}"
+inspect state 127 > "$AWS_TMP/nosrc.json"
+is "$(nosrc_check "$AWS_TMP/nosrc.json")" "" \
+	"boto3: no group rule but --ssh-from's has a CIDR outside the VPC; the src-less rules are from the VPC"
+ok "down 127" "$T" down 127 --provider aws
+"$T" plan "$AWS_TMP/nosrc.yml" --emit aws --image "$AMI" --ssh-from 192.0.2.0/24 --ssh-key "$AWS_TMP/key.pub" |
+	"$A" -b - > /dev/null
+is "$?" 0 "plan --emit aws | cyris-aws -b - of it"
+inspect state 127 > "$AWS_TMP/nosrc-b.json"
+is "$(nosrc_check "$AWS_TMP/nosrc-b.json")" "" "cyris-aws sg allow: a rule without src is from the VPC too"
+is "$(jq .groups "$AWS_TMP/nosrc-b.json")" "$(jq .groups "$AWS_TMP/nosrc.json")" "... the same groups and rules as up"
+ok "destroy --range 127" "$A" destroy --range 127
+is "$(tagged 127)" "" "nothing tagged left"
+
 # ---- a file whose guests are all basevm_type aws: AWS without --provider ------
 NEWEST=$(aws_boto '
 im = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["al2023-ami-2023.*-x86_64"]}])["Images"]
