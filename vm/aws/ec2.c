@@ -58,6 +58,11 @@ unsigned long cyris_ec2_requests(const struct cyris_ec2 *e)
 	return e ? aws_requests(e->c) : 0;
 }
 
+const char *cyris_ec2_endpoint(const struct cyris_ec2 *e)
+{
+	return aws_endpoint(e->c);
+}
+
 int ec2_fail(struct cyris_ec2 *e, int code, const char *fmt, ...)
 {
 	va_list ap;
