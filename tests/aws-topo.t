@@ -96,15 +96,70 @@ is "$("$T" -j show 124 --provider aws | jq -r '[.guests[].nics[].ip] | sort | jo
 is "$("$T" ls --provider aws)" "124" "ls finds the range in the region"
 is "$("$A" ls)" "124" "cyris-aws ls too"
 
+# ---- without --provider: show, ls and down look on AWS when it is configured ----
+like "$("$T" show 124)" "cyris-124-1-firewall-1 +i-[0-9a-f]+ +running +public " \
+	"show 124 without --provider: not on this host, so from AWS"
+"$CYRIS_BIN/cyris-bridge" add range 130 net n > /dev/null || exit 1
+is "$("$T" ls)" "130
+124 aws" "ls without --provider: this host's ranges, then AWS's"
+is "$("$T" -j ls | jq -c 'del(.schema)')" '{"ranges":["130"],"aws_ranges":["124"]}' "ls -j: ranges and aws_ranges"
+is "$("$T" ls --provider netns)" "130" "ls --provider netns: this host's only"
+DEAD=http://127.0.0.1:$(aws_free_port)
+AWS_ENDPOINT_URL_EC2=$DEAD "$T" ls > "$AWS_TMP/out" 2> "$AWS_TMP/err"
+is "$?" 1 "ls when AWS cannot be reached: exit 1"
+is "$(cat "$AWS_TMP/out")" "130" "... this host's ranges still listed"
+like "$(cat "$AWS_TMP/err")" "^cyris-topo: warning: ls: AWS at $DEAD/: .*connect" \
+	"... and a warning naming the endpoint and the error"
+is "$(wc -l < "$AWS_TMP/err")" 1 "... on one line"
+is "$(AWS_ENDPOINT_URL_EC2=$DEAD "$T" -j ls 2> /dev/null | jq -c '[.ranges, .aws_ranges, (.aws_error | test("connect"))]')" \
+	'[["130"],[],true]' "ls -j: the error as aws_error"
+
 before=$(tagged 124 | wc -l)
 "$T" up "$DMZ" "${UP[@]}" > /dev/null 2> "$AWS_TMP/err"
 is "$?" 1 "a second up fails"
 like "$(cat "$AWS_TMP/err")" "range 124 is already on AWS" "... saying the range is there"
 is "$(tagged 124 | wc -l)" "$before" "... and makes nothing (and removes nothing)"
 
-ok "down 124 --provider aws" "$T" down 124 --provider aws
+like "$("$T" down 124)" "^range 124 is down on AWS: 5 instances" "down 124 without --provider: not on this host, so on AWS"
 is "$(tagged 124)" "" "after down nothing tagged with the range remains"
-is "$("$T" ls --provider aws; echo "rc=$?")" "rc=0" "ls: no range left (exit 0)"
+is "$("$T" down 124; echo "rc=$?")" "range 124: nothing on this host nor on AWS
+rc=0" "down again: nothing on this host nor on AWS (exit 0)"
+"$T" show 124 > /dev/null 2> "$AWS_TMP/err"
+is "$?:$(cat "$AWS_TMP/err")" "1:cyris-topo: range 124: nothing on this host nor on AWS" "show of it: exit 1, nothing on either"
+like "$("$T" down 130)" "^range 130 is down: " "down of a range on this host stays on this host"
+is "$("$T" ls; echo "rc=$?")" "rc=0" "ls: no range left (exit 0)"
+
+# ---- with AWS not configured: down, show and ls make no request ---------------------
+aws_proxy_start
+quiet() { # DESC WANT CMD...: exit and output as WANT
+	local desc=$1 want=$2; shift 2
+	is "$("$@" 2>&1; echo "rc=$?")" "$want" "$desc"
+}
+nocreds() { env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$@"; }
+quiet "no credentials: down 124" "range 124: nothing on this host
+rc=0" nocreds "$T" down 124
+quiet "no credentials: show 124" "cyris-topo: range 124: nothing on this host
+rc=1" nocreds "$T" show 124
+quiet "no credentials: ls" "rc=0" nocreds "$T" ls
+is "$(aws_proxy_stats .calls)" 0 "... no request reached the endpoint (AWS_ENDPOINT_URL_EC2 at a counting proxy)"
+quiet "no region nor endpoint: show 124" "cyris-topo: range 124: nothing on this host
+rc=1" env -u AWS_REGION -u AWS_ENDPOINT_URL_EC2 "$T" show 124
+quiet "no region nor endpoint: ls" "rc=0" env -u AWS_REGION -u AWS_ENDPOINT_URL_EC2 "$T" ls
+quiet "configured: ls asks AWS" "rc=0" "$T" ls
+ok "... and the proxy counts that request" test "$(aws_proxy_stats .calls)" -gt 0
+printf '[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" \
+	> "$AWS_SHARED_CREDENTIALS_FILE"
+before=$(aws_proxy_stats .calls)
+quiet "keys in ~/.aws/credentials, no region but an endpoint: ls asks AWS" "rc=0" nocreds env -u AWS_REGION "$T" ls
+ok "... (a request reached the proxy)" test "$(aws_proxy_stats .calls)" -gt "$before"
+: > "$AWS_SHARED_CREDENTIALS_FILE"
+quiet "half a key: show of a range not here is an error" \
+	"cyris-topo: AWS: AWS credentials: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not
+rc=1" env -u AWS_SECRET_ACCESS_KEY "$T" show 124
+quiet "half a key: ls warns, exit 1" \
+	"cyris-topo: warning: ls: AWS: AWS credentials: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not
+rc=1" env -u AWS_SECRET_ACCESS_KEY "$T" ls
+aws_proxy_stop
 
 # ---- plan --emit aws | cyris-aws -b - builds the same range as up ------------------
 noaz() { jq 'del(.subnets[].az)' "$1"; }
@@ -118,6 +173,77 @@ is "$(noaz "$AWS_TMP/batch.json")" "$(noaz "$AWS_TMP/state.json")" \
 is "$(jq -r '[.subnets[].az] | unique | length' "$AWS_TMP/batch.json")" 1 "its subnets are in one zone too"
 ok "cyris-aws destroy --range 124" "$A" destroy --range 124
 is "$(tagged 124)" "" "nothing tagged left"
+
+# ---- a rule without src: from the range's own VPC, never the internet ----------
+# (on the other backends such a rule means any source inside the range; only
+# the entry port is reachable from outside)
+sed "s/ami-12345678/$AMI/" > "$AWS_TMP/nosrc.yml" <<'EOF'
+- host_settings:
+  - id: h
+    mgmt_addr: localhost
+    account: u
+- guest_settings:
+  - id: fw
+    basevm_type: aws
+    image: ami-12345678
+  - id: web
+    basevm_type: aws
+    image: ami-12345678
+- clone_settings:
+  - range_id: 127
+    hosts:
+    - host_id: h
+      instance_number: 1
+      guests:
+      - guest_id: fw
+        number: 1
+        entry_point: yes
+        forwarding_rules:
+        - rule: dst=inside dport=80 proto=tcp
+        - rule: dport=8080 proto=tcp
+      - guest_id: web
+        number: 1
+      topology:
+      - type: custom
+        networks:
+        - name: outside
+          members: fw.eth0
+        - name: inside
+          members: web.eth0
+          gateway: fw.eth1
+EOF
+# Every ingress CIDR is inside the VPC but the entry point's --ssh-from, and
+# the rules without src are there, from the VPC.
+nosrc_check() { # STATE.json
+	python3 - "$1" <<-'EOF'
+	import ipaddress, json, sys
+	st = json.load(open(sys.argv[1])); bad = []
+	vpc = ipaddress.ip_network(st["vpcs"][0]["cidr"])
+	for g in st["groups"]:
+	    for r in g["ingress"]:
+	        if ipaddress.ip_network(r.split()[-1]).subnet_of(vpc): continue
+	        if g["name"] == "cyris-127-i1-fw.1" and r == "tcp 22-22 192.0.2.0/24": continue
+	        bad.append("%s: %s is outside the VPC %s" % (g["name"], r, vpc))
+	grp = {g["name"]: g["ingress"] for g in st["groups"]}
+	for n in ("inside", "outside"):
+	    for w in ["tcp 8080-8080 %s" % vpc] + (["tcp 80-80 %s" % vpc] if n == "inside" else []):
+	        if w not in grp.get("cyris-127-i1-" + n, []): bad.append("%s: no '%s': %s" % (n, w, grp.get("cyris-127-i1-" + n)))
+	print("\n".join(bad))
+	EOF
+}
+ok "up a range with rules without src" "$T" up "$AWS_TMP/nosrc.yml" "${UP[@]}"
+inspect state 127 > "$AWS_TMP/nosrc.json"
+is "$(nosrc_check "$AWS_TMP/nosrc.json")" "" \
+	"boto3: no group rule but --ssh-from's has a CIDR outside the VPC; the src-less rules are from the VPC"
+ok "down 127" "$T" down 127 --provider aws
+"$T" plan "$AWS_TMP/nosrc.yml" --emit aws --image "$AMI" --ssh-from 192.0.2.0/24 --ssh-key "$AWS_TMP/key.pub" |
+	"$A" -b - > /dev/null
+is "$?" 0 "plan --emit aws | cyris-aws -b - of it"
+inspect state 127 > "$AWS_TMP/nosrc-b.json"
+is "$(nosrc_check "$AWS_TMP/nosrc-b.json")" "" "cyris-aws sg allow: a rule without src is from the VPC too"
+is "$(jq .groups "$AWS_TMP/nosrc-b.json")" "$(jq .groups "$AWS_TMP/nosrc.json")" "... the same groups and rules as up"
+ok "destroy --range 127" "$A" destroy --range 127
+is "$(tagged 127)" "" "nothing tagged left"
 
 # ---- a file whose guests are all basevm_type aws: AWS without --provider ------
 NEWEST=$(aws_boto '

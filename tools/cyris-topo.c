@@ -60,6 +60,10 @@ static const char help[] =
 "                                  its tunnels first (on EC2: everything tagged R)\n"
 "  show R [--dot] [--provider aws] the live range (-j JSON, --dot Graphviz)\n"
 "  ls [--provider aws]             ranges present on this host (in the region)\n"
+"                                  Without --provider, down and show of a range not\n"
+"                                  on this host, and ls, look on AWS too when AWS is\n"
+"                                  configured (credentials and a region/endpoint);\n"
+"                                  --provider netns keeps them on this host\n"
 "  probe R [--timeout MS]          try each allowed flow and a sample of denied\n"
 "                                  ones between guests; a table against the rules\n"
 "\n"
@@ -539,6 +543,27 @@ static int aws_open_conn(struct cli *c, struct cyris_ec2 **ret)
 	return CLI_OK;
 }
 
+/*
+ * Without --provider, down and show of a range that is not on this host, and
+ * ls, look on AWS too when AWS is configured (cyris_ec2_configured():
+ * credentials and a region or endpoint, read from the environment and
+ * files; nothing is contacted when it is not). A broken AWS configuration
+ * is reported; the exit code then.
+ */
+static int aws_here(struct cli *c, bool *ret)
+{
+	struct cyris_error err;
+	int r;
+
+	*ret = false;
+	if (opt.provider)
+		return CLI_OK;
+	if ((r = cyris_ec2_configured(conf, &err)) < 0)
+		return cli_failf(c, &err, "AWS");
+	*ret = r > 0;
+	return CLI_OK;
+}
+
 static void aws_progress(void *arg, size_t step, const char *what)
 {
 	progress(arg, step, 0, what);
@@ -638,7 +663,7 @@ out:
 	return rc;
 }
 
-static int aws_down(struct cli *c, const char *range, struct cyris_topo_opts *o)
+static int aws_down(struct cli *c, const char *range, struct cyris_topo_opts *o, bool local_too)
 {
 	struct cyris_ec2_down_stats st;
 	struct cyris_ec2 *e = NULL;
@@ -670,7 +695,7 @@ static int aws_down(struct cli *c, const char *range, struct cyris_topo_opts *o)
 		json_obj_close(j);
 		json_end(j);
 	} else if (st.instances + st.groups + st.subnets + st.vpcs + st.key_pairs + st.addresses == 0) {
-		printf("range %s: nothing on AWS\n", range);
+		printf("range %s: nothing on %sAWS\n", range, local_too ? "this host nor on " : "");
 	} else {
 		printf("range %s is down on AWS: %zu instances, %zu subnets, %zu groups, %zu VPCs removed\n", range,
 		       st.instances, st.subnets, st.groups, st.vpcs);
@@ -678,7 +703,7 @@ static int aws_down(struct cli *c, const char *range, struct cyris_topo_opts *o)
 	return CLI_OK;
 }
 
-static int aws_show(struct cli *c, const char *range)
+static int aws_show(struct cli *c, const char *range, bool local_too)
 {
 	struct cyris_ec2_instance *v = NULL;
 	struct cyris_ec2 *e = NULL;
@@ -695,7 +720,7 @@ static int aws_show(struct cli *c, const char *range)
 	}
 	cyris_ec2_free(e);
 	if (!n) {
-		cli_msg(c, "range %s: nothing on AWS", range);
+		cli_msg(c, "range %s: nothing on %sAWS", range, local_too ? "this host nor on " : "");
 		free(v);
 		return CLI_FAIL;
 	}
@@ -861,7 +886,7 @@ static int cmd_down(struct cli *c, int argc, char **argv)
 	if ((rc = load_conf(c)))
 		return rc;
 	if (on_aws(NULL))
-		return aws_down(c, argv[0], &o);
+		return aws_down(c, argv[0], &o, false);
 	if (fail_at && cyris_parse_uint(fail_at, 1000, &n) == 0)
 		o.fail_at = (unsigned)n;
 	o.lock_wait = lock_wait;
@@ -871,6 +896,13 @@ static int cmd_down(struct cli *c, int argc, char **argv)
 	if (rc < 0) {
 		cli_failf(c, &err, "down %s", argv[0]);
 		return interrupted ? 128 + interrupted : CLI_FAIL;
+	}
+	if (st.tables + st.guests + st.links + st.namespaces + st.tunnels == 0) {
+		bool aws;
+
+		/* not on this host: on AWS, when AWS is configured */
+		if ((rc = aws_here(c, &aws)) || aws)
+			return rc ? rc : aws_down(c, argv[0], &o, true);
 	}
 	if (c->json) {
 		struct json *j = cli_json(c);
@@ -1022,8 +1054,9 @@ static void show_dot(const struct cyris_live *lv)
 	printf("}\n");
 }
 
-/* The live range @range, read back; an exit code when it cannot be. */
-static int live(struct cli *c, const char *what, const char *range, struct cyris_live **ret)
+/* The live range @range, read back; an exit code when it cannot be (with
+ * @ret_absent, a range not on this host is *ret_absent, unreported). */
+static int live(struct cli *c, const char *what, const char *range, struct cyris_live **ret, bool *ret_absent)
 {
 	struct cyris_topo_opts o = topo_opts(c);
 	int rc;
@@ -1034,6 +1067,10 @@ static int live(struct cli *c, const char *what, const char *range, struct cyris
 	if ((rc = load_conf(c)))
 		return rc;
 	rc = cyris_topo_show(range, conf, &o, ret);
+	if (rc == -ENOENT && ret_absent) {
+		*ret_absent = true;
+		return CLI_FAIL;
+	}
 	if (rc == -ENOENT) {
 		cli_msg(c, "range %s: nothing on this host", range);
 		return CLI_FAIL;
@@ -1044,16 +1081,26 @@ static int live(struct cli *c, const char *what, const char *range, struct cyris
 static int cmd_show(struct cli *c, int argc, char **argv)
 {
 	struct cyris_live *lv;
+	bool absent = false;
 	int rc;
 
 	(void)argc;
 	if (on_aws(NULL)) {
 		if (!cyris_id_valid(argv[0]))
 			return cli_usage(c, "'%s' is not a range id", argv[0]);
-		return (rc = load_conf(c)) ? rc : aws_show(c, argv[0]);
+		return (rc = load_conf(c)) ? rc : aws_show(c, argv[0], false);
 	}
-	if ((rc = live(c, "show", argv[0], &lv)))
-		return rc;
+	if ((rc = live(c, "show", argv[0], &lv, &absent))) {
+		bool aws;
+
+		if (!absent)
+			return rc;
+		/* not on this host: on AWS, when AWS is configured */
+		if ((rc = aws_here(c, &aws)) || aws)
+			return rc ? rc : aws_show(c, argv[0], true);
+		cli_msg(c, "range %s: nothing on this host", argv[0]);
+		return CLI_FAIL;
+	}
 	if (opt.dot)
 		show_dot(lv);
 	else if (c->json)
@@ -1064,12 +1111,34 @@ static int cmd_show(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* The ranges on AWS beside this host's (ls without --provider): *ret_n
+ * ranges, or a warning naming the endpoint and AWS's error, false. */
+static bool aws_ls_beside(struct cli *c, char (**ret)[CYRIS_ID_MAX + 1], size_t *ret_n, struct cyris_error *ret_err)
+{
+	struct cyris_ec2 *e = NULL;
+	bool ok = true;
+
+	if (cyris_ec2_open(conf, NULL, &e, ret_err) < 0) {
+		cli_failf(c, ret_err, "warning: ls: AWS");
+		return false;
+	}
+	if (cyris_ec2_ls(e, ret, ret_n) < 0) {
+		*ret_err = *cyris_ec2_error(e);
+		cli_failf(c, ret_err, "warning: ls: AWS at %s", cyris_ec2_endpoint(e));
+		ok = false;
+	}
+	cyris_ec2_free(e);
+	return ok;
+}
+
 static int cmd_ls(struct cli *c, int argc, char **argv)
 {
 	struct cyris_topo_opts o = topo_opts(c);
-	char (*v)[CYRIS_ID_MAX + 1] = NULL;
-	size_t n = 0, i;
-	int rc;
+	char (*v)[CYRIS_ID_MAX + 1] = NULL, (*av)[CYRIS_ID_MAX + 1] = NULL;
+	struct cyris_error aerr = { 0 };
+	size_t n = 0, an = 0, i;
+	bool aws = false, aws_ok = true;
+	int r, rc;
 
 	(void)argc;
 	(void)argv;
@@ -1080,22 +1149,44 @@ static int cmd_ls(struct cli *c, int argc, char **argv)
 	rc = cyris_topo_ls(conf, &o, &v, &n);
 	if (rc < 0)
 		return cli_err(c, rc, "ls");
+	/* AWS's ranges beside this host's when AWS is configured; a failure
+	 * there is a warning, this host's are still listed (exit 1) */
+	if (!opt.provider) {
+		if ((r = cyris_ec2_configured(conf, &aerr)) < 0)
+			aws = true, aws_ok = false, cli_failf(c, &aerr, "warning: ls: AWS");
+		else if (r > 0)
+			aws = true, aws_ok = aws_ls_beside(c, &av, &an, &aerr);
+	}
 	if (c->json) {
 		struct json *j = cli_json(c);
+		char msg[CYRIS_ERROR_MSG_MAX + CYRIS_ERROR_DETAIL_MAX + 32];
 
 		json_obj_open(j, NULL);
 		json_arr_open(j, "ranges");
 		for (i = 0; i < n; i++)
 			json_str(j, NULL, v[i]);
 		json_arr_close(j);
+		if (aws) {
+			json_arr_open(j, "aws_ranges");
+			for (i = 0; i < an; i++)
+				json_str(j, NULL, av[i]);
+			json_arr_close(j);
+			if (!aws_ok) {
+				cyris_error_format(&aerr, msg, sizeof(msg));
+				json_str(j, "aws_error", msg);
+			}
+		}
 		json_obj_close(j);
 		json_end(j);
 	} else {
 		for (i = 0; i < n; i++)
 			printf("%s\n", v[i]);
+		for (i = 0; i < an; i++)
+			printf("%s aws\n", av[i]);
 	}
 	free(v);
-	return CLI_OK;
+	free(av);
+	return aws_ok ? CLI_OK : CLI_FAIL;
 }
 
 static const char *proto_name(unsigned p)
@@ -1112,7 +1203,7 @@ static int cmd_probe(struct cli *c, int argc, char **argv)
 	int rc;
 
 	(void)argc;
-	if ((rc = live(c, "probe", argv[0], &lv)))
+	if ((rc = live(c, "probe", argv[0], &lv, NULL)))
 		return rc;
 	rc = cyris_topo_probe(lv, c->netns, opt.timeout, &v, &n);
 	cyris_live_free(lv);

@@ -52,10 +52,24 @@ struct cyris_ec2_opts {
 int cyris_ec2_open(const struct cyris_conf *conf, const struct cyris_ec2_opts *o,
 		   struct cyris_ec2 **ret, struct cyris_error *err);
 void cyris_ec2_free(struct cyris_ec2 *a);
+
+/* Is AWS configured here, read from the environment and files alone (no
+ * request, nothing resolved): 1 when credentials are found by the
+ * conventions and a region or an endpoint is given (AWS_REGION,
+ * AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL, the
+ * profile's region or endpoint_url, cyris.conf's aws_endpoint; cyris.conf's
+ * default aws_region alone is not enough); 0 when there are no credentials
+ * or no region; -errno with the reason in @err when the configuration is
+ * broken (a profile that is not there, half a key, a bad file). */
+int cyris_ec2_configured(const struct cyris_conf *conf, struct cyris_error *err);
 /* The last failure of a call on @a. */
 const struct cyris_error *cyris_ec2_error(const struct cyris_ec2 *a);
 /* API requests sent on @a so far, retries included. */
 unsigned long cyris_ec2_requests(const struct cyris_ec2 *a);
+
+/* The endpoint @a talks to (https://ec2.REGION.amazonaws.com/ or the one
+ * given). */
+const char *cyris_ec2_endpoint(const struct cyris_ec2 *a);
 
 /* ---- single resources (cyris-aws) ---------------------------------------- */
 

@@ -29,7 +29,7 @@ static char *perms(const char *rule)
 		snprintf(out, sizeof(out), "parse error");
 		return out;
 	}
-	if (ec2_rule_perms(&e, &fr, &p) < 0) {
+	if (ec2_rule_perms(&e, &fr, "10.1.0.0/22", &p) < 0) {
 		snprintf(out, sizeof(out), "error: %s", e.err.msg);
 		free(p.v);
 		return out;
@@ -66,7 +66,8 @@ int main(void)
 	is_str(perms("src=10.1.0.7 dport=1000-2000 proto=udp"), "udp 1000-2000 10.1.0.7/32",
 	       "an address is its /32, a range of ports one permission");
 	is_str(perms("src=10.1.0.0/24 proto=icmp"), "icmp -1--1 10.1.0.0/24", "ICMP: every type");
-	is_str(perms("dport=80 proto=tcp"), "tcp 80-80 0.0.0.0/0", "no src: from anywhere");
+	is_str(perms("dport=80 proto=tcp"), "tcp 80-80 10.1.0.0/22", "no src: from the range's VPC, not the internet");
+	is_str(perms("proto=icmp"), "icmp -1--1 10.1.0.0/22", "no src, ICMP: from the VPC");
 	is_str(perms("src=10.1.0.0/24,10.2.0.0/24 dport=25,53 proto=tcp"),
 	       "tcp 25-25 10.1.0.0/24; tcp 53-53 10.1.0.0/24; tcp 25-25 10.2.0.0/24; tcp 53-53 10.2.0.0/24",
 	       "lists: each source with each port");

@@ -157,6 +157,9 @@ struct aws_settings {
 	char region[64];
 	char endpoint[1024];                /* as given; checked by aws_open() */
 	char source[PATH_MAX + 300];        /* "environment", "profile x in FILE" */
+	/* (kept on failure too) no keys anywhere; a region, an endpoint
+	 * given rather than cyris.conf's default region */
+	bool no_keys, region_set, endpoint_set;
 };
 int aws_settings_load(const struct cyris_conf *conf, const struct aws_opts *o,
 		      struct aws_settings *s, struct cyris_error *err);

@@ -11,6 +11,7 @@
 #include <pwd.h>
 #include <openssl/crypto.h>
 
+#include "cyris/aws.h"
 #include "aws-priv.h"
 #include "../../net/base/conf-priv.h"
 #include "../../net/base/util.h"
@@ -227,6 +228,7 @@ static int pick_keys(struct aws_settings *s, struct profile *p, const char *name
 		return cyris_error_set(err, -ENOKEY, "AWS credentials: %s is set but %s is not",
 				       id ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
 				       id ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
+	s->no_keys = true;
 	return cyris_error_set(err, -ENOKEY, "no AWS credentials: set AWS_ACCESS_KEY_ID and "
 			       "AWS_SECRET_ACCESS_KEY, or give profile %s keys in %s", name, where);
 }
@@ -276,6 +278,7 @@ int aws_settings_load(const struct cyris_conf *conf, const struct aws_opts *o,
 		v = o->region;
 	else if (!(v = env("AWS_REGION")) && !(v = env("AWS_DEFAULT_REGION")))
 		v = fp.region[0] ? fp.region : cp.region[0] ? cp.region : conf->aws_region;
+	s->region_set = v != conf->aws_region;
 	r = copy(s->region, sizeof(s->region), v, "AWS region", err);
 	if (r == 0 && !aws_region_name_ok(s->region))
 		r = cyris_error_set(err, -EINVAL, "AWS region '%s': not a region name (us-west-2, eu-central-1)",
@@ -285,6 +288,7 @@ int aws_settings_load(const struct cyris_conf *conf, const struct aws_opts *o,
 		v = o->endpoint;
 	else if (!(v = env("AWS_ENDPOINT_URL_EC2")) && !(v = env("AWS_ENDPOINT_URL")))
 		v = fp.endpoint[0] ? fp.endpoint : conf->aws_endpoint;
+	s->endpoint_set = *v;
 	if (r == 0 && *v)
 		r = copy(s->endpoint, sizeof(s->endpoint), v, "AWS endpoint", err);
 	else if (r == 0)
@@ -304,4 +308,16 @@ void aws_settings_free(struct aws_settings *s)
 	wipe_free(s->secret);
 	wipe_free(s->token);
 	s->key_id = s->secret = s->token = NULL;
+}
+
+int cyris_ec2_configured(const struct cyris_conf *conf, struct cyris_error *err)
+{
+	struct aws_settings s;
+	int r = aws_settings_load(conf, NULL, &s, err);
+
+	if (r < 0)
+		return s.no_keys ? 0 : r;
+	r = s.region_set || s.endpoint_set;
+	aws_settings_free(&s);
+	return r;
 }

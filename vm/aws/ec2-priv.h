@@ -94,8 +94,9 @@ struct ec2_perms {
 int ec2_perm_add(struct ec2_perms *p, const char *proto, int from, int to, const char *cidr);
 int ec2_authorize(struct cyris_ec2 *e, const char *group, const char *label, const struct ec2_perms *p,
 		  bool egress);
-/* Compile @r into @out (sources as CIDRs, protocols, ports); -EINVAL with
- * the reason in e->err for what groups cannot express. */
-int ec2_rule_perms(struct cyris_ec2 *e, const struct cyris_fw_rule *r, struct ec2_perms *out);
+/* Compile @r into @out (sources as CIDRs, protocols, ports; a rule without
+ * src is from @any, the range's VPC CIDR); -EINVAL with the reason in
+ * e->err for what groups cannot express. */
+int ec2_rule_perms(struct cyris_ec2 *e, const struct cyris_fw_rule *r, const char *any, struct ec2_perms *out);
 
 #endif

@@ -86,12 +86,16 @@ static void move_members(const struct cyris_plan *p, unsigned inst, struct cyris
 	}
 }
 
+static int vpc_prefix(struct up *u, unsigned inst, struct cyris_prefix *ret);
+
 /* Rule @pr as ingress on the groups of its destinations. */
 static int compile_rule(struct up *u, const struct cyris_plan_rule *pr)
 {
 	const struct cyris_plan *p = u->p;
 	struct cyris_fw_rule fr = pr->fw;
 	struct ec2_perms perms = { 0 };
+	struct cyris_prefix vp;
+	char vc[CYRIS_PREFIXSTRLEN] = "";
 	bool self = false;
 	size_t i, j;
 	int r;
@@ -104,7 +108,13 @@ static int compile_rule(struct up *u, const struct cyris_plan_rule *pr)
 	for (i = 0; pr->at >= 0 && i < fr.n_dst; i++)
 		if (fr.dst[i].is_host)
 			fr.dst[i].is_host = false, self = true;
-	if ((r = ec2_rule_perms(u->e, &fr, &perms)) < 0)
+	/* a rule without src: from the range's VPC (its networks) */
+	if (!fr.n_src) {
+		if ((r = vpc_prefix(u, pr->instance, &vp)) < 0)
+			goto out;
+		cyris_prefix_format(&vp, vc, sizeof(vc));
+	}
+	if ((r = ec2_rule_perms(u->e, &fr, vc, &perms)) < 0)
 		goto bad;
 	for (i = 0; i < (fr.n_dst ? fr.n_dst : p->n_nets); i++) {
 		struct ec2_perms *to = NULL;

@@ -58,6 +58,11 @@ unsigned long cyris_ec2_requests(const struct cyris_ec2 *e)
 	return e ? aws_requests(e->c) : 0;
 }
 
+const char *cyris_ec2_endpoint(const struct cyris_ec2 *e)
+{
+	return aws_endpoint(e->c);
+}
+
 int ec2_fail(struct cyris_ec2 *e, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -635,7 +640,7 @@ static int add_protos(struct ec2_perms *out, unsigned proto, int from, int to, c
 	return r;
 }
 
-int ec2_rule_perms(struct cyris_ec2 *e, const struct cyris_fw_rule *fr, struct ec2_perms *out)
+int ec2_rule_perms(struct cyris_ec2 *e, const struct cyris_fw_rule *fr, const char *any, struct ec2_perms *out)
 {
 	char cidr[CYRIS_PREFIXSTRLEN];
 	size_t i, j, ns = fr->n_src ? fr->n_src : 1;
@@ -650,7 +655,9 @@ int ec2_rule_perms(struct cyris_ec2 *e, const struct cyris_fw_rule *fr, struct e
 		return ec2_fail(e, -EINVAL, "rule '%s': ICMP has no ports", fr->text);
 	for (i = 0; r >= 0 && i < ns; i++) {
 		if (!fr->n_src) {
-			snprintf(cidr, sizeof(cidr), "0.0.0.0/0");
+			/* any source of the range, as on the other backends: never the internet */
+			if (cyris_strlcpy(cidr, any, sizeof(cidr)) < 0)
+				return ec2_fail(e, -EINVAL, "rule '%s': bad VPC CIDR '%s'", fr->text, any);
 		} else if (fr->src[i].is_host) {
 			return ec2_fail(e, -EINVAL, "rule '%s': there is no host in a VPC (src=host)", fr->text);
 		} else if (!fr->src[i].is_prefix) {
@@ -742,7 +749,7 @@ int cyris_ec2_sg_allow(struct cyris_ec2 *e, const char *group, const char *rule)
 	struct cyris_fw_rule fr;
 	struct ec2_perms p = { 0 };
 	struct cyris_error pe;
-	char id[CYRIS_AWS_IDSIZ], range[CYRIS_ID_MAX + 1] = "", vpc[CYRIS_AWS_IDSIZ];
+	char id[CYRIS_AWS_IDSIZ], range[CYRIS_ID_MAX + 1] = "", vpc[CYRIS_AWS_IDSIZ], vc[CYRIS_PREFIXSTRLEN] = "";
 	unsigned inst = 1;
 	int r;
 
@@ -752,7 +759,10 @@ int cyris_ec2_sg_allow(struct cyris_ec2 *e, const char *group, const char *rule)
 		return r;
 	if ((r = resolve_names(e, range, inst, fr.src, fr.n_src)) < 0)
 		return r;
-	if ((r = ec2_rule_perms(e, &fr, &p)) >= 0)
+	/* no src: the range's VPC */
+	if (!fr.n_src && (r = vpc_cidr(e, vpc, vc, sizeof(vc))) < 0)
+		return r;
+	if ((r = ec2_rule_perms(e, &fr, vc, &p)) >= 0)
 		r = ec2_authorize(e, id, group, &p, false);
 	free(p.v);
 	return r;
