@@ -10,9 +10,8 @@ trap 'rm -rf "$W"' EXIT
 declare -A U D
 
 one() { # one NETS: "up_ms down_ms"
-	unshare -n -m --propagation private bash -c '
+	in_netns -m bash -c '
 		. "'"$BENCH_DIR"'/lib.sh"
-		mkdir -p /run/netns && mount -t tmpfs bench /run/netns && ip link set lo up
 		timed u "$CYRIS_BIN/cyris-topo" up "$1"
 		[ "$timed_rc" = 0 ] || exit 1
 		n=$(ls /run/netns | wc -l)
@@ -30,7 +29,6 @@ for n in 10 50 200; do
 		out=$(one $n) || { echo "bench: topo with $n networks failed" >&2; exit 1; }
 		U[$n]="${U[$n]:-} ${out% *}"
 		D[$n]="${D[$n]:-} ${out#* }"
-		SETTLE=2 settle
 	done
 done
 {

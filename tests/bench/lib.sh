@@ -42,8 +42,62 @@ machine() {
 	echo "$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r), $(awk -F: '/model name/ { sub(/^ /, "", $2); print $2; exit }' /proc/cpuinfo)"
 }
 
-# Let the kernel finish deferred work (RCU, netns cleanup) of the last run.
-settle() { sleep "${SETTLE:-1}"; }
+# Network namespaces alive in the kernel, dying ones included: a namespace
+# a run leaves is destroyed after it, asynchronously, holding RTNL, and the
+# next run would wait for it. The net_namespace slab counts every one.
+ns_count() {
+	local n
+	if read -r n _ < /sys/kernel/slab/net_namespace/objects 2>/dev/null; then
+		echo "$n"
+	else
+		awk '$1 == "net_namespace" { print $2; f = 1 } END { if (!f) print -1 }' /proc/slabinfo
+	fi
+}
 
-# in_netns CMD...: run CMD in a fresh network namespace
-in_netns() { unshare -n -- "$@"; }
+# settle [COUNT]: wait until the kernel has freed the namespaces of the last
+# run, i.e. the slab count is back to COUNT (default: what it was when the
+# benchmark started, NS_BASE), at most SETTLE_MAX seconds (default 600);
+# fails, saying so, if it never comes back. SETTLE_WAITED: the ms it took.
+settle() {
+	local want=${1:-$NS_BASE} max=${SETTLE_MAX:-600} s n
+	s=${EPOCHREALTIME/./}
+	n=$(ns_count)
+	[ "$n" -ge 0 ] || { echo "bench: no net_namespace slab to wait on" >&2; return 1; }
+	while [ "$n" -gt "$want" ]; do
+		if [ $(((${EPOCHREALTIME/./} - s) / 1000000)) -ge "$max" ]; then
+			echo "bench: $((n - want)) network namespaces still not freed by the kernel after ${max} s" >&2
+			return 1
+		fi
+		sleep 0.05
+		n=$(ns_count)
+	done
+	SETTLE_WAITED=$(((${EPOCHREALTIME/./} - s) / 1000))
+	SETTLE_TOTAL=$((${SETTLE_TOTAL:-0} + SETTLE_WAITED))
+}
+
+# in_netns [-m] CMD...: run CMD in a fresh network namespace (-m: and a
+# private mount namespace with its own /run/netns and /run/cyris), then
+# wait until the kernel has freed every namespace CMD made and its own
+# (settle), so that the next run starts on a quiet kernel. CMD's status is
+# kept; a namespace that never goes away makes it 1.
+in_netns() {
+	local base rc mnt=
+	[ "${1:-}" = -m ] && { mnt=1; shift; }
+	settle || return 1
+	base=$(ns_count)
+	if [ -n "$mnt" ]; then
+		unshare -n -m --propagation private -- bash -c '
+			mkdir -p /run/netns /run/cyris &&
+			mount -t tmpfs -o mode=0755 bench /run/netns &&
+			mount -t tmpfs -o mode=0755 bench /run/cyris && ip link set lo up && exec "$@"' _ "$@"
+	else
+		unshare -n -- "$@"
+	fi
+	rc=$?
+	settle "$base" || return 1
+	return $rc
+}
+
+# the count with nothing of ours alive; another process's namespaces that
+# come and go meanwhile only make a wait shorter
+NS_BASE=$(ns_count)
