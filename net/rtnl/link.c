@@ -45,6 +45,7 @@ struct link_change {
 	int ns_fd;               /* -1: leave */
 	pid_t ns_pid;            /* 0: leave */
 	const char *name;        /* rename */
+	bool no_ll6;             /* no IPv6 link-local address (a bridge port) */
 };
 
 #define LINK_CHANGE_INIT { .up = -1, .ns_fd = -1 }
@@ -87,6 +88,16 @@ static int put_change(struct nl_msg *msg, const struct link_change *c)
 		r |= nla_put_u32(msg, IFLA_NET_NS_FD, (uint32_t)c->ns_fd);
 	if (c->ns_pid > 0)
 		r |= nla_put_u32(msg, IFLA_NET_NS_PID, (uint32_t)c->ns_pid);
+	if (c->no_ll6) {
+		/* IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE = NONE } } */
+		struct nlattr *spec = nla_nest_start(msg, IFLA_AF_SPEC), *af;
+
+		if (!spec || !(af = nla_nest_start(msg, AF_INET6)) ||
+		    nla_put_u8(msg, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE) < 0)
+			return -EMSGSIZE;
+		nla_nest_end(msg, af);
+		nla_nest_end(msg, spec);
+	}
 	return r ? -EMSGSIZE : 0;
 }
 
@@ -220,7 +231,17 @@ static int link_finish(struct cyris_nl *nl, int ifindex,
 		struct link_change c = LINK_CHANGE_INIT;
 
 		c.alias = alias;
+		/* A bridge port has no use for an IPv6 address of its own, and
+		 * each one is routes in the namespace's IPv6 table that the
+		 * kernel walks (or lists) again for every link that changes:
+		 * without them a range's cost per guest does not grow with
+		 * its size. (Set before the port has a carrier: none is made.) */
+		c.no_ll6 = cfg->master > 0;
 		r = link_apply_to(nl, ifindex, cfg->name, &c);
+		if (r == -EAFNOSUPPORT && c.no_ll6) {   /* a kernel without IPv6 */
+			c.no_ll6 = false;
+			r = link_apply_to(nl, ifindex, cfg->name, &c);
+		}
 		if (r < 0)
 			return r;
 	}
@@ -355,6 +376,8 @@ int cyris_veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	struct nlattr *info, *data, *pn;
 	_cleanup_close_ int nsfd = -1;
 	_cleanup_nlmsg_ struct nl_msg *msg = NULL;
+	struct cyris_link_cfg down;
+	bool up_last;
 	int r, ifindex = 0;
 
 	r = validate_cfg(cfg, alias);
@@ -369,6 +392,17 @@ int cyris_veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	pc.name = veth->peer;
 	pc.mac = veth->peer_mac;
 	pc.mtu = veth->peer_mtu ? veth->peer_mtu : cfg->mtu;
+	/* Up with its peer, it comes up last: an alias set on a link that is
+	 * up without a carrier (its peer still down) is a NETDEV_CHANGE to a
+	 * link IPv6 finds not ready, and the kernel walks the namespace's
+	 * whole IPv6 route table for it (rt6_sync_down_dev) — a cost per
+	 * veth that grows with the number of links in the host namespace. */
+	up_last = cfg->up && veth->peer_up;
+	if (up_last) {
+		down = *cfg;
+		down.up = false;
+		cfg = &down;
+	}
 	msg = newlink_begin(cfg, ret_ifindex != NULL);
 	if (!msg)
 		return -ENOMEM;
@@ -383,6 +417,12 @@ int cyris_veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	r = link_create(nl, msg, cfg, alias, ret_ifindex ? &ifindex : NULL);
 	if (r == 0 && (veth->peer_up || veth->peer_tag)) {
 		r = veth_peer_finish(nl, veth);
+		if (r == 0 && up_last) {
+			struct link_change up = LINK_CHANGE_INIT;
+
+			up.up = 1;
+			r = link_apply_to(nl, ret_ifindex ? ifindex : 0, cfg->name, &up);
+		}
 		if (r < 0)
 			undo_create(nl, ret_ifindex ? ifindex : 0, cfg->name);
 	}

@@ -75,15 +75,31 @@ settle() {
 	SETTLE_TOTAL=$((${SETTLE_TOTAL:-0} + SETTLE_WAITED))
 }
 
+# quiet: wait (at most QUIET_MAX seconds, default 120) until the 1-minute
+# load average is under LOAD_MAX (0.7): the machine is shared, and a figure
+# taken under someone else's load measures them. Says so when it gives up.
+quiet() {
+	local max=${QUIET_MAX:-120} lim=${LOAD_MAX:-0.7} s=$SECONDS l
+	while read -r l _ < /proc/loadavg && awk -v l="$l" -v m="$lim" 'BEGIN { exit !(l >= m) }'; do
+		if [ $((SECONDS - s)) -ge "$max" ]; then
+			echo "bench: load $l still >= $lim after ${max} s; measuring anyway" >&2
+			return 0
+		fi
+		sleep 1
+	done
+}
+
 # in_netns [-m] CMD...: run CMD in a fresh network namespace (-m: and a
 # private mount namespace with its own /run/netns and /run/cyris), then
 # wait until the kernel has freed every namespace CMD made and its own
-# (settle), so that the next run starts on a quiet kernel. CMD's status is
+# (settle), so that the next run starts on a quiet kernel; and before it,
+# waits for a quiet machine (quiet). CMD's status is
 # kept; a namespace that never goes away makes it 1.
 in_netns() {
 	local base rc mnt=
 	[ "${1:-}" = -m ] && { mnt=1; shift; }
 	settle || return 1
+	quiet
 	base=$(ns_count)
 	if [ -n "$mnt" ]; then
 		unshare -n -m --propagation private -- bash -c '
