@@ -854,14 +854,74 @@ static bool in_range(const struct cyris_link *k, void *arg)
 	       (!k->alias[0] && k->group == m->group);
 }
 
+/*
+ * A range's teardown, in pieces. The kernel deletes a group under RTNL, and
+ * every other netlink change on the host (another range's up, libvirt, the
+ * network manager) waits until it is done: removing a bridge costs an
+ * rcu_barrier() (br_multicast_dev_del, about 16-17 ms here), each of its
+ * ports a synchronize_net() (about 1.7 ms), so one request for a range of
+ * 100 networks held RTNL for about 2 s. Deleted in requests of at most
+ * DEL_BUDGET units (a port or other link 1, a bridge 10: about 70 ms), the
+ * longest wait is one request's, and the total stays near the single
+ * request's: the per-object cost is the kernel's either way, a request adds
+ * one round trip and the links' moves into its group. Ports go first, so
+ * that a bridge costs only itself.
+ */
+#define DEL_BUDGET 40
+#define DEL_BRIDGE_COST 10
+
+/* @set: its first @n_other links are not bridges, the rest are */
+static int del_chunked(struct cyris_nl *nl, const struct cyris_link_list *l, int *set, size_t n,
+		       size_t n_other, uint32_t hint)
+{
+	size_t i, from = 0;
+	unsigned cost = 0;
+	int r;
+
+	if (n_other + (n - n_other) * DEL_BRIDGE_COST <= DEL_BUDGET)
+		return del_many(nl, l, set, n, hint);
+	for (i = 0; i < n; i++) {
+		unsigned c = i < n_other ? 1 : DEL_BRIDGE_COST;
+
+		if (cost + c > DEL_BUDGET && i > from) {
+			if ((r = del_many(nl, l, set + from, i - from, 0)) < 0)
+				return r;
+			from = i;
+			cost = 0;
+		}
+		cost += c;
+	}
+	return del_many(nl, l, set + from, n - from, 0);
+}
+
 int cyris_range_destroy(struct cyris_nl *nl, const char *range, size_t *ret_count)
 {
+	_cleanup_link_list_ struct cyris_link_list l = {0};
+	_cleanup_free_ int *set = NULL;
 	struct range_match m = { .range = range };
+	size_t i, n = 0, n_other;
+	int r;
 
 	if (!cyris_id_valid(range))
 		return -EINVAL;
 	m.group = cyris_range_group(range);
-	return cyris_link_del_where(nl, in_range, &m, m.group, ret_count);
+	if ((r = cyris_link_list(nl, &l)) < 0)
+		return r;
+	set = calloc(l.n + 1, sizeof(*set));
+	if (!set)
+		return -ENOMEM;
+	/* the ports and other links first, then the bridges */
+	for (i = 0; i < l.n; i++)
+		if (!streq(l.v[i].kind, "bridge") && in_range(&l.v[i], &m))
+			set[n++] = l.v[i].ifindex;
+	n_other = n;
+	for (i = 0; i < l.n; i++)
+		if (streq(l.v[i].kind, "bridge") && in_range(&l.v[i], &m))
+			set[n++] = l.v[i].ifindex;
+	r = del_chunked(nl, &l, set, n, n_other, m.group);
+	if (r == 0 && ret_count)
+		*ret_count = n;
+	return r;
 }
 
 /* ---- reading ---------------------------------------------------------- */
