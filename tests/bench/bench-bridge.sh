@@ -9,6 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 N=${N:-100}
+if [ "$QUICK" = 1 ]; then SCALE_NS=${SCALE_NS:-10 100}; SCALE_RUNS=${SCALE_RUNS:-1}; fi
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 

@@ -46,7 +46,7 @@ one() {
 		got=$(nft -j list table inet cyris_bench | jq "[.nftables[] | select(.rule.chain==\"allow\")] | length")
 		rm -f "$W/nft.$$" "$W/re.$$"
 		[ "$rc" = 0 ] && [ "$got" = "$3" ] || { echo "bench: fw variant $v failed (rc $rc, $got rules)" >&2; exit 1; }
-		echo "$t"' _ "$1" "$W" "${3:-$NRULES}"
+		echo "$t"' _ "$1" "$W" "${3:-$NRULES}" "${4:-rules}"
 }
 
 declare -A T m
@@ -59,7 +59,7 @@ for v in a b c ra rb; do m[$v]=$(median ${T[$v]}); done
 
 # the scale curve: N kernel rules, cyris-fw apply beside nft -f of the same
 # ruleset, interleaved; and the peak RSS of each
-if [ "${QUICK:-0}" = 1 ]; then FW_NS=${FW_NS:-500 5000}; else FW_NS=${FW_NS:-500 5000 50000}; fi
+if [ "$QUICK" = 1 ]; then FW_NS=${FW_NS:-500 5000}; SCALE_RUNS=${SCALE_RUNS:-1}; else FW_NS=${FW_NS:-500 5000 50000}; fi
 declare -A S
 echo "== fw: scale curve at $FW_NS kernel rules, ${SCALE_RUNS:-3} runs, interleaved"
 for n in $FW_NS; do

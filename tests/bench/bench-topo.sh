@@ -13,7 +13,7 @@
 
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-if [ "${QUICK:-0}" = 1 ]; then SIZES=${SIZES:-10 50}; RUNS=1; else SIZES=${SIZES:-10 50 200}; fi
+if [ "$QUICK" = 1 ]; then SIZES=${SIZES:-10 50}; else SIZES=${SIZES:-10 50 200}; fi
 VARIANTS="a f${CYRIS_BIN_BEFORE:+ o}"
 declare -A U D R
 

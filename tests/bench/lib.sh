@@ -10,7 +10,9 @@ CYRIS_BUILD=${CYRIS_BUILD:-$CYRIS_SRC/build/default}
 CYRIS_BIN=${CYRIS_BIN:-$CYRIS_BUILD/bin}
 BENCH_BIN=$CYRIS_BUILD/bench
 BENCH_OUT=${BENCH_OUT:-$CYRIS_BUILD/bench-results}
-RUNS=${RUNS:-5}
+# QUICK=1: one run per figure, and the benchmarks' smaller sizes only
+QUICK=${QUICK:-0}
+if [ "$QUICK" = 1 ]; then RUNS=${RUNS:-1}; else RUNS=${RUNS:-5}; fi
 mkdir -p "$BENCH_OUT"
 
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
