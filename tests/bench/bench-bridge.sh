@@ -110,7 +110,7 @@ done
 for v in a b c d p; do mb[$v]=$(median ${B[$v]}); done
 for v in a b d e f; do md[$v]=$(median ${D[$v]}); done
 
-echo "== bridge: scale curve at ${SCALE_NS:-10 100 1000} bridges, cyris-bridge -b beside ip -batch and the floor, 3 runs each, interleaved"
+echo "== bridge: scale curve at ${SCALE_NS:-10 100 1000} bridges, cyris-bridge -b beside ip -batch and the floor, ${SCALE_RUNS:-3} runs each, interleaved"
 declare -A SB SD SR
 for n in ${SCALE_NS:-10 100 1000}; do
 	gen "$n"
