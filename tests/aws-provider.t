@@ -6,7 +6,7 @@
 . "$(dirname "$0")/aws-lib.sh"
 
 H=$CYRIS_BUILD/tests/helpers/aws-provider
-A=$CYRIS_BIN/cyris-aws
+A=$(tool_path cyris-aws)
 aws_moto_start; is "$?" 0 "moto answers on 127.0.0.1" || { done_testing; exit 1; }
 AMI=$(aws_boto 'print(sorted(i["ImageId"] for i in ec2.describe_images(Owners=["amazon"])["Images"])[0])')
 

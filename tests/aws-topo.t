@@ -6,8 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/aws-lib.sh"
 
-T=$CYRIS_BIN/cyris-topo
-A=$CYRIS_BIN/cyris-aws
+T=$(tool_path cyris-topo)
+A=$(tool_path cyris-aws)
 INSPECT=$CYRIS_SRC/tests/helpers/aws-inspect.py
 DMZ=$CYRIS_SRC/contrib/cyris-examples/dmz.yml
 export CYRIS_RUNTIME_DIR=$AWS_TMP/run

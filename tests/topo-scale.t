@@ -27,7 +27,19 @@ trap 'rm -f "$range"' EXIT
 GUESTS=$((NETS - 1 + LAST))
 
 empty=$(host_state)
-ok "up: $NETS networks" cyris-topo up "$range"
+CYRIS_TOPO_TIMING=1 cyris-topo up "$range" >/dev/null 2>"$range.timing"
+is "$?" 0 "up: $NETS networks"
+# the per-step timer: every guest and bridge counted, nothing else on stderr
+is "$(awk '$2 == "guest" { print $3 }' "$range.timing")" "$GUESTS" "CYRIS_TOPO_TIMING: each guest step timed"
+is "$(awk '$2 == "bridge" { print $3 }' "$range.timing")" "$NETS" "CYRIS_TOPO_TIMING: each bridge step timed"
+is "$(grep -vc '^timing: ' "$range.timing")" 0 "CYRIS_TOPO_TIMING: only timing lines on stderr"
+rm -f "$range.timing"
+# a bridge port has no IPv6 address of its own (each would be routes the
+# kernel walks for every link made after it)
+ll=$({ ip -j link show; ip -j -6 addr show; } | jq -s \
+	'(.[0] | map(select(.master != null) | {key: .ifname, value: true}) | from_entries) as $ports |
+	 [.[1][] | select($ports[.ifname // ""]) | .addr_info[]] | length')
+is "$ll" 0 "the guests' host-side ports have no IPv6 address"
 is "$(cyris-topo ls)" 900 "ls lists the range"
 ok "ls -j as well" bash -c "$CYRIS_BIN/cyris-topo -j ls >/dev/null"
 
@@ -62,7 +74,11 @@ is "$(echo "$out" | jq '[.flows[] | select(.proto == "tcp" and .port == 8080) | 
 	$((GUESTS - 1)) "probe: the rule to every guest tries each one outside n0"
 fails_with 1 "^cyris-topo: probe 900: Too many open files" "probe with too few descriptors for its sockets" \
 	bash -c "ulimit -n 256 && exec $CYRIS_BIN/cyris-topo probe 900"
-ok "down" cyris-topo down 900
+CYRIS_TOPO_TIMING=1 cyris-topo down 900 >/dev/null 2>"$range.timing"
+is "$?" 0 "down"
+is "$(awk '$2 ~ /^(libvirt|links|namespaces|firewall)$/ { n++ } END { print n }' "$range.timing")" 4 \
+	"CYRIS_TOPO_TIMING: the 4 steps of down timed"
+rm -f "$range.timing"
 is "$(cyris-topo ls)" "" "ls: nothing left"
 is "$(host_state)" "$empty" "the host is as before"
 done_testing

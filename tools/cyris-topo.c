@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -78,7 +79,8 @@ static const char help[] =
 "CYRIS_TOPO_FAIL_AT=N makes up fail before its step N (tests of the rollback);\n"
 "CYRIS_TOPO_DOWN_FAIL_AT=N makes down fail before its step N of 4 (tunnels and\n"
 "guests, links, namespaces, firewall table); CYRIS_TOPO_STEP_DELAY_MS=MS slows every\n"
-"step of up (tests of interruptions). With --provider aws: AWS_ACCESS_KEY_ID,\n"
+"step of up (tests of interruptions); CYRIS_TOPO_TIMING=1 prints the time each kind\n"
+"of step of up or down took, on stderr. With --provider aws: AWS_ACCESS_KEY_ID,\n"
 "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_REGION,\n"
 "AWS_ENDPOINT_URL_EC2, ... as cyris-aws(8) says.\n"
 "\n"
@@ -492,9 +494,93 @@ static void lock_wait(void *arg, const char *path, long holder)
 
 static unsigned step_delay_ms;   /* CYRIS_TOPO_STEP_DELAY_MS: tests interrupt mid-way */
 
+/*
+ * CYRIS_TOPO_TIMING=1: the time of each kind of step (the first word of
+ * its label) on stderr at the end, with the mean of its first and last
+ * quarter, so that a cost per object that grows with the range shows.
+ * A step lasts from its progress call to the next one (or the end).
+ */
+static struct timing {
+	bool on;
+	double t0, last;               /* ms: the start, the last progress call */
+	char kind[16];                 /* the step running since @last */
+	struct timing_kind { char name[16]; size_t n; double ms; double *each; size_t cap; } k[8];
+	size_t nk;
+} timing;
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void timing_start(void)
+{
+	const char *v = getenv("CYRIS_TOPO_TIMING");
+
+	timing.on = v && *v && !streq(v, "0");
+	timing.t0 = timing.last = now_ms();
+	snprintf(timing.kind, sizeof(timing.kind), "before");
+}
+
+/* the step since the last call ends now; @what (NULL: the end) begins */
+static void timing_mark(const char *what)
+{
+	double t = now_ms(), *e;
+	struct timing_kind *k = NULL;
+	size_t i;
+
+	if (!timing.on)
+		return;
+	for (i = 0; i < timing.nk && !k; i++)
+		if (streq(timing.k[i].name, timing.kind))
+			k = &timing.k[i];
+	if (!k && timing.nk < sizeof(timing.k) / sizeof(timing.k[0])) {
+		k = &timing.k[timing.nk++];
+		snprintf(k->name, sizeof(k->name), "%s", timing.kind);
+	}
+	if (k && (e = cyris_grow((void **)&k->each, &k->n, &k->cap, sizeof(*e)))) {
+		*e = t - timing.last;
+		k->ms += *e;
+	}
+	timing.last = t;
+	if (what)
+		snprintf(timing.kind, sizeof(timing.kind), "%.*s", (int)strcspn(what, " "), what);
+}
+
+static double quarter_mean(const struct timing_kind *k, bool last)
+{
+	size_t q = k->n / 4 ? k->n / 4 : 1, i, from = last ? k->n - q : 0;
+	double s = 0;
+
+	for (i = from; i < from + q; i++)
+		s += k->each[i];
+	return s / (double)q;
+}
+
+static void timing_report(const char *cmd)
+{
+	size_t i;
+
+	if (!timing.on)
+		return;
+	timing_mark(NULL);
+	fprintf(stderr, "timing: %s %.1f ms\n", cmd, timing.last - timing.t0);
+	for (i = 0; i < timing.nk; i++) {
+		struct timing_kind *k = &timing.k[i];
+
+		fprintf(stderr, "timing:   %-10s %6zu x %9.3f ms = %9.1f ms (first quarter %.3f, last %.3f)\n",
+			k->name, k->n, k->ms / (double)k->n, k->ms, quarter_mean(k, false), quarter_mean(k, true));
+		free(k->each);
+	}
+}
+
 static void progress(void *arg, size_t step, size_t n, const char *what)
 {
 	(void)arg;
+	timing_mark(what);
 	if (isatty(STDERR_FILENO)) {
 		fprintf(stderr, "\r\033[K[%zu/%zu] %s", step, n, what);
 		if (step == n)
@@ -829,12 +915,14 @@ static int cmd_up(struct cli *c, int argc, char **argv)
 		o.fail_at = (unsigned)n;
 	if (delay && cyris_parse_uint(delay, 60000, &n) == 0)
 		step_delay_ms = (unsigned)n;
-	if (isatty(STDERR_FILENO) || step_delay_ms)
+	timing_start();
+	if (isatty(STDERR_FILENO) || step_delay_ms || timing.on)
 		o.progress = progress;
 	o.lock_wait = lock_wait;
 	o.progress_arg = c;
 	catch_signals(&o);
 	rc = cyris_topo_up(r, conf, &o, &p, &err);
+	timing_report("up");
 	if (isatty(STDERR_FILENO))
 		fputs("\r\033[K", stderr);
 	if (rc < 0) {
@@ -891,8 +979,12 @@ static int cmd_down(struct cli *c, int argc, char **argv)
 		o.fail_at = (unsigned)n;
 	o.lock_wait = lock_wait;
 	o.progress_arg = c;
+	timing_start();
+	if (timing.on)
+		o.progress = progress;
 	catch_signals(&o);
 	rc = cyris_topo_down(argv[0], conf, &o, &st, &err);
+	timing_report("down");
 	if (rc < 0) {
 		cli_failf(c, &err, "down %s", argv[0]);
 		return interrupted ? 128 + interrupted : CLI_FAIL;

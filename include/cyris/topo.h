@@ -37,6 +37,7 @@ struct cyris_topo_opts {
 	unsigned instance;                /* plan: only this instance (0: all) */
 	const char *netns;                /* the "host" namespace (NULL: ours) */
 	volatile sig_atomic_t *cancel;    /* set it to roll back (down: to stop) */
+	/* before each step of up, and of down (4 steps) */
 	void (*progress)(void *arg, size_t step, size_t n, const char *what);
 	void *progress_arg;
 	unsigned fail_at;                 /* tests: fail before step N (1-based) of up or down */

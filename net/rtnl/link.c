@@ -45,6 +45,7 @@ struct link_change {
 	int ns_fd;               /* -1: leave */
 	pid_t ns_pid;            /* 0: leave */
 	const char *name;        /* rename */
+	bool no_ll6;             /* no IPv6 link-local address (a bridge port) */
 };
 
 #define LINK_CHANGE_INIT { .up = -1, .ns_fd = -1 }
@@ -87,6 +88,16 @@ static int put_change(struct nl_msg *msg, const struct link_change *c)
 		r |= nla_put_u32(msg, IFLA_NET_NS_FD, (uint32_t)c->ns_fd);
 	if (c->ns_pid > 0)
 		r |= nla_put_u32(msg, IFLA_NET_NS_PID, (uint32_t)c->ns_pid);
+	if (c->no_ll6) {
+		/* IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE = NONE } } */
+		struct nlattr *spec = nla_nest_start(msg, IFLA_AF_SPEC), *af;
+
+		if (!spec || !(af = nla_nest_start(msg, AF_INET6)) ||
+		    nla_put_u8(msg, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE) < 0)
+			return -EMSGSIZE;
+		nla_nest_end(msg, af);
+		nla_nest_end(msg, spec);
+	}
 	return r ? -EMSGSIZE : 0;
 }
 
@@ -220,7 +231,17 @@ static int link_finish(struct cyris_nl *nl, int ifindex,
 		struct link_change c = LINK_CHANGE_INIT;
 
 		c.alias = alias;
+		/* A bridge port has no use for an IPv6 address of its own, and
+		 * each one is routes in the namespace's IPv6 table that the
+		 * kernel walks (or lists) again for every link that changes:
+		 * without them a range's cost per guest does not grow with
+		 * its size. (Set before the port has a carrier: none is made.) */
+		c.no_ll6 = cfg->master > 0;
 		r = link_apply_to(nl, ifindex, cfg->name, &c);
+		if (r == -EAFNOSUPPORT && c.no_ll6) {   /* a kernel without IPv6 */
+			c.no_ll6 = false;
+			r = link_apply_to(nl, ifindex, cfg->name, &c);
+		}
 		if (r < 0)
 			return r;
 	}
@@ -355,6 +376,8 @@ int cyris_veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	struct nlattr *info, *data, *pn;
 	_cleanup_close_ int nsfd = -1;
 	_cleanup_nlmsg_ struct nl_msg *msg = NULL;
+	struct cyris_link_cfg down;
+	bool up_last;
 	int r, ifindex = 0;
 
 	r = validate_cfg(cfg, alias);
@@ -369,6 +392,17 @@ int cyris_veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	pc.name = veth->peer;
 	pc.mac = veth->peer_mac;
 	pc.mtu = veth->peer_mtu ? veth->peer_mtu : cfg->mtu;
+	/* Up with its peer, it comes up last: an alias set on a link that is
+	 * up without a carrier (its peer still down) is a NETDEV_CHANGE to a
+	 * link IPv6 finds not ready, and the kernel walks the namespace's
+	 * whole IPv6 route table for it (rt6_sync_down_dev) — a cost per
+	 * veth that grows with the number of links in the host namespace. */
+	up_last = cfg->up && veth->peer_up;
+	if (up_last) {
+		down = *cfg;
+		down.up = false;
+		cfg = &down;
+	}
 	msg = newlink_begin(cfg, ret_ifindex != NULL);
 	if (!msg)
 		return -ENOMEM;
@@ -383,6 +417,12 @@ int cyris_veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	r = link_create(nl, msg, cfg, alias, ret_ifindex ? &ifindex : NULL);
 	if (r == 0 && (veth->peer_up || veth->peer_tag)) {
 		r = veth_peer_finish(nl, veth);
+		if (r == 0 && up_last) {
+			struct link_change up = LINK_CHANGE_INIT;
+
+			up.up = 1;
+			r = link_apply_to(nl, ret_ifindex ? ifindex : 0, cfg->name, &up);
+		}
 		if (r < 0)
 			undo_create(nl, ret_ifindex ? ifindex : 0, cfg->name);
 	}
@@ -814,14 +854,74 @@ static bool in_range(const struct cyris_link *k, void *arg)
 	       (!k->alias[0] && k->group == m->group);
 }
 
+/*
+ * A range's teardown, in pieces. The kernel deletes a group under RTNL, and
+ * every other netlink change on the host (another range's up, libvirt, the
+ * network manager) waits until it is done: removing a bridge costs an
+ * rcu_barrier() (br_multicast_dev_del, about 16-17 ms here), each of its
+ * ports a synchronize_net() (about 1.7 ms), so one request for a range of
+ * 100 networks held RTNL for about 2 s. Deleted in requests of at most
+ * DEL_BUDGET units (a port or other link 1, a bridge 10: about 70 ms), the
+ * longest wait is one request's, and the total stays near the single
+ * request's: the per-object cost is the kernel's either way, a request adds
+ * one round trip and the links' moves into its group. Ports go first, so
+ * that a bridge costs only itself.
+ */
+#define DEL_BUDGET 40
+#define DEL_BRIDGE_COST 10
+
+/* @set: its first @n_other links are not bridges, the rest are */
+static int del_chunked(struct cyris_nl *nl, const struct cyris_link_list *l, int *set, size_t n,
+		       size_t n_other, uint32_t hint)
+{
+	size_t i, from = 0;
+	unsigned cost = 0;
+	int r;
+
+	if (n_other + (n - n_other) * DEL_BRIDGE_COST <= DEL_BUDGET)
+		return del_many(nl, l, set, n, hint);
+	for (i = 0; i < n; i++) {
+		unsigned c = i < n_other ? 1 : DEL_BRIDGE_COST;
+
+		if (cost + c > DEL_BUDGET && i > from) {
+			if ((r = del_many(nl, l, set + from, i - from, 0)) < 0)
+				return r;
+			from = i;
+			cost = 0;
+		}
+		cost += c;
+	}
+	return del_many(nl, l, set + from, n - from, 0);
+}
+
 int cyris_range_destroy(struct cyris_nl *nl, const char *range, size_t *ret_count)
 {
+	_cleanup_link_list_ struct cyris_link_list l = {0};
+	_cleanup_free_ int *set = NULL;
 	struct range_match m = { .range = range };
+	size_t i, n = 0, n_other;
+	int r;
 
 	if (!cyris_id_valid(range))
 		return -EINVAL;
 	m.group = cyris_range_group(range);
-	return cyris_link_del_where(nl, in_range, &m, m.group, ret_count);
+	if ((r = cyris_link_list(nl, &l)) < 0)
+		return r;
+	set = calloc(l.n + 1, sizeof(*set));
+	if (!set)
+		return -ENOMEM;
+	/* the ports and other links first, then the bridges */
+	for (i = 0; i < l.n; i++)
+		if (!streq(l.v[i].kind, "bridge") && in_range(&l.v[i], &m))
+			set[n++] = l.v[i].ifindex;
+	n_other = n;
+	for (i = 0; i < l.n; i++)
+		if (streq(l.v[i].kind, "bridge") && in_range(&l.v[i], &m))
+			set[n++] = l.v[i].ifindex;
+	r = del_chunked(nl, &l, set, n, n_other, m.group);
+	if (r == 0 && ret_count)
+		*ret_count = n;
+	return r;
 }
 
 /* ---- reading ---------------------------------------------------------- */

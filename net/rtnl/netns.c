@@ -47,18 +47,38 @@ bool cyris_netns_name_valid(const char *name)
 }
 
 /* /run/netns must be a shared mount point, so that the bind mounts made
- * here are seen from other mount namespaces (what iproute2 does too). */
+ * here are seen from other mount namespaces (what iproute2 does too).
+ * Making it shared again walks every mount under it (the kernel gives each
+ * a peer group): once per mount of /run/netns and mount namespace, not per
+ * namespace made, or a range's cost per guest grows with its size. */
 static int prepare_dir(void)
 {
+	/* the mount (its id, never reused while it lives) made shared last,
+	 * and the mount namespace it was seen from */
+	static _Thread_local unsigned long long done_mnt, done_mntns;
+	struct statx sx;
+	struct stat ms;
+
 	if (mkdir(CYRIS_NETNS_DIR, 0755) < 0 && errno != EEXIST)
 		return -errno;
-	if (mount("", CYRIS_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) == 0)
+	if (statx(AT_FDCWD, CYRIS_NETNS_DIR, 0, STATX_MNT_ID, &sx) == 0 && (sx.stx_mask & STATX_MNT_ID) &&
+	    stat("/proc/thread-self/ns/mnt", &ms) == 0 &&
+	    done_mnt == sx.stx_mnt_id && done_mntns == (unsigned long long)ms.st_ino)
 		return 0;
-	if (errno != EINVAL)
-		return -errno;
-	if (mount(CYRIS_NETNS_DIR, CYRIS_NETNS_DIR, "none", MS_BIND | MS_REC, NULL) < 0)
-		return -errno;
-	return mount("", CYRIS_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) < 0 ? -errno : 0;
+	if (mount("", CYRIS_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
+		if (errno != EINVAL)
+			return -errno;
+		if (mount(CYRIS_NETNS_DIR, CYRIS_NETNS_DIR, "none", MS_BIND | MS_REC, NULL) < 0 ||
+		    mount("", CYRIS_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) < 0)
+			return -errno;
+	}
+	/* the mount it is now (a bind of itself is a new one) */
+	if (statx(AT_FDCWD, CYRIS_NETNS_DIR, 0, STATX_MNT_ID, &sx) == 0 && (sx.stx_mask & STATX_MNT_ID) &&
+	    stat("/proc/thread-self/ns/mnt", &ms) == 0) {
+		done_mnt = sx.stx_mnt_id;
+		done_mntns = (unsigned long long)ms.st_ino;
+	}
+	return 0;
 }
 
 /* The cookie of the namespace the calling thread is in; 0 on kernels

@@ -820,6 +820,8 @@ static const char *const down_what[] = { "libvirt guests", "links", "namespaces"
 static int down_gate(const char *range, const struct cyris_topo_opts *o, unsigned k,
 		     struct cyris_error *err)
 {
+	if (o && o->progress)
+		o->progress(o->progress_arg, k, sizeof(down_what) / sizeof(down_what[0]), down_what[k - 1]);
 	if (o && o->cancel && *o->cancel)
 		return cyris_error_set(err, -ECANCELED, "interrupted before removing the %s of range %s "
 				  "(what is left is still isolated; down %s again removes it)",

@@ -9,6 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 N=${N:-100}
+if [ "$QUICK" = 1 ]; then SCALE_NS=${SCALE_NS:-10 100}; SCALE_RUNS=${SCALE_RUNS:-1}; fi
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 
@@ -109,23 +110,42 @@ done
 for v in a b c d p; do mb[$v]=$(median ${B[$v]}); done
 for v in a b d e f; do md[$v]=$(median ${D[$v]}); done
 
-echo "== bridge: scale curve of cyris-bridge -b (and destroy), 3 runs each"
-declare -A SB SD
-for n in 10 100 1000; do
+echo "== bridge: scale curve at ${SCALE_NS:-10 100 1000} bridges, cyris-bridge -b beside ip -batch and the floor, ${SCALE_RUNS:-3} runs each, interleaved"
+declare -A SB SD SR
+for n in ${SCALE_NS:-10 100 1000}; do
 	gen "$n"
-	for ((r = 0; r < 3; r++)); do
-		out=$(in_netns bash -c '
-			. "'"$BENCH_DIR"'/lib.sh"
-			timed b "$CYRIS_BIN/cyris-bridge" -b "$1"; [ "$timed_rc" = 0 ] || exit 1
-			timed d "$CYRIS_BIN/cyris-bridge" destroy range bench; [ "$timed_rc" = 0 ] || exit 1
-			echo "$b $d"' _ "$W/cyris.$n")
-		SB[$n]="${SB[$n]:-} ${out% *}"
-		SD[$n]="${SD[$n]:-} ${out#* }"
-		settle
+	for ((r = 0; r < ${SCALE_RUNS:-3}; r++)); do
+		for v in a b d; do
+			out=$(in_netns bash -c '
+				. "'"$BENCH_DIR"'/lib.sh"
+				v=$1 n=$2 W=$3
+				case $v in
+				a) timed b "$CYRIS_BIN/cyris-bridge" -b "$W/cyris.$n" ;;
+				b) timed b ip -batch "$W/ip.$n" ;;
+				d) timed b "$BENCH_BIN/nlfloor" build "$n" ;;
+				esac
+				[ "$timed_rc" = 0 ] || exit 1
+				case $v in
+				a) timed d "$CYRIS_BIN/cyris-bridge" destroy range bench ;;
+				b) timed d ip -batch "$W/del.$n" ;;
+				d) timed d "$BENCH_BIN/nlfloor" destroy ;;
+				esac
+				[ "$timed_rc" = 0 ] && [ "$(ip -o link show | wc -l)" = 1 ] || exit 1
+				echo "$b $d"' _ "$v" "$n" "$W") || { echo "bench: scale $v at $n failed" >&2; exit 1; }
+			SB[$v$n]="${SB[$v$n]:-} ${out% *}"
+			SD[$v$n]="${SD[$v$n]:-} ${out#* }"
+		done
+	done
+	# peak RSS of each tool building N bridges (untimed)
+	for v in a b d; do
+		case $v in
+		a) cmd=("$CYRIS_BIN/cyris-bridge" -b "$W/cyris.$n") ;;
+		b) cmd=(ip -batch "$W/ip.$n") ;;
+		d) cmd=("$BENCH_BIN/nlfloor" build "$n") ;;
+		esac
+		SR[$v$n]=$(in_netns bash -c '"$1/maxrss" "${@:2}" 2>&1 >/dev/null | awk "/maxrss_kib/ { print \$2 }"' _ "$BENCH_BIN" "${cmd[@]}")
 	done
 done
-rss=$(in_netns bash -c '"$1/maxrss" "$2/cyris-bridge" -b "$3" 2>&1 >/dev/null | awk "/maxrss_kib/ { print \$2 }"; "$2/cyris-bridge" destroy range bench' \
-	_ "$BENCH_BIN" "$CYRIS_BIN" "$W/cyris.1000")
 
 {
 	echo "### Bridges: $N bridges, each with an address and 4 veth pairs ($((N * 15)) \`ip\` operations)"
@@ -150,12 +170,12 @@ rss=$(in_netns bash -c '"$1/maxrss" "$2/cyris-bridge" -b "$3" 2>&1 >/dev/null | 
 	echo "| floor, the $N bridges alone (no ports) | ${md[e]} |"
 	echo "| floor, the $((N * 4)) veth pairs alone (no bridge) | ${md[f]} |"
 	echo
-	echo "| bridges | build ms | per bridge ms | destroy ms | per bridge ms |"
-	echo "|---:|---:|---:|---:|---:|"
-	for n in 10 100 1000; do
-		b=$(median ${SB[$n]}); d=$(median ${SD[$n]})
-		echo "| $n | $b | $(ratio "$b" "$n") | $d | $(ratio "$d" "$n") |"
-	done
+	echo "Scale: each N built and destroyed by each, interleaved, median of ${SCALE_RUNS:-3}; per bridge = ms / N; peak RSS of the build."
 	echo
-	echo "Peak RSS of \`cyris-bridge -b\` building 1,000 bridges: $((rss / 1024)) MiB ($rss KiB)."
+	echo "| bridges | build ms: cyris / ip -batch / floor | cyris per bridge ms | vs ip -batch | vs floor | destroy ms: cyris / ip -batch (link by link) / floor (group) | cyris per bridge ms | vs floor | peak RSS KiB: cyris / ip / floor |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for n in ${SCALE_NS:-10 100 1000}; do
+		for v in a b d; do mb[$v]=$(median ${SB[$v$n]}); md[s$v]=$(median ${SD[$v$n]}); done
+		echo "| $n | ${mb[a]} / ${mb[b]} / ${mb[d]} | $(ratio "${mb[a]}" "$n") | $(ratio "${mb[a]}" "${mb[b]}") | $(ratio "${mb[a]}" "${mb[d]}") | ${md[sa]} / ${md[sb]} / ${md[sd]} | $(ratio "${md[sa]}" "$n") | $(ratio "${md[sa]}" "${md[sd]}") | ${SR[a$n]} / ${SR[b$n]} / ${SR[d$n]} |"
+	done
 } | tee "$BENCH_OUT/bridge.md"

@@ -10,6 +10,7 @@
 # Both SSH variants use aes128-gcm@openssh.com (checked, not assumed).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/lib.sh"
+settle || exit 1   # the namespaces of the benchmark before have gone
 . "$TESTS_DIR/tunnel-lib.sh"
 
 SIZE=${SIZE:-256M}

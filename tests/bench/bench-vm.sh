@@ -12,6 +12,7 @@ RUNS=${RUNS:-20}
 VM_GUESTS=fast
 . "$(dirname "$0")/../vm-lib.sh"
 . "$(dirname "$0")/lib.sh"
+settle || exit 1   # the namespaces of the benchmark before have gone
 set +u
 
 vm_fast_guest
