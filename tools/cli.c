@@ -223,6 +223,26 @@ struct json *cli_json(struct cli *c)
 	return &c->j;
 }
 
+void cli_print_ids(struct cli *c, const char *key, const char (*v)[CYRIS_ID_MAX + 1], size_t n)
+{
+	size_t i;
+
+	if (c->json) {
+		struct json *j = cli_json(c);
+
+		json_obj_open(j, NULL);
+		json_arr_open(j, key);
+		for (i = 0; i < n; i++)
+			json_str(j, NULL, v[i]);
+		json_arr_close(j);
+		json_obj_close(j);
+		json_end(j);
+	} else {
+		for (i = 0; i < n; i++)
+			printf("%s\n", v[i]);
+	}
+}
+
 int cli_run(struct cli *c, int argc, char **argv)
 {
 	const struct cli_cmd *cmd;

@@ -16,6 +16,7 @@
 
 #include "cyris/error.h"
 #include "cyris/nl.h"
+#include "cyris/tag.h"
 #include "../net/base/json.h"
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
@@ -150,5 +151,7 @@ const struct cli_kw *cli_kw_find(const struct cli_kw *tab, const char *s);
 
 /* Start / finish a JSON document on stdout. */
 struct json *cli_json(struct cli *c);
+/* @n range ids, one a line, or with -j an object {"@key": [ids]} */
+void cli_print_ids(struct cli *c, const char *key, const char (*v)[CYRIS_ID_MAX + 1], size_t n);
 
 #endif

@@ -617,7 +617,7 @@ static int cmd_destroy(struct cli *c, int argc, char **argv)
 static int cmd_ls(struct cli *c, int argc, char **argv)
 {
 	char (*v)[CYRIS_ID_MAX + 1] = NULL;
-	size_t n = 0, i;
+	size_t n = 0;
 	int rc;
 
 	(void)argc;
@@ -626,20 +626,7 @@ static int cmd_ls(struct cli *c, int argc, char **argv)
 		return rc;
 	if (cyris_ec2_ls(ec2, &v, &n) < 0)
 		return failed(c);
-	if (c->json) {
-		struct json *j = cli_json(c);
-
-		json_obj_open(j, NULL);
-		json_arr_open(j, "ranges");
-		for (i = 0; i < n; i++)
-			json_str(j, NULL, v[i]);
-		json_arr_close(j);
-		json_obj_close(j);
-		json_end(j);
-	} else {
-		for (i = 0; i < n; i++)
-			printf("%s\n", v[i]);
-	}
+	cli_print_ids(c, "ranges", (const char (*)[CYRIS_ID_MAX + 1])v, n);
 	free(v);
 	return CLI_OK;
 }

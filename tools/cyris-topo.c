@@ -858,7 +858,7 @@ static int aws_ls(struct cli *c)
 {
 	char (*v)[CYRIS_ID_MAX + 1] = NULL;
 	struct cyris_ec2 *e = NULL;
-	size_t n = 0, i;
+	size_t n = 0;
 	int rc;
 
 	if ((rc = aws_open_conn(c, &e)))
@@ -869,20 +869,7 @@ static int aws_ls(struct cli *c)
 		return rc;
 	}
 	cyris_ec2_free(e);
-	if (c->json) {
-		struct json *j = cli_json(c);
-
-		json_obj_open(j, NULL);
-		json_arr_open(j, "ranges");
-		for (i = 0; i < n; i++)
-			json_str(j, NULL, v[i]);
-		json_arr_close(j);
-		json_obj_close(j);
-		json_end(j);
-	} else {
-		for (i = 0; i < n; i++)
-			printf("%s\n", v[i]);
-	}
+	cli_print_ids(c, "ranges", (const char (*)[CYRIS_ID_MAX + 1])v, n);
 	free(v);
 	return CLI_OK;
 }

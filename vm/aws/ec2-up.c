@@ -513,6 +513,21 @@ static void up_free(struct up *u)
 	free(u->guests);
 }
 
+/* the per-network and per-guest state of one up (or emit) of @u->p */
+static int up_init(struct up *u, const char *what, struct cyris_error *err)
+{
+	const struct cyris_plan *p = u->p;
+
+	cyris_error_clear(&u->e->err);
+	u->nets = calloc(p->n_nets ? p->n_nets : 1, sizeof(*u->nets));
+	u->guests = calloc(p->n_guests ? p->n_guests : 1, sizeof(*u->guests));
+	if (!u->nets || !u->guests) {
+		up_free(u);
+		return cyris_error_set(err, -ENOMEM, "%s %s: out of memory", what, p->range);
+	}
+	return 0;
+}
+
 int cyris_ec2_up(struct cyris_ec2 *e, const struct cyris_plan *p, const struct cyris_conf *conf,
 		 const struct cyris_ec2_up_opts *o, struct cyris_error *err)
 {
@@ -523,13 +538,8 @@ int cyris_ec2_up(struct cyris_ec2 *e, const struct cyris_plan *p, const struct c
 	int r;
 
 	(void)conf;
-	cyris_error_clear(&e->err);
-	u.nets = calloc(p->n_nets ? p->n_nets : 1, sizeof(*u.nets));
-	u.guests = calloc(p->n_guests ? p->n_guests : 1, sizeof(*u.guests));
-	if (!u.nets || !u.guests) {
-		up_free(&u);
-		return cyris_error_set(err, -ENOMEM, "up %s: out of memory", p->range);
-	}
+	if ((r = up_init(&u, "up", err)) < 0)
+		return r;
 	if ((r = check(&u)) < 0)
 		goto out;
 	e->fail_at = u.o->fail_at;
@@ -685,13 +695,8 @@ int cyris_ec2_emit(struct cyris_ec2 *e, const struct cyris_plan *p, const struct
 	int r;
 
 	(void)conf;
-	cyris_error_clear(&e->err);
-	u.nets = calloc(p->n_nets ? p->n_nets : 1, sizeof(*u.nets));
-	u.guests = calloc(p->n_guests ? p->n_guests : 1, sizeof(*u.guests));
-	if (!u.nets || !u.guests) {
-		up_free(&u);
-		return cyris_error_set(err, -ENOMEM, "emit %s: out of memory", p->range);
-	}
+	if ((r = up_init(&u, "emit", err)) < 0)
+		return r;
 	if ((r = check(&u)) < 0)
 		goto out;
 	fprintf(f, "# cyris-topo plan --emit aws: range %s on EC2, for cyris-aws -b -\n", p->range);
