@@ -242,6 +242,10 @@ is "$?" 0 "plan --emit aws | cyris-aws -b - of it"
 inspect state 127 > "$AWS_TMP/nosrc-b.json"
 is "$(nosrc_check "$AWS_TMP/nosrc-b.json")" "" "cyris-aws sg allow: a rule without src is from the VPC too"
 is "$(jq .groups "$AWS_TMP/nosrc-b.json")" "$(jq .groups "$AWS_TMP/nosrc.json")" "... the same groups and rules as up"
+# fw is the gateway of inside but not of outside (the host is, there): only
+# inside's route table goes through fw, in both build paths
+is "$(noaz "$AWS_TMP/nosrc-b.json")" "$(noaz "$AWS_TMP/nosrc.json")" \
+	"... and the same route tables (fw routes only the network it is the gateway of), instances and tags"
 ok "destroy --range 127" "$A" destroy --range 127
 is "$(tagged 127)" "" "nothing tagged left"
 
@@ -283,7 +287,9 @@ for ms in 150 600 1500; do
 done
 
 # ---- SIGINT rolls back ----------------------------------------------------------------
-CYRIS_TOPO_STEP_DELAY_MS=40 "$T" up "$DMZ" "${UP[@]}" > /dev/null 2> "$AWS_TMP/err" &
+# (steps slowed enough that up is still running when the poll, a python
+# process each time, has seen 5 resources, also on a loaded machine)
+CYRIS_TOPO_STEP_DELAY_MS=250 "$T" up "$DMZ" "${UP[@]}" > /dev/null 2> "$AWS_TMP/err" &
 pid=$!
 wait_for 20 bash -c "[ \$(AWS_ENDPOINT_URL=$MOTO_URL python3 $INSPECT tagged 124 | wc -l) -ge 5 ]"
 kill -INT $pid; wait $pid

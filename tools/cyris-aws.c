@@ -32,14 +32,15 @@ static const char help[] =
 "  sg allow GROUP RULE   let into GROUP (sg-... or its name) what the CyRIS rule\n"
 "                        (as cyris-fw takes it) allows from its sources\n"
 "  instance create NAME --range R --image AMI [--type T]\n"
-"       [--nic SUBNET[,ip=A][,sg=GROUP]...]... [--ssh-key FILE]... [--guest G.k]\n"
+"       [--nic SUBNET[,ip=A][,sg=GROUP]...[,route]]... [--ssh-key FILE]... [--guest G.k]\n"
 "       [--instance I] [--gateway] [--public]\n"
 "                        an instance with one ENI per --nic (a subnet id, or a\n"
 "                        network name of R with that network's group, and\n"
 "                        more groups), the keys in its cloud-init and the first\n"
 "                        as the range's key pair; --gateway: no source/dest\n"
-"                        check, the other NICs' subnets routed through each\n"
-"                        ENI; --public: an Elastic IP behind the VPC's\n"
+"                        check, and the subnet of each NIC marked route (none\n"
+"                        marked: of each NIC) sends the VPC's other subnets\n"
+"                        through it; --public: an Elastic IP behind the VPC's\n"
 "                        internet gateway\n"
 "  instance terminate NAME   terminate it and wait (--force: an untagged i-...)\n"
 "  instance list [--range R] the instances of R (of every range)\n"
@@ -410,11 +411,15 @@ static int inst_create(struct cli *c, const char *name)
 			if (strncmp(w, "ip=", 3) == 0 && !s.nics[i].ip.family && cyris_ip_parse(w + 3, &s.nics[i].ip) == 0 &&
 			    s.nics[i].ip.family == AF_INET)
 				continue;
+			if (streq(w, "route") && !s.nics[i].route) {
+				s.nics[i].route = true;
+				continue;
+			}
 			if (strncmp(w, "sg=", 3) == 0 && w[3] && s.nics[i].n_groups < ARRAY_SIZE(groups[i])) {
 				groups[i][s.nics[i].n_groups++] = w + 3;
 				continue;
 			}
-			return cli_usage(c, "--nic '%s': '%s' is not ip=IPV4 (once) or sg=GROUP (up to %zu)",
+			return cli_usage(c, "--nic '%s': '%s' is not ip=IPV4 (once), route (once) or sg=GROUP (up to %zu)",
 					 o->nics[i], w, ARRAY_SIZE(groups[i]));
 		}
 	}

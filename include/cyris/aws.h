@@ -108,6 +108,9 @@ struct cyris_ec2_nic {
 					    with a network name, besides the network's;
 					    with a subnet id, the NIC's only ones */
 	size_t n_groups;
+	bool route;                      /* the guest is this subnet's gateway: with
+					    gateway_routes, the subnet's route table
+					    sends the VPC's other subnets here */
 };
 
 struct cyris_ec2_instance_spec {
@@ -123,8 +126,11 @@ struct cyris_ec2_instance_spec {
 	struct cyris_ec2_nic nics[CYRIS_GUEST_MAX_NICS];
 	size_t n_nics;
 	bool forwarding;                 /* a gateway: SourceDestCheck off */
-	bool gateway_routes;             /* and each of its networks' route table sends
-					    its other NICs' subnets through it */
+	bool gateway_routes;             /* and the route table of each NIC's subnet
+					    marked route (none marked: of every NIC)
+					    sends the VPC's other subnets through
+					    that NIC, as up does for a network whose
+					    gateway is a guest */
 	bool public_ip;                  /* an entry point: the internet gateway of
 					    its VPC (made when missing), a default
 					    route in its first NIC's subnet's route

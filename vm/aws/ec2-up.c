@@ -677,6 +677,8 @@ static void emit_instance(struct up *u, FILE *f, unsigned inst)
 			fprintf(f, " --nic %s,ip=%s", p->nets[g->nics[k].net].name, cyris_ip_format(&a, b, sizeof(b)));
 			if (u->guests[i].own)
 				fprintf(f, ",sg=cyris-%s-i%u-%s", p->range, inst, g->tag_guest);
+			if (g->gateway && p->nets[g->nics[k].net].gw_guest == (int)i)
+				fputs(",route", f);
 		}
 		for (k = 0; k < u->o->n_ssh_key_files; k++) {
 			fputs(" --ssh-key ", f);

@@ -1024,30 +1024,50 @@ static int route_table(struct cyris_ec2 *e, const struct subnet_info *si, const 
 			 NULL, NULL);
 }
 
-/* A gateway: each NIC's subnet sends the other NICs' subnets through it. */
+/* A gateway: the subnet of each NIC marked route (none marked: of each NIC)
+ * sends the VPC's other subnets through that NIC. */
 static int link_routes(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec *s,
 		       const struct cyris_ec2_instance *in, char subnets[][CYRIS_AWS_IDSIZ])
 {
-	struct subnet_info si[CYRIS_GUEST_MAX_NICS];
-	char rt[CYRIS_AWS_IDSIZ];
-	size_t i, j;
-	int r;
+	struct subnet_info si;
+	char rt[CYRIS_AWS_IDSIZ], cidr[CYRIS_PREFIXSTRLEN], sid[CYRIS_AWS_IDSIZ];
+	bool any = false;
+	size_t i;
+	int r = 0;
 
 	for (i = 0; i < s->n_nics; i++)
-		if ((r = subnet_info(e, subnets[i], &si[i])) < 0)
-			return r;
-	for (i = 0; i < s->n_nics; i++) {
+		any |= s->nics[i].route;
+	for (i = 0; r >= 0 && i < s->n_nics; i++) {
+		struct aws_query q = { 0 };
+		xmlDoc *d = NULL;
+		xmlNode *it;
+
+		if (any && !s->nics[i].route)
+			continue;
 		if (!in->enis[i][0])
 			return ec2_fail(e, -EPROTO, "run-instances %s: no ENI at index %zu", s->name, i);
-		if ((r = route_table(e, &si[i], subnets[i], rt)) < 0)
+		if ((r = subnet_info(e, subnets[i], &si)) < 0 || (r = route_table(e, &si, subnets[i], rt)) < 0)
 			return r;
-		for (j = 0; j < s->n_nics; j++)
-			if (j != i && (r = simple_do(e, "CreateRoute", "create-route via the gateway guest", "RouteTableId",
-						     rt, "DestinationCidrBlock", si[j].cidr, "NetworkInterfaceId",
-						     in->enis[i])) < 0)
-				return r;
+		if ((r = q_filter(&q, 1, "vpc-id", si.vpc)) >= 0)
+			r = ec2_call(e, "DescribeSubnets", &q, &d, "subnets of VPC %s", si.vpc);
+		aws_query_free(&q);
+		if (r < 0)
+			return r;
+		ec2_for_items(aws_xml_find(xmlDocGetRootElement(d), "subnetSet"), it) {
+			if (ec2_kid_copy(it, "subnetId", sid, sizeof(sid)) < 0 ||
+			    ec2_kid_copy(it, "cidrBlock", cidr, sizeof(cidr)) < 0) {
+				r = ec2_fail(e, -EPROTO, "subnets of VPC %s: a subnet without id or CIDR", si.vpc);
+				break;
+			}
+			if (streq(sid, subnets[i]))
+				continue;
+			if ((r = simple_do(e, "CreateRoute", "create-route via the gateway guest", "RouteTableId", rt,
+					   "DestinationCidrBlock", cidr, "NetworkInterfaceId", in->enis[i])) < 0)
+				break;
+		}
+		xmlFreeDoc(d);
 	}
-	return 0;
+	return r;
 }
 
 /* An entry point: internet gateway, default route, Elastic IP. */
