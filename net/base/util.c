@@ -86,3 +86,18 @@ const void *cyris_find_sorted(const void *v, size_t n, size_t size, const char *
 	}
 	return lo < n && streq(sorted_key(v, size, lo), key) ? (const char *)v + lo * size : NULL;
 }
+
+void cyris_fput_word(FILE *f, const char *w)
+{
+	if (*w && !w[strcspn(w, " \t\n'\"\\#$`;&|<>()*?[]{}~")]) {
+		fputs(w, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *w; w++)
+		if (*w == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*w, f);
+	fputc('\'', f);
+}

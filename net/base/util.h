@@ -53,4 +53,9 @@ void *cyris_grow(void **v, size_t *n, size_t *cap, size_t size);
  * whose key is @key, or NULL: a lower-bound search, O(log n). */
 const void *cyris_find_sorted(const void *v, size_t n, size_t size, const char *key);
 
+/* @w as one word of a batch line (and of a shell's): as it is when nothing
+ * in it needs quoting, else in single quotes, a ' as '\'' (cli_split reads
+ * both). */
+void cyris_fput_word(FILE *f, const char *w);
+
 #endif

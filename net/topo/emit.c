@@ -123,17 +123,7 @@ int cyris_plan_emit_fw(const struct cyris_plan *p, const char *gateway, FILE *f,
 static void put_opt(FILE *f, const char *name, const char *w)
 {
 	fprintf(f, " %s ", name);
-	if (*w && !w[strcspn(w, " \t\n'\"\\#$`;&|<>()*?[]{}~")]) {
-		fputs(w, f);
-		return;
-	}
-	fputc('\'', f);
-	for (; *w; w++)
-		if (*w == '\'')
-			fputs("'\\''", f);
-		else
-			fputc(*w, f);
-	fputc('\'', f);
+	cyris_fput_word(f, w);
 }
 
 int cyris_plan_emit_vm(const struct cyris_plan *p, FILE *f)

@@ -580,22 +580,6 @@ out:
 	return r < 0 ? r : 0;
 }
 
-/* A word for a cyris-aws batch line: quoted when it has to be. */
-static void word(FILE *f, const char *w)
-{
-	if (!strpbrk(w, " \t'\"\\#$")) {
-		fputs(w, f);
-		return;
-	}
-	fputc('\'', f);
-	for (; *w; w++)
-		if (*w == '\'')
-			fputs("'\\''", f);
-		else
-			fputc(*w, f);
-	fputc('\'', f);
-}
-
 /* @p's permissions as sg allow lines: one rule per (protocol, ports). */
 static void emit_allow(FILE *f, const char *group, const struct ec2_perms *p)
 {
@@ -682,7 +666,7 @@ static void emit_instance(struct up *u, FILE *f, unsigned inst)
 		}
 		for (k = 0; k < u->o->n_ssh_key_files; k++) {
 			fputs(" --ssh-key ", f);
-			word(f, u->o->ssh_key_files[k]);
+			cyris_fput_word(f, u->o->ssh_key_files[k]);
 		}
 		fputc('\n', f);
 	}
