@@ -655,6 +655,18 @@ static void aws_progress(void *arg, size_t step, const char *what)
 	progress(arg, step, 0, what);
 }
 
+/* the keys of every --ssh-key FILE into @keys */
+static int ssh_keys_load(struct cli *c, struct cyris_ssh_keys *keys)
+{
+	struct cyris_error err;
+	size_t i;
+
+	for (i = 0; i < opt.n_ssh_keys; i++)
+		if (cyris_ssh_keys_load(opt.ssh_keys[i], keys, &err) < 0)
+			return cli_fail(c, &err);
+	return CLI_OK;
+}
+
 static int aws_up(struct cli *c, struct cyris_range *r, struct cyris_topo_opts *o)
 {
 	struct cyris_ec2_up_opts uo = { .file = r->file, .ssh_from = opt.ssh_from, .cancel = &interrupted,
@@ -678,11 +690,8 @@ static int aws_up(struct cli *c, struct cyris_range *r, struct cyris_topo_opts *
 		uo.progress = aws_progress;
 		uo.progress_arg = c;
 	}
-	for (i = 0; i < opt.n_ssh_keys; i++)
-		if (cyris_ssh_keys_load(opt.ssh_keys[i], &keys, &err) < 0) {
-			rc = cli_fail(c, &err);
-			goto out;
-		}
+	if ((rc = ssh_keys_load(c, &keys)))
+		goto out;
 	uo.ssh_keys = (const char *const *)keys.v;
 	uo.n_ssh_keys = keys.n;
 	if (cyris_topo_plan(r, conf, o, &p, &err) < 0) {
@@ -728,15 +737,11 @@ static int aws_emit(struct cli *c, const struct cyris_range *r, const struct cyr
 	struct cyris_ssh_keys keys = { 0 };
 	struct cyris_ec2 *e = NULL;
 	struct cyris_error err;
-	size_t i;
 	int rc;
 
 	/* read here too: a file that is no key fails now, not in the batch */
-	for (i = 0; i < opt.n_ssh_keys; i++)
-		if (cyris_ssh_keys_load(opt.ssh_keys[i], &keys, &err) < 0) {
-			rc = cli_fail(c, &err);
-			goto out;
-		}
+	if ((rc = ssh_keys_load(c, &keys)))
+		goto out;
 	uo.ssh_keys = (const char *const *)keys.v;
 	uo.n_ssh_keys = keys.n;
 	if ((rc = aws_open_conn(c, &e)))
