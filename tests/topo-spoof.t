@@ -116,11 +116,12 @@ uplink_spoof() {
 	# check's nft text of the guard is what apply installs (loaded by nft
 	# itself into a scratch namespace, both read back with nft -j)
 	guard_rules() { ip netns exec "$1" nft -j list table inet "cyris_$range" | jq -c '.nftables[] | select(.rule) |
-		.rule | select(.comment | startswith("uplink ")) | del(.handle) | del(.expr[] | select(has("counter")))'; }
+		.rule | select((.comment // "") | startswith("uplink ")) | del(.handle) | del(.expr[] | select(has("counter")))'; }
 	netns_add scratch
 	ok "gw: check's text of the guard loads into nft" bash -c \
 		"echo 'uplink eth0 from $brmac' | $CYRIS_BIN/cyris-fw -n $where check $range - | ip netns exec scratch nft -f -"
-	is "$(guard_rules scratch)" "$(guard_rules "$where")" "gw: and is the table apply installed"
+	is "$(guard_rules "$where" | wc -l)" 4 "gw: apply installed the guard's four rules (forward and input, IPv4 and IPv6)"
+	is "$(guard_rules scratch)" "$(guard_rules "$where")" "gw: and check's text is the table apply installed"
 	ip netns delete scratch
 	apply_line() { echo "$1" | cyris-fw -n "$where" apply "$range" -; }
 	fails_with 1 "<stdin>:1: 'uplink eth9 from 02:00:00:00:00:01': not an interface of the range here" \
