@@ -107,6 +107,9 @@ int fw_plan_uplink(const struct cyris_fw_policy *p, const struct cyris_fw_uplink
 void fw_plan_reset(struct fw_plan *plan);
 void fw_plan_clear(struct fw_plan *plan);
 
+/* The text of rule @i of @p (as packed: see fw-rule.c), "" past the last. */
+const char *fw_policy_rule_text(const struct cyris_fw_policy *p, size_t i);
+
 /* Comments of the rules that carry an expose, an uplink guard or a NAT (so apply can keep
  * them); their parsers are public (cyris/fw.h), the topology reads them. */
 void fw_expose_comment(const struct cyris_fw_expose *e, char *buf, size_t size);

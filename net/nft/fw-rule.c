@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "cyris/fw.h"
+#include "fw-priv.h"
 #include "cyris/link.h"
 #include "../base/util.h"
 
@@ -510,6 +511,11 @@ int cyris_fw_policy_add_rule(struct cyris_fw_policy *p, const struct cyris_fw_ru
 				       "dst %s; a network has the families of its addresses)",
 				       family_names(k), family_names(i));
 	return rule_pack(p, r);
+}
+
+const char *fw_policy_rule_text(const struct cyris_fw_policy *p, size_t i)
+{
+	return i < p->n_rules ? (const char *)p->rules + p->rule_at[i] + sizeof(struct packed_head) : "";
 }
 
 int cyris_fw_policy_rule(const struct cyris_fw_policy *p, size_t i, struct cyris_fw_rule *ret)

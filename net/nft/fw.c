@@ -209,6 +209,7 @@ struct msginfo {
 #define MSG_ROOM (UINT16_MAX + 1)   /* the largest message, kept free ahead */
 #define CHUNK_MIN (1u << 20)
 #define WHAT_MAX 127                /* of a message's text */
+#define WHAT_RULE UINT32_MAX        /* the text: its policy rule's */
 
 struct batch {
 	struct cyris_fw *fw;
@@ -224,7 +225,8 @@ struct batch {
 	size_t n, cap;
 	char *what;                 /* the messages' texts, NUL-separated */
 	size_t what_len, what_size;
-	uint32_t last_what;         /* the last one added (repeated: shared) */
+	uint32_t recent[4];         /* the last ones added (repeated: shared) */
+	const struct cyris_fw_policy *p;   /* whose rules' texts are not copied */
 	int nth;                    /* kernel rules so far */
 	int err;                    /* first build error */
 	uint32_t next_set_id;       /* of the next anonymous set */
@@ -275,7 +277,7 @@ static int batch_init(struct batch *b, struct cyris_fw *fw)
 	memset(b, 0, sizeof(*b));
 	b->fw = fw;
 	b->next_set_id = IFACES_SET_ID + 1;
-	b->last_what = UINT32_MAX;
+	memset(b->recent, 0xff, sizeof(b->recent));
 	if (room(b) < 0)
 		return -ENOMEM;
 	nftnl_batch_begin(b->buf, fw->seq++);
@@ -296,16 +298,20 @@ static void batch_free(struct batch *b)
 	free(b->what);
 }
 
-/* The offset of @what among the batch's texts (the last one again when it
- * is the same), or -ENOMEM. */
-static int64_t what_add(struct batch *b, const char *what)
+/* The offset of @what among the batch's texts (a recent one again when it
+ * is the same; WHAT_RULE when it is the text of @rule of the batch's
+ * policy, which is not copied), or -ENOMEM. */
+static int64_t what_add(struct batch *b, int rule, const char *what)
 {
-	size_t len = strnlen(what, WHAT_MAX);
+	size_t len = strnlen(what, WHAT_MAX), i;
 	char *v;
 
-	if (b->last_what != UINT32_MAX && strlen(b->what + b->last_what) == len &&
-	    memcmp(b->what + b->last_what, what, len) == 0)
-		return b->last_what;
+	if (b->p && rule >= 0 && strncmp(fw_policy_rule_text(b->p, (size_t)rule), what, WHAT_MAX) == 0)
+		return WHAT_RULE;
+	for (i = 0; i < ARRAY_SIZE(b->recent); i++)
+		if (b->recent[i] != UINT32_MAX && strlen(b->what + b->recent[i]) == len &&
+		    memcmp(b->what + b->recent[i], what, len) == 0)
+			return b->recent[i];
 	if (b->what_len + len + 1 > UINT32_MAX - 1)
 		return -ENOMEM;
 	if (b->what_size - b->what_len < len + 1) {
@@ -320,9 +326,10 @@ static int64_t what_add(struct batch *b, const char *what)
 	}
 	memcpy(b->what + b->what_len, what, len);
 	b->what[b->what_len + len] = '\0';
-	b->last_what = (uint32_t)b->what_len;
+	memmove(b->recent + 1, b->recent, sizeof(b->recent) - sizeof(b->recent[0]));
+	b->recent[0] = (uint32_t)b->what_len;
 	b->what_len += len + 1;
-	return b->last_what;
+	return b->recent[0];
 }
 
 /* Start a message: its header, with a sequence number recorded against
@@ -333,7 +340,7 @@ static struct nlmsghdr *msg_begin_family(struct batch *b, uint16_t family, uint1
 	struct msginfo *mi;
 	int64_t w;
 
-	if (room(b) < 0 || (w = what_add(b, what)) < 0 ||
+	if (room(b) < 0 || (w = what_add(b, rule, what)) < 0 ||
 	    !(mi = cyris_grow((void **)&b->info, &b->n, &b->cap, sizeof(*mi)))) {
 		b->err = -ENOMEM;
 		return NULL;
@@ -1153,7 +1160,8 @@ static void note_reply(struct batch *b, const struct cyris_fw_policy *p,
 		struct cyris_fw_rule r;
 
 		fw->err.rule = mi->rule;
-		snprintf(fw->err.text, sizeof(fw->err.text), "%s", b->what + mi->what);
+		snprintf(fw->err.text, sizeof(fw->err.text), "%.*s", WHAT_MAX, mi->what == WHAT_RULE
+			 ? fw_policy_rule_text(b->p, (size_t)mi->rule) : b->what + mi->what);
 		if (p && mi->rule >= 0 && cyris_fw_policy_rule(p, (size_t)mi->rule, &r) == 0)
 			fw->err.line = r.line;
 	} else {
@@ -1921,6 +1929,7 @@ int cyris_fw_apply(struct cyris_fw *fw, const struct cyris_fw_policy *src, bool 
 	if (r == 0 && (r = batch_init(&b, fw)) == 0) {
 		struct apply_ctx x = { .b = &b, .table = table };
 
+		b.p = &p;
 		/* add + delete + add: the old table goes in the same transaction */
 		add_table(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, table, NULL);
 		add_table(&b, NFT_MSG_DELTABLE, 0, table, NULL);
@@ -1964,6 +1973,7 @@ static int add_to_table(struct cyris_fw *fw, const char *range, const struct fw_
 	}
 	if ((r = batch_init(&b, fw)) < 0)
 		return r;
+	b.p = p;
 	add_plan(&b, table, plan);
 	r = batch_send(&b, p);
 	batch_free(&b);
