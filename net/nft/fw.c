@@ -1596,10 +1596,12 @@ static int rule_cb(const struct nlmsghdr *h, void *data)
 	struct cyris_fw_krule k, *slot;
 	int r = krule_parse(h, d->t->name, &k);
 
-	if (r <= 0) {
+	if (r < 0) {
 		d->err = r;
-		return r < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+		return MNL_CB_ERROR;
 	}
+	if (r == 0)
+		return MNL_CB_OK;
 	slot = cyris_grow((void **)&d->t->rules, &d->t->n_rules, &d->t->cap_rules, sizeof(*slot));
 	if (!slot) {
 		d->err = -ENOMEM;
