@@ -289,13 +289,17 @@ static int cmd_check(struct cli *c, int argc, char **argv)
 	r = load_policy(c, argv[0], argv[1], &p);
 	if (r != CLI_OK)
 		goto out;
+	if (!c->json) {
+		/* printed as it is planned: nothing of a large policy's
+		 * expansion is kept */
+		n = cyris_fw_explain_file(&p, stdout);
+		if (n < 0)
+			r = cli_err(c, n, "check %s", argv[0]);
+		goto out;
+	}
 	n = cyris_fw_explain(&p, &script);
 	if (n < 0) {
 		r = cli_err(c, n, "check %s", argv[0]);
-		goto out;
-	}
-	if (!c->json) {
-		fputs(script, stdout);
 		goto out;
 	}
 	struct json *js = cli_json(c);
@@ -322,11 +326,14 @@ static int cmd_check(struct cli *c, int argc, char **argv)
 	json_arr_close(js);
 	json_arr_open(js, "rules");
 	for (i = 0; i < p.n_rules; i++) {
-		_cleanup_free_ char *t = cyris_fw_rule_text(&p.rules[i]);
+		struct cyris_fw_rule ru;
+		_cleanup_free_ char *t = NULL;
 
+		(void)cyris_fw_policy_rule(&p, i, &ru);
+		t = cyris_fw_rule_text(&ru);
 		json_obj_open(js, NULL);
-		json_uint(js, "line", p.rules[i].line);
-		json_str(js, "rule", t ? t : p.rules[i].text);
+		json_uint(js, "line", ru.line);
+		json_str(js, "rule", t ? t : ru.text);
 		json_obj_close(js);
 	}
 	json_arr_close(js);
@@ -453,22 +460,23 @@ static int cmd_nat(struct cli *c, int argc, char **argv)
  * leave that forwarding on with nothing guarding it and no record of who
  * turned it on. cyris-topo down turns the forwarding off, then removes the
  * table. */
+static int ingress_rule(const struct cyris_fw_table *t, const struct cyris_fw_krule *k, void *data)
+{
+	char *ifname = data;
+
+	(void)t;
+	/* the first one found (the walk stops there) */
+	return cyris_fw_ingress_parse(k->comment, ifname) == 0 ? -EEXIST : 0;
+}
+
 static int guards_ingress(struct cli *c, struct cyris_fw *f, const char *range)
 {
-	struct cyris_fw_table *t = NULL;
 	struct cyris_error e = {0};
 	char ifname[CYRIS_IFNAMSIZ] = "";
-	size_t n = 0, i, j;
-	bool found = false;
 
-	if (cyris_fw_show(f, range, &t, &n) < 0)
-		return 0;   /* destroy says what is wrong */
-	for (i = 0; !found && i < n; i++)
-		for (j = 0; !found && j < t[i].n_rules; j++)
-			found = cyris_fw_ingress_parse(t[i].rules[j].comment, ifname) == 0;
-	cyris_fw_tables_free(t, n);
-	if (!found)
-		return 0;
+	/* a rule at a time: a table of many rules is not held */
+	if (cyris_fw_show_each(f, range, "forward", NULL, ingress_rule, ifname) != -EEXIST)
+		return 0;   /* none, or destroy says what is wrong */
 	cyris_error_set(&e, -EBUSY, "the table guards the forwarding on %s that cyris-topo up turned on "
 			"for entry points; cyris-topo down %s turns it off and removes the table "
 			"(--force removes the table alone)", ifname, range);
@@ -491,86 +499,112 @@ static int cmd_destroy(struct cli *c, int argc, char **argv)
 	return r < 0 ? fw_fail(c, r, NULL, "destroy") : CLI_OK;
 }
 
-static void show_text(const struct cyris_fw_table *t)
+/* show prints each table and each rule as the kernel's dump brings it:
+ * nothing of a large table is kept. */
+static int show_table_text(const struct cyris_fw_table *t, void *data)
 {
 	size_t i;
 
+	(void)data;
 	printf("range %s: table inet %s\n  ifaces:", t->range, t->name);
 	for (i = 0; i < t->n_ifaces; i++)
 		printf(" %s", t->ifaces[i]);
 	printf("%s\n", t->n_ifaces ? "" : " (none)");
-	for (i = 0; i < t->n_rules; i++) {
-		const struct cyris_fw_krule *k = &t->rules[i];
-
-		printf("  %-11s %-10s %10llu pkts %12llu bytes  %s\n", k->chain,
-		       k->verdict[0] ? k->verdict : "-", (unsigned long long)k->packets,
-		       (unsigned long long)k->bytes, k->comment);
-	}
+	return 0;
 }
 
-static void show_json(struct json *j, const struct cyris_fw_table *t)
+static int show_rule_text(const struct cyris_fw_table *t, const struct cyris_fw_krule *k, void *data)
 {
+	(void)t;
+	(void)data;
+	printf("  %-11s %-10s %10llu pkts %12llu bytes  %s\n", k->chain,
+	       k->verdict[0] ? k->verdict : "-", (unsigned long long)k->packets,
+	       (unsigned long long)k->bytes, k->comment);
+	return 0;
+}
+
+struct show_json {
+	struct json *j;
+	bool open;               /* a table's object is open */
+};
+
+static void show_json_close(struct show_json *x)
+{
+	if (!x->open)
+		return;
+	json_arr_close(x->j);
+	json_obj_close(x->j);
+	x->open = false;
+}
+
+static int show_table_json(const struct cyris_fw_table *t, void *data)
+{
+	struct show_json *x = data;
 	size_t i;
 
-	json_obj_open(j, NULL);
-	json_str(j, "range", t->range);
-	json_str(j, "table", t->name);
-	json_arr_open(j, "ifaces");
+	show_json_close(x);
+	json_obj_open(x->j, NULL);
+	json_str(x->j, "range", t->range);
+	json_str(x->j, "table", t->name);
+	json_arr_open(x->j, "ifaces");
 	for (i = 0; i < t->n_ifaces; i++)
-		json_str(j, NULL, t->ifaces[i]);
-	json_arr_close(j);
-	json_arr_open(j, "rules");
-	for (i = 0; i < t->n_rules; i++) {
-		const struct cyris_fw_krule *k = &t->rules[i];
+		json_str(x->j, NULL, t->ifaces[i]);
+	json_arr_close(x->j);
+	json_arr_open(x->j, "rules");
+	x->open = true;
+	return 0;
+}
 
-		json_obj_open(j, NULL);
-		json_str(j, "chain", k->chain);
-		json_uint(j, "handle", k->handle);
-		json_str(j, "comment", k->comment[0] ? k->comment : NULL);
-		json_str(j, "verdict", k->verdict[0] ? k->verdict : NULL);
-		json_uint(j, "packets", k->packets);
-		json_uint(j, "bytes", k->bytes);
-		json_obj_close(j);
-	}
-	json_arr_close(j);
+static int show_rule_json(const struct cyris_fw_table *t, const struct cyris_fw_krule *k, void *data)
+{
+	struct json *j = ((struct show_json *)data)->j;
+
+	(void)t;
+	json_obj_open(j, NULL);
+	json_str(j, "chain", k->chain);
+	json_uint(j, "handle", k->handle);
+	json_str(j, "comment", k->comment[0] ? k->comment : NULL);
+	json_str(j, "verdict", k->verdict[0] ? k->verdict : NULL);
+	json_uint(j, "packets", k->packets);
+	json_uint(j, "bytes", k->bytes);
 	json_obj_close(j);
+	return 0;
 }
 
 static int cmd_show(struct cli *c, int argc, char **argv)
 {
-	struct cyris_fw_table *t = NULL;
+	const char *range = argc ? argv[0] : NULL;
 	struct cyris_fw *f;
-	size_t n = 0, i;
 	int r;
 
 	if (argc && (r = parse_range(c, argv[0])))
 		return r;
 	if ((r = fw(c, &f)))
 		return r;
-	r = cyris_fw_show(f, argc ? argv[0] : NULL, &t, &n);
-	if (r < 0)
-		return cli_err(c, r, "show");
-	if (argc && n == 0) {
-		cli_msg(c, "range %s has no table", argv[0]);
-		r = CLI_FAIL;
-	} else if (c->json) {
-		struct json *j = cli_json(c);
-
-		json_obj_open(j, NULL);
-		json_arr_open(j, "ranges");
-		for (i = 0; i < n; i++)
-			show_json(j, &t[i]);
-		json_arr_close(j);
-		json_obj_close(j);
-		json_end(j);
-		r = CLI_OK;
-	} else {
-		for (i = 0; i < n; i++)
-			show_text(&t[i]);
-		r = CLI_OK;
+	if (range) {
+		/* that it has a table, before anything is printed */
+		r = cyris_fw_show_each(f, range, NULL, NULL, NULL, NULL);
+		if (r < 0)
+			return cli_err(c, r, "show");
+		if (r == 0) {
+			cli_msg(c, "range %s has no table", range);
+			return CLI_FAIL;
+		}
 	}
-	cyris_fw_tables_free(t, n);
-	return r;
+	if (c->json) {
+		struct show_json x = { .j = cli_json(c) };
+
+		json_obj_open(x.j, NULL);
+		json_arr_open(x.j, "ranges");
+		r = cyris_fw_show_each(f, range, NULL, show_table_json, show_rule_json, &x);
+		show_json_close(&x);
+		json_arr_close(x.j);
+		json_obj_close(x.j);
+		json_end(x.j);
+	} else {
+		r = cyris_fw_show_each(f, range, NULL, show_table_text, show_rule_text, NULL);
+	}
+	return r < 0 ? cli_err(c, r, "show") : CLI_OK;
 }
 
 static const struct cli_cmd cmds[] = {

@@ -50,6 +50,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cyris/addr.h"
 #include "cyris/tag.h"
@@ -142,8 +143,12 @@ struct cyris_fw_policy {
 	char range[CYRIS_ID_MAX + 1];
 	struct cyris_fw_net *nets;
 	size_t n_nets, cap_nets;
-	struct cyris_fw_rule *rules;
-	size_t n_rules, cap_rules;
+	/* the rules, each packed into as many bytes as it uses (a struct
+	 * cyris_fw_rule has room for its longest lists: some 3 KB); read one
+	 * back with cyris_fw_policy_rule() */
+	unsigned char *rules;
+	size_t *rule_at;                /* where each rule begins in @rules */
+	size_t n_rules, cap_rules, len_rules, size_rules;
 	struct cyris_fw_expose *exposes;
 	size_t n_exposes, cap_exposes;
 	char (*nat)[CYRIS_IFNAMSIZ];    /* egress interfaces */
@@ -166,6 +171,8 @@ int cyris_fw_policy_add_iface(struct cyris_fw_policy *p, const char *net,
  * message in @err otherwise. */
 int cyris_fw_policy_add_rule(struct cyris_fw_policy *p, const struct cyris_fw_rule *r,
 			     struct cyris_error *err);
+/* Rule @i of @p (in the order added) into @ret; -ENOENT past the last. */
+int cyris_fw_policy_rule(const struct cyris_fw_policy *p, size_t i, struct cyris_fw_rule *ret);
 int cyris_fw_policy_add_expose(struct cyris_fw_policy *p, const struct cyris_fw_expose *e);
 int cyris_fw_policy_add_nat(struct cyris_fw_policy *p, const char *ifname);
 /* An interface outside clients of entry points come in on, whose IPv4
@@ -289,6 +296,21 @@ int cyris_fw_show(struct cyris_fw *fw, const char *range,
 void cyris_fw_tables_free(struct cyris_fw_table *t, size_t n);
 
 /*
+ * The same, a rule at a time, keeping nothing (a table of 100,000 rules is
+ * shown in constant memory): for each table, @table_cb with the table (its
+ * interfaces, no rules), then @rule_cb with each of its rules (of chain
+ * @chain only, when not NULL), in the kernel's order; either may be NULL
+ * (then the interfaces, or the rules, are not read). A negative return of a
+ * callback stops the walk and is returned. Returns the number of tables, or
+ * -errno.
+ */
+int cyris_fw_show_each(struct cyris_fw *fw, const char *range, const char *chain,
+		       int (*table_cb)(const struct cyris_fw_table *t, void *data),
+		       int (*rule_cb)(const struct cyris_fw_table *t,
+				      const struct cyris_fw_krule *k, void *data),
+		       void *data);
+
+/*
  * Base chains of other tables on the forward hook with policy drop (a host
  * firewall that may drop range traffic), as "family table chain" names,
  * separated by ", ", into @buf (whole names only: a list too long for it
@@ -300,6 +322,9 @@ int cyris_fw_foreign_drops(struct cyris_fw *fw, char *buf, size_t size);
  * rule, in nft's own syntax (what `check` prints). Returns the number of
  * lines or -errno; free *ret. */
 int cyris_fw_explain(const struct cyris_fw_policy *p, char **ret);
+/* The same, written to @f as it is planned (nothing of it is kept):
+ * returns the number of lines, or -errno. */
+int cyris_fw_explain_file(const struct cyris_fw_policy *p, FILE *f);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

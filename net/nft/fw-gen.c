@@ -5,6 +5,7 @@
  */
 #include <netinet/in.h>
 #include <linux/netfilter.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <sys/socket.h>
 
@@ -51,7 +52,7 @@ static struct fw_match *match(struct fw_krule *k, enum fw_match_kind kind, unsig
 	return m;
 }
 
-void fw_plan_clear(struct fw_plan *plan)
+void fw_plan_reset(struct fw_plan *plan)
 {
 	size_t i, j;
 
@@ -60,6 +61,12 @@ void fw_plan_clear(struct fw_plan *plan)
 			free(plan->v[i].m[j].pfx_set);
 			free(plan->v[i].m[j].port_set);
 		}
+	plan->n = 0;
+}
+
+void fw_plan_clear(struct fw_plan *plan)
+{
+	fw_plan_reset(plan);
 	free(plan->v);
 	memset(plan, 0, sizeof(*plan));
 }
@@ -731,9 +738,25 @@ static int plan_skeleton(const struct cyris_fw_policy *p, struct fw_plan *plan)
 	return 0;
 }
 
-int fw_plan_policy(const struct cyris_fw_policy *p, struct fw_plan *plan,
-		   struct cyris_error *err)
+/* Hand the plan so far to @each and empty it, when there is an @each and
+ * the plan holds at least @min rules. */
+static int flush(struct fw_plan *plan, size_t min, fw_plan_cb each, void *data)
 {
+	int r;
+
+	if (!each || !plan->n || plan->n < min)
+		return 0;
+	r = each(plan, data);
+	fw_plan_reset(plan);
+	return r;
+}
+
+/* Every kernel rule of @p into @plan; with @each, in pieces (see
+ * fw_plan_policy_each()). */
+static int plan_policy(const struct cyris_fw_policy *p, struct fw_plan *plan,
+		       fw_plan_cb each, void *data, struct cyris_error *err)
+{
+	struct cyris_fw_rule rule;
 	size_t i;
 	int r;
 
@@ -748,9 +771,12 @@ int fw_plan_policy(const struct cyris_fw_policy *p, struct fw_plan *plan,
 	for (i = 0; i < p->n_rules; i++) {
 		struct cyris_error m;
 
-		r = fw_plan_rule(p, &p->rules[i], (int)i, plan, &m);
+		(void)cyris_fw_policy_rule(p, i, &rule);
+		r = fw_plan_rule(p, &rule, (int)i, plan, &m);
 		if (r < 0)
-			return cyris_error_set(err, r, "rule '%s': %s", p->rules[i].text, m.msg);
+			return cyris_error_set(err, r, "rule '%s': %s", rule.text, m.msg);
+		if ((r = flush(plan, FW_PLAN_PIECE, each, data)) < 0)
+			return r;
 	}
 	for (i = 0; i < p->n_exposes; i++)
 		if ((r = fw_plan_expose(&p->exposes[i], plan)) < 0)
@@ -758,7 +784,23 @@ int fw_plan_policy(const struct cyris_fw_policy *p, struct fw_plan *plan,
 	for (i = 0; i < p->n_nat; i++)
 		if ((r = fw_plan_nat(p->nat[i], plan)) < 0)
 			return r;
-	return 0;
+	return flush(plan, 0, each, data);
+}
+
+int fw_plan_policy(const struct cyris_fw_policy *p, struct fw_plan *plan,
+		   struct cyris_error *err)
+{
+	return plan_policy(p, plan, NULL, NULL, err);
+}
+
+int fw_plan_policy_each(const struct cyris_fw_policy *p, fw_plan_cb each, void *data,
+			struct cyris_error *err)
+{
+	struct fw_plan plan = {0};
+	int r = plan_policy(p, &plan, each, data, err);
+
+	fw_plan_clear(&plan);
+	return r;
 }
 
 /* ---- nft syntax --------------------------------------------------------- */
@@ -895,13 +937,12 @@ void fw_krule_print(FILE *f, const char *table, const struct fw_krule *k)
 	}
 }
 
-void fw_plan_print(FILE *f, const struct cyris_fw_policy *p, const struct fw_plan *plan)
+/* The table, its set and its chains, in nft syntax. */
+static void print_head(FILE *f, const struct cyris_fw_policy *p, const char *table)
 {
-	char table[CYRIS_FW_TABLESIZ];
 	const char *sep = "";
 	size_t i, j, n = 0;
 
-	(void)cyris_fw_table_name(p->range, table, sizeof(table));
 	fprintf(f, "add table inet %s { comment \"cyris range=%s\"; }\n", table, p->range);
 	fprintf(f, "add set inet %s ifaces { type ifname;", table);
 	for (i = 0; i < p->n_nets; i++)
@@ -924,33 +965,73 @@ void fw_plan_print(FILE *f, const struct cyris_fw_policy *p, const struct fw_pla
 		else
 			fprintf(f, "add chain inet %s %s\n", table, c->name);
 	}
+}
+
+static void print_rules(FILE *f, const char *table, const struct fw_plan *plan)
+{
+	size_t i;
+
 	for (i = 0; i < plan->n; i++) {
 		fw_krule_print(f, table, &plan->v[i]);
 		fputc('\n', f);
 	}
 }
 
+void fw_plan_print(FILE *f, const struct cyris_fw_policy *p, const struct fw_plan *plan)
+{
+	char table[CYRIS_FW_TABLESIZ];
+
+	(void)cyris_fw_table_name(p->range, table, sizeof(table));
+	print_head(f, p, table);
+	print_rules(f, table, plan);
+}
+
+struct explain {
+	FILE *f;
+	char table[CYRIS_FW_TABLESIZ];
+	size_t n;
+};
+
+static int explain_piece(const struct fw_plan *plan, void *data)
+{
+	struct explain *x = data;
+
+	print_rules(x->f, x->table, plan);
+	x->n += plan->n;
+	return 0;
+}
+
+int cyris_fw_explain_file(const struct cyris_fw_policy *p, FILE *f)
+{
+	struct explain x = { .f = f };
+	int r;
+
+	if ((r = cyris_fw_table_name(p->range, x.table, sizeof(x.table))) < 0)
+		return r;
+	print_head(f, p, x.table);
+	if ((r = fw_plan_policy_each(p, explain_piece, &x, NULL)) < 0)
+		return r;
+	if (ferror(f))
+		return -EIO;
+	return x.n > INT_MAX ? INT_MAX : (int)x.n;
+}
+
 int cyris_fw_explain(const struct cyris_fw_policy *p, char **ret)
 {
-	struct fw_plan plan = {0};
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f;
-	int r = fw_plan_policy(p, &plan, NULL);
+	FILE *f = open_memstream(&buf, &len);
+	int r;
 
+	if (!f)
+		return -ENOMEM;
+	r = cyris_fw_explain_file(p, f);
+	if (fclose(f) != 0 && r >= 0)
+		r = -ENOMEM;
 	if (r < 0) {
-		fw_plan_clear(&plan);
+		free(buf);
 		return r;
 	}
-	f = open_memstream(&buf, &len);
-	if (!f) {
-		fw_plan_clear(&plan);
-		return -ENOMEM;
-	}
-	fw_plan_print(f, p, &plan);
-	fclose(f);
-	r = (int)plan.n;
-	fw_plan_clear(&plan);
 	*ret = buf;
 	return r;
 }

@@ -88,6 +88,13 @@ extern const size_t fw_n_chains;
 /* Every kernel rule of @p's table. */
 int fw_plan_policy(const struct cyris_fw_policy *p, struct fw_plan *plan,
 		   struct cyris_error *err);
+/* The same in pieces of about FW_PLAN_PIECE kernel rules, in order: @each
+ * gets each piece, which is emptied after it (a large policy is never
+ * planned whole); a negative return of @each stops it and is returned. */
+typedef int (*fw_plan_cb)(const struct fw_plan *plan, void *data);
+#define FW_PLAN_PIECE 256
+int fw_plan_policy_each(const struct cyris_fw_policy *p, fw_plan_cb each, void *data,
+			struct cyris_error *err);
 /* The kernel rules of policy rule @r (index @index) / an expose / a NAT. */
 int fw_plan_rule(const struct cyris_fw_policy *p, const struct cyris_fw_rule *r,
 		 int index, struct fw_plan *plan, struct cyris_error *err);
@@ -96,7 +103,12 @@ int fw_plan_nat(const char *ifname, struct fw_plan *plan);
 int fw_plan_ingress(const char *ifname, struct fw_plan *plan);
 int fw_plan_uplink(const struct cyris_fw_policy *p, const struct cyris_fw_uplink *u,
 		   struct fw_plan *plan);
+/* Empty @plan, keeping its array (reset) or not (clear). */
+void fw_plan_reset(struct fw_plan *plan);
 void fw_plan_clear(struct fw_plan *plan);
+
+/* The text of rule @i of @p (as packed: see fw-rule.c), "" past the last. */
+const char *fw_policy_rule_text(const struct cyris_fw_policy *p, size_t i);
 
 /* Comments of the rules that carry an expose, an uplink guard or a NAT (so apply can keep
  * them); their parsers are public (cyris/fw.h), the topology reads them. */

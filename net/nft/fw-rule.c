@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "cyris/fw.h"
+#include "fw-priv.h"
 #include "cyris/link.h"
 #include "../base/util.h"
 
@@ -270,6 +271,7 @@ void cyris_fw_policy_clear(struct cyris_fw_policy *p)
 	}
 	free(p->nets);
 	free(p->rules);
+	free(p->rule_at);
 	free(p->exposes);
 	free(p->nat);
 	free(p->ingress);
@@ -326,6 +328,137 @@ int cyris_fw_policy_add_iface(struct cyris_fw_policy *p, const char *net,
 	return 0;
 }
 
+/*
+ * A policy keeps its rules packed, one after another in one array: the
+ * fixed fields, then the text, each endpoint (its flags, its name, its
+ * prefix when it is one) and each port range, every string only as long as
+ * it is. A rule of a 50,000-rule policy takes some 60 bytes so, not the
+ * 3 KB of a struct cyris_fw_rule.
+ */
+struct packed_head {
+	unsigned line, proto;
+	uint8_t n_src, n_dst, n_sport, n_dport;
+	bool long_text;
+};
+
+#define EP_HOST 1
+#define EP_PREFIX 2
+
+static size_t endpoints_size(const struct cyris_fw_endpoint *v, size_t n)
+{
+	size_t i, len = 0;
+
+	for (i = 0; i < n; i++)
+		len += 1 + strnlen(v[i].name, sizeof(v[i].name) - 1) + 1 + (v[i].is_prefix ? sizeof(v[i].prefix) : 0);
+	return len;
+}
+
+static unsigned char *put(unsigned char *at, const void *v, size_t len)
+{
+	memcpy(at, v, len);
+	return at + len;
+}
+
+static unsigned char *put_endpoints(unsigned char *at, const struct cyris_fw_endpoint *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		*at++ = (unsigned char)((v[i].is_host ? EP_HOST : 0) | (v[i].is_prefix ? EP_PREFIX : 0));
+		at = put(at, v[i].name, strnlen(v[i].name, sizeof(v[i].name) - 1));
+		*at++ = '\0';
+		if (v[i].is_prefix)
+			at = put(at, &v[i].prefix, sizeof(v[i].prefix));
+	}
+	return at;
+}
+
+static int rule_pack(struct cyris_fw_policy *p, const struct cyris_fw_rule *r)
+{
+	struct packed_head h = {
+		.line = r->line, .proto = r->proto, .long_text = r->long_text,
+		.n_src = (uint8_t)r->n_src, .n_dst = (uint8_t)r->n_dst,
+		.n_sport = (uint8_t)r->n_sport, .n_dport = (uint8_t)r->n_dport,
+	};
+	size_t len = sizeof(h) + strnlen(r->text, sizeof(r->text) - 1) + 1 +
+		     endpoints_size(r->src, r->n_src) + endpoints_size(r->dst, r->n_dst) +
+		     (r->n_sport + r->n_dport) * sizeof(struct cyris_fw_ports);
+	unsigned char *at;
+	size_t *slot;
+
+	if (r->n_src > CYRIS_FW_MAX_LIST || r->n_dst > CYRIS_FW_MAX_LIST ||
+	    r->n_sport > CYRIS_FW_MAX_LIST || r->n_dport > CYRIS_FW_MAX_LIST)
+		return -EINVAL;
+	if (p->size_rules - p->len_rules < len) {
+		size_t size = p->size_rules ? p->size_rules : 4096;
+		unsigned char *v;
+
+		while (size - p->len_rules < len)
+			size *= 2;
+		if (!(v = realloc(p->rules, size)))
+			return -ENOMEM;
+		p->rules = v;
+		p->size_rules = size;
+	}
+	if (!(slot = cyris_grow((void **)&p->rule_at, &p->n_rules, &p->cap_rules, sizeof(*slot))))
+		return -ENOMEM;
+	*slot = p->len_rules;
+	at = put(p->rules + p->len_rules, &h, sizeof(h));
+	at = put(at, r->text, strnlen(r->text, sizeof(r->text) - 1));
+	*at++ = '\0';
+	at = put_endpoints(at, r->src, r->n_src);
+	at = put_endpoints(at, r->dst, r->n_dst);
+	at = put(at, r->sport, r->n_sport * sizeof(r->sport[0]));
+	at = put(at, r->dport, r->n_dport * sizeof(r->dport[0]));
+	p->len_rules += len;
+	return 0;
+}
+
+static const unsigned char *get_endpoints(const unsigned char *at, struct cyris_fw_endpoint *v, size_t n)
+{
+	size_t i, len;
+
+	for (i = 0; i < n; i++) {
+		unsigned flags = *at++;
+
+		v[i].is_host = flags & EP_HOST;
+		v[i].is_prefix = flags & EP_PREFIX;
+		len = strlen((const char *)at);
+		memcpy(v[i].name, at, len + 1);
+		at += len + 1;
+		if (v[i].is_prefix) {
+			memcpy(&v[i].prefix, at, sizeof(v[i].prefix));
+			at += sizeof(v[i].prefix);
+		}
+	}
+	return at;
+}
+
+static void rule_unpack(const unsigned char *at, struct cyris_fw_rule *r)
+{
+	struct packed_head h;
+	size_t len;
+
+	memset(r, 0, sizeof(*r));
+	memcpy(&h, at, sizeof(h));
+	at += sizeof(h);
+	r->line = h.line;
+	r->proto = h.proto;
+	r->long_text = h.long_text;
+	r->n_src = h.n_src;
+	r->n_dst = h.n_dst;
+	r->n_sport = h.n_sport;
+	r->n_dport = h.n_dport;
+	len = strlen((const char *)at);
+	memcpy(r->text, at, len + 1);
+	at += len + 1;
+	at = get_endpoints(at, r->src, r->n_src);
+	at = get_endpoints(at, r->dst, r->n_dst);
+	memcpy(r->sport, at, r->n_sport * sizeof(r->sport[0]));
+	at += r->n_sport * sizeof(r->sport[0]);
+	memcpy(r->dport, at, r->n_dport * sizeof(r->dport[0]));
+}
+
 /* The address families of a rule side, resolved: 1 IPv4, 2 IPv6; 0 when
  * it names no address (empty: any; or the host only). */
 static unsigned families(const struct cyris_fw_policy *p, const struct cyris_fw_endpoint *v, size_t n)
@@ -354,7 +487,6 @@ int cyris_fw_policy_add_rule(struct cyris_fw_policy *p, const struct cyris_fw_ru
 {
 	const struct cyris_fw_endpoint *lists[2] = { r->src, r->dst };
 	size_t counts[2] = { r->n_src, r->n_dst }, i, k;
-	struct cyris_fw_rule *slot;
 
 	for (k = 0; k < 2; k++) {
 		for (i = 0; i < counts[k]; i++) {
@@ -378,10 +510,19 @@ int cyris_fw_policy_add_rule(struct cyris_fw_policy *p, const struct cyris_fw_ru
 		return cyris_error_set(err, -EINVAL, "src and dst share no address family (src is %s, "
 				       "dst %s; a network has the families of its addresses)",
 				       family_names(k), family_names(i));
-	slot = cyris_grow((void **)&p->rules, &p->n_rules, &p->cap_rules, sizeof(*slot));
-	if (!slot)
-		return -ENOMEM;
-	*slot = *r;
+	return rule_pack(p, r);
+}
+
+const char *fw_policy_rule_text(const struct cyris_fw_policy *p, size_t i)
+{
+	return i < p->n_rules ? (const char *)p->rules + p->rule_at[i] + sizeof(struct packed_head) : "";
+}
+
+int cyris_fw_policy_rule(const struct cyris_fw_policy *p, size_t i, struct cyris_fw_rule *ret)
+{
+	if (i >= p->n_rules)
+		return -ENOENT;
+	rule_unpack(p->rules + p->rule_at[i], ret);
 	return 0;
 }
 

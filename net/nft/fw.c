@@ -15,6 +15,7 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -191,50 +192,84 @@ int cyris_fw_resolve(struct cyris_fw *fw, struct cyris_fw_policy *p)
 
 /* ---- building a batch --------------------------------------------------- */
 
+/* What a message of the batch is, to name it when the kernel refuses it:
+ * the policy's rule, and an offset into the batch's texts. */
 struct msginfo {
 	int rule;
-	char what[128];
+	uint32_t what;
 };
 
-/* The batch is one zeroed buffer: libmnl leaves attribute padding as it
- * finds it, and a zeroed buffer sends no uninitialised bytes. */
+/*
+ * The batch is built in chunks, sent together as one iovec in one sendmsg
+ * (nfnetlink takes a batch from one datagram only: BEGIN..END in one skb).
+ * A chunk is fresh anonymous memory, so it is zeroed (libmnl leaves
+ * attribute padding as it finds it: no uninitialised bytes go out) and
+ * only what is written of it is ever resident; a message never spans two.
+ */
 #define MSG_ROOM (UINT16_MAX + 1)   /* the largest message, kept free ahead */
+#define CHUNK_MIN (1u << 20)
+#define WHAT_MAX 127                /* of a message's text */
+#define WHAT_RULE UINT32_MAX        /* the text: its policy rule's */
 
 struct batch {
 	struct cyris_fw *fw;
-	char *buf;
+	struct iovec *iov;          /* the chunks, iov_len: what is used */
+	size_t n_iov, cap_iov;
+	size_t *chunk_size;         /* each chunk's mapped size */
+	size_t n_size, cap_size;
+	size_t total;               /* bytes in the batch */
+	char *buf;                  /* the current chunk */
 	size_t len, size;
 	uint32_t first;             /* seq of the first message after BEGIN */
 	struct msginfo *info;
 	size_t n, cap;
+	char *what;                 /* the messages' texts, NUL-separated */
+	size_t what_len, what_size;
+	uint32_t recent[4];         /* the last ones added (repeated: shared) */
+	const struct cyris_fw_policy *p;   /* whose rules' texts are not copied */
+	int nth;                    /* kernel rules so far */
 	int err;                    /* first build error */
 	uint32_t next_set_id;       /* of the next anonymous set */
 };
 
-/* Keep MSG_ROOM bytes free past the end, growing (zeroed) as needed. */
+/* Keep MSG_ROOM bytes free past the end: a new chunk when they are not.
+ * Chunks grow with the batch (an eighth of it), so that a large batch
+ * takes few of them (sendmsg takes at most UIO_MAXIOV). */
 static int room(struct batch *b)
 {
-	size_t size;
-	char *nb;
+	size_t size, *sz;
+	struct iovec *v;
+	void *m;
 
-	if (b->size - b->len >= MSG_ROOM)
+	if (b->buf && b->size - b->len >= MSG_ROOM)
 		return 0;
-	size = b->size ? b->size * 2 : 4 * MSG_ROOM;
-	nb = realloc(b->buf, size);
-	if (!nb)
+	size = b->total / 8 > CHUNK_MIN ? (b->total / 8 + 4095) & ~(size_t)4095 : CHUNK_MIN;
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
 		return -ENOMEM;
-	memset(nb + b->size, 0, size - b->size);
-	b->buf = nb;
+	if (!(v = cyris_grow((void **)&b->iov, &b->n_iov, &b->cap_iov, sizeof(*v))) ||
+	    !(sz = cyris_grow((void **)&b->chunk_size, &b->n_size, &b->cap_size, sizeof(*sz)))) {
+		if (v)
+			b->n_iov--;
+		munmap(m, size);
+		return -ENOMEM;
+	}
+	v->iov_base = m;
+	*sz = size;
+	b->buf = m;
+	b->len = 0;
 	b->size = size;
 	return 0;
 }
 
-/* The message just built at the end of the buffer belongs to the batch. */
+/* The message just built at the end of the chunk belongs to the batch. */
 static void advance(struct batch *b)
 {
 	const struct nlmsghdr *h = (const void *)(b->buf + b->len);
 
 	b->len += MNL_ALIGN(h->nlmsg_len);
+	b->total += MNL_ALIGN(h->nlmsg_len);
+	b->iov[b->n_iov - 1].iov_len = b->len;
 }
 
 static int batch_init(struct batch *b, struct cyris_fw *fw)
@@ -242,6 +277,7 @@ static int batch_init(struct batch *b, struct cyris_fw *fw)
 	memset(b, 0, sizeof(*b));
 	b->fw = fw;
 	b->next_set_id = IFACES_SET_ID + 1;
+	memset(b->recent, 0xff, sizeof(b->recent));
 	if (room(b) < 0)
 		return -ENOMEM;
 	nftnl_batch_begin(b->buf, fw->seq++);
@@ -252,8 +288,48 @@ static int batch_init(struct batch *b, struct cyris_fw *fw)
 
 static void batch_free(struct batch *b)
 {
-	free(b->buf);
+	size_t i;
+
+	for (i = 0; i < b->n_iov; i++)
+		munmap(b->iov[i].iov_base, b->chunk_size[i]);
+	free(b->iov);
+	free(b->chunk_size);
 	free(b->info);
+	free(b->what);
+}
+
+/* The offset of @what among the batch's texts (a recent one again when it
+ * is the same; WHAT_RULE when it is the text of @rule of the batch's
+ * policy, which is not copied), or -ENOMEM. */
+static int64_t what_add(struct batch *b, int rule, const char *what)
+{
+	size_t len = strnlen(what, WHAT_MAX), i;
+	char *v;
+
+	if (b->p && rule >= 0 && strncmp(fw_policy_rule_text(b->p, (size_t)rule), what, WHAT_MAX) == 0)
+		return WHAT_RULE;
+	for (i = 0; i < ARRAY_SIZE(b->recent); i++)
+		if (b->recent[i] != UINT32_MAX && strlen(b->what + b->recent[i]) == len &&
+		    memcmp(b->what + b->recent[i], what, len) == 0)
+			return b->recent[i];
+	if (b->what_len + len + 1 > UINT32_MAX - 1)
+		return -ENOMEM;
+	if (b->what_size - b->what_len < len + 1) {
+		size_t size = b->what_size ? b->what_size * 2 : 4096;
+
+		while (size - b->what_len < len + 1)
+			size *= 2;
+		if (!(v = realloc(b->what, size)))
+			return -ENOMEM;
+		b->what = v;
+		b->what_size = size;
+	}
+	memcpy(b->what + b->what_len, what, len);
+	b->what[b->what_len + len] = '\0';
+	memmove(b->recent + 1, b->recent, sizeof(b->recent) - sizeof(b->recent[0]));
+	b->recent[0] = (uint32_t)b->what_len;
+	b->what_len += len + 1;
+	return b->recent[0];
 }
 
 /* Start a message: its header, with a sequence number recorded against
@@ -262,13 +338,15 @@ static struct nlmsghdr *msg_begin_family(struct batch *b, uint16_t family, uint1
 					 uint16_t flags, int rule, const char *what)
 {
 	struct msginfo *mi;
+	int64_t w;
 
-	if (room(b) < 0 || !(mi = cyris_grow((void **)&b->info, &b->n, &b->cap, sizeof(*mi)))) {
+	if (room(b) < 0 || (w = what_add(b, rule, what)) < 0 ||
+	    !(mi = cyris_grow((void **)&b->info, &b->n, &b->cap, sizeof(*mi)))) {
 		b->err = -ENOMEM;
 		return NULL;
 	}
 	mi->rule = rule;
-	snprintf(mi->what, sizeof(mi->what), "%s", what);
+	mi->what = (uint32_t)w;
 	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, family,
 				     flags | NLM_F_ACK, b->fw->seq++);
 }
@@ -916,7 +994,7 @@ static void add_plan(struct batch *b, const char *table, const struct fw_plan *p
 
 	for (i = 0; i < plan->n; i++)
 		add_rule(b, table, &plan->v[i], plan->v[i].comment[0] ? plan->v[i].comment : plan->v[i].chain,
-			 (int)i + 1);
+			 ++b->nth);
 }
 
 /* ---- the host's bridges: their own MACs ---------------------------------- */
@@ -1079,11 +1157,13 @@ static void note_reply(struct batch *b, const struct cyris_fw_policy *p,
 	parse_extack(h, fw->err.e.detail, sizeof(fw->err.e.detail));
 	if (h->nlmsg_seq >= b->first && idx < b->n) {
 		const struct msginfo *mi = &b->info[idx];
+		struct cyris_fw_rule r;
 
 		fw->err.rule = mi->rule;
-		snprintf(fw->err.text, sizeof(fw->err.text), "%s", mi->what);
-		if (p && mi->rule >= 0 && (size_t)mi->rule < p->n_rules)
-			fw->err.line = p->rules[mi->rule].line;
+		snprintf(fw->err.text, sizeof(fw->err.text), "%.*s", WHAT_MAX, mi->what == WHAT_RULE
+			 ? fw_policy_rule_text(b->p, (size_t)mi->rule) : b->what + mi->what);
+		if (p && mi->rule >= 0 && cyris_fw_policy_rule(p, (size_t)mi->rule, &r) == 0)
+			fw->err.line = r.line;
 	} else {
 		snprintf(fw->err.text, sizeof(fw->err.text), "the batch");
 	}
@@ -1195,9 +1275,7 @@ static int batch_send(struct batch *b, const struct cyris_fw_policy *p)
 	int fd = mnl_socket_get_fd(fw->nl), r = 0, first_err = 0, sz, overrun = 0, have_gen;
 	_cleanup_free_ char *buf = malloc(64 * 1024);
 	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
-	struct iovec iov;
-	struct msghdr mh = { .msg_name = &snl, .msg_namelen = sizeof(snl),
-			     .msg_iov = &iov, .msg_iovlen = 1 };
+	struct msghdr mh = { .msg_name = &snl, .msg_namelen = sizeof(snl) };
 	size_t acks = 0;
 	uint32_t gen = 0;
 
@@ -1211,9 +1289,14 @@ static int batch_send(struct batch *b, const struct cyris_fw_policy *p)
 		return -ENOMEM;
 	nftnl_batch_end(b->buf + b->len, fw->seq++);
 	advance(b);
-	iov = (struct iovec){ .iov_base = b->buf, .iov_len = b->len };
+	mh.msg_iov = b->iov;
+	mh.msg_iovlen = b->n_iov;
 	/* the whole batch goes in one sendmsg: make room for it */
-	sz = (int)b->len + 65536;
+	if (b->n_iov > IOV_MAX || b->total > INT_MAX - 65536) {
+		set_error(fw, -EMSGSIZE, -1, "sending the batch (too large for one datagram)");
+		return -EMSGSIZE;
+	}
+	sz = (int)b->total + 65536;
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	size_rcvbuf(fd, b->n, fw->rcvbuf);
@@ -1392,7 +1475,7 @@ static void udata_get(const void *data, uint32_t len, char *out)
 		(void)nftnl_udata_parse(data, len, udata_cb, out);
 }
 
-static int table_cb(const struct nlmsghdr *h, void *data)
+static int table_cb_info(const struct nlmsghdr *h, void *data)
 {
 	struct table_info *ti = data;
 	_cleanup_nftnl_(nftnl_table) *t = nftnl_table_alloc();
@@ -1439,7 +1522,7 @@ static int table_owner_family(struct cyris_fw *fw, uint32_t family, const char *
 {
 	struct table_info ti = { .family = family, .name = name };
 	char want[64];
-	int r = dump(fw, NFT_MSG_GETTABLE, NULL, table_cb, &ti);
+	int r = dump(fw, NFT_MSG_GETTABLE, NULL, table_cb_info, &ti);
 
 	table_info_free(&ti);
 	if (r < 0)
@@ -1486,29 +1569,71 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
-static int rule_cb(const struct nlmsghdr *h, void *data)
+/* @h as one of @table's rules into @k; 0 when it is not one. */
+static int krule_parse(const struct nlmsghdr *h, const char *table, struct cyris_fw_krule *k)
 {
-	struct rules_dump *d = data;
 	_cleanup_nftnl_(nftnl_rule) *r = nftnl_rule_alloc();
-	struct cyris_fw_krule *k;
 	const void *ud;
 	uint32_t len = 0;
 
 	if (!r)
-		return MNL_CB_ERROR;
+		return -ENOMEM;
 	if (nftnl_rule_nlmsg_parse(h, r) < 0 ||
-	    !streq(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), d->t->name))
-		return MNL_CB_OK;
-	k = cyris_grow((void **)&d->t->rules, &d->t->n_rules, &d->t->cap_rules, sizeof(*k));
-	if (!k) {
-		d->err = -ENOMEM;
-		return MNL_CB_ERROR;
-	}
+	    !streq(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), table))
+		return 0;
+	memset(k, 0, sizeof(*k));
 	snprintf(k->chain, sizeof(k->chain), "%s", nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
 	k->handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
 	ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
 	udata_get(ud, len, k->comment);
 	nftnl_expr_foreach(r, expr_cb, k);
+	return 1;
+}
+
+static int rule_cb(const struct nlmsghdr *h, void *data)
+{
+	struct rules_dump *d = data;
+	struct cyris_fw_krule k, *slot;
+	int r = krule_parse(h, d->t->name, &k);
+
+	if (r < 0) {
+		d->err = r;
+		return MNL_CB_ERROR;
+	}
+	if (r == 0)
+		return MNL_CB_OK;
+	slot = cyris_grow((void **)&d->t->rules, &d->t->n_rules, &d->t->cap_rules, sizeof(*slot));
+	if (!slot) {
+		d->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	*slot = k;
+	return MNL_CB_OK;
+}
+
+/* A table's rules, one at a time, to a caller's callback. */
+struct rules_walk {
+	const struct cyris_fw_table *t;
+	int (*cb)(const struct cyris_fw_table *t, const struct cyris_fw_krule *k, void *data);
+	void *data;
+	int err;
+};
+
+static int rule_walk_cb(const struct nlmsghdr *h, void *data)
+{
+	struct rules_walk *w = data;
+	struct cyris_fw_krule k;
+	int r;
+
+	/* once stopped, the rest of the dump is read and dropped: the socket
+	 * serves the next request */
+	if (w->err)
+		return MNL_CB_OK;
+	r = krule_parse(h, w->t->name, &k);
+	if (r > 0)
+		r = w->cb(w->t, &k, w->data);
+	if (r < 0)
+		w->err = r;
 	return MNL_CB_OK;
 }
 
@@ -1556,18 +1681,6 @@ static int read_ifaces(struct cyris_fw *fw, struct cyris_fw_table *t)
 	return dump_run(fw, h, setelem_cb, t);
 }
 
-static int read_table(struct cyris_fw *fw, struct cyris_fw_table *t)
-{
-	struct rules_dump d = { .t = t };
-	int r = dump(fw, NFT_MSG_GETRULE, t->name, rule_cb, &d);
-
-	if (r == 0)
-		r = d.err;
-	if (r == 0)
-		r = read_ifaces(fw, t);
-	return r;
-}
-
 void cyris_fw_tables_free(struct cyris_fw_table *t, size_t n)
 {
 	size_t i;
@@ -1579,34 +1692,103 @@ void cyris_fw_tables_free(struct cyris_fw_table *t, size_t n)
 	free(t);
 }
 
-int cyris_fw_show(struct cyris_fw *fw, const char *range,
-		  struct cyris_fw_table **ret, size_t *ret_n)
+/* The rules of @t (of @chain, when not NULL) to @cb, as they come. */
+static int walk_rules(struct cyris_fw *fw, const struct cyris_fw_table *t, const char *chain,
+		      int (*cb)(const struct cyris_fw_table *t, const struct cyris_fw_krule *k, void *data),
+		      void *data)
+{
+	struct rules_walk w = { .t = t, .cb = cb, .data = data };
+	int r = dump_chain(fw, NFT_MSG_GETRULE, t->name, chain, rule_walk_cb, &w);
+
+	/* a callback's own error, not the one mnl made of it */
+	if (w.err)
+		r = w.err;
+	/* a range's table has every chain; a missing one is no rule */
+	if (r == -ENOENT && chain)
+		r = 0;
+	return r;
+}
+
+int cyris_fw_show_each(struct cyris_fw *fw, const char *range, const char *chain,
+		       int (*on_table)(const struct cyris_fw_table *t, void *data),
+		       int (*on_rule)(const struct cyris_fw_table *t,
+				      const struct cyris_fw_krule *k, void *data),
+		       void *data)
 {
 	struct table_info ti = {0};
-	struct cyris_fw_table *v = NULL;
-	size_t i, n = 0;
-	int r = dump(fw, NFT_MSG_GETTABLE, NULL, table_cb, &ti);
+	size_t i;
+	int r = dump(fw, NFT_MSG_GETTABLE, NULL, table_cb_info, &ti), n = 0;
 
-	if (r == 0) {
-		v = calloc(ti.n + 1, sizeof(*v));
-		if (!v)
-			r = -ENOMEM;
-	}
 	for (i = 0; r == 0 && i < ti.n; i++) {
+		struct cyris_fw_table t = {0};
+
 		if (range && !streq(ti.ranges[i], range))
 			continue;
-		memcpy(v[n].range, ti.ranges[i], sizeof(v[n].range));
-		memcpy(v[n].name, ti.names[i], sizeof(v[n].name));
-		r = read_table(fw, &v[n]);
+		memcpy(t.range, ti.ranges[i], sizeof(t.range));
+		memcpy(t.name, ti.names[i], sizeof(t.name));
+		if (on_table && (r = read_ifaces(fw, &t)) == 0)
+			r = on_table(&t, data);
+		free(t.ifaces);
+		if (r == 0 && on_rule)
+			r = walk_rules(fw, &t, chain, on_rule, data);
 		n++;
 	}
 	table_info_free(&ti);
+	return r < 0 ? r : n;
+}
+
+/* cyris_fw_show(): the tables and their rules, kept. */
+struct show_collect {
+	struct cyris_fw_table *v;
+	size_t n, cap;
+};
+
+static int collect_table(const struct cyris_fw_table *t, void *data)
+{
+	struct show_collect *c = data;
+	struct cyris_fw_table *slot = cyris_grow((void **)&c->v, &c->n, &c->cap, sizeof(*slot));
+
+	if (!slot)
+		return -ENOMEM;
+	memcpy(slot->range, t->range, sizeof(slot->range));
+	memcpy(slot->name, t->name, sizeof(slot->name));
+	if (t->n_ifaces) {
+		if (!(slot->ifaces = malloc(t->n_ifaces * sizeof(*t->ifaces))))
+			return -ENOMEM;
+		memcpy(slot->ifaces, t->ifaces, t->n_ifaces * sizeof(*t->ifaces));
+		slot->n_ifaces = slot->cap_ifaces = t->n_ifaces;
+	}
+	return 0;
+}
+
+static int collect_rule(const struct cyris_fw_table *t, const struct cyris_fw_krule *k, void *data)
+{
+	struct show_collect *c = data;
+	struct cyris_fw_table *last = &c->v[c->n - 1];
+	struct cyris_fw_krule *slot = cyris_grow((void **)&last->rules, &last->n_rules,
+						  &last->cap_rules, sizeof(*slot));
+
+	(void)t;
+	if (!slot)
+		return -ENOMEM;
+	*slot = *k;
+	return 0;
+}
+
+int cyris_fw_show(struct cyris_fw *fw, const char *range,
+		  struct cyris_fw_table **ret, size_t *ret_n)
+{
+	struct show_collect c = {0};
+	int r = cyris_fw_show_each(fw, range, NULL, collect_table, collect_rule, &c);
+
 	if (r < 0) {
-		cyris_fw_tables_free(v, n);
+		cyris_fw_tables_free(c.v, c.n);
 		return r;
 	}
-	*ret = v;
-	*ret_n = n;
+	if (!c.v && !(c.v = calloc(1, sizeof(*c.v))))
+		return -ENOMEM;
+	*ret = c.v;
+	*ret_n = c.n;
 	return 0;
 }
 
@@ -1663,7 +1845,9 @@ static int keep_existing(struct cyris_fw *fw, const char *table, struct cyris_fw
 	return r;
 }
 
-/* A copy of @p's lists (the arrays are duplicated, not shared). */
+/* A copy of @p's lists (the arrays are duplicated, not shared), but for
+ * its rules: @dst borrows them (apply adds none), policy_uncopy() gives
+ * them back before @dst is cleared. */
 static int policy_copy(struct cyris_fw_policy *dst, const struct cyris_fw_policy *src)
 {
 	size_t i;
@@ -1676,8 +1860,11 @@ static int policy_copy(struct cyris_fw_policy *dst, const struct cyris_fw_policy
 		for (size_t j = 0; r == 0 && j < src->nets[i].n_ifnames; j++)
 			r = cyris_fw_policy_add_iface(dst, src->nets[i].name,
 						      src->nets[i].ifnames[j], NULL, 0);
-	for (i = 0; r == 0 && i < src->n_rules; i++)
-		r = cyris_fw_policy_add_rule(dst, &src->rules[i], NULL);
+	if (r == 0) {
+		dst->rules = src->rules;
+		dst->rule_at = src->rule_at;
+		dst->n_rules = src->n_rules;
+	}
 	for (i = 0; r == 0 && i < src->n_exposes; i++)
 		r = cyris_fw_policy_add_expose(dst, &src->exposes[i]);
 	for (i = 0; r == 0 && i < src->n_nat; i++)
@@ -1689,12 +1876,32 @@ static int policy_copy(struct cyris_fw_policy *dst, const struct cyris_fw_policy
 	return r;
 }
 
+static void policy_uncopy(struct cyris_fw_policy *p)
+{
+	p->rules = NULL;
+	p->rule_at = NULL;
+	p->n_rules = 0;
+}
+
+struct apply_ctx {
+	struct batch *b;
+	const char *table;
+};
+
+/* A piece of the plan into the batch, as it is planned. */
+static int apply_piece(const struct fw_plan *plan, void *data)
+{
+	struct apply_ctx *x = data;
+
+	add_plan(x->b, x->table, plan);
+	return x->b->err;
+}
+
 int cyris_fw_apply(struct cyris_fw *fw, const struct cyris_fw_policy *src, bool force)
 {
 	char table[CYRIS_FW_TABLESIZ];
 	struct cyris_error m;
 	struct cyris_fw_policy p;
-	struct fw_plan plan = {0};
 	struct bridge_mac *bridges = NULL;
 	size_t n_bridges = 0;
 	struct batch b;
@@ -1721,21 +1928,29 @@ int cyris_fw_apply(struct cyris_fw *fw, const struct cyris_fw_policy *src, bool 
 	r = policy_copy(&p, src);
 	if (r == 0 && owner == 1)
 		r = keep_existing(fw, table, &p);
-	if (r == 0 && (r = fw_plan_policy(&p, &plan, &m)) < 0)
-		set_error(fw, r, -1, m.msg);
 	if (r == 0 && (r = batch_init(&b, fw)) == 0) {
+		struct apply_ctx x = { .b = &b, .table = table };
+
+		b.p = &p;
 		/* add + delete + add: the old table goes in the same transaction */
 		add_table(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE, table, NULL);
 		add_table(&b, NFT_MSG_DELTABLE, 0, table, NULL);
 		add_table(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL, table, p.range);
 		add_ifaces_set(&b, table, &p);
 		add_chains(&b, table);
-		add_plan(&b, table, &plan);
-		add_bridge_guard(&b, table, p.range, bridges, n_bridges, bowner != 0);
-		r = batch_send(&b, &p);
+		/* each piece of the plan becomes its messages at once: a large
+		 * policy is never planned whole */
+		m.msg[0] = '\0';
+		r = fw_plan_policy_each(&p, apply_piece, &x, &m);
+		if (r < 0)
+			set_error(fw, r, -1, m.msg[0] ? m.msg : "building the batch");
+		if (r == 0) {
+			add_bridge_guard(&b, table, p.range, bridges, n_bridges, bowner != 0);
+			r = batch_send(&b, &p);
+		}
 		batch_free(&b);
 	}
-	fw_plan_clear(&plan);
+	policy_uncopy(&p);
 	cyris_fw_policy_clear(&p);
 	free(bridges);
 	return r;
@@ -1760,6 +1975,7 @@ static int add_to_table(struct cyris_fw *fw, const char *range, const struct fw_
 	}
 	if ((r = batch_init(&b, fw)) < 0)
 		return r;
+	b.p = p;
 	add_plan(&b, table, plan);
 	r = batch_send(&b, p);
 	batch_free(&b);
@@ -1786,28 +2002,34 @@ int cyris_fw_allow(struct cyris_fw *fw, const char *range,
 	return r;
 }
 
-/* true when @range's table already exposes @e's host port. */
+struct exposed {
+	struct cyris_fw *fw;
+	const char *range;
+	const struct cyris_fw_expose *e;
+};
+
+static int exposed_rule(const struct cyris_fw_table *t, const struct cyris_fw_krule *k, void *data)
+{
+	struct exposed *x = data;
+	struct cyris_fw_expose e;
+
+	if (!streq(k->chain, "prerouting") || cyris_fw_expose_parse(k->comment, &e) < 0 ||
+	    e.host_port != x->e->host_port || e.proto != x->e->proto)
+		return 0;
+	set_error(x->fw, -EADDRINUSE, -1, streq(t->range, x->range)
+		  ? "this range exposes that host port already"
+		  : "another range exposes that host port");
+	return -EADDRINUSE;   /* found: the walk stops */
+}
+
+/* true when @range's table already exposes @e's host port (only the
+ * prerouting chains are read: a large policy is not). */
 static int exposed(struct cyris_fw *fw, const char *range, const struct cyris_fw_expose *e)
 {
-	struct cyris_fw_table *t = NULL;
-	size_t n = 0, i, j;
-	int r = cyris_fw_show(fw, NULL, &t, &n), found = 0;
+	struct exposed x = { .fw = fw, .range = range, .e = e };
+	int r = cyris_fw_show_each(fw, NULL, "prerouting", NULL, exposed_rule, &x);
 
-	for (i = 0; r == 0 && i < n; i++)
-		for (j = 0; j < t[i].n_rules; j++) {
-			struct cyris_fw_expose x;
-
-			if (streq(t[i].rules[j].chain, "prerouting") &&
-			    cyris_fw_expose_parse(t[i].rules[j].comment, &x) == 0 &&
-			    x.host_port == e->host_port && x.proto == e->proto) {
-				found = 1;
-				set_error(fw, -EADDRINUSE, -1, streq(t[i].range, range)
-					  ? "this range exposes that host port already"
-					  : "another range exposes that host port");
-			}
-		}
-	cyris_fw_tables_free(t, n);
-	return r < 0 ? r : found;
+	return r == -EADDRINUSE ? 1 : r < 0 ? r : 0;
 }
 
 /* true when a service of the host listens on port @port of @proto
@@ -1932,20 +2154,23 @@ static int nat_iface_ok(struct cyris_fw *fw, const char *ifname)
 	return r;
 }
 
-/* 1 when @range's table masquerades out of @ifname already. */
+static int nat_found(const struct cyris_fw_table *t, const struct cyris_fw_krule *k, void *data)
+{
+	(void)t;
+	/* found: the walk stops */
+	return streq(k->chain, "postrouting") && streq(k->comment, data) ? -EEXIST : 0;
+}
+
+/* 1 when @range's table masquerades out of @ifname already (only its
+ * postrouting chain is read). */
 static int nat_present(struct cyris_fw *fw, const char *range, const char *ifname)
 {
-	struct cyris_fw_table *t = NULL;
 	char want[CYRIS_IFNAMSIZ + 16];
-	size_t n = 0, i, j;
-	int r = cyris_fw_show(fw, range, &t, &n), found = 0;
+	int r;
 
 	snprintf(want, sizeof(want), FW_NAT_PREFIX "%s", ifname);
-	for (i = 0; r == 0 && i < n; i++)
-		for (j = 0; j < t[i].n_rules; j++)
-			found |= streq(t[i].rules[j].chain, "postrouting") && streq(t[i].rules[j].comment, want);
-	cyris_fw_tables_free(t, n);
-	return r == -ENOENT ? 0 : r < 0 ? r : found;
+	r = cyris_fw_show_each(fw, range, "postrouting", NULL, nat_found, want);
+	return r == -EEXIST ? 1 : r == -ENOENT ? 0 : r < 0 ? r : 0;
 }
 
 int cyris_fw_nat(struct cyris_fw *fw, const char *range, const char *ifname)

@@ -143,6 +143,50 @@ static void test_long_text(void)
 	free(t);
 }
 
+/* A policy keeps its rules packed: each comes back field for field as it
+ * went in (names, prefixes, host, ports, a long text, its line), in order. */
+static void test_packed(void)
+{
+	static const char *const in[] = {
+		"src=office,10.9.0.0/16 dst=host,internal,10.9.3.5,fd00:1::5 sport=1000-2000 dport=22,53 proto=tcp,udp",
+		"src=198.51.100.0/25,198.51.100.128/25,203.0.113.0/25,203.0.113.128/25,192.0.2.0/26,"
+		"192.0.2.64/26,192.0.2.128/26,192.0.2.192/26,10.10.10.0/24,10.10.11.0/24,10.10.12.0/24,"
+		"10.10.13.0/24 dst=10.20.30.40,10.20.30.41 sport=1000-2000,3000-4000 dport=3306,3307 proto=tcp",
+		"proto=icmp",
+	};
+	struct cyris_fw_policy p;
+	struct cyris_fw_rule r[3], back;
+	struct cyris_prefix a;
+	size_t i;
+	bool same = true;
+
+	cyris_fw_policy_init(&p, "9");
+	cyris_prefix_parse("10.9.1.1/24", false, &a);
+	cyris_fw_policy_add_iface(&p, "office", "eth0", &a, 1);
+	cyris_prefix_parse("fd00:9::1/64", false, &a);
+	cyris_fw_policy_add_iface(&p, "internal", "eth1", &a, 1);
+	for (i = 0; i < 3; i++) {
+		cyris_fw_rule_parse(in[i], &r[i], NULL);
+		r[i].line = (unsigned)(10 * i + 7);
+		if (cyris_fw_policy_add_rule(&p, &r[i], NULL) < 0)
+			same = false;
+	}
+	ok(same && p.n_rules == 3, "three rules added");
+	for (i = 0; i < 3; i++) {
+		char *t;
+
+		memset(&back, 0x55, sizeof(back));
+		is_int(cyris_fw_policy_rule(&p, i, &back), 0, "rule %zu read back", i);
+		ok(memcmp(&back, &r[i], sizeof(back)) == 0, "  the same, byte for byte");
+		t = cyris_fw_rule_text(&back);
+		is_str(t, in[i], "  its whole text");
+		free(t);
+	}
+	ok(r[1].long_text, "  (the second one's text is long)");
+	is_int(cyris_fw_policy_rule(&p, 3, &back), -ENOENT, "none past the last");
+	cyris_fw_policy_clear(&p);
+}
+
 /* A gateway's uplink guard: its rules in nft syntax, its comment read back. */
 static void test_uplink(void)
 {
@@ -185,6 +229,7 @@ int main(void)
 	test_parse();
 	test_policy();
 	test_long_text();
+	test_packed();
 	cyris_fw_table_name("a-b.c", name, sizeof(name));
 	is_str(name, "cyris_a-b.c", "a table is named after its range as it is");
 	test_uplink();
