@@ -50,12 +50,12 @@ ok "down" "$T" down 124 --provider aws
 is "$(tagged 124)" "" "nothing tagged left"
 
 # ---- two ups at the same moment --------------------------------------------------
-# The existence check (DescribeVpcs) is held back 1 s by the proxy, so both
-# ups are past it before either makes anything.
+# The existence check (DescribeVpcs) is held back 2 s by the proxy, so both
+# ups are past it before either makes anything (also on a loaded machine).
 # moto checks a key pair's name and stores it in two steps (two threads at
 # once may both get through; AWS is atomic): the proxy lets the claims reach
 # it one at a time.
-aws_proxy_start --delay DescribeVpcs=1000 --serialize ImportKeyPair --serialize CreateKeyPair \
+aws_proxy_start --delay DescribeVpcs=2000 --serialize ImportKeyPair --serialize CreateKeyPair \
 	--log "$AWS_TMP/race.log"
 race() { # ROUND ARGS...: two ups at once; one exit 0, one exit 1 with the message
 	local round=$1; shift

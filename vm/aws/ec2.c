@@ -8,8 +8,6 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
-
 #include "cyris/fw.h"
 #include "ec2-priv.h"
 #include "../../net/base/util.h"
@@ -1475,28 +1473,15 @@ static int key_pair_make(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, c
 	struct ec2_made m = { .describe = "DescribeKeyPairs", .set = "keySet", .idname = "keyName", .tags = &t };
 	struct aws_query q = { 0 };
 	_cleanup_free_ char *b = pubkey ? ec2_base64(pubkey, strlen(pubkey)) : NULL;
-	xmlDoc *d = NULL;
 	int r;
 
 	if (pubkey && !b)
 		return -ENOMEM;
 	if ((r = aws_query_add(&q, "KeyName", name)) >= 0 && (!b || (r = aws_query_add(&q, "PublicKeyMaterial", b)) >= 0) &&
 	    (r = ec2_q_tags(&q, 1, "key-pair", &t)) >= 0)
-		r = ec2_do_create(e, b ? "ImportKeyPair" : "CreateKeyPair", &q, b ? NULL : &d, &m, "%s %s",
+		/* (CreateKeyPair's answer, with the private key, is not kept) */
+		r = ec2_do_create(e, b ? "ImportKeyPair" : "CreateKeyPair", &q, NULL, &m, "%s %s",
 				  b ? "import-key-pair" : "create-key-pair", name);
-	/* CreateKeyPair's answer holds the private key: dropped at once */
-	if (d) {
-		xmlNode *k = aws_xml_find(xmlDocGetRootElement(d), "keyMaterial");
-		xmlChar *x = k ? xmlNodeGetContent(k) : NULL;
-
-		if (x) {
-			OPENSSL_cleanse(x, (size_t)xmlStrlen(x));
-			xmlFree(x);
-		}
-		if (k)
-			xmlNodeSetContent(k, BAD_CAST "");
-	}
-	xmlFreeDoc(d);
 	ec2_made_free(&m);
 	aws_query_free(&q);
 	return r < 0 ? r : 0;
