@@ -22,6 +22,10 @@ static const char help[] =
 "cyris:guest, cyris:role), and everything of a range found by those tags.\n"
 "\n"
 "Commands:\n"
+"  claim R [--ssh-key FILE]\n"
+"                        claim range R for one build (first in a batch): its key\n"
+"                        pair cyris-R (FILE's first key, else one AWS makes),\n"
+"                        refused when it is there already (another build of R)\n"
 "  vpc create R CIDR [--instance I]\n"
 "                        a VPC for range R\n"
 "  subnet create R NET CIDR [--vpc ID] [--instance I]\n"
@@ -374,6 +378,22 @@ static int load_keys(struct cli *c, struct cyris_ssh_keys *keys)
 	return CLI_OK;
 }
 
+static int cmd_claim(struct cli *c, int argc, char **argv)
+{
+	struct cyris_ssh_keys keys = { 0 };
+	int rc;
+
+	(void)argc;
+	if ((rc = only(c, "claim", " ssh-key ")) || (rc = need_range(c, argv[0])) || (rc = load_keys(c, &keys)) ||
+	    (rc = connect_ec2(c)))
+		goto out;
+	if (cyris_ec2_range_claim(ec2, argv[0], keys.n ? keys.v[0] : NULL) < 0)
+		rc = failed(c);
+out:
+	cyris_ssh_keys_free(&keys);
+	return rc;
+}
+
 static int inst_create(struct cli *c, const char *name)
 {
 	struct opts *o = c->data;
@@ -637,6 +657,7 @@ static int cmd_ls(struct cli *c, int argc, char **argv)
 }
 
 static const struct cli_cmd cmds[] = {
+	{ "claim", 1, 1, cmd_claim },
 	{ "vpc", 1, 3, cmd_vpc },
 	{ "subnet", 1, 4, cmd_subnet },
 	{ "sg", 1, 3, cmd_sg },

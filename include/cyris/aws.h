@@ -57,8 +57,9 @@ void cyris_ec2_free(struct cyris_ec2 *a);
  * request, nothing resolved): 1 when credentials are found by the
  * conventions and a region or an endpoint is given (AWS_REGION,
  * AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL, the
- * profile's region or endpoint_url, cyris.conf's aws_endpoint; cyris.conf's
- * default aws_region alone is not enough); 0 when there are no credentials
+ * profile's region or endpoint_url, cyris.conf's aws_region or
+ * aws_endpoint when the file sets them; the built-in default aws_region
+ * alone is not enough); 0 when there are no credentials
  * or no region; -errno with the reason in @err when the configuration is
  * broken (a profile that is not there, half a key, a bad file). */
 int cyris_ec2_configured(const struct cyris_conf *conf, struct cyris_error *err);
@@ -171,6 +172,15 @@ int cyris_ec2_keypair_import(struct cyris_ec2 *a, const struct cyris_ec2_owner *
 
 /* ---- a whole range ----------------------------------------------------- */
 
+/* Claim range @range for one up, atomically on AWS itself (so across
+ * hosts too): its key pair cyris-RANGE, a name unique in the region, made
+ * tagged with the range and a token of this claim; @pubkey (an OpenSSH
+ * public key line) is imported as it, NULL: AWS makes one (its private
+ * half is dropped). -EEXIST when the key pair is there already: another up
+ * of the range is running, or one was interrupted (cyris_ec2_destroy()
+ * removes the claim with the rest, last). */
+int cyris_ec2_range_claim(struct cyris_ec2 *a, const char *range, const char *pubkey);
+
 struct cyris_ec2_up_opts {
 	const char *file;                /* the range file, for FILE:LINE in errors */
 	const char *ssh_from;            /* CIDR allowed to port 22 of entry points;
@@ -198,7 +208,9 @@ int cyris_ec2_emit(struct cyris_ec2 *a, const struct cyris_plan *p, const struct
 
 /* Build @p on EC2: everything checked first (images resolved, rules
  * expressible, a source for entry points, the range not there yet:
- * -EEXIST), then created tagged; on the first failure or a cancel,
+ * -EEXIST), then the range claimed (cyris_ec2_range_claim(), with the
+ * first of @o->ssh_keys: -EEXIST when another up holds it, and nothing is
+ * touched), then created tagged; on a later failure or a cancel,
  * everything tagged with the range is removed again. */
 int cyris_ec2_up(struct cyris_ec2 *a, const struct cyris_plan *p, const struct cyris_conf *conf,
 		 const struct cyris_ec2_up_opts *o, struct cyris_error *err);

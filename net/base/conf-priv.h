@@ -24,6 +24,7 @@ struct cyris_conf {
 	char runtime_dir[PATH_MAX];
 	/* EC2 (vm/aws/): the AWS conventions (AWS_REGION, ...) come first */
 	char aws_region[32];
+	bool aws_region_set;             /* given (file, flag), not the default */
 	char aws_vpc_id[32];            /* "" = none */
 	char aws_subnet_id[32];         /* "" = none */
 	char aws_key_pair_name[256];

@@ -86,7 +86,10 @@ static int set_aws(struct cyris_conf *c, const char *key, const char *v, struct 
 	if (streq(key, "aws_region")) {
 		if (!aws_region_syntax(v))
 			return cyris_error_set(err, -EINVAL, "aws_region: '%s' is not a region name (us-west-2)", v);
-		return set_str(c->aws_region, sizeof(c->aws_region), key, v, err);
+		if (set_str(c->aws_region, sizeof(c->aws_region), key, v, err) < 0)
+			return -EINVAL;
+		c->aws_region_set = true;
+		return 0;
 	}
 	if (streq(key, "aws_vpc_id")) {
 		if (strncmp(v, "vpc-", 4) != 0)

@@ -24,12 +24,28 @@ the proxy's own paths:
                            gets HTTP 400 DependencyViolation; repeatable
   --fail ACTION[:N]=CODE   the N-th call (default 1) of ACTION gets HTTP 400
                            CODE; repeatable (a failure injected at one step)
+  --drop-answer-of ACTION[:N]
+                           the N-th call (default 1) of ACTION reaches moto,
+                           then the connection is closed before its answer;
+                           repeatable
+  --error500-after ACTION[:N]
+                           the N-th call (default 1) of ACTION reaches moto,
+                           and its answer is replaced by HTTP 500
+                           InternalError (the work done, the client told
+                           otherwise); repeatable
+  --delay ACTION=MS        every call of ACTION waits MS milliseconds before
+                           it is forwarded (other calls go on meanwhile: a
+                           race's window made wide); repeatable
+  --serialize ACTION       calls of ACTION reach moto one at a time (moto
+                           checks a key pair's name and stores it in two
+                           steps, so two at once from two threads may both
+                           get through; AWS's check is atomic); repeatable
   --fail-all CODE          every EC2 call after those counted so far gets
                            HTTP 400 CODE (for "the endpoint refuses")
   --log FILE               one JSON line per EC2 call: method, path, headers,
                            body, action, and what the proxy did ("forwarded",
                            "throttled", "error500", "dropped", "answer-dropped",
-                           "failed")
+                           "failed", "done-error500")
 
 The proxy's own paths (not forwarded):
   GET  /__proxy__/stats    JSON: {"calls": N, "forwarded": N, "faults": N,
@@ -37,7 +53,9 @@ The proxy's own paths (not forwarded):
   POST /__proxy__/config   JSON body with any of throttle, throttle_code,
                            error500, drop, drop_answer, dependency_violation (a list),
                            fail (a list of "ACTION[:N]=CODE"), fail_all
-                           (CODE or null): replaces the faults; counters of
+                           (CODE or null), drop_answer_of and error500_after
+                           (lists of "ACTION[:N]"), delay (a list of
+                           "ACTION=MS"), serialize (a list): replaces the faults; counters of
                            calls are kept, the fault counts start again
   POST /__proxy__/reset    all counters and faults back to zero
 
@@ -50,10 +68,12 @@ import http.client
 import json
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
+ONE_AT_A_TIME = threading.Lock()     # --serialize
 STATE = {}
 
 
@@ -67,6 +87,10 @@ def fresh_faults(a):
         "dependency_violation": list(a.get("dependency_violation") or []),
         "fail": parse_fail(a.get("fail") or []),
         "fail_all": a.get("fail_all"),
+        "drop_answer_of": parse_nth(a.get("drop_answer_of") or []),
+        "error500_after": parse_nth(a.get("error500_after") or []),
+        "delay": parse_delay(a.get("delay") or []),
+        "serialize": list(a.get("serialize") or []),
         # how many of each were answered since the faults were set
         "n_throttled": 0, "n_error500": 0, "n_dropped": 0, "n_answer_dropped": 0,
         "seen": {},
@@ -81,6 +105,26 @@ def parse_fail(items):
         if not action or not code:
             raise ValueError("--fail takes ACTION[:N]=CODE, not %r" % it)
         out.append((action, int(n or 1), code))
+    return out
+
+
+def parse_nth(items):
+    out = []
+    for it in items:
+        action, _, n = it.partition(":")
+        if not action:
+            raise ValueError("takes ACTION[:N], not %r" % it)
+        out.append((action, int(n or 1)))
+    return out
+
+
+def parse_delay(items):
+    out = {}
+    for it in items:
+        action, _, ms = it.partition("=")
+        if not action or not ms:
+            raise ValueError("--delay takes ACTION=MS, not %r" % it)
+        out[action] = int(ms) / 1000.0
     return out
 
 
@@ -116,6 +160,10 @@ def decide(action):
     for a, n, code in f["fail"]:
         if a == action and seen[action] == n:
             return "failed", 400, code
+    if (action, seen[action]) in f["drop_answer_of"]:
+        return "answer-dropped", 0, None
+    if (action, seen[action]) in f["error500_after"]:
+        return "done-error500", 500, "InternalError"
     if f["fail_all"]:
         return "failed", 400, f["fail_all"]
     return "forwarded", 0, None
@@ -158,7 +206,7 @@ class Proxy(BaseHTTPRequestHandler):
             return self.answer(200, b'{"status": "ok"}')
         return self.answer(404, b'{"error": "no such proxy path"}')
 
-    def forward(self, data, relay=True):
+    def forward(self, data, relay=True, status500=False):
         up = STATE["upstream"]
         conn = http.client.HTTPConnection(up.hostname, up.port, timeout=120)
         headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
@@ -173,6 +221,9 @@ class Proxy(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        if status500:
+            return self.answer(500, error_xml("InternalError", "injected by aws-proxy after the call was made"),
+                               "text/xml")
         self.send_response(r.status)
         for k, v in r.getheaders():
             if k.lower() not in ("transfer-encoding", "connection", "content-length"):
@@ -195,7 +246,9 @@ class Proxy(BaseHTTPRequestHandler):
             STATE["calls"] += 1
             STATE["by_action"][action] = STATE["by_action"].get(action, 0) + 1
             verdict, status, code = decide(action)
-            if verdict in ("forwarded", "answer-dropped"):
+            delay = STATE["cfg"]["delay"].get(action, 0)
+            serial = action in STATE["cfg"]["serialize"]
+            if verdict in ("forwarded", "answer-dropped", "done-error500"):
                 STATE["forwarded"] += 1
             if verdict != "forwarded":
                 STATE["faults"] += 1
@@ -213,8 +266,18 @@ class Proxy(BaseHTTPRequestHandler):
             except OSError:
                 pass
             return
+        if delay:
+            time.sleep(delay)
+        if serial:
+            with ONE_AT_A_TIME:
+                return self.relay(verdict, status, code, data)
+        return self.relay(verdict, status, code, data)
+
+    def relay(self, verdict, status, code, data):
         if verdict == "answer-dropped":
             return self.forward(data, relay=False)
+        if verdict == "done-error500":
+            return self.forward(data, status500=True)
         if verdict != "forwarded":
             return self.answer(status, error_xml(code, "injected by aws-proxy"), "text/xml")
         return self.forward(data)
@@ -235,6 +298,10 @@ def main():
     p.add_argument("--dependency-violation", action="append", default=[])
     p.add_argument("--fail", action="append", default=[])
     p.add_argument("--fail-all")
+    p.add_argument("--drop-answer-of", action="append", default=[])
+    p.add_argument("--error500-after", action="append", default=[])
+    p.add_argument("--delay", action="append", default=[])
+    p.add_argument("--serialize", action="append", default=[])
     p.add_argument("--log")
     a = p.parse_args()
     up = urllib.parse.urlsplit(a.upstream)

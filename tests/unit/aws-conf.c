@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cyris/aws.h"
 #include "cyris/conf.h"
 #include "../../vm/aws/aws-priv.h"
 #include "../tap.h"
@@ -46,7 +47,7 @@ int main(void)
 	FILE *f;
 	int fd;
 
-	plan(23);
+	plan(26);
 	ok(c && get_is(c, "aws_region", "us-west-2"), "aws_region defaults to us-west-2");
 	ok(get_is(c, "aws_key_pair_name", "cyris-keypair"), "aws_key_pair_name defaults to cyris-keypair");
 	ok(get_is(c, "aws_instance_type", "t3.micro"), "aws_instance_type defaults to t3.micro");
@@ -80,6 +81,25 @@ int main(void)
 	snprintf(want, sizeof(want), "%s:3: aws_region: 'us-east-1x' is not a region name (us-west-2)", path);
 	ok(cyris_conf_load(c, &e) == -EINVAL && strcmp(e.msg, want) == 0, "a bad aws_region in the file: FILE:LINE (%s)", e.msg);
 	unlink(path);
+
+	/* AWS configured: keys, and a region that cyris.conf sets counts; its
+	 * built-in default does not (no other region, no endpoint, no files) */
+	setenv("AWS_ACCESS_KEY_ID", "AKIATESTCYRIS0000001", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "cyrisTestSecret/0123", 1);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
+	setenv("AWS_CONFIG_FILE", "/nonexistent/config", 1);
+	unsetenv("AWS_PROFILE");
+	unsetenv("AWS_REGION");
+	unsetenv("AWS_DEFAULT_REGION");
+	unsetenv("AWS_ENDPOINT_URL");
+	unsetenv("AWS_ENDPOINT_URL_EC2");
+	cyris_conf_defaults(c);
+	ok(cyris_ec2_configured(c, &e) == 0, "keys and only the default aws_region: AWS is not configured");
+	ok(cyris_conf_set(c, "aws_region", "us-west-2", &e) == 0 && cyris_ec2_configured(c, &e) == 1,
+	   "aws_region set (to the default's value): AWS is configured");
+	cyris_conf_defaults(c);
+	ok(cyris_conf_set(c, "aws_region", "eu-west-1", &e) == 0 && cyris_ec2_configured(c, &e) == 1,
+	   "aws_region = eu-west-1: AWS is configured");
 
 	ok(aws_region_name_ok("us-west-2") && aws_region_name_ok("us-gov-west-1") &&
 	   aws_region_name_ok("ap-southeast-1") && aws_region_name_ok("cn-north-1"), "region names");

@@ -77,6 +77,14 @@ void aws_query_free(struct aws_query *q);
  */
 int aws_call(struct cyris_aws *c, const char *action, const struct aws_query *q,
 	     xmlDoc **ret);
+/* aws_call() for a create that is not idempotent (CreateVpc, RunInstances,
+ * ...): before each retry after a failure that may have come after the
+ * work was done (the connection lost before the answer, a 5xx; not a
+ * throttling answer), @made is asked whether it was: 1 = it was (what was
+ * made is @made's to record; the call ends with 1 and no answer), 0 = not
+ * found, retry; -errno = stop with that (the error is @made's). */
+int aws_call_create(struct cyris_aws *c, const char *action, const struct aws_query *q,
+		    xmlDoc **ret, int (*made)(void *arg), void *arg);
 /* The same for a Describe* call: each page (following NextToken) is given
  * to @page, which returns 0 to go on or -errno to stop with that. */
 int aws_call_pages(struct cyris_aws *c, const char *action, const struct aws_query *q,
@@ -158,7 +166,8 @@ struct aws_settings {
 	char endpoint[1024];                /* as given; checked by aws_open() */
 	char source[PATH_MAX + 300];        /* "environment", "profile x in FILE" */
 	/* (kept on failure too) no keys anywhere; a region, an endpoint
-	 * given rather than cyris.conf's default region */
+	 * given (cyris.conf's aws_region too when the file sets it) rather
+	 * than the built-in default region */
 	bool no_keys, region_set, endpoint_set;
 };
 int aws_settings_load(const struct cyris_conf *conf, const struct aws_opts *o,

@@ -29,6 +29,11 @@ struct cyris_aws {
 	size_t answer_max;
 	uint64_t rng;
 	char curl_msg[CURL_ERROR_SIZE];
+	/* this attempt on a new connection: libcurl sends a request again by
+	 * itself when a reused connection dies without an answer, which for a
+	 * create that is not idempotent can make a twin; on a new connection
+	 * the lost answer is ours to see (and aws_call_create's to look for) */
+	bool fresh;
 };
 
 const struct cyris_error *aws_error(const struct cyris_aws *c)
@@ -260,11 +265,16 @@ int aws_code_errno(const char *code, long status)
 	return -EPROTO;
 }
 
-static bool retryable_code(const char *code)
+/* Throttled: refused before anything was done. */
+static bool throttled_code(const char *code)
 {
 	return streq(code, "RequestLimitExceeded") || streq(code, "Throttling") ||
-	       streq(code, "ThrottlingException") || streq(code, "RequestThrottled") ||
-	       streq(code, "InternalError") || streq(code, "Unavailable") ||
+	       streq(code, "ThrottlingException") || streq(code, "RequestThrottled");
+}
+
+static bool retryable_code(const char *code)
+{
+	return throttled_code(code) || streq(code, "InternalError") || streq(code, "Unavailable") ||
 	       streq(code, "ServiceUnavailable");
 }
 
@@ -489,6 +499,7 @@ static enum outcome attempt(struct cyris_aws *c, const struct aws_buf *body, xml
 	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 120L);
 	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "cyris/0.1 (EC2 Query API)");
+	curl_easy_setopt(c->curl, CURLOPT_FRESH_CONNECT, c->fresh ? 1L : 0L);
 	c->requests++;
 	cc = curl_easy_perform(c->curl);
 	curl_slist_free_all(hdrs);
@@ -558,6 +569,12 @@ static void backoff(struct cyris_aws *c, unsigned i)
 
 int aws_call(struct cyris_aws *c, const char *action, const struct aws_query *q, xmlDoc **ret)
 {
+	return aws_call_create(c, action, q, ret, NULL, NULL);
+}
+
+int aws_call_create(struct cyris_aws *c, const char *action, const struct aws_query *q, xmlDoc **ret,
+		    int (*made)(void *arg), void *arg)
+{
 	struct aws_buf body = {0};
 	enum outcome o = FAILED;
 	unsigned i;
@@ -573,7 +590,18 @@ int aws_call(struct cyris_aws *c, const char *action, const struct aws_query *q,
 	for (i = 0; i < c->tries; i++) {
 		if (i)
 			backoff(c, i - 1);
+		/* a throttled call did nothing; after any other failure worth a
+		 * retry (a lost answer, a 5xx) the work may have been done */
+		if (i && made && !throttled_code(c->code)) {
+			r = made(arg);
+			if (r != 0) {
+				aws_buf_free(&body);
+				return r;
+			}
+		}
+		c->fresh = made != NULL;
 		o = attempt(c, &body, ret, &r);
+		c->fresh = false;
 		if (o != RETRY)
 			break;
 	}

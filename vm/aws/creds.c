@@ -278,7 +278,8 @@ int aws_settings_load(const struct cyris_conf *conf, const struct aws_opts *o,
 		v = o->region;
 	else if (!(v = env("AWS_REGION")) && !(v = env("AWS_DEFAULT_REGION")))
 		v = fp.region[0] ? fp.region : cp.region[0] ? cp.region : conf->aws_region;
-	s->region_set = v != conf->aws_region;
+	/* cyris.conf's aws_region counts when the file gave it, not its default */
+	s->region_set = v != conf->aws_region || conf->aws_region_set;
 	r = copy(s->region, sizeof(s->region), v, "AWS region", err);
 	if (r == 0 && !aws_region_name_ok(s->region))
 		r = cyris_error_set(err, -EINVAL, "AWS region '%s': not a region name (us-west-2, eu-central-1)",

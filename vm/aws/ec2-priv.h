@@ -25,6 +25,7 @@ struct ec2_tags {
 	const char *range;
 	unsigned instance;
 	const char *net, *guest, *role, *name;
+	const char *claim;               /* cyris:claim (the range's claim), NULL = none */
 };
 
 /* Add TagSpecification.@n for resource type @type. */
@@ -51,6 +52,28 @@ int ec2_do(struct cyris_ec2 *e, const char *action, const struct aws_query *q, x
 	   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 int ec2_fail(struct cyris_ec2 *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* A create that is not idempotent (CreateVpc, CreateSubnet, RunInstances,
+ * ...) and how to find what it makes by the tags it makes it with: the
+ * Describe that lists it, its items' set and id element. */
+struct ec2_made {
+	const char *describe, *set, *idname;
+	const struct ec2_tags *tags;
+	/* out, when it was found: its id, the Describe's answer and its item */
+	char id[CYRIS_AWS_IDSIZ];
+	xmlDoc *doc;
+	xmlNode *item;
+	/* (ec2_do_create's) */
+	struct cyris_ec2 *e;
+	bool lookup_failed;
+};
+/* ec2_do() of such a create: before a retry after a lost answer or a 5xx,
+ * one filtered Describe looks for what the call would have made, and
+ * adopts it: then 1, with m->id (and m->doc, m->item; ec2_made_free()),
+ * *ret untouched. 0 when the call itself answered. */
+int ec2_do_create(struct cyris_ec2 *e, const char *action, const struct aws_query *q, xmlDoc **ret,
+		  struct ec2_made *m, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void ec2_made_free(struct ec2_made *m);
 
 /* Direct child element @name of @n, and a copy of its text (free() it). */
 xmlNode *ec2_kid(xmlNode *n, const char *name);

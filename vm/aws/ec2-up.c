@@ -263,6 +263,7 @@ static int make_subnet(struct up *u, size_t i, const char *vpc, char *az, size_t
 {
 	const struct cyris_plan_net *n = &u->p->nets[i];
 	struct ec2_tags t = { .range = u->p->range, .instance = n->instance, .net = n->name, .role = "subnet" };
+	struct ec2_made m = { .describe = "DescribeSubnets", .set = "subnetSet", .idname = "subnetId", .tags = &t };
 	struct aws_query q = { 0 };
 	char c[CYRIS_PREFIXSTRLEN], name[128];
 	xmlDoc *d = NULL;
@@ -275,31 +276,38 @@ static int make_subnet(struct up *u, size_t i, const char *vpc, char *az, size_t
 	if ((r = aws_query_add(&q, "VpcId", vpc)) >= 0 && (r = aws_query_add(&q, "CidrBlock", c)) >= 0 &&
 	    (!az[0] || (r = aws_query_add(&q, "AvailabilityZone", az)) >= 0) &&
 	    (r = ec2_q_tags(&q, 1, "subnet", &t)) >= 0 &&
-	    (r = ec2_do(u->e, "CreateSubnet", &q, &d, "create-subnet %s %s", n->name, c)) >= 0) {
-		s = aws_xml_find(xmlDocGetRootElement(d), "subnet");
+	    (r = ec2_do_create(u->e, "CreateSubnet", &q, &d, &m, "create-subnet %s %s", n->name, c)) >= 0) {
+		/* (r 1: made after all, its answer lost: the item found) */
+		s = r == 1 ? m.item : aws_xml_find(xmlDocGetRootElement(d), "subnet");
 		if (!s || ec2_kid_copy(s, "subnetId", u->nets[i].subnet, CYRIS_AWS_IDSIZ) < 0)
 			r = ec2_fail(u->e, -EPROTO, "create-subnet %s: the answer has no subnetId", n->name);
 		else if (!az[0])
 			/* every NIC of an instance is in one zone: all subnets there */
 			ec2_kid_copy(s, "availabilityZone", az, azsize);
 	}
+	ec2_made_free(&m);
 	xmlFreeDoc(d);
 	aws_query_free(&q);
 	return r < 0 ? r : 0;
 }
 
-static int make_with_id(struct up *u, const char *action, const struct aws_query *q, const char *outer,
-			const char *idname, char ret[CYRIS_AWS_IDSIZ], const char *what)
+/* A create (not idempotent) of what @m finds, answering an id. */
+static int make_with_id(struct up *u, const char *action, const struct aws_query *q, struct ec2_made *m,
+			const char *outer, const char *idname, char ret[CYRIS_AWS_IDSIZ], const char *what)
 {
 	xmlDoc *d = NULL;
 	xmlNode *n;
-	int r = ec2_do(u->e, action, q, &d, "%s", what);
+	int r = ec2_do_create(u->e, action, q, &d, m, "%s", what);
 
-	if (r >= 0) {
+	if (r == 1) {
+		memcpy(ret, m->id, CYRIS_AWS_IDSIZ);
+		r = 0;
+	} else if (r >= 0) {
 		n = outer ? aws_xml_find(xmlDocGetRootElement(d), outer) : xmlDocGetRootElement(d);
 		if (!n || ec2_kid_copy(n, idname, ret, CYRIS_AWS_IDSIZ) < 0)
 			r = ec2_fail(u->e, -EPROTO, "%s: the answer has no %s", what, idname);
 	}
+	ec2_made_free(m);
 	xmlFreeDoc(d);
 	return r < 0 ? r : 0;
 }
@@ -329,6 +337,8 @@ static int routes(struct up *u, unsigned inst, const char *vpc, const char *igw)
 	for (i = 0; i < p->n_nets; i++) {
 		const struct cyris_plan_net *n = &p->nets[i];
 		struct ec2_tags t = { .range = p->range, .instance = inst, .net = n->name, .role = "route-table" };
+		struct ec2_made rm = { .describe = "DescribeRouteTables", .set = "routeTableSet",
+				       .idname = "routeTableId", .tags = &t };
 		bool entry = false, gw = n->gw_guest >= 0;
 		const char *eni = NULL;
 		struct aws_query q = { 0 };
@@ -354,7 +364,7 @@ static int routes(struct up *u, unsigned inst, const char *vpc, const char *igw)
 		if (r >= 0)
 			r = aws_query_add(&q, "VpcId", vpc);
 		if (r >= 0)
-			r = make_with_id(u, "CreateRouteTable", &q, "routeTable", "routeTableId", u->nets[i].rt,
+			r = make_with_id(u, "CreateRouteTable", &q, &rm, "routeTable", "routeTableId", u->nets[i].rt,
 					 "create-route-table");
 		aws_query_free(&q);
 		if (r < 0)
@@ -417,12 +427,14 @@ static int entry(struct up *u, size_t gi)
 	const struct cyris_plan_guest *g = &p->guests[gi];
 	struct ec2_tags t = { .range = p->range, .instance = g->instance, .guest = g->tag_guest, .role = "entry",
 			      .name = g->name };
+	struct ec2_made m = { .describe = "DescribeAddresses", .set = "addressesSet", .idname = "allocationId",
+			      .tags = &t };
 	struct aws_query q = { 0 };
 	char alloc[CYRIS_AWS_IDSIZ];
 	int r;
 
 	if ((r = aws_query_add(&q, "Domain", "vpc")) >= 0 && (r = ec2_q_tags(&q, 1, "elastic-ip", &t)) >= 0)
-		r = make_with_id(u, "AllocateAddress", &q, NULL, "allocationId", alloc, "allocate-address");
+		r = make_with_id(u, "AllocateAddress", &q, &m, NULL, "allocationId", alloc, "allocate-address");
 	aws_query_free(&q);
 	if (r < 0)
 		return r;
@@ -477,13 +489,15 @@ static int build_instance(struct up *u, unsigned inst)
 	w.guest = NULL;
 	if (has_entry) {
 		struct ec2_tags t = { .range = p->range, .instance = inst, .role = "internet-gateway" };
+		struct ec2_made m = { .describe = "DescribeInternetGateways", .set = "internetGatewaySet",
+				      .idname = "internetGatewayId", .tags = &t };
 		struct aws_query q = { 0 };
 
 		snprintf(name, sizeof(name), "cyris-%s-i%u", p->range, inst);
 		t.name = name;
 		r = ec2_q_tags(&q, 1, "internet-gateway", &t);
 		if (r >= 0)
-			r = make_with_id(u, "CreateInternetGateway", &q, "internetGateway", "internetGatewayId", igw,
+			r = make_with_id(u, "CreateInternetGateway", &q, &m, "internetGateway", "internetGatewayId", igw,
 					 "create-internet-gateway");
 		aws_query_free(&q);
 		if (r < 0 || (r = simple(u, "AttachInternetGateway", "attach-internet-gateway", "InternetGatewayId", igw,
@@ -534,6 +548,7 @@ int cyris_ec2_up(struct cyris_ec2 *e, const struct cyris_plan *p, const struct c
 	static const struct cyris_ec2_up_opts none = { 0 };
 	struct up u = { .e = e, .p = p, .o = o ? o : &none };
 	struct cyris_error keep;
+	bool claimed;
 	unsigned inst;
 	int r;
 
@@ -547,18 +562,19 @@ int cyris_ec2_up(struct cyris_ec2 *e, const struct cyris_plan *p, const struct c
 	e->cancel = u.o->cancel;
 	e->progress = u.o->progress;
 	e->progress_arg = u.o->progress_arg;
-	if (u.o->n_ssh_keys) {
-		struct cyris_ec2_owner w = { .range = p->range, .instance = 1 };
-
+	/* first the claim, a key pair of a name unique in the region (with
+	 * the range's first key, it is the instances' key pair too): a second
+	 * up of the range stops here, having touched nothing */
+	r = cyris_ec2_range_claim(e, p->range, u.o->n_ssh_keys ? u.o->ssh_keys[0] : NULL);
+	if (r >= 0 && u.o->n_ssh_keys)
 		snprintf(u.key_name, sizeof(u.key_name), "cyris-%s", p->range);
-		r = cyris_ec2_keypair_import(e, &w, u.key_name, u.o->ssh_keys[0]);
-	}
+	claimed = r >= 0;
 	for (inst = 1; r >= 0 && inst <= p->instances; inst++)
 		r = build_instance(&u, inst);
 	e->fail_at = 0;
 	e->cancel = NULL;
 	e->progress = NULL;
-	if (r < 0) {
+	if (r < 0 && claimed) {
 		/* everything made carries the range's tag: take it all away */
 		keep = e->err;
 		if (cyris_ec2_destroy(e, p->range, NULL, NULL) < 0) {
@@ -686,6 +702,13 @@ int cyris_ec2_emit(struct cyris_ec2 *e, const struct cyris_plan *p, const struct
 	if ((r = check(&u)) < 0)
 		goto out;
 	fprintf(f, "# cyris-topo plan --emit aws: range %s on EC2, for cyris-aws -b -\n", p->range);
+	/* first the claim, as up takes it: a second build of the range stops there */
+	fprintf(f, "claim %s", p->range);
+	if (u.o->n_ssh_key_files) {
+		fputs(" --ssh-key ", f);
+		cyris_fput_word(f, u.o->ssh_key_files[0]);
+	}
+	fputc('\n', f);
 	for (inst = 1; inst <= p->instances; inst++)
 		emit_instance(&u, f, inst);
 	r = fflush(f) == 0 && !ferror(f) ? 0 : ec2_fail(e, -EIO, "emit %s: cannot write", p->range);

@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <stdint.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "cyris/fw.h"
@@ -102,13 +103,16 @@ int ec2_call_failed(struct cyris_ec2 *e, int r, const char *fmt, ...)
 	return r;
 }
 
+static int made_find(void *arg);
+
 static int ec2_callv(struct cyris_ec2 *e, const char *action, const struct aws_query *q, xmlDoc **ret,
-		     const char *fmt, va_list ap)
+		     struct ec2_made *m, const char *fmt, va_list ap)
 {
 	const struct cyris_error *ae;
-	int r = aws_call(e->c, action, q, ret);
+	int r = m ? aws_call_create(e->c, action, q, ret, made_find, m) : aws_call(e->c, action, q, ret);
 
-	if (r >= 0)
+	/* a failed lookup for what a lost answer made: its own error is set */
+	if (r >= 0 || (m && m->lookup_failed))
 		return r;
 	ae = aws_error(e->c);
 	cyris_error_setv(&e->err, r, fmt, ap);
@@ -126,7 +130,7 @@ int ec2_call(struct cyris_ec2 *e, const char *action, const struct aws_query *q,
 	int r;
 
 	va_start(ap, fmt);
-	r = ec2_callv(e, action, q, ret, fmt, ap);
+	r = ec2_callv(e, action, q, ret, NULL, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -140,9 +144,110 @@ int ec2_do(struct cyris_ec2 *e, const char *action, const struct aws_query *q, x
 	if (r < 0)
 		return r;
 	va_start(ap, fmt);
-	r = ec2_callv(e, action, q, ret, fmt, ap);
+	r = ec2_callv(e, action, q, ret, NULL, fmt, ap);
 	va_end(ap);
 	return r;
+}
+
+int ec2_do_create(struct cyris_ec2 *e, const char *action, const struct aws_query *q, xmlDoc **ret,
+		  struct ec2_made *m, const char *fmt, ...)
+{
+	va_list ap;
+	int r = ec2_change(e, action);
+
+	if (r < 0)
+		return r;
+	m->e = e;
+	m->lookup_failed = false;
+	va_start(ap, fmt);
+	r = ec2_callv(e, action, q, ret, m, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int q_filter(struct aws_query *q, unsigned n, const char *name, const char *value);
+static int q_live(struct aws_query *q, unsigned n);
+
+/* The items of a Describe answer: @set's, or for instances those of every
+ * reservation. */
+static int made_items(struct ec2_made *m, xmlDoc *d)
+{
+	xmlNode *res, *it;
+	int n = 0;
+
+	if (streq(m->describe, "DescribeInstances")) {
+		ec2_for_items(aws_xml_find(xmlDocGetRootElement(d), "reservationSet"), res)
+			ec2_for_items(ec2_kid(res, "instancesSet"), it)
+				if (n++ == 0)
+					m->item = it;
+	} else {
+		ec2_for_items(aws_xml_find(xmlDocGetRootElement(d), m->set), it)
+			if (n++ == 0)
+				m->item = it;
+	}
+	return n;
+}
+
+/* One filtered Describe for what the create of @m would have made: every
+ * one of its tags a filter (a live instance only). 1 and m->id when there
+ * is one, 0 when there is none. */
+static int made_find(void *arg)
+{
+	struct ec2_made *m = arg;
+	const struct ec2_tags *t = m->tags;
+	const char *k[7], *v[7];
+	struct aws_query q = { 0 };
+	char inst[16], key[64];
+	unsigned i, nk = 0;
+	xmlDoc *d = NULL;
+	int r = 0, n;
+
+	snprintf(inst, sizeof(inst), "%u", t->instance ? t->instance : 1);
+	k[nk] = "cyris:range", v[nk++] = t->range;
+	k[nk] = "cyris:instance", v[nk++] = inst;
+	k[nk] = "cyris:role", v[nk++] = t->role;
+	if (t->net)
+		k[nk] = "cyris:net", v[nk++] = t->net;
+	if (t->guest)
+		k[nk] = "cyris:guest", v[nk++] = t->guest;
+	if (t->name)
+		k[nk] = "Name", v[nk++] = t->name;
+	if (t->claim)
+		k[nk] = "cyris:claim", v[nk++] = t->claim;
+	for (i = 0; r >= 0 && i < nk; i++) {
+		snprintf(key, sizeof(key), "tag:%s", k[i]);
+		r = q_filter(&q, i + 1, key, v[i]);
+	}
+	if (r >= 0 && streq(m->describe, "DescribeInstances"))
+		r = q_live(&q, nk + 1);
+	if (r >= 0)
+		r = ec2_call(m->e, m->describe, &q, &d, "%s: looking for what a call whose answer was lost made",
+			     m->describe);
+	aws_query_free(&q);
+	if (r < 0) {
+		xmlFreeDoc(d);
+		m->lookup_failed = true;
+		return r;
+	}
+	n = made_items(m, d);
+	if (n == 1 && ec2_kid_copy(m->item, m->idname, m->id, sizeof(m->id)) == 0) {
+		m->doc = d;
+		return 1;
+	}
+	xmlFreeDoc(d);
+	m->item = NULL;
+	if (n == 0)
+		return 0;
+	m->lookup_failed = true;
+	return ec2_fail(m->e, n > 1 ? -ENOTUNIQ : -EPROTO, "%s: %d %s tagged as the one a call whose answer was lost "
+			"made", m->describe, n, m->set);
+}
+
+void ec2_made_free(struct ec2_made *m)
+{
+	xmlFreeDoc(m->doc);
+	m->doc = NULL;
+	m->item = NULL;
 }
 
 /* ---- XML and queries ------------------------------------------------------- */
@@ -215,7 +320,7 @@ static int qk(struct aws_query *q, const char *value, const char *kfmt, ...)
 
 int ec2_q_tags(struct aws_query *q, unsigned n, const char *type, const struct ec2_tags *t)
 {
-	const char *k[6], *v[6];
+	const char *k[7], *v[7];
 	char inst[16];
 	unsigned i, m = 0;
 	int r;
@@ -230,6 +335,8 @@ int ec2_q_tags(struct aws_query *q, unsigned n, const char *type, const struct e
 		k[m] = "cyris:guest", v[m++] = t->guest;
 	if (t->name)
 		k[m] = "Name", v[m++] = t->name;
+	if (t->claim)
+		k[m] = "cyris:claim", v[m++] = t->claim;
 	if ((r = qk(q, type, "TagSpecification.%u.ResourceType", n)) < 0)
 		return r;
 	for (i = 0; i < m; i++)
@@ -359,10 +466,22 @@ static int created_id(struct cyris_ec2 *e, xmlDoc *d, const char *outer, const c
 	return 0;
 }
 
+/* The id of what a create made: from its answer (@r 0), or found (@r 1). */
+static int made_id(struct cyris_ec2 *e, int r, xmlDoc *d, const struct ec2_made *m, const char *outer,
+		   const char *idname, char ret[CYRIS_AWS_IDSIZ], const char *what)
+{
+	if (r == 1) {
+		memcpy(ret, m->id, CYRIS_AWS_IDSIZ);
+		return 0;
+	}
+	return created_id(e, d, outer, idname, ret, what);
+}
+
 int cyris_ec2_vpc_create(struct cyris_ec2 *e, const struct cyris_ec2_owner *w,
 			 const struct cyris_prefix *cidr, char ret_id[CYRIS_AWS_IDSIZ])
 {
 	struct ec2_tags t = { .range = w->range, .instance = w->instance, .role = "vpc" };
+	struct ec2_made m = { .describe = "DescribeVpcs", .set = "vpcSet", .idname = "vpcId", .tags = &t };
 	struct aws_query q = { 0 };
 	char c[CYRIS_PREFIXSTRLEN], name[96];
 	xmlDoc *d = NULL;
@@ -372,8 +491,9 @@ int cyris_ec2_vpc_create(struct cyris_ec2 *e, const struct cyris_ec2_owner *w,
 	snprintf(name, sizeof(name), "cyris-%s-i%u", w->range, w->instance ? w->instance : 1);
 	t.name = name;
 	if ((r = aws_query_add(&q, "CidrBlock", c)) >= 0 && (r = ec2_q_tags(&q, 1, "vpc", &t)) >= 0 &&
-	    (r = ec2_do(e, "CreateVpc", &q, &d, "create-vpc %s %s", w->range, c)) >= 0)
-		r = created_id(e, d, "vpc", "vpcId", ret_id, "create-vpc");
+	    (r = ec2_do_create(e, "CreateVpc", &q, &d, &m, "create-vpc %s %s", w->range, c)) >= 0)
+		r = made_id(e, r, d, &m, "vpc", "vpcId", ret_id, "create-vpc");
+	ec2_made_free(&m);
 	xmlFreeDoc(d);
 	aws_query_free(&q);
 	return r;
@@ -415,6 +535,7 @@ int cyris_ec2_subnet_create(struct cyris_ec2 *e, const struct cyris_ec2_owner *w
 			    char ret_id[CYRIS_AWS_IDSIZ])
 {
 	struct ec2_tags t = { .range = w->range, .instance = w->instance, .net = w->net, .role = "subnet" };
+	struct ec2_made m = { .describe = "DescribeSubnets", .set = "subnetSet", .idname = "subnetId", .tags = &t };
 	struct aws_query q = { 0 };
 	char c[CYRIS_PREFIXSTRLEN], v[CYRIS_AWS_IDSIZ], name[96], zone[64] = "";
 	xmlDoc *d = NULL;
@@ -449,8 +570,9 @@ int cyris_ec2_subnet_create(struct cyris_ec2 *e, const struct cyris_ec2_owner *w
 	if ((r = aws_query_add(&q, "VpcId", vpc)) >= 0 && (r = aws_query_add(&q, "CidrBlock", c)) >= 0 &&
 	    (!az || (r = aws_query_add(&q, "AvailabilityZone", az)) >= 0) &&
 	    (r = ec2_q_tags(&q, 1, "subnet", &t)) >= 0 &&
-	    (r = ec2_do(e, "CreateSubnet", &q, &d, "create-subnet %s %s %s", w->range, w->net, c)) >= 0)
-		r = created_id(e, d, "subnet", "subnetId", ret_id, "create-subnet");
+	    (r = ec2_do_create(e, "CreateSubnet", &q, &d, &m, "create-subnet %s %s %s", w->range, w->net, c)) >= 0)
+		r = made_id(e, r, d, &m, "subnet", "subnetId", ret_id, "create-subnet");
+	ec2_made_free(&m);
 out:
 	xmlFreeDoc(d);
 	aws_query_free(&q);
@@ -549,6 +671,8 @@ int ec2_sg_make(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, const char
 {
 	struct ec2_tags t = { .range = w->range, .instance = w->instance, .net = w->net, .guest = w->guest,
 			      .role = w->net ? "net" : "guest", .name = name };
+	struct ec2_made m = { .describe = "DescribeSecurityGroups", .set = "securityGroupInfo", .idname = "groupId",
+			      .tags = &t };
 	struct aws_query q = { 0 };
 	struct ec2_perms out = { 0 }, in = { 0 };
 	char desc[160];
@@ -559,8 +683,9 @@ int ec2_sg_make(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, const char
 		 w->net ? " network " : "", w->net ? w->net : "", w->guest ? " guest " : "", w->guest ? w->guest : "");
 	if ((r = aws_query_add(&q, "GroupName", name)) < 0 || (r = aws_query_add(&q, "GroupDescription", desc)) < 0 ||
 	    (r = aws_query_add(&q, "VpcId", vpc)) < 0 || (r = ec2_q_tags(&q, 1, "security-group", &t)) < 0 ||
-	    (r = ec2_do(e, "CreateSecurityGroup", &q, &d, "create-security-group %s", name)) < 0 ||
-	    (r = ec2_kid_copy(xmlDocGetRootElement(d), "groupId", ret_id, CYRIS_AWS_IDSIZ)) < 0) {
+	    (r = ec2_do_create(e, "CreateSecurityGroup", &q, &d, &m, "create-security-group %s", name)) < 0 ||
+	    (r = r == 1 ? cyris_strlcpy(ret_id, m.id, CYRIS_AWS_IDSIZ)
+			: ec2_kid_copy(xmlDocGetRootElement(d), "groupId", ret_id, CYRIS_AWS_IDSIZ)) < 0) {
 		if (r == -ENOENT)
 			r = ec2_fail(e, -EPROTO, "create-security-group %s: the answer has no groupId", name);
 		goto out;
@@ -580,6 +705,7 @@ int ec2_sg_make(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, const char
 		goto out;
 	r = 0;
 out:
+	ec2_made_free(&m);
 	free(out.v);
 	free(in.v);
 	xmlFreeDoc(d);
@@ -986,18 +1112,23 @@ static int simple_do(struct cyris_ec2 *e, const char *action, const char *what, 
 	return r < 0 ? r : 0;
 }
 
-static int make_id(struct cyris_ec2 *e, const char *action, struct aws_query *q, const char *outer,
-		   const char *idname, char ret[CYRIS_AWS_IDSIZ], const char *what)
+/* A create of @m (not idempotent) answering an id. */
+static int make_id(struct cyris_ec2 *e, const char *action, struct aws_query *q, struct ec2_made *m,
+		   const char *outer, const char *idname, char ret[CYRIS_AWS_IDSIZ], const char *what)
 {
 	xmlDoc *d = NULL;
 	xmlNode *n;
-	int r = ec2_do(e, action, q, &d, "%s", what);
+	int r = ec2_do_create(e, action, q, &d, m, "%s", what);
 
-	if (r >= 0) {
+	if (r == 1) {
+		memcpy(ret, m->id, CYRIS_AWS_IDSIZ);
+		r = 0;
+	} else if (r >= 0) {
 		n = outer ? aws_xml_find(xmlDocGetRootElement(d), outer) : xmlDocGetRootElement(d);
 		if (!n || ec2_kid_copy(n, idname, ret, CYRIS_AWS_IDSIZ) < 0)
 			r = ec2_fail(e, -EPROTO, "%s: the answer has no %s", what, idname);
 	}
+	ec2_made_free(m);
 	xmlFreeDoc(d);
 	aws_query_free(q);
 	return r < 0 ? r : 0;
@@ -1008,6 +1139,8 @@ static int route_table(struct cyris_ec2 *e, const struct subnet_info *si, const 
 		       char ret[CYRIS_AWS_IDSIZ])
 {
 	struct ec2_tags t = { .range = si->range, .instance = si->instance, .net = si->net, .role = "route-table" };
+	struct ec2_made m = { .describe = "DescribeRouteTables", .set = "routeTableSet", .idname = "routeTableId",
+			      .tags = &t };
 	struct aws_query q = { 0 };
 	int r = ec2_find_tagged(e, "DescribeRouteTables", "routeTableSet", "routeTableId", si->range, si->instance,
 				si->net, ret);
@@ -1018,7 +1151,7 @@ static int route_table(struct cyris_ec2 *e, const struct subnet_info *si, const 
 		aws_query_free(&q);
 		return r;
 	}
-	if ((r = make_id(e, "CreateRouteTable", &q, "routeTable", "routeTableId", ret, "create-route-table")) < 0)
+	if ((r = make_id(e, "CreateRouteTable", &q, &m, "routeTable", "routeTableId", ret, "create-route-table")) < 0)
 		return r;
 	return simple_do(e, "AssociateRouteTable", "associate-route-table", "RouteTableId", ret, "SubnetId", sid,
 			 NULL, NULL);
@@ -1088,6 +1221,8 @@ static int link_public(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec
 	if (r == -ENOENT) {
 		struct ec2_tags gt = { .range = si.range, .instance = si.instance, .role = "internet-gateway",
 				       .name = name };
+		struct ec2_made m = { .describe = "DescribeInternetGateways", .set = "internetGatewaySet",
+				      .idname = "internetGatewayId", .tags = &gt };
 
 		snprintf(name, sizeof(name), "cyris-%s-i%u", si.range, si.instance ? si.instance : 1);
 		if ((r = ec2_q_tags(&q, 1, "internet-gateway", &gt)) < 0) {
@@ -1095,7 +1230,7 @@ static int link_public(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec
 			return r;
 		}
 		/* make_id() frees the query */
-		if ((r = make_id(e, "CreateInternetGateway", &q, "internetGateway", "internetGatewayId", igw,
+		if ((r = make_id(e, "CreateInternetGateway", &q, &m, "internetGateway", "internetGatewayId", igw,
 				 "create-internet-gateway")) < 0 ||
 		    (r = simple_do(e, "AttachInternetGateway", "attach-internet-gateway", "InternetGatewayId", igw,
 				   "VpcId", si.vpc, NULL, NULL)) < 0)
@@ -1112,8 +1247,13 @@ static int link_public(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec
 		aws_query_free(&q);
 		return r;
 	}
-	if ((r = make_id(e, "AllocateAddress", &q, NULL, "allocationId", alloc, "allocate-address")) < 0)
-		return r;
+	{
+		struct ec2_made m = { .describe = "DescribeAddresses", .set = "addressesSet", .idname = "allocationId",
+				      .tags = &t };
+
+		if ((r = make_id(e, "AllocateAddress", &q, &m, NULL, "allocationId", alloc, "allocate-address")) < 0)
+			return r;
+	}
 	return simple_do(e, "AssociateAddress", "associate-address", "AllocationId", alloc, "NetworkInterfaceId",
 			 in->enis[0], NULL, NULL);
 }
@@ -1121,6 +1261,13 @@ static int link_public(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec
 int cyris_ec2_instance_create(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec *s,
 			      struct cyris_ec2_instance *ret)
 {
+	/* the tags run_query() gives it: what a lost answer's retry looks for
+	 * (the ClientToken is AWS's own guard; an emulator may ignore it) */
+	struct ec2_tags t = { .range = s->owner.range, .instance = s->owner.instance,
+			      .guest = s->owner.guest ? s->owner.guest : s->name, .role = s->role ? s->role : "guest",
+			      .name = s->name };
+	struct ec2_made m = { .describe = "DescribeInstances", .set = "instancesSet", .idname = "instanceId",
+			      .tags = &t };
 	struct cyris_ec2_instance inst;
 	struct aws_query q = { 0 };
 	char subnets[CYRIS_GUEST_MAX_NICS][CYRIS_AWS_IDSIZ];
@@ -1133,10 +1280,15 @@ int cyris_ec2_instance_create(struct cyris_ec2 *e, const struct cyris_ec2_instan
 		return ec2_fail(e, -EINVAL, "an instance needs a name, a range, an image and 1 to %d NICs",
 				CYRIS_GUEST_MAX_NICS);
 	if ((r = run_query(e, s, &q, subnets)) < 0 ||
-	    (r = ec2_do(e, "RunInstances", &q, &d, "run-instances %s", s->owner.guest ? s->owner.guest : s->name)) < 0)
+	    (r = ec2_do_create(e, "RunInstances", &q, &d, &m, "run-instances %s",
+			       s->owner.guest ? s->owner.guest : s->name)) < 0)
 		goto out;
-	it = aws_xml_find(xmlDocGetRootElement(d), "instancesSet");
-	it = it ? ec2_kid(it, "item") : NULL;
+	if (r == 1) {
+		it = m.item;
+	} else {
+		it = aws_xml_find(xmlDocGetRootElement(d), "instancesSet");
+		it = it ? ec2_kid(it, "item") : NULL;
+	}
 	if (!it) {
 		r = ec2_fail(e, -EPROTO, "run-instances %s: the answer has no instance", s->name);
 		goto out;
@@ -1153,6 +1305,7 @@ int cyris_ec2_instance_create(struct cyris_ec2 *e, const struct cyris_ec2_instan
 		*ret = inst;
 	r = 0;
 out:
+	ec2_made_free(&m);
 	xmlFreeDoc(d);
 	aws_query_free(&q);
 	return r;
@@ -1309,21 +1462,82 @@ int cyris_ec2_instance_terminate(struct cyris_ec2 *e, const char *name, bool for
 	return wait_terminated(e, &in, 1, name);
 }
 
+/* Key pair @name tagged for @w (and with @claim, the claim's token):
+ * @pubkey imported, else one AWS makes (its private half is not kept).
+ * -EEXIST when the name is taken in the region. */
+static int key_pair_make(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, const char *name,
+			 const char *pubkey, const char *claim)
+{
+	struct ec2_tags t = { .range = w->range, .instance = w->instance, .role = "key-pair", .name = name,
+			      .claim = claim };
+	struct ec2_made m = { .describe = "DescribeKeyPairs", .set = "keySet", .idname = "keyName", .tags = &t };
+	struct aws_query q = { 0 };
+	_cleanup_free_ char *b = pubkey ? ec2_base64(pubkey, strlen(pubkey)) : NULL;
+	int r;
+
+	if (pubkey && !b)
+		return -ENOMEM;
+	if ((r = aws_query_add(&q, "KeyName", name)) >= 0 && (!b || (r = aws_query_add(&q, "PublicKeyMaterial", b)) >= 0) &&
+	    (r = ec2_q_tags(&q, 1, "key-pair", &t)) >= 0)
+		/* (CreateKeyPair's answer, with the private key, is not kept) */
+		r = ec2_do_create(e, b ? "ImportKeyPair" : "CreateKeyPair", &q, NULL, &m, "%s %s",
+				  b ? "import-key-pair" : "create-key-pair", name);
+	ec2_made_free(&m);
+	aws_query_free(&q);
+	return r < 0 ? r : 0;
+}
+
+/* The cyris:claim tag of key pair @name ("" when it has none). */
+static int key_pair_claim(struct cyris_ec2 *e, const char *name, char *buf, size_t size)
+{
+	struct aws_query q = { 0 };
+	xmlDoc *d = NULL;
+	xmlNode *it;
+	int r;
+
+	buf[0] = '\0';
+	if ((r = aws_query_add(&q, "KeyName.1", name)) >= 0 &&
+	    (r = ec2_call(e, "DescribeKeyPairs", &q, &d, "describe-key-pairs %s", name)) >= 0) {
+		it = aws_xml_find(xmlDocGetRootElement(d), "keySet");
+		it = it ? ec2_kid(it, "item") : NULL;
+		if (it)
+			ec2_tag(it, "cyris:claim", buf, size);
+	}
+	xmlFreeDoc(d);
+	aws_query_free(&q);
+	return r < 0 ? r : 0;
+}
+
 int cyris_ec2_keypair_import(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, const char *name,
 			     const char *pubkey)
 {
-	struct ec2_tags t = { .range = w->range, .instance = w->instance, .role = "key-pair", .name = name };
-	struct aws_query q = { 0 };
-	_cleanup_free_ char *b = ec2_base64(pubkey, strlen(pubkey));
+	return key_pair_make(e, w, name, pubkey, NULL);
+}
+
+int cyris_ec2_range_claim(struct cyris_ec2 *e, const char *range, const char *pubkey)
+{
+	struct cyris_ec2_owner w = { .range = range, .instance = 1 };
+	char name[CYRIS_ID_MAX + 8], token[33], held[40];
+	uint8_t rnd[16];
+	size_t i;
 	int r;
 
-	if (!b)
-		return -ENOMEM;
-	if ((r = aws_query_add(&q, "KeyName", name)) >= 0 && (r = aws_query_add(&q, "PublicKeyMaterial", b)) >= 0 &&
-	    (r = ec2_q_tags(&q, 1, "key-pair", &t)) >= 0)
-		r = ec2_do(e, "ImportKeyPair", &q, NULL, "import-key-pair %s", name);
-	aws_query_free(&q);
-	return r < 0 ? r : 0;
+	if (!range || !cyris_id_valid(range))
+		return ec2_fail(e, -EINVAL, "'%s' is not a range id", range ? range : "");
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return ec2_fail(e, -errno, "claim of range %s: no random token: %s", range, strerror(errno));
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(token + 2 * i, 3, "%02x", rnd[i]);
+	snprintf(name, sizeof(name), "cyris-%s", range);
+	r = key_pair_make(e, &w, name, pubkey, token);
+	if (r != -EEXIST)
+		return r;
+	/* ours after all (an answer lost, the lookup before the retry too early)? */
+	if (key_pair_claim(e, name, held, sizeof(held)) == 0 && streq(held, token))
+		return 0;
+	return ec2_fail(e, -EEXIST, "range %s is claimed on AWS already (key pair %s): another up of it is "
+			"running, or one was interrupted (then cyris-topo down %s removes what it left)",
+			range, name, range);
 }
 
 /* ---- images ---------------------------------------------------------------- */
@@ -1686,9 +1900,11 @@ int cyris_ec2_destroy(struct cyris_ec2 *e, const char *range, volatile sig_atomi
 	idlist_free(&l);
 	if (r < 0)
 		goto out;
-	if ((r = destroy_kind(e, range, "DescribeKeyPairs", "keySet", "keyName", "DeleteKeyPair", "KeyName",
-			      &st.key_pairs)) < 0 ||
-	    (r = destroy_kind(e, range, "DescribeVpcs", "vpcSet", "vpcId", "DeleteVpc", "VpcId", &st.vpcs)) < 0)
+	/* the key pair last: it is the range's claim (cyris_ec2_range_claim()),
+	 * and no other up of the range may start while anything is left */
+	if ((r = destroy_kind(e, range, "DescribeVpcs", "vpcSet", "vpcId", "DeleteVpc", "VpcId", &st.vpcs)) < 0 ||
+	    (r = destroy_kind(e, range, "DescribeKeyPairs", "keySet", "keyName", "DeleteKeyPair", "KeyName",
+			      &st.key_pairs)) < 0)
 		goto out;
 	r = 0;
 out:
