@@ -18,9 +18,9 @@
  *   runtime_dir      CYRIS_RUNTIME_DIR      /run/cyris as root,
  *                                           $XDG_RUNTIME_DIR/cyris otherwise
  *   aws_region        -                     us-west-2 (AWS_REGION etc. first)
- *   aws_vpc_id        -                     ""     (none)
- *   aws_subnet_id     -                     ""     (none)
- *   aws_key_pair_name -                     cyris-keypair
+ *   aws_vpc_id        -                     ""     (none; only cyris-check uses it)
+ *   aws_subnet_id     -                     ""     (none; only cyris-check uses it)
+ *   aws_key_pair_name -                     cyris-keypair (read, unused: always cyris-R)
  *   aws_instance_type -                     t3.micro
  *   aws_endpoint      -                     ""     (AWS_ENDPOINT_URL_EC2 etc.
  *                                           first, else the region's)
