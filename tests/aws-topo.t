@@ -331,9 +331,11 @@ aws_proxy_stop
 aws_proxy_start --fail CreateRoute:3=InvalidParameterValue
 "$T" up "$DMZ" "${UP[@]}" > /dev/null 2> "$AWS_TMP/err"
 is "$?" 1 "up with the 3rd CreateRoute refused: exit 1"
-is "$(cat "$AWS_TMP/err")" \
-	"cyris-topo: up 124: create-route via the gateway guest (rolled back: nothing was left) (aws: InvalidParameterValue: injected by aws-proxy)" \
-	"... one line: that request's error with AWS's code and message, rolled back"
+# (which route is the 3rd to reach the proxy depends on the order the level's requests arrive)
+like "$(cat "$AWS_TMP/err")" \
+	"^cyris-topo: up 124: create-route (via the gateway guest|to the internet gateway) \\(rolled back: nothing was left\\) \\(aws: InvalidParameterValue: injected by aws-proxy\\)\$" \
+	"... that request's error with AWS's code and message, rolled back"
+is "$(wc -l < "$AWS_TMP/err")" 1 "... on one line"
 is "$(tagged 124)" "" "... nothing tagged left"
 aws_proxy_stop
 
