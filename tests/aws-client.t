@@ -107,6 +107,33 @@ is "$?:$(errline | cut -d' ' -f1)" "1:code=InvalidKeyPair.Duplicate" "the retry 
 is "$(aws_proxy_stats '"\(.calls) \(.forwarded)"'):$(count_keys k-lost)" "2 2:1" "both reached moto, one key pair exists"
 aws_proxy_stop
 
+# ---- requests in parallel (aws_call_many), faults while they are in flight ----
+aws_proxy_start --drop 1 --throttle 2 --error500 1; is "$?" 0 "the proxy drops a connection, throttles 2 calls, answers one 500"
+many=(); for k in 1 2 3 4 5 6; do many+=(CreateKeyPair "KeyName=k-par-$k" --); done
+ok "6 CreateKeyPair at once get through the faults" call --retry 8,10 --many "${many[@]}"
+is "$(grep -c '^[1-6] rc=0 code=$' "$AWS_TMP/out")" 6 "each of the 6 succeeded"
+is "$(grep '^peak=' "$AWS_TMP/out")" "peak=4" "4 were in flight at once (the bound): the 4 faults hit requests in flight together"
+is "$(aws_proxy_stats '"\(.calls) \(.forwarded) \(.faults)"')" "10 6 4" "10 calls: 4 faults, each retried, 6 forwarded"
+is "$(aws_boto "print(sorted(k['KeyName'] for k in ec2.describe_key_pairs()['KeyPairs'] if k['KeyName'].startswith('k-par-')))")" \
+	"['k-par-1', 'k-par-2', 'k-par-3', 'k-par-4', 'k-par-5', 'k-par-6']" "exactly the 6 key pairs: none twice, none missing"
+aws_proxy_stop
+
+# the first failure in the level's order is the one reported, whichever
+# answered first (the 4th is refused by the proxy at once, the 2nd by moto),
+# and every other request is still waited for
+aws_proxy_start --fail DescribeVpcs=InvalidVpcID.NotFound; is "$?" 0 "the proxy refuses DescribeVpcs"
+call --retry 3,10 --many CreateKeyPair KeyName=k-ord-1 -- DescribeSubnets SubnetId.1=subnet-0abc -- \
+	CreateKeyPair KeyName=k-ord-3 -- DescribeVpcs -- CreateKeyPair KeyName=k-ord-5
+is "$?" 1 "a level with two failures: exit 1"
+is "$(err)" "aws-call: DescribeSubnets (aws: InvalidSubnetID.NotFound: The subnet ID 'subnet-0abc' does not exist)" \
+	"the error is the first failing request's (the 2nd), AWS's code and message exact"
+is "$(grep ' rc=' "$AWS_TMP/out" | paste -sd' ' -)" \
+	"1 rc=0 code= 2 rc=-2 code=InvalidSubnetID.NotFound 3 rc=0 code= 4 rc=-2 code=InvalidVpcID.NotFound 5 rc=0 code=" \
+	"each request has its own result"
+is "$(aws_boto "print(sorted(k['KeyName'] for k in ec2.describe_key_pairs()['KeyPairs'] if k['KeyName'].startswith('k-ord-')))")" \
+	"['k-ord-1', 'k-ord-3', 'k-ord-5']" "the requests around the failures were made"
+aws_proxy_stop
+
 # ---- a bounded answer ------------------------------------------------------
 call --max-answer 300 DescribeInstances
 is "$?" 1 "an answer over the limit fails"

@@ -311,6 +311,35 @@ is "$(jq -r 'select(.verdict != "forwarded") | .verdict' "$AWS_TMP/proxy.log" | 
 is "$(tagged 124)" "" "nothing tagged left"
 aws_proxy_stop
 
+# ---- faults on requests sent at once (a level: ingress rules, routes, deletes) ----
+: > "$AWS_TMP/proxy.log"
+aws_proxy_start --fail AuthorizeSecurityGroupIngress:3=Throttling --fail CreateRoute:2=RequestLimitExceeded \
+	--fail AssociateRouteTable:1=InternalError --fail DeleteSecurityGroup:2=RequestLimitExceeded \
+	--fail DeleteSubnet:1=InternalError --dependency-violation DeleteRouteTable
+ok "up with faults on requests in flight together" "$T" up "$DMZ" "${UP[@]}"
+inspect state 124 > "$AWS_TMP/par.json"
+is "$(noaz "$AWS_TMP/par.json")" "$(noaz "$AWS_TMP/state.json")" \
+	"... the same groups and rules, instances, routes and tags as without faults"
+ok "down with faults on requests in flight together" "$T" down 124 --provider aws
+is "$(tagged 124)" "" "... nothing tagged left"
+is "$(jq -r 'select(.verdict == "failed") | .action' "$AWS_TMP/proxy.log" | sort | paste -sd' ' -)" \
+	"AssociateRouteTable AuthorizeSecurityGroupIngress CreateRoute DeleteRouteTable DeleteSecurityGroup DeleteSubnet" \
+	"each fault was injected, once"
+is "$(jq -r 'select(.verdict == "forwarded") | .action' "$AWS_TMP/proxy.log" | grep -cx -e CreateRoute -e DeleteSecurityGroup -e DeleteSubnet)" \
+	"$((7 + 6 + 3))" "... and each of those requests then made once: 7 routes, 6 groups, 3 subnets"
+aws_proxy_stop
+# a request of a level that fails for good: its error, exact; the rest waited for; rolled back
+aws_proxy_start --fail CreateRoute:3=InvalidParameterValue
+"$T" up "$DMZ" "${UP[@]}" > /dev/null 2> "$AWS_TMP/err"
+is "$?" 1 "up with the 3rd CreateRoute refused: exit 1"
+# (which route is the 3rd to reach the proxy depends on the order the level's requests arrive)
+like "$(cat "$AWS_TMP/err")" \
+	"^cyris-topo: up 124: create-route (via the gateway guest|to the internet gateway) \\(rolled back: nothing was left\\) \\(aws: InvalidParameterValue: injected by aws-proxy\\)\$" \
+	"... that request's error with AWS's code and message, rolled back"
+is "$(wc -l < "$AWS_TMP/err")" 1 "... on one line"
+is "$(tagged 124)" "" "... nothing tagged left"
+aws_proxy_stop
+
 # ---- bad input: one clear error, nothing created ------------------------------------------
 nothing() { [ -z "$(tagged 124)" ] && [ -z "$(tagged 125)" ]; }
 fails() { # DESC EXIT REGEX CMD...: exit code, one line matching REGEX, nothing made

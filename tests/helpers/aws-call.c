@@ -7,6 +7,9 @@
  *       --retry TRIES,BASE_MS                   aws_set_retry()
  *       --max-answer BYTES                      aws_set_answer_max()
  *       --pages                                 aws_call_pages(): each page
+ *   aws-call [OPTIONS] --many ACTION [KEY=VALUE]... [-- ACTION [KEY=VALUE]...]...
+ *       aws_call_many(): the requests at once; a line "I rc=R code=C" for
+ *       each, then "peak=N" (the most in flight at once)
  *   aws-call --check [needed|other]
  *       aws_checks() (the preflight of cyris-check --provider aws), as the
  *       provider asked about (needed) or another one; prints each item as
@@ -112,6 +115,42 @@ static int sign(int argc, char **argv)
 	return 0;
 }
 
+/* --many: requests separated by "--" */
+static int many(struct cyris_aws *c, int argc, char **argv)
+{
+	struct aws_query q[64] = {{0}};
+	struct aws_req rq[64] = {{0}};
+	size_t n = 0, k;
+	int r, a;
+
+	for (a = 0; a < argc && n < 64; a++) {
+		char *eq;
+
+		if (strcmp(argv[a], "--") == 0)
+			continue;
+		if (a == 0 || strcmp(argv[a - 1], "--") == 0) {
+			rq[n].action = argv[a];
+			rq[n].q = &q[n];
+			rq[n++].want_doc = false;
+			continue;
+		}
+		if (!(eq = strchr(argv[a], '='))) {
+			fprintf(stderr, "aws-call: %s: expected KEY=VALUE\n", argv[a]);
+			return -EINVAL;
+		}
+		*eq = '\0';
+		if (aws_query_add(&q[n - 1], argv[a], eq + 1) < 0)
+			return -ENOMEM;
+	}
+	r = aws_call_many(c, rq, n);
+	for (k = 0; k < n; k++) {
+		printf("%zu rc=%d code=%s\n", k + 1, rq[k].rc, rq[k].code);
+		aws_query_free(&q[k]);
+	}
+	printf("peak=%u\n", aws_parallel_peak(c));
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	struct aws_opts o = {0};
@@ -121,7 +160,7 @@ int main(int argc, char **argv)
 	struct cyris_error err = {0};
 	unsigned tries = 0, base = 0;
 	size_t max = 0;
-	bool want_pages = false;
+	bool want_pages = false, want_many = false;
 	char line[4096];
 	int i = 1, r;
 
@@ -142,6 +181,9 @@ int main(int argc, char **argv)
 			max = strtoul(argv[i + 1], NULL, 10);
 		else if (strcmp(argv[i], "--pages") == 0) {
 			want_pages = true;
+			i--;
+		} else if (strcmp(argv[i], "--many") == 0) {
+			want_many = true;
 			i--;
 		} else {
 			fprintf(stderr, "aws-call: unknown option %s\n", argv[i]);
@@ -168,6 +210,10 @@ int main(int argc, char **argv)
 		aws_set_retry(c, tries, base);
 	if (max)
 		aws_set_answer_max(c, max);
+	if (want_many) {
+		r = many(c, argc - i, argv + i);
+		goto done;
+	}
 	for (int k = i + 1; k < argc; k++) {
 		char *eq = strchr(argv[k], '=');
 
@@ -192,6 +238,7 @@ int main(int argc, char **argv)
 			xmlFreeDoc(doc);
 		}
 	}
+done:
 	printf("requests=%lu\n", aws_requests(c));
 	if (r < 0) {
 		cyris_error_format(aws_error(c), line, sizeof(line));

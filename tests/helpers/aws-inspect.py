@@ -32,6 +32,12 @@ def flt(rng):
     return [{"Name": "tag:cyris:range", "Values": [rng]}]
 
 
+def reservations(c, f):
+    """every page: EC2 (and moto, at 100) answers DescribeInstances in pages,
+    and a test that made many ranges has more reservations than one holds"""
+    return [r for p in c.get_paginator("describe_instances").paginate(Filters=f) for r in p["Reservations"]]
+
+
 def tagged(c, rng):
     out = []
     f = flt(rng)
@@ -41,7 +47,7 @@ def tagged(c, rng):
         out.append(("subnet", s["SubnetId"]))
     for g in c.describe_security_groups(Filters=f)["SecurityGroups"]:
         out.append(("security-group", g["GroupId"]))
-    for r in c.describe_instances(Filters=f)["Reservations"]:
+    for r in reservations(c, f):
         for i in r["Instances"]:
             if i["State"]["Name"] != "terminated":
                 out.append(("instance", i["InstanceId"]))
@@ -93,7 +99,7 @@ def state(c, rng):
                               "ingress": perms(g["IpPermissions"]), "egress": perms(g["IpPermissionsEgress"])})
     enis = {n["NetworkInterfaceId"]: n for n in
             c.describe_network_interfaces(Filters=f)["NetworkInterfaces"]}
-    for r in c.describe_instances(Filters=f)["Reservations"]:
+    for r in reservations(c, f):
         for i in r["Instances"]:
             if i["State"]["Name"] == "terminated":
                 continue

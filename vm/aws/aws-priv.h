@@ -90,6 +90,31 @@ int aws_call_create(struct cyris_aws *c, const char *action, const struct aws_qu
 int aws_call_pages(struct cyris_aws *c, const char *action, const struct aws_query *q,
 		   int (*page)(xmlDoc *doc, void *arg), void *arg);
 
+/* One request of aws_call_many(): @action and @q in; the answer (when
+ * @want_doc; xmlFreeDoc it), the result as aws_call() returns it, AWS's
+ * code and the text of a failure (as aws_error_code()/aws_error_text()) out. */
+struct aws_req {
+	const char *action;
+	const struct aws_query *q;
+	bool want_doc;
+	xmlDoc *doc;
+	int rc;
+	char code[128];
+	char text[CYRIS_ERROR_DETAIL_MAX];
+};
+#define AWS_PARALLEL_MAX 4
+/*
+ * Send @n requests that do not depend on each other, at most
+ * AWS_PARALLEL_MAX in flight at once (libcurl's multi interface, one
+ * thread), each signed, and retried with its own backoff, as aws_call()
+ * does. Returns when every one is done: 0 when all succeeded, else the
+ * result of the first that failed in @reqs' order, which aws_error() and
+ * aws_error_code() then describe; each request's own result is in it.
+ */
+int aws_call_many(struct cyris_aws *c, struct aws_req *reqs, size_t n);
+/* The most requests aws_call_many() had in flight at once on @c (tests). */
+unsigned aws_parallel_peak(const struct cyris_aws *c);
+
 /* XML helpers over an answer (namespaces ignored: local names only). */
 /* The first descendant element of @n named @name, or NULL. */
 xmlNode *aws_xml_find(xmlNode *n, const char *name);

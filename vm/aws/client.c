@@ -18,6 +18,8 @@
 
 struct cyris_aws {
 	CURL *curl;
+	CURLM *multi;                   /* aws_call_many(): its handles, made on first use */
+	CURL *pool[AWS_PARALLEL_MAX];
 	struct aws_settings s;
 	char url[1100];                 /* the endpoint, normalised */
 	char host[300];                 /* the Host header's value */
@@ -25,6 +27,7 @@ struct cyris_aws {
 	char code[128];                 /* AWS's code of the last failure */
 	char text[CYRIS_ERROR_DETAIL_MAX];
 	unsigned long requests;
+	unsigned peak;                  /* the most requests in flight at once */
 	unsigned tries, base_ms;
 	size_t answer_max;
 	uint64_t rng;
@@ -69,6 +72,11 @@ const char *aws_creds_source(const struct cyris_aws *c)
 unsigned long aws_requests(const struct cyris_aws *c)
 {
 	return c->requests;
+}
+
+unsigned aws_parallel_peak(const struct cyris_aws *c)
+{
+	return c->peak;
 }
 
 void aws_set_retry(struct cyris_aws *c, unsigned tries, unsigned base_ms)
@@ -214,6 +222,11 @@ void aws_close(struct cyris_aws *c)
 		return;
 	if (c->curl)
 		curl_easy_cleanup(c->curl);
+	for (size_t i = 0; i < AWS_PARALLEL_MAX; i++)
+		if (c->pool[i])
+			curl_easy_cleanup(c->pool[i]);
+	if (c->multi)
+		curl_multi_cleanup(c->multi);
 	aws_settings_free(&c->s);
 	free(c);
 }
@@ -468,60 +481,64 @@ static int curl_errno(CURLcode cc)
 	}
 }
 
-static enum outcome attempt(struct cyris_aws *c, const struct aws_buf *body, xmlDoc **ret, int *rc)
+/* One request's easy handle set up (signed now); *@hdrs and @a are the
+ * caller's until the transfer is done. */
+static int prepare(struct cyris_aws *c, CURL *h, const struct aws_buf *body, struct curl_slist **hdrs,
+		   struct answer *a, char *errbuf)
 {
-	struct curl_slist *hdrs = NULL;
-	struct answer a = { .max = c->answer_max };
+	int r = sign_headers(c, body, hdrs);
+
+	if (r < 0) {
+		set_text(c, "signing the request: %s", strerror(-r));
+		return r;
+	}
+	curl_easy_reset(h);
+	errbuf[0] = '\0';
+	*a = (struct answer){ .max = c->answer_max };
+	curl_easy_setopt(h, CURLOPT_URL, c->url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->s);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 20L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 120L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "cyris/0.1 (EC2 Query API)");
+	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, c->fresh ? 1L : 0L);
+	c->requests++;
+	return 0;
+}
+
+/* What the transfer on @h that ended with @cc brought: the answer, or the
+ * failure in c->code / c->text. */
+static enum outcome finish(struct cyris_aws *c, CURL *h, CURLcode cc, struct answer *a, const char *errbuf,
+			   xmlDoc **ret, int *rc)
+{
 	xmlDoc *doc = NULL;
 	long status = 0;
-	CURLcode cc;
-	int r;
 
-	c->code[0] = c->text[0] = '\0';
-	r = sign_headers(c, body, &hdrs);
-	if (r < 0) {
-		curl_slist_free_all(hdrs);
-		*rc = r;
-		set_text(c, "signing the request: %s", strerror(-r));
-		return FAILED;
-	}
-	curl_easy_reset(c->curl);
-	c->curl_msg[0] = '\0';
-	curl_easy_setopt(c->curl, CURLOPT_URL, c->url);
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body->s);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &a);
-	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->curl_msg);
-	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, 20L);
-	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, 120L);
-	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "cyris/0.1 (EC2 Query API)");
-	curl_easy_setopt(c->curl, CURLOPT_FRESH_CONNECT, c->fresh ? 1L : 0L);
-	c->requests++;
-	cc = curl_easy_perform(c->curl);
-	curl_slist_free_all(hdrs);
 	if (cc == CURLE_OK)
-		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-	if (a.too_big) {
-		aws_buf_free(&a.b);
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (a->too_big) {
+		aws_buf_free(&a->b);
 		*rc = -EFBIG;
 		set_text(c, "the answer from %s is larger than %zu bytes: refused", c->url, c->answer_max);
 		return FAILED;
 	}
 	if (cc != CURLE_OK) {
-		aws_buf_free(&a.b);
+		aws_buf_free(&a->b);
 		*rc = curl_errno(cc);
 		set_text(c, "%s %s: %s", cc == CURLE_COULDNT_CONNECT ? "cannot connect to" : "talking to",
-			 c->url, c->curl_msg[0] ? c->curl_msg : curl_easy_strerror(cc));
+			 c->url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
 		return retryable_curl(cc) ? RETRY : FAILED;
 	}
-	if (a.b.len)
-		doc = xmlReadMemory(a.b.s, (int)a.b.len, "ec2-answer.xml", NULL,
+	if (a->b.len)
+		doc = xmlReadMemory(a->b.s, (int)a->b.len, "ec2-answer.xml", NULL,
 				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	aws_buf_free(&a.b);
+	aws_buf_free(&a->b);
 	if (status == 200 && doc) {
 		if (ret)
 			*ret = doc;
@@ -541,6 +558,27 @@ static enum outcome attempt(struct cyris_aws *c, const struct aws_buf *body, xml
 	return status >= 500 || retryable_code(c->code) ? RETRY : FAILED;
 }
 
+static enum outcome attempt(struct cyris_aws *c, const struct aws_buf *body, xmlDoc **ret, int *rc)
+{
+	struct curl_slist *hdrs = NULL;
+	struct answer a;
+	enum outcome o;
+	CURLcode cc;
+	int r;
+
+	c->code[0] = c->text[0] = '\0';
+	r = prepare(c, c->curl, body, &hdrs, &a, c->curl_msg);
+	if (r < 0) {
+		curl_slist_free_all(hdrs);
+		*rc = r;
+		return FAILED;
+	}
+	cc = curl_easy_perform(c->curl);
+	curl_slist_free_all(hdrs);
+	o = finish(c, c->curl, cc, &a, c->curl_msg, ret, rc);
+	return o;
+}
+
 static uint64_t next_rand(struct cyris_aws *c)
 {
 	/* xorshift64*: jitter only, nothing secret */
@@ -550,21 +588,42 @@ static uint64_t next_rand(struct cyris_aws *c)
 	return c->rng * 2685821657736338717ull;
 }
 
-/* Attempt @i's wait: base * 2^i capped, a random point in its upper half. */
-static void backoff(struct cyris_aws *c, unsigned i)
+/* Attempt @i's wait in ms: base * 2^i capped, a random point in its upper half. */
+static uint64_t backoff_ms(struct cyris_aws *c, unsigned i)
 {
 	uint64_t d = c->base_ms;
-	struct timespec ts;
 
 	while (i-- && d < BACKOFF_CAP_MS)
 		d *= 2;
 	if (d > BACKOFF_CAP_MS)
 		d = BACKOFF_CAP_MS;
-	d = d / 2 + (d ? next_rand(c) % (d / 2 + 1) : 0);
-	ts.tv_sec = (time_t)(d / 1000);
-	ts.tv_nsec = (long)(d % 1000) * 1000000L;
+	return d / 2 + (d ? next_rand(c) % (d / 2 + 1) : 0);
+}
+
+static void sleep_ms(uint64_t d)
+{
+	struct timespec ts = { .tv_sec = (time_t)(d / 1000), .tv_nsec = (long)(d % 1000) * 1000000L };
+
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+static void backoff(struct cyris_aws *c, unsigned i)
+{
+	sleep_ms(backoff_ms(c, i));
+}
+
+/* c->err of a failed call of @action, from c->code and c->text. */
+static int call_error(struct cyris_aws *c, const char *action, int r, bool exhausted)
+{
+	cyris_error_set(&c->err, r, "%s", action);
+	if (c->code[0])
+		cyris_error_detail(&c->err, CYRIS_ERROR_AWS, "%s", c->text);
+	else
+		cyris_error_append(&c->err, ": %s", c->text);
+	if (exhausted)
+		cyris_error_append(&c->err, " (after %u tries)", c->tries);
+	return r;
 }
 
 int aws_call(struct cyris_aws *c, const char *action, const struct aws_query *q, xmlDoc **ret)
@@ -608,13 +667,177 @@ int aws_call_create(struct cyris_aws *c, const char *action, const struct aws_qu
 	aws_buf_free(&body);
 	if (o == DONE)
 		return 0;
-	cyris_error_set(&c->err, r, "%s", action);
-	if (c->code[0])
-		cyris_error_detail(&c->err, CYRIS_ERROR_AWS, "%s", c->text);
-	else
-		cyris_error_append(&c->err, ": %s", c->text);
-	if (o == RETRY)
-		cyris_error_append(&c->err, " (after %u tries)", c->tries);
+	return call_error(c, action, r, o == RETRY);
+}
+
+/* ---- requests in parallel ---------------------------------------------- */
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* A request of aws_call_many() between its tries. */
+struct pending {
+	struct aws_buf body;
+	unsigned tries;
+	uint64_t not_before;            /* monotonic ms: its backoff */
+	bool running, done, exhausted;
+};
+
+/* One transfer in flight. */
+struct slot {
+	CURL *h;
+	size_t req;                     /* SIZE_MAX: free */
+	struct curl_slist *hdrs;
+	struct answer a;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static int many_open(struct cyris_aws *c)
+{
+	size_t i;
+
+	if (!c->multi && !(c->multi = curl_multi_init()))
+		return -ENOMEM;
+	for (i = 0; i < AWS_PARALLEL_MAX; i++)
+		if (!c->pool[i] && !(c->pool[i] = curl_easy_init()))
+			return -ENOMEM;
+	return 0;
+}
+
+/* The end of @sl's transfer (@cc): the request done, or back to wait for
+ * its next try. */
+static void many_done(struct cyris_aws *c, struct aws_req *reqs, struct pending *pd, struct slot *sl,
+		      CURLcode cc)
+{
+	struct aws_req *rq = &reqs[sl->req];
+	struct pending *p = &pd[sl->req];
+	enum outcome o;
+
+	curl_multi_remove_handle(c->multi, sl->h);
+	curl_slist_free_all(sl->hdrs);
+	sl->hdrs = NULL;
+	c->code[0] = c->text[0] = '\0';
+	o = finish(c, sl->h, cc, &sl->a, sl->errbuf, rq->want_doc ? &rq->doc : NULL, &rq->rc);
+	p->running = false;
+	sl->req = SIZE_MAX;
+	if (o == RETRY && p->tries < c->tries) {
+		p->not_before = mono_ms() + backoff_ms(c, p->tries - 1);
+		return;
+	}
+	p->done = true;
+	p->exhausted = o == RETRY;
+	snprintf(rq->code, sizeof(rq->code), "%s", o == DONE ? "" : c->code);
+	snprintf(rq->text, sizeof(rq->text), "%s", o == DONE ? "" : c->text);
+}
+
+/* Start what may start in the free slots; the ms until the next backoff
+ * ends (UINT64_MAX: nothing waits). */
+static uint64_t many_start(struct cyris_aws *c, struct aws_req *reqs, struct pending *pd, size_t n,
+			   struct slot *sl, size_t *running)
+{
+	uint64_t now = mono_ms(), next = UINT64_MAX;
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		struct pending *p = &pd[i];
+
+		if (p->done || p->running)
+			continue;
+		if (p->not_before > now) {
+			next = p->not_before - now < next ? p->not_before - now : next;
+			continue;
+		}
+		while (k < AWS_PARALLEL_MAX && sl[k].req != SIZE_MAX)
+			k++;
+		if (k == AWS_PARALLEL_MAX)
+			break;
+		c->code[0] = c->text[0] = '\0';
+		p->tries++;
+		if ((reqs[i].rc = prepare(c, sl[k].h, &p->body, &sl[k].hdrs, &sl[k].a, sl[k].errbuf)) < 0 ||
+		    (curl_multi_add_handle(c->multi, sl[k].h) != CURLM_OK && (reqs[i].rc = -ENOMEM))) {
+			curl_slist_free_all(sl[k].hdrs);
+			sl[k].hdrs = NULL;
+			if (!c->text[0])
+				set_text(c, "starting the request: %s", strerror(-reqs[i].rc));
+			p->done = true;
+			snprintf(reqs[i].text, sizeof(reqs[i].text), "%s", c->text);
+			continue;
+		}
+		sl[k].req = i;
+		p->running = true;
+		if (++*running > c->peak)
+			c->peak = (unsigned)*running;
+	}
+	return next;
+}
+
+int aws_call_many(struct cyris_aws *c, struct aws_req *reqs, size_t n)
+{
+	struct slot sl[AWS_PARALLEL_MAX];
+	struct pending *pd;
+	size_t i, running = 0;
+	int r = 0;
+
+	cyris_error_clear(&c->err);
+	if (n == 0)
+		return 0;
+	pd = calloc(n, sizeof(*pd));
+	if (!pd || (r = many_open(c)) < 0) {
+		free(pd);
+		return cyris_error_set(&c->err, -ENOMEM, "%s: %s", reqs[0].action, strerror(ENOMEM));
+	}
+	for (i = 0; i < n; i++) {
+		reqs[i].doc = NULL;
+		reqs[i].rc = 0;
+		reqs[i].code[0] = reqs[i].text[0] = '\0';
+		if (r == 0 && (r = build_body(reqs[i].action, reqs[i].q, &pd[i].body)) < 0)
+			cyris_error_set(&c->err, r, "%s: %s", reqs[i].action, strerror(-r));
+	}
+	for (i = 0; i < AWS_PARALLEL_MAX; i++)
+		sl[i] = (struct slot){ .h = c->pool[i], .req = SIZE_MAX };
+	for (;;) {
+		uint64_t next;
+		int still = 0, left;
+		CURLMsg *m;
+
+		if (r < 0)
+			break;
+		next = many_start(c, reqs, pd, n, sl, &running);
+		if (!running && next == UINT64_MAX)
+			break;
+		if (!running) {
+			sleep_ms(next);
+			continue;
+		}
+		curl_multi_perform(c->multi, &still);
+		while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			for (i = 0; i < AWS_PARALLEL_MAX && sl[i].h != m->easy_handle; i++)
+				;
+			if (i < AWS_PARALLEL_MAX && sl[i].req != SIZE_MAX) {
+				many_done(c, reqs, pd, &sl[i], m->data.result);
+				running--;
+			}
+		}
+		if (running)
+			curl_multi_poll(c->multi, NULL, 0, next < 1000 ? (int)next : 1000, NULL);
+	}
+	for (i = 0; i < n; i++)
+		aws_buf_free(&pd[i].body);
+	/* the first failure, in the callers' order, is the call's */
+	for (i = 0; r == 0 && i < n; i++)
+		if (reqs[i].rc < 0) {
+			snprintf(c->code, sizeof(c->code), "%s", reqs[i].code);
+			snprintf(c->text, sizeof(c->text), "%s", reqs[i].text);
+			r = call_error(c, reqs[i].action, reqs[i].rc, pd[i].exhausted);
+		}
+	free(pd);
 	return r;
 }
 

@@ -115,6 +115,17 @@ struct ec2_perms {
 	size_t n, cap;
 };
 int ec2_perm_add(struct ec2_perms *p, const char *proto, int from, int to, const char *cidr);
+/* The query of that call into *@ret (aws_query_free it; no parameters when
+ * @p is empty: nothing to send). */
+int ec2_authorize_query(const char *group, const struct ec2_perms *p, struct aws_query *ret);
+/*
+ * ec2_do() of @n requests that do not depend on each other, sent in
+ * parallel (aws_call_many): each counted as a change in order first (an
+ * injected failure or a cancel sends none from there on, and is the
+ * result), every one sent is waited for, and the first failure in order is
+ * the level's, in e->err as "@what[i]: ..." with AWS's code and message.
+ */
+int ec2_do_level(struct cyris_ec2 *e, struct aws_req *reqs, size_t n, const char *const *what);
 int ec2_authorize(struct cyris_ec2 *e, const char *group, const char *label, const struct ec2_perms *p,
 		  bool egress);
 /* Compile @r into @out (sources as CIDRs, protocols, ports; a rule without

@@ -325,16 +325,88 @@ static int simple(struct up *u, const char *action, const char *what, const char
 	return r < 0 ? r : 0;
 }
 
+/* Requests of one level of up, sent at once (ec2_do_level); a fuller
+ * level is sent in pieces of LEVEL_MAX. */
+#define LEVEL_MAX 16
+struct level {
+	struct aws_query q[LEVEL_MAX];
+	struct aws_req rq[LEVEL_MAX];
+	char what[LEVEL_MAX][200];
+	const char *whatp[LEVEL_MAX];
+	size_t n;
+};
+
+/* The next request of @l (its query to fill), or NULL when it is full:
+ * then the caller sends what it has and starts again. */
+static struct aws_query *level_add(struct level *l, const char *action, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static struct aws_query *level_add(struct level *l, const char *action, const char *fmt, ...)
+{
+	va_list ap;
+	size_t i = l->n;
+
+	if (i == ARRAY_SIZE(l->q))
+		return NULL;
+	l->q[i] = (struct aws_query){ 0 };
+	l->rq[i] = (struct aws_req){ .action = action, .q = &l->q[i] };
+	va_start(ap, fmt);
+	vsnprintf(l->what[i], sizeof(l->what[i]), fmt, ap);
+	va_end(ap);
+	l->whatp[i] = l->what[i];
+	l->n++;
+	return &l->q[i];
+}
+
+static void level_free(struct level *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		xmlFreeDoc(l->rq[i].doc);
+		aws_query_free(&l->q[i]);
+	}
+	l->n = 0;
+}
+
+static int level_send(struct up *u, struct level *l)
+{
+	int r = l->n ? ec2_do_level(u->e, l->rq, l->n, l->whatp) : 0;
+
+	level_free(l);
+	return r;
+}
+
 /* Route tables: a network whose gateway is a guest sends the instance's
  * other networks through that guest's ENI on it; the entry points'
- * networks send everything else to the internet gateway. */
+ * networks send everything else to the internet gateway. The tables are
+ * made one by one; their routes and associations then go out at once. */
+static int route_add(struct up *u, struct level *l, const char *action, const char *what, const char *k1,
+		     const char *v1, const char *k2, const char *v2, const char *k3, const char *v3)
+{
+	struct aws_query *q = level_add(l, action, "%s", what);
+	int r;
+
+	if (!q) {
+		if ((r = level_send(u, l)) < 0)
+			return r;
+		q = level_add(l, action, "%s", what);
+	}
+	if ((r = aws_query_add(q, k1, v1)) >= 0 && (r = aws_query_add(q, k2, v2)) >= 0 &&
+	    (!k3 || (r = aws_query_add(q, k3, v3)) >= 0))
+		return 0;
+	return ec2_fail(u->e, r, "%s: %s", what, strerror(-r));
+}
+
 static int routes(struct up *u, unsigned inst, const char *vpc, const char *igw)
 {
 	const struct cyris_plan *p = u->p;
+	_cleanup_free_ struct level *l = calloc(1, sizeof(*l));
 	size_t i, m, k;
-	int r;
+	int r = 0;
 
-	for (i = 0; i < p->n_nets; i++) {
+	if (!l)
+		return ec2_fail(u->e, -ENOMEM, "create-route-table: %s", strerror(ENOMEM));
+	for (i = 0; i < p->n_nets && r >= 0; i++) {
 		const struct cyris_plan_net *n = &p->nets[i];
 		struct ec2_tags t = { .range = p->range, .instance = inst, .net = n->name, .role = "route-table" };
 		struct ec2_made rm = { .describe = "DescribeRouteTables", .set = "routeTableSet",
@@ -367,24 +439,24 @@ static int routes(struct up *u, unsigned inst, const char *vpc, const char *igw)
 			r = make_with_id(u, "CreateRouteTable", &q, &rm, "routeTable", "routeTableId", u->nets[i].rt,
 					 "create-route-table");
 		aws_query_free(&q);
-		if (r < 0)
-			return r;
-		for (m = 0; gw && m < p->n_nets; m++) {
+		for (m = 0; r >= 0 && gw && m < p->n_nets; m++) {
 			if (m == i || p->nets[m].instance != inst)
 				continue;
 			cyris_prefix_format(&p->nets[m].subnet, c, sizeof(c));
-			if ((r = simple(u, "CreateRoute", "create-route via the gateway guest", "RouteTableId",
-					u->nets[i].rt, "DestinationCidrBlock", c, "NetworkInterfaceId", eni)) < 0)
-				return r;
+			r = route_add(u, l, "CreateRoute", "create-route via the gateway guest", "RouteTableId",
+				      u->nets[i].rt, "DestinationCidrBlock", c, "NetworkInterfaceId", eni);
 		}
-		if (entry && igw && (r = simple(u, "CreateRoute", "create-route to the internet gateway", "RouteTableId",
-						u->nets[i].rt, "DestinationCidrBlock", "0.0.0.0/0", "GatewayId", igw)) < 0)
-			return r;
-		if ((r = simple(u, "AssociateRouteTable", "associate-route-table", "RouteTableId", u->nets[i].rt,
-				"SubnetId", u->nets[i].subnet, NULL, NULL)) < 0)
-			return r;
+		if (r >= 0 && entry && igw)
+			r = route_add(u, l, "CreateRoute", "create-route to the internet gateway", "RouteTableId",
+				      u->nets[i].rt, "DestinationCidrBlock", "0.0.0.0/0", "GatewayId", igw);
+		if (r >= 0)
+			r = route_add(u, l, "AssociateRouteTable", "associate-route-table", "RouteTableId", u->nets[i].rt,
+				      "SubnetId", u->nets[i].subnet, NULL, NULL);
 	}
-	return 0;
+	if (r >= 0)
+		return level_send(u, l);
+	level_free(l);
+	return r;
 }
 
 static int make_guest(struct up *u, size_t gi)
@@ -442,6 +514,41 @@ static int entry(struct up *u, size_t gi)
 		      u->guests[gi].inst.enis[0], NULL, NULL);
 }
 
+/* The ingress rules of every group of @inst (the networks', the guests'
+ * own): one call per group, all at once. */
+static int ingress(struct up *u, unsigned inst)
+{
+	const struct cyris_plan *p = u->p;
+	_cleanup_free_ struct level *l = calloc(1, sizeof(*l));
+	size_t i, n = p->n_nets + p->n_guests;
+	int r = 0;
+
+	if (!l)
+		return ec2_fail(u->e, -ENOMEM, "authorize-security-group-ingress: %s", strerror(ENOMEM));
+	for (i = 0; i < n && r >= 0; i++) {
+		bool net = i < p->n_nets;
+		const struct ec2_perms *in = net ? &u->nets[i].in : &u->guests[i - p->n_nets].in;
+		const char *sg = net ? u->nets[i].sg : u->guests[i - p->n_nets].sg;
+		unsigned at = net ? p->nets[i].instance : p->guests[i - p->n_nets].instance;
+		struct aws_query *q;
+
+		if (at != inst || !sg[0] || !in->n)
+			continue;
+		q = level_add(l, "AuthorizeSecurityGroupIngress", "authorize-security-group-ingress cyris-%s-i%u-%s",
+			      p->range, inst, net ? p->nets[i].name : p->guests[i - p->n_nets].tag_guest);
+		if (!q && (r = level_send(u, l)) >= 0) {
+			i--;
+			continue;
+		}
+		if (q && (r = ec2_authorize_query(sg, in, q)) < 0)
+			ec2_fail(u->e, r, "authorize-security-group-ingress: %s", strerror(-r));
+	}
+	if (r >= 0)
+		return level_send(u, l);
+	level_free(l);
+	return r;
+}
+
 static int build_instance(struct up *u, unsigned inst)
 {
 	const struct cyris_plan *p = u->p;
@@ -467,8 +574,7 @@ static int build_instance(struct up *u, unsigned inst)
 		cyris_prefix_format(&p->nets[i].subnet, sc, sizeof(sc));
 		/* its own subnet and the rules' sources in one call */
 		if ((r = ec2_perm_add(&u->nets[i].in, "-1", 0, 0, sc)) < 0 ||
-		    (r = ec2_sg_make(u->e, &w, name, vpc, vc, NULL, u->nets[i].sg)) < 0 ||
-		    (r = ec2_authorize(u->e, u->nets[i].sg, name, &u->nets[i].in, false)) < 0)
+		    (r = ec2_sg_make(u->e, &w, name, vpc, vc, NULL, u->nets[i].sg)) < 0)
 			return r;
 	}
 	w.net = NULL;
@@ -482,11 +588,12 @@ static int build_instance(struct up *u, unsigned inst)
 		snprintf(name, sizeof(name), "cyris-%s-i%u-%s", p->range, inst, g->tag_guest);
 		if (g->entry_point && (r = ec2_perm_add(&u->guests[i].in, "tcp", 22, 22, u->o->ssh_from)) < 0)
 			return r;
-		if ((r = ec2_sg_make(u->e, &w, name, vpc, vc, NULL, u->guests[i].sg)) < 0 ||
-		    (r = ec2_authorize(u->e, u->guests[i].sg, name, &u->guests[i].in, false)) < 0)
+		if ((r = ec2_sg_make(u->e, &w, name, vpc, vc, NULL, u->guests[i].sg)) < 0)
 			return r;
 	}
 	w.guest = NULL;
+	if ((r = ingress(u, inst)) < 0)
+		return r;
 	if (has_entry) {
 		struct ec2_tags t = { .range = p->range, .instance = inst, .role = "internet-gateway" };
 		struct ec2_made m = { .describe = "DescribeInternetGateways", .set = "internetGatewaySet",

@@ -600,8 +600,7 @@ int ec2_perm_add(struct ec2_perms *p, const char *proto, int from, int to, const
 
 /* One Authorize call for every permission of @p; a permission per
  * (protocol, ports), its CIDRs listed in it. */
-int ec2_authorize(struct cyris_ec2 *e, const char *group, const char *label, const struct ec2_perms *p,
-		  bool egress)
+int ec2_authorize_query(const char *group, const struct ec2_perms *p, struct aws_query *ret)
 {
 	struct aws_query q = { 0 };
 	bool *done;
@@ -609,6 +608,7 @@ int ec2_authorize(struct cyris_ec2 *e, const char *group, const char *label, con
 	size_t i, j;
 	int r;
 
+	*ret = q;
 	if (!p->n)
 		return 0;
 	done = calloc(p->n, sizeof(*done));
@@ -639,7 +639,20 @@ int ec2_authorize(struct cyris_ec2 *e, const char *group, const char *label, con
 		}
 	}
 	free(done);
-	if (r >= 0)
+	if (r < 0)
+		aws_query_free(&q);
+	else
+		*ret = q;
+	return r < 0 ? r : 0;
+}
+
+int ec2_authorize(struct cyris_ec2 *e, const char *group, const char *label, const struct ec2_perms *p,
+		  bool egress)
+{
+	struct aws_query q;
+	int r = ec2_authorize_query(group, p, &q);
+
+	if (r >= 0 && q.n)
 		r = ec2_do(e, egress ? "AuthorizeSecurityGroupEgress" : "AuthorizeSecurityGroupIngress", &q, NULL,
 			   "authorize-security-group-%s %s", egress ? "egress" : "ingress", label);
 	aws_query_free(&q);
@@ -1688,8 +1701,8 @@ static void idlist_free(struct idlist *l)
 /* One delete-like call of @key=@id; DependencyViolation (AWS is still
  * letting go of something) retried with bounded backoff; a thing already
  * gone is fine. */
-static int del_one(struct cyris_ec2 *e, const char *action, const char *key, const char *id,
-		   const char *key2, const char *id2)
+static int del_one_after(struct cyris_ec2 *e, const char *action, const char *key, const char *id,
+			 const char *key2, const char *id2, bool refused)
 {
 	unsigned ms = 250, waited = 0;
 	int r;
@@ -1697,6 +1710,13 @@ static int del_one(struct cyris_ec2 *e, const char *action, const char *key, con
 	for (;;) {
 		struct aws_query q = { 0 };
 
+		/* refused once already (a DependencyViolation of a parallel level) */
+		if (refused) {
+			usleep((ms + (unsigned)(random() % (ms / 2 + 1))) * 1000);
+			waited += ms;
+			ms *= 2;
+			refused = false;
+		}
 		if ((r = aws_query_add(&q, key, id)) >= 0 && (!key2 || (r = aws_query_add(&q, key2, id2)) >= 0))
 			r = ec2_do(e, action, &q, NULL, "%s %s", action, id);
 		aws_query_free(&q);
@@ -1712,6 +1732,97 @@ static int del_one(struct cyris_ec2 *e, const char *action, const char *key, con
 		waited += ms;
 		ms = ms < 8000 ? ms * 2 : 8000;
 	}
+}
+
+static int del_one(struct cyris_ec2 *e, const char *action, const char *key, const char *id,
+		   const char *key2, const char *id2)
+{
+	return del_one_after(e, action, key, id, key2, id2, false);
+}
+
+/* A failure of a request of a parallel level, recorded as ec2_call() does. */
+static int req_failed(struct cyris_ec2 *e, const struct aws_req *q, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int req_failed(struct cyris_ec2 *e, const struct aws_req *q, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cyris_error_setv(&e->err, q->rc, fmt, ap);
+	va_end(ap);
+	if (q->code[0])
+		cyris_error_detail(&e->err, CYRIS_ERROR_AWS, "%s", q->text);
+	else if (q->text[0])
+		cyris_error_append(&e->err, ": %s", q->text);
+	return q->rc;
+}
+
+/*
+ * del_one() of each of @ids (@key; with @key2 = @ids2 when given) as one
+ * level: the requests go out in parallel (aws_call_many), each counted as
+ * a change in order first (an injected failure or a cancel sends none from
+ * there on); every one is waited for, those refused with DependencyViolation
+ * are then retried one by one with del_one's backoff, and the first failure
+ * in order is the level's. @count (NULL: none) counts the deleted.
+ */
+static int del_level(struct cyris_ec2 *e, const char *action, const char *key, char (*ids)[CYRIS_AWS_IDSIZ],
+		     const char *key2, char (*ids2)[CYRIS_AWS_IDSIZ], size_t n, size_t *count)
+{
+	struct aws_query *q = n ? calloc(n, sizeof(*q)) : NULL;
+	struct aws_req *rq = n ? calloc(n, sizeof(*rq)) : NULL;
+	size_t i, m = 0;
+	int r = 0, rc = 0;
+
+	if (!n)
+		return 0;
+	if (!q || !rq)
+		r = ec2_fail(e, -ENOMEM, "%s: %s", action, strerror(ENOMEM));
+	for (i = 0; r >= 0 && i < n; i++) {
+		if ((r = aws_query_add(&q[i], key, ids[i])) >= 0 && key2)
+			r = aws_query_add(&q[i], key2, ids2[i]);
+		rq[i].action = action;
+		rq[i].q = &q[i];
+	}
+	if (r < 0)
+		goto out;
+	while (m < n && (rc = ec2_change(e, action)) >= 0)
+		m++;
+	if (m && (r = aws_call_many(e->c, rq, m)) < 0) {
+		for (i = 0; i < m && rq[i].rc >= 0; i++)
+			;
+		/* none of them failed: the level could not be sent */
+		if (i == m) {
+			r = ec2_call_failed(e, r, "%s %s", action, ids[0]);
+			goto out;
+		}
+	}
+	r = 0;
+	for (i = 0; i < m && r >= 0; i++) {
+		if (rq[i].rc >= 0 || rq[i].rc == -ENOENT) {
+			r = 0;
+		} else if (rq[i].rc == -EBUSY && streq(rq[i].code, "DependencyViolation")) {
+			if (e->cancel && *e->cancel) {
+				r = ec2_fail(e, -ECANCELED, "%s %s: interrupted", action, ids[i]);
+				break;
+			}
+			/* counted as a change already: the retry is the same one */
+			e->changes--;
+			r = del_one_after(e, action, key, ids[i], key2, key2 ? ids2[i] : NULL, true);
+		} else {
+			r = req_failed(e, &rq[i], "%s %s", action, ids[i]);
+		}
+		if (r >= 0 && count)
+			(*count)++;
+	}
+	/* the change that was refused (e->err says why) */
+	if (r >= 0 && m < n)
+		r = rc;
+out:
+	for (i = 0; i < n; i++)
+		aws_query_free(&q[i]);
+	free(q);
+	free(rq);
+	return r;
 }
 
 /* Rules of the range's groups that name another group: they keep that
@@ -1780,9 +1891,34 @@ out:
 	return r < 0 ? r : 0;
 }
 
+int ec2_do_level(struct cyris_ec2 *e, struct aws_req *reqs, size_t n, const char *const *what)
+{
+	size_t i, m = 0;
+	int r = 0, rc = 0;
+
+	while (m < n && (rc = ec2_change(e, reqs[m].action)) >= 0)
+		m++;
+	for (i = m; i < n; i++) {
+		reqs[i].doc = NULL;
+		reqs[i].rc = rc;
+	}
+	if (m && (r = aws_call_many(e->c, reqs, m)) < 0) {
+		int all = r;
+
+		for (i = 0, r = 0; i < m && r >= 0; i++)
+			if (reqs[i].rc < 0)
+				r = req_failed(e, &reqs[i], "%s", what[i]);
+		/* none of them failed: the level could not be sent */
+		if (r >= 0)
+			r = ec2_call_failed(e, all, "%s", what[0]);
+	}
+	return r < 0 ? r : rc;
+}
+
 /* The route tables' associations that are not the main one. */
 static int disassociate_tables(struct cyris_ec2 *e, const char *range, struct idlist *ids)
 {
+	struct idlist assoc = { 0 };
 	struct aws_query q = { 0 };
 	xmlDoc *d = NULL;
 	xmlNode *t, *a;
@@ -1803,11 +1939,13 @@ static int disassociate_tables(struct cyris_ec2 *e, const char *range, struct id
 			ec2_kid_copy(a, "main", main, sizeof(main));
 			if (streq(main, "true") || ec2_kid_copy(a, "routeTableAssociationId", id, sizeof(id)) < 0)
 				continue;
-			if ((r = del_one(e, "DisassociateRouteTable", "AssociationId", id, NULL, NULL)) < 0)
+			if ((r = add_id(&assoc, id)) < 0)
 				goto out;
 		}
 	}
+	r = del_level(e, "DisassociateRouteTable", "AssociationId", assoc.id, NULL, NULL, assoc.n, NULL);
 out:
+	free(assoc.id);
 	xmlFreeDoc(d);
 	aws_query_free(&q);
 	return r < 0 ? r : 0;
@@ -1816,25 +1954,17 @@ out:
 /* Delete each of @l. */
 static int delete_ids(struct cyris_ec2 *e, const struct idlist *l, const char *del, const char *key, size_t *count)
 {
-	size_t i;
-	int r = 0;
-
-	for (i = 0; r >= 0 && i < l->n; i++)
-		if ((r = del_one(e, del, key, l->id[i], NULL, NULL)) >= 0)
-			(*count)++;
-	return r;
+	return del_level(e, del, key, l->id, NULL, NULL, l->n, count);
 }
 
 static int destroy_kind(struct cyris_ec2 *e, const char *range, const char *describe, const char *set,
 			const char *idname, const char *del, const char *key, size_t *count)
 {
 	struct idlist l = { .set = set, .idname = idname };
-	size_t i;
 	int r = list_ids(e, describe, range, &l);
 
-	for (i = 0; r >= 0 && i < l.n; i++)
-		if ((r = del_one(e, del, key, l.id[i], NULL, NULL)) >= 0)
-			(*count)++;
+	if (r >= 0)
+		r = del_level(e, del, key, l.id, NULL, NULL, l.n, count);
 	idlist_free(&l);
 	return r;
 }
