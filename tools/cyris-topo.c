@@ -886,6 +886,7 @@ static int cmd_up(struct cli *c, int argc, char **argv)
 	struct cyris_plan *p = NULL;
 	const char *fail_at = getenv("CYRIS_TOPO_FAIL_AT");
 	const char *delay = getenv("CYRIS_TOPO_STEP_DELAY_MS");
+	const char *threads = getenv("CYRIS_TOPO_THREADS");
 	unsigned long n;
 	struct cyris_error err;
 	int rc;
@@ -907,6 +908,8 @@ static int cmd_up(struct cli *c, int argc, char **argv)
 		o.fail_at = (unsigned)n;
 	if (delay && cyris_parse_uint(delay, 60000, &n) == 0)
 		step_delay_ms = (unsigned)n;
+	if (threads && cyris_parse_uint(threads, 2, &n) == 0)
+		o.threads = (unsigned)n;
 	timing_start();
 	if (isatty(STDERR_FILENO) || step_delay_ms || timing.on)
 		o.progress = progress;
