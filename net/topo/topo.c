@@ -868,7 +868,8 @@ static int par_run(struct run *x, const struct step *steps, bool *ok, size_t fro
 	struct par pa = { .x = x, .steps = steps, .ok = ok, .next = from, .end = from + 1, .n = n,
 			  .failed = SIZE_MAX };
 	struct worker me = { .par = &pa, .x = *x, .caller = true }, other = { .par = &pa };
-	sigset_t all, old;
+	pthread_attr_t attr;
+	sigset_t all;
 	pthread_t t;
 	bool two = false;
 
@@ -877,12 +878,14 @@ static int par_run(struct run *x, const struct step *steps, bool *ok, size_t fro
 	me.x.err = &me.err;
 	par_work(&me);
 	pa.end = end;
-	if (!pa.stop && par_second(x, &other) == 0) {
-		/* signals stay with the caller's thread, which checks the cancel */
+	if (!pa.stop && par_second(x, &other) == 0 && pthread_attr_init(&attr) == 0) {
+		/* signals stay with the caller's thread, which checks the cancel
+		 * (the second one is born with all of them blocked; the
+		 * caller's own mask is never touched) */
 		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		two = pthread_create(&t, NULL, par_work, &other) == 0;
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		two = pthread_attr_setsigmask_np(&attr, &all) == 0 &&
+		      pthread_create(&t, &attr, par_work, &other) == 0;
+		pthread_attr_destroy(&attr);
 	}
 	pthread_mutex_lock(&pa.lock);
 	while (two && !pa.second_claimed)
