@@ -79,10 +79,11 @@ static const char help[] =
 "CYRIS_TOPO_FAIL_AT=N makes up fail before its step N (tests of the rollback);\n"
 "CYRIS_TOPO_DOWN_FAIL_AT=N makes down fail before its step N of 4 (tunnels and\n"
 "guests, links, namespaces, firewall table); CYRIS_TOPO_STEP_DELAY_MS=MS slows every\n"
-"step of up (tests of interruptions); CYRIS_TOPO_TIMING=1 prints the time each kind\n"
-"of step of up or down took, on stderr. With --provider aws: AWS_ACCESS_KEY_ID,\n"
-"AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_REGION,\n"
-"AWS_ENDPOINT_URL_EC2, ... as cyris-aws(8) says.\n"
+"step of up (tests of interruptions); CYRIS_TOPO_THREADS=1|2 makes up build its\n"
+"netns guests on one thread or two (default: two for 32 or more); CYRIS_TOPO_TIMING=1\n"
+"prints the time each kind of step of up or down took, on stderr. With --provider aws:\n"
+"AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE,\n"
+"AWS_REGION, AWS_ENDPOINT_URL_EC2, ... as cyris-aws(8) says.\n"
 "\n"
 "up and down hold the host lock (a file in RUNTIME_DIR, see cyris-topo(8)):\n"
 "ranges brought up at once are built one after the other, and a down waits\n"
@@ -886,6 +887,7 @@ static int cmd_up(struct cli *c, int argc, char **argv)
 	struct cyris_plan *p = NULL;
 	const char *fail_at = getenv("CYRIS_TOPO_FAIL_AT");
 	const char *delay = getenv("CYRIS_TOPO_STEP_DELAY_MS");
+	const char *threads = getenv("CYRIS_TOPO_THREADS");
 	unsigned long n;
 	struct cyris_error err;
 	int rc;
@@ -907,6 +909,8 @@ static int cmd_up(struct cli *c, int argc, char **argv)
 		o.fail_at = (unsigned)n;
 	if (delay && cyris_parse_uint(delay, 60000, &n) == 0)
 		step_delay_ms = (unsigned)n;
+	if (threads && cyris_parse_uint(threads, 2, &n) == 0)
+		o.threads = (unsigned)n;
 	timing_start();
 	if (isatty(STDERR_FILENO) || step_delay_ms || timing.on)
 		o.progress = progress;

@@ -37,10 +37,14 @@ struct cyris_topo_opts {
 	unsigned instance;                /* plan: only this instance (0: all) */
 	const char *netns;                /* the "host" namespace (NULL: ours) */
 	volatile sig_atomic_t *cancel;    /* set it to roll back (down: to stop) */
-	/* before each step of up, and of down (4 steps) */
+	/* before each step of up, and of down (4 steps); in up's guests on
+	 * two threads, from either of them, never two at once, in step order */
 	void (*progress)(void *arg, size_t step, size_t n, const char *what);
 	void *progress_arg;
 	unsigned fail_at;                 /* tests: fail before step N (1-based) of up or down */
+	/* threads making up's netns guests: 0 as many as pay (two for a run of
+	 * 32 guests or more, on two CPUs or more), 1 one, 2 or more two */
+	unsigned threads;
 	cyris_lock_wait_fn lock_wait;     /* the host lock is busy (arg: progress_arg) */
 };
 

@@ -5,6 +5,9 @@
  * reading it back, and taking it down from the kernel's tags alone.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <sys/socket.h>
 
@@ -707,6 +710,210 @@ static int preflight(const char *provider, const struct cyris_conf *conf, struct
 	return failed > 0 ? -EPERM : failed;
 }
 
+/* ---- guests on two threads ---------------------------------------------------- */
+
+/*
+ * Most of up is its guests, and most of a netns guest is the kernel's work:
+ * the namespace (whose setup runs mostly outside RTNL), the veth, the
+ * address and the route (RTNL serialises only the kernel's part of each).
+ * So a run of guests that need nothing but what is already up — the
+ * guests that are no gateway: the gateways and their tables come before
+ * them — is shared by two threads, each with its own provider (its own
+ * netlink sockets and bridge lookups) and host socket, when the run is long
+ * enough to pay. A thread claims the next step in order under one lock,
+ * and everything that concerns the step as a whole happens at the claim:
+ * the progress call, the injected failure, and (on the thread that called
+ * up, the one signals are delivered to) the cancel. The first failure, in
+ * either thread, stops both after the step each has in hand; the error kept
+ * is the one of the lowest step that failed; the rollback then undoes every
+ * step that completed, wherever it ran.
+ */
+#define TWO_THREADS_MIN 32   /* guests in a run, below which one thread does it */
+
+struct par {
+	struct run *x;
+	const struct step *steps;
+	bool *ok;                         /* the steps completed */
+	size_t next, end, n;              /* the next to claim, the end of the run, all steps */
+	bool stop;
+	size_t failed;                    /* the lowest step that failed (end: none) */
+	int rc;
+	struct cyris_error err;           /* its error */
+	bool second_claimed;              /* the second thread made its first claim */
+	pthread_mutex_t lock;
+	pthread_cond_t claimed;
+};
+
+struct worker {
+	struct par *par;
+	struct run x;                     /* the run with this thread's sockets */
+	struct cyris_error err;
+	bool caller;                      /* the thread that called up: reads *cancel */
+};
+
+/* (with the lock) step @k failed with @rc, @e saying why */
+static void par_fail(struct par *pa, size_t k, int rc, const struct cyris_error *e)
+{
+	pa->stop = true;
+	if (k >= pa->failed)
+		return;
+	pa->failed = k;
+	pa->rc = rc;
+	pa->err = *e;
+}
+
+/* The next step for @w, or SIZE_MAX when there is none or the run stops. */
+static size_t par_claim(struct worker *w)
+{
+	struct par *pa = w->par;
+	const struct cyris_topo_opts *o = pa->x->o;
+	size_t k = SIZE_MAX;
+	char label[200];
+
+	pthread_mutex_lock(&pa->lock);
+	if (pa->stop || pa->next == pa->end)
+		goto out;
+	k = pa->next++;
+	step_label(pa->x->p, &pa->steps[k], label, sizeof(label));
+	if (o->progress)
+		o->progress(o->progress_arg, k + 1, pa->n, label);
+	if (w->caller && o->cancel && *o->cancel)
+		cyris_error_set(&w->err, -ECANCELED, "interrupted before %s", label);
+	else if (o->fail_at == k + 1)
+		cyris_error_set(&w->err, -EIO, "injected failure at step %zu (%s)", k + 1, label);
+	else
+		goto out;
+	par_fail(pa, k, w->err.code, &w->err);
+	k = SIZE_MAX;
+out:
+	if (!w->caller && !pa->second_claimed) {
+		pa->second_claimed = true;
+		pthread_cond_signal(&pa->claimed);
+	}
+	pthread_mutex_unlock(&pa->lock);
+	return k;
+}
+
+static void *par_work(void *arg)
+{
+	struct worker *w = arg;
+	struct par *pa = w->par;
+	size_t k;
+
+	while ((k = par_claim(w)) != SIZE_MAX) {
+		int r;
+
+		cyris_error_clear(&w->err);
+		r = do_step(&w->x, &pa->steps[k]);
+		pthread_mutex_lock(&pa->lock);
+		if (r < 0) {
+			if (!w->err.msg[0])
+				cyris_error_set(&w->err, r, "step %zu: %s", k + 1, strerror(-r));
+			par_fail(pa, k, r, &w->err);
+		} else {
+			pa->ok[k] = true;
+		}
+		pthread_mutex_unlock(&pa->lock);
+	}
+	return NULL;
+}
+
+/* How many threads build a run of @n guests: o->threads (CYRIS_TOPO_THREADS),
+ * else two when the run is long enough to pay and two CPUs can run them. */
+static unsigned par_threads(const struct run *x, size_t n)
+{
+	cpu_set_t cpus;
+
+	if (!streq(x->prov->ops->name, "netns"))
+		return 1;   /* the one provider whose create is known to be thread-safe */
+	if (x->o->threads)
+		return x->o->threads > 1 ? 2 : 1;
+	if (n < TWO_THREADS_MIN)
+		return 1;
+	return sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) < 2 ? 1 : 2;
+}
+
+/* The second thread's run: a provider and a host socket of its own. */
+static int par_second(struct run *x, struct worker *w)
+{
+	int r;
+
+	w->x = *x;
+	w->x.nl = NULL;
+	w->x.prov = NULL;
+	w->x.fw = NULL;   /* (no guest step uses the host's firewall) */
+	w->x.err = &w->err;
+	if ((r = cyris_nl_open(&w->x.nl, x->o->netns)) < 0 ||
+	    (r = cyris_provider_open(x->prov->ops->name, x->conf, x->o->netns, &w->x.prov)) < 0) {
+		cyris_nl_close(w->x.nl);
+		w->x.nl = NULL;
+		return r;
+	}
+	return 0;
+}
+
+/*
+ * Steps [@from, @end) of @steps (all of them ST_GUEST), of @n in all, on
+ * two threads; @ok marks those that completed. The first is made alone (it
+ * prepares /run/netns, which two threads must not do at once), the second
+ * is the second thread's (so that which thread makes which step is not
+ * left to chance where it matters: at the start), then each takes the next.
+ * 0, or the error of the lowest step that failed, in *ret_failed. Without a
+ * second thread (no socket, no thread to be had) the calling thread does
+ * them all.
+ */
+static int par_run(struct run *x, const struct step *steps, bool *ok, size_t from, size_t end,
+		   size_t n, size_t *ret_failed)
+{
+	struct par pa = { .x = x, .steps = steps, .ok = ok, .next = from, .end = from + 1, .n = n,
+			  .failed = SIZE_MAX };
+	struct worker me = { .par = &pa, .x = *x, .caller = true }, other = { .par = &pa };
+	pthread_attr_t attr;
+	sigset_t all;
+	pthread_t t;
+	bool two = false;
+
+	pthread_mutex_init(&pa.lock, NULL);
+	pthread_cond_init(&pa.claimed, NULL);
+	me.x.err = &me.err;
+	par_work(&me);
+	pa.end = end;
+	if (!pa.stop && par_second(x, &other) == 0 && pthread_attr_init(&attr) == 0) {
+		/* signals stay with the caller's thread, which checks the cancel
+		 * (the second one is born with all of them blocked; the
+		 * caller's own mask is never touched) */
+		sigfillset(&all);
+		two = pthread_attr_setsigmask_np(&attr, &all) == 0 &&
+		      pthread_create(&t, &attr, par_work, &other) == 0;
+		pthread_attr_destroy(&attr);
+	}
+	pthread_mutex_lock(&pa.lock);
+	while (two && !pa.second_claimed)
+		pthread_cond_wait(&pa.claimed, &pa.lock);
+	pthread_mutex_unlock(&pa.lock);
+	par_work(&me);
+	if (two)
+		pthread_join(t, NULL);
+	cyris_nl_close(other.x.nl);
+	cyris_provider_free(other.x.prov);
+	pthread_cond_destroy(&pa.claimed);
+	pthread_mutex_destroy(&pa.lock);
+	if (pa.failed == SIZE_MAX)
+		return 0;
+	if (x->err)
+		*x->err = pa.err;
+	*ret_failed = pa.failed;
+	return pa.rc;
+}
+
+/* The end of the run of guest steps from @i (@i itself when it is none). */
+static size_t guest_run_end(const struct step *steps, size_t i, size_t n)
+{
+	while (i < n && steps[i].kind == ST_GUEST)
+		i++;
+	return i;
+}
+
 int cyris_topo_up(const struct cyris_range *r, const struct cyris_conf *conf,
 		  const struct cyris_topo_opts *o, struct cyris_plan **ret_plan,
 		  struct cyris_error *err)
@@ -715,6 +922,7 @@ int cyris_topo_up(const struct cyris_range *r, const struct cyris_conf *conf,
 	struct cyris_plan *p = NULL;
 	struct step *steps = NULL;
 	size_t n, done = 0;
+	bool *ok = NULL;
 	char label[200];
 	int rc, lock = -1;
 
@@ -751,7 +959,20 @@ int cyris_topo_up(const struct cyris_range *r, const struct cyris_conf *conf,
 		goto out;
 	}
 	list_steps(p, steps);
+	ok = calloc(n + 1, sizeof(*ok));
+	if (!ok) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	for (done = 0; done < n; done++) {
+		size_t end = guest_run_end(steps, done, n);
+
+		if (end > done + 1 && par_threads(&x, end - done) > 1) {
+			if ((rc = par_run(&x, steps, ok, done, end, n, &done)) < 0)
+				break;
+			done = end - 1;
+			continue;
+		}
 		step_label(p, &steps[done], label, sizeof(label));
 		if (o->progress)
 			o->progress(o->progress_arg, done + 1, n, label);
@@ -765,15 +986,19 @@ int cyris_topo_up(const struct cyris_range *r, const struct cyris_conf *conf,
 		}
 		if ((rc = do_step(&x, &steps[done])) < 0)
 			break;
+		ok[done] = true;
 	}
 	if (rc < 0 && err && !err->msg[0])
 		cyris_error_set(err, rc, "step %zu: %s", done + 1, strerror(-rc));
 	if (rc < 0) {
-		/* roll back: everything done, in reverse */
-		while (done-- > 0)
-			undo_step(&x, &steps[done]);
+		/* roll back: everything done (on two threads: not always a
+		 * prefix of the steps), in reverse */
+		while (n-- > 0)
+			if (ok[n])
+				undo_step(&x, &steps[n]);
 	}
 out:
+	free(ok);
 	free(steps);
 	cyris_fw_free(x.fw);
 	cyris_provider_free(x.prov);
