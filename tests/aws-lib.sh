@@ -20,6 +20,11 @@
 #                               signature checking switched on; sets
 #                               AWS_REAL_KEY_ID and AWS_REAL_SECRET
 #   AWS_CALL ACTION K=V...      tests/helpers/aws-call (one client call)
+#   aws_range_world             for the tests of whole ranges: T and A (the
+#                               paths of cyris-topo and cyris-aws, under
+#                               valgrind with CYRIS_VALGRIND=1), DMZ, a
+#                               CYRIS_RUNTIME_DIR of the test's own
+#   inspect ARGS... / tagged R  tests/helpers/aws-inspect.py (boto3) on moto
 #
 # The environment a test starts from: fake keys, region us-east-1, no
 # profile, and AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE in the test's
@@ -29,6 +34,7 @@
 AWS_TMP=$(mktemp -d /tmp/cyris-aws-test.XXXXXX)
 AWS_CALL=$CYRIS_BUILD/tests/helpers/aws-call
 AWS_PROXY=$CYRIS_SRC/tests/helpers/aws-proxy.py
+INSPECT=$CYRIS_SRC/tests/helpers/aws-inspect.py
 MOTO_PID=
 PROXY_PID=
 
@@ -132,3 +138,13 @@ print(k["AccessKeyId"], k["SecretAccessKey"])') || return 1
 }
 
 export MOTO_URL
+
+aws_range_world() {
+	T=$(tool_path cyris-topo)
+	A=$(tool_path cyris-aws)
+	DMZ=$CYRIS_SRC/contrib/cyris-examples/dmz.yml
+	export CYRIS_RUNTIME_DIR=$AWS_TMP/run
+	mkdir -p -m 700 "$CYRIS_RUNTIME_DIR"
+}
+inspect() { AWS_ENDPOINT_URL=$MOTO_URL python3 "$INSPECT" "$@"; }
+tagged() { inspect tagged "$1"; }

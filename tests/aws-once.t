@@ -9,14 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/aws-lib.sh"
 
-T=$(tool_path cyris-topo)
-A=$(tool_path cyris-aws)
-INSPECT=$CYRIS_SRC/tests/helpers/aws-inspect.py
-DMZ=$CYRIS_SRC/contrib/cyris-examples/dmz.yml
-export CYRIS_RUNTIME_DIR=$AWS_TMP/run
-mkdir -m 700 "$CYRIS_RUNTIME_DIR"
-inspect() { AWS_ENDPOINT_URL=$MOTO_URL python3 "$INSPECT" "$@"; }
-tagged() { inspect tagged "$1"; }
+aws_range_world
 # what boto3 sees of range 124, ids by name; the claim's token and the
 # zone are each run's own
 state() { inspect state 124 | jq -S 'del(.subnets[].az) | del(.key_pairs[].tags["cyris:claim"])'; }

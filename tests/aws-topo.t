@@ -6,14 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/aws-lib.sh"
 
-T=$(tool_path cyris-topo)
-A=$(tool_path cyris-aws)
-INSPECT=$CYRIS_SRC/tests/helpers/aws-inspect.py
-DMZ=$CYRIS_SRC/contrib/cyris-examples/dmz.yml
-export CYRIS_RUNTIME_DIR=$AWS_TMP/run
-mkdir -m 700 "$CYRIS_RUNTIME_DIR"
-inspect() { AWS_ENDPOINT_URL=$MOTO_URL python3 "$INSPECT" "$@"; }
-tagged() { inspect tagged "$1"; }
+aws_range_world
 
 aws_moto_start; is "$?" 0 "moto answers on 127.0.0.1" || { done_testing; exit 1; }
 AMI=$(aws_boto 'print(sorted(i["ImageId"] for i in ec2.describe_images(Owners=["amazon"])["Images"])[0])')

@@ -188,6 +188,29 @@ static int made_items(struct ec2_made *m, xmlDoc *d)
 	return n;
 }
 
+/* The tags of @t as @k/@v pairs (at most EC2_NTAGS; @inst holds the
+ * instance number's text); how many. */
+#define EC2_NTAGS 7
+static unsigned tag_list(const struct ec2_tags *t, char inst[16], const char *k[EC2_NTAGS],
+			 const char *v[EC2_NTAGS])
+{
+	unsigned n = 0;
+
+	snprintf(inst, 16, "%u", t->instance ? t->instance : 1);
+	k[n] = "cyris:range", v[n++] = t->range;
+	k[n] = "cyris:instance", v[n++] = inst;
+	k[n] = "cyris:role", v[n++] = t->role;
+	if (t->net)
+		k[n] = "cyris:net", v[n++] = t->net;
+	if (t->guest)
+		k[n] = "cyris:guest", v[n++] = t->guest;
+	if (t->name)
+		k[n] = "Name", v[n++] = t->name;
+	if (t->claim)
+		k[n] = "cyris:claim", v[n++] = t->claim;
+	return n;
+}
+
 /* One filtered Describe for what the create of @m would have made: every
  * one of its tags a filter (a live instance only). 1 and m->id when there
  * is one, 0 when there is none. */
@@ -195,25 +218,14 @@ static int made_find(void *arg)
 {
 	struct ec2_made *m = arg;
 	const struct ec2_tags *t = m->tags;
-	const char *k[7], *v[7];
+	const char *k[EC2_NTAGS], *v[EC2_NTAGS];
 	struct aws_query q = { 0 };
 	char inst[16], key[64];
-	unsigned i, nk = 0;
+	unsigned i, nk;
 	xmlDoc *d = NULL;
 	int r = 0, n;
 
-	snprintf(inst, sizeof(inst), "%u", t->instance ? t->instance : 1);
-	k[nk] = "cyris:range", v[nk++] = t->range;
-	k[nk] = "cyris:instance", v[nk++] = inst;
-	k[nk] = "cyris:role", v[nk++] = t->role;
-	if (t->net)
-		k[nk] = "cyris:net", v[nk++] = t->net;
-	if (t->guest)
-		k[nk] = "cyris:guest", v[nk++] = t->guest;
-	if (t->name)
-		k[nk] = "Name", v[nk++] = t->name;
-	if (t->claim)
-		k[nk] = "cyris:claim", v[nk++] = t->claim;
+	nk = tag_list(t, inst, k, v);
 	for (i = 0; r >= 0 && i < nk; i++) {
 		snprintf(key, sizeof(key), "tag:%s", k[i]);
 		r = q_filter(&q, i + 1, key, v[i]);
@@ -320,23 +332,12 @@ static int qk(struct aws_query *q, const char *value, const char *kfmt, ...)
 
 int ec2_q_tags(struct aws_query *q, unsigned n, const char *type, const struct ec2_tags *t)
 {
-	const char *k[7], *v[7];
+	const char *k[EC2_NTAGS], *v[EC2_NTAGS];
 	char inst[16];
-	unsigned i, m = 0;
+	unsigned i, m;
 	int r;
 
-	snprintf(inst, sizeof(inst), "%u", t->instance ? t->instance : 1);
-	k[m] = "cyris:range", v[m++] = t->range;
-	k[m] = "cyris:instance", v[m++] = inst;
-	k[m] = "cyris:role", v[m++] = t->role;
-	if (t->net)
-		k[m] = "cyris:net", v[m++] = t->net;
-	if (t->guest)
-		k[m] = "cyris:guest", v[m++] = t->guest;
-	if (t->name)
-		k[m] = "Name", v[m++] = t->name;
-	if (t->claim)
-		k[m] = "cyris:claim", v[m++] = t->claim;
+	m = tag_list(t, inst, k, v);
 	if ((r = qk(q, type, "TagSpecification.%u.ResourceType", n)) < 0)
 		return r;
 	for (i = 0; i < m; i++)
