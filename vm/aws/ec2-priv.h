@@ -39,9 +39,19 @@ int ec2_change(struct cyris_ec2 *e, const char *action);
 int ec2_call(struct cyris_ec2 *e, const char *action, const struct aws_query *q, xmlDoc **ret,
 	     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* A security group without lookups: egress only to @vpc_cidr, ingress from
- * @own_cidr (NULL: none). */
+ * @own_cidr (NULL: none); its create, then its rules sent at once. */
 int ec2_sg_make(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, const char *name, const char *vpc,
 		const char *vpc_cidr, const char *own_cidr, char ret_id[CYRIS_AWS_IDSIZ]);
+/* Its create alone (CreateSecurityGroup, tagged; a lost answer looked up
+ * by the tags): the group allows AWS's default egress until the requests
+ * of ec2_sg_egress_queries() are sent. */
+int ec2_sg_new(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, const char *name, const char *vpc,
+	       char ret_id[CYRIS_AWS_IDSIZ]);
+/* The two requests after it, independent of each other: the revoke of
+ * AWS's default allow-all egress (RevokeSecurityGroupEgress) and the egress
+ * kept, to @vpc_cidr (AuthorizeSecurityGroupEgress); aws_query_free both. */
+int ec2_sg_egress_queries(const char *group, const char *vpc_cidr, struct aws_query *revoke,
+			  struct aws_query *egress);
 /* Record the client's last failure (of a call made directly) as "WHAT". */
 int ec2_call_failed(struct cyris_ec2 *e, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -327,7 +327,7 @@ static int simple(struct up *u, const char *action, const char *what, const char
 
 /* Requests of one level of up, sent at once (ec2_do_level); a fuller
  * level is sent in pieces of LEVEL_MAX. */
-#define LEVEL_MAX 16
+#define LEVEL_MAX 32
 struct level {
 	struct aws_query q[LEVEL_MAX];
 	struct aws_req rq[LEVEL_MAX];
@@ -514,35 +514,53 @@ static int entry(struct up *u, size_t gi)
 		      u->guests[gi].inst.enis[0], NULL, NULL);
 }
 
-/* The ingress rules of every group of @inst (the networks', the guests'
- * own): one call per group, all at once. */
-static int ingress(struct up *u, unsigned inst)
+/*
+ * The rules of every group of @inst (the networks', the guests' own), made
+ * before: one level, all at once, since none depends on another: first the
+ * revokes of AWS's default allow-all egress, then the egress kept (the
+ * VPC, @vc), then the ingress rules, one call per group each. Nothing is
+ * attached to a group before the level is answered in full, and a failure
+ * of any request fails up, which then removes every group again.
+ */
+static int group_rules(struct up *u, unsigned inst, const char *vc)
 {
+	static const char *const what[3] = { "revoke-security-group-egress", "authorize-security-group-egress",
+					     "authorize-security-group-ingress" };
+	static const char *const action[3] = { "RevokeSecurityGroupEgress", "AuthorizeSecurityGroupEgress",
+					       "AuthorizeSecurityGroupIngress" };
 	const struct cyris_plan *p = u->p;
 	_cleanup_free_ struct level *l = calloc(1, sizeof(*l));
 	size_t i, n = p->n_nets + p->n_guests;
+	unsigned k;
 	int r = 0;
 
 	if (!l)
 		return ec2_fail(u->e, -ENOMEM, "authorize-security-group-ingress: %s", strerror(ENOMEM));
-	for (i = 0; i < n && r >= 0; i++) {
-		bool net = i < p->n_nets;
-		const struct ec2_perms *in = net ? &u->nets[i].in : &u->guests[i - p->n_nets].in;
-		const char *sg = net ? u->nets[i].sg : u->guests[i - p->n_nets].sg;
-		unsigned at = net ? p->nets[i].instance : p->guests[i - p->n_nets].instance;
-		struct aws_query *q;
+	for (k = 0; k < 3 && r >= 0; k++)
+		for (i = 0; i < n && r >= 0; i++) {
+			bool net = i < p->n_nets;
+			const struct ec2_perms *in = net ? &u->nets[i].in : &u->guests[i - p->n_nets].in;
+			const char *sg = net ? u->nets[i].sg : u->guests[i - p->n_nets].sg;
+			unsigned at = net ? p->nets[i].instance : p->guests[i - p->n_nets].instance;
+			struct aws_query *q, other;
 
-		if (at != inst || !sg[0] || !in->n)
-			continue;
-		q = level_add(l, "AuthorizeSecurityGroupIngress", "authorize-security-group-ingress cyris-%s-i%u-%s",
-			      p->range, inst, net ? p->nets[i].name : p->guests[i - p->n_nets].tag_guest);
-		if (!q && (r = level_send(u, l)) >= 0) {
-			i--;
-			continue;
+			if (at != inst || !sg[0] || (k == 2 && !in->n))
+				continue;
+			q = level_add(l, action[k], "%s cyris-%s-i%u-%s", what[k], p->range, inst,
+				      net ? p->nets[i].name : p->guests[i - p->n_nets].tag_guest);
+			if (!q && (r = level_send(u, l)) >= 0) {
+				i--;
+				continue;
+			}
+			if (!q)
+				break;
+			if (k == 2)
+				r = ec2_authorize_query(sg, in, q);
+			else if ((r = ec2_sg_egress_queries(sg, vc, k ? &other : q, k ? q : &other)) >= 0)
+				aws_query_free(&other);
+			if (r < 0)
+				ec2_fail(u->e, r, "%s: %s", what[k], strerror(-r));
 		}
-		if (q && (r = ec2_authorize_query(sg, in, q)) < 0)
-			ec2_fail(u->e, r, "authorize-security-group-ingress: %s", strerror(-r));
-	}
 	if (r >= 0)
 		return level_send(u, l);
 	level_free(l);
@@ -574,7 +592,7 @@ static int build_instance(struct up *u, unsigned inst)
 		cyris_prefix_format(&p->nets[i].subnet, sc, sizeof(sc));
 		/* its own subnet and the rules' sources in one call */
 		if ((r = ec2_perm_add(&u->nets[i].in, "-1", 0, 0, sc)) < 0 ||
-		    (r = ec2_sg_make(u->e, &w, name, vpc, vc, NULL, u->nets[i].sg)) < 0)
+		    (r = ec2_sg_new(u->e, &w, name, vpc, u->nets[i].sg)) < 0)
 			return r;
 	}
 	w.net = NULL;
@@ -588,11 +606,13 @@ static int build_instance(struct up *u, unsigned inst)
 		snprintf(name, sizeof(name), "cyris-%s-i%u-%s", p->range, inst, g->tag_guest);
 		if (g->entry_point && (r = ec2_perm_add(&u->guests[i].in, "tcp", 22, 22, u->o->ssh_from)) < 0)
 			return r;
-		if ((r = ec2_sg_make(u->e, &w, name, vpc, vc, NULL, u->guests[i].sg)) < 0)
+		if ((r = ec2_sg_new(u->e, &w, name, vpc, u->guests[i].sg)) < 0)
 			return r;
 	}
 	w.guest = NULL;
-	if ((r = ingress(u, inst)) < 0)
+	/* the groups one after another (a lost answer to a create is looked
+	 * up by its tags before a retry: aws_call_create), then their rules */
+	if ((r = group_rules(u, inst, vc)) < 0)
 		return r;
 	if (has_entry) {
 		struct ec2_tags t = { .range = p->range, .instance = inst, .role = "internet-gateway" };

@@ -680,15 +680,14 @@ static int vpc_cidr(struct cyris_ec2 *e, const char *vpc, char *buf, size_t size
 	return r;
 }
 
-int ec2_sg_make(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, const char *name, const char *vpc,
-		const char *vpc_cidr, const char *own_cidr, char ret_id[CYRIS_AWS_IDSIZ])
+int ec2_sg_new(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, const char *name, const char *vpc,
+	       char ret_id[CYRIS_AWS_IDSIZ])
 {
 	struct ec2_tags t = { .range = w->range, .instance = w->instance, .net = w->net, .guest = w->guest,
 			      .role = w->net ? "net" : "guest", .name = name };
 	struct ec2_made m = { .describe = "DescribeSecurityGroups", .set = "securityGroupInfo", .idname = "groupId",
 			      .tags = &t };
 	struct aws_query q = { 0 };
-	struct ec2_perms out = { 0 }, in = { 0 };
 	char desc[160];
 	xmlDoc *d = NULL;
 	int r;
@@ -702,29 +701,65 @@ int ec2_sg_make(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, const char
 			: ec2_kid_copy(xmlDocGetRootElement(d), "groupId", ret_id, CYRIS_AWS_IDSIZ)) < 0) {
 		if (r == -ENOENT)
 			r = ec2_fail(e, -EPROTO, "create-security-group %s: the answer has no groupId", name);
-		goto out;
 	}
-	aws_query_free(&q);
-	q = (struct aws_query){ 0 };
-	/* AWS's default allow-all egress goes; inside the VPC stays */
-	if ((r = aws_query_add(&q, "GroupId", ret_id)) < 0 ||
-	    (r = aws_query_add(&q, "IpPermissions.1.IpProtocol", "-1")) < 0 ||
-	    (r = aws_query_add(&q, "IpPermissions.1.IpRanges.1.CidrIp", "0.0.0.0/0")) < 0 ||
-	    (r = ec2_do(e, "RevokeSecurityGroupEgress", &q, NULL, "revoke-security-group-egress %s", name)) < 0)
-		goto out;
-	if ((r = ec2_perm_add(&out, "-1", 0, 0, vpc_cidr)) < 0 || (r = ec2_authorize(e, ret_id, name, &out, true)) < 0)
-		goto out;
-	if (own_cidr && ((r = ec2_perm_add(&in, "-1", 0, 0, own_cidr)) < 0 ||
-			 (r = ec2_authorize(e, ret_id, name, &in, false)) < 0))
-		goto out;
-	r = 0;
-out:
 	ec2_made_free(&m);
-	free(out.v);
-	free(in.v);
 	xmlFreeDoc(d);
 	aws_query_free(&q);
+	return r < 0 ? r : 0;
+}
+
+int ec2_sg_egress_queries(const char *group, const char *vpc_cidr, struct aws_query *revoke,
+			  struct aws_query *egress)
+{
+	struct ec2_perms out = { 0 };
+	int r;
+
+	*revoke = *egress = (struct aws_query){ 0 };
+	if ((r = aws_query_add(revoke, "GroupId", group)) < 0 ||
+	    (r = aws_query_add(revoke, "IpPermissions.1.IpProtocol", "-1")) < 0 ||
+	    (r = aws_query_add(revoke, "IpPermissions.1.IpRanges.1.CidrIp", "0.0.0.0/0")) < 0 ||
+	    (r = ec2_perm_add(&out, "-1", 0, 0, vpc_cidr)) < 0 || (r = ec2_authorize_query(group, &out, egress)) < 0)
+		aws_query_free(revoke);
+	free(out.v);
 	return r;
+}
+
+int ec2_sg_make(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, const char *name, const char *vpc,
+		const char *vpc_cidr, const char *own_cidr, char ret_id[CYRIS_AWS_IDSIZ])
+{
+	static const char *const actions[3] = { "RevokeSecurityGroupEgress", "AuthorizeSecurityGroupEgress",
+						"AuthorizeSecurityGroupIngress" },
+			  *const labels[3] = { "revoke-security-group-egress", "authorize-security-group-egress",
+					       "authorize-security-group-ingress" };
+	struct aws_query q[3] = { { 0 } };
+	struct aws_req rq[3] = { { 0 } };
+	struct ec2_perms in = { 0 };
+	char what[3][200];
+	const char *whatp[3];
+	size_t i, n = 2;
+	int r;
+
+	if ((r = ec2_sg_new(e, w, name, vpc, ret_id)) < 0)
+		return r;
+	/* AWS's default allow-all egress goes, inside the VPC stays (and the
+	 * own subnet comes in): not depending on each other, sent at once */
+	r = ec2_sg_egress_queries(ret_id, vpc_cidr, &q[0], &q[1]);
+	if (r >= 0 && own_cidr && (r = ec2_perm_add(&in, "-1", 0, 0, own_cidr)) >= 0 &&
+	    (r = ec2_authorize_query(ret_id, &in, &q[2])) >= 0)
+		n = 3;
+	for (i = 0; r >= 0 && i < n; i++) {
+		rq[i] = (struct aws_req){ .action = actions[i], .q = &q[i] };
+		snprintf(what[i], sizeof(what[i]), "%s %s", labels[i], name);
+		whatp[i] = what[i];
+	}
+	if (r < 0)
+		r = ec2_fail(e, r, "security group %s: %s", name, strerror(-r));
+	else
+		r = ec2_do_level(e, rq, n, whatp);
+	for (i = 0; i < 3; i++)
+		aws_query_free(&q[i]);
+	free(in.v);
+	return r < 0 ? r : 0;
 }
 
 static int subnet_cidr(struct cyris_ec2 *e, const char *sid, char *buf, size_t size)
