@@ -60,6 +60,10 @@ int ec2_image_check(struct cyris_ec2 *e, const char *ami);
 /* ec2_change() then ec2_call(). */
 int ec2_do(struct cyris_ec2 *e, const char *action, const struct aws_query *q, xmlDoc **ret,
 	   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* ec2_do() of @action with up to three parameters (@k2, @k3 NULL: fewer);
+ * "@what: ..." on failure. */
+int ec2_simple_do(struct cyris_ec2 *e, const char *action, const char *what, const char *k1, const char *v1,
+		  const char *k2, const char *v2, const char *k3, const char *v3);
 int ec2_fail(struct cyris_ec2 *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -84,6 +88,10 @@ struct ec2_made {
 int ec2_do_create(struct cyris_ec2 *e, const char *action, const struct aws_query *q, xmlDoc **ret,
 		  struct ec2_made *m, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void ec2_made_free(struct ec2_made *m);
+/* ec2_do_create() of @action answering an id: element @idname of @outer
+ * in the answer (NULL: its root), or the id of what was found. */
+int ec2_make_id(struct cyris_ec2 *e, const char *action, const struct aws_query *q, struct ec2_made *m,
+		const char *outer, const char *idname, char ret[CYRIS_AWS_IDSIZ], const char *what);
 
 /* Direct child element @name of @n, and a copy of its text (free() it). */
 xmlNode *ec2_kid(xmlNode *n, const char *name);

@@ -291,40 +291,6 @@ static int make_subnet(struct up *u, size_t i, const char *vpc, char *az, size_t
 	return r < 0 ? r : 0;
 }
 
-/* A create (not idempotent) of what @m finds, answering an id. */
-static int make_with_id(struct up *u, const char *action, const struct aws_query *q, struct ec2_made *m,
-			const char *outer, const char *idname, char ret[CYRIS_AWS_IDSIZ], const char *what)
-{
-	xmlDoc *d = NULL;
-	xmlNode *n;
-	int r = ec2_do_create(u->e, action, q, &d, m, "%s", what);
-
-	if (r == 1) {
-		memcpy(ret, m->id, CYRIS_AWS_IDSIZ);
-		r = 0;
-	} else if (r >= 0) {
-		n = outer ? aws_xml_find(xmlDocGetRootElement(d), outer) : xmlDocGetRootElement(d);
-		if (!n || ec2_kid_copy(n, idname, ret, CYRIS_AWS_IDSIZ) < 0)
-			r = ec2_fail(u->e, -EPROTO, "%s: the answer has no %s", what, idname);
-	}
-	ec2_made_free(m);
-	xmlFreeDoc(d);
-	return r < 0 ? r : 0;
-}
-
-static int simple(struct up *u, const char *action, const char *what, const char *k1, const char *v1,
-		  const char *k2, const char *v2, const char *k3, const char *v3)
-{
-	struct aws_query q = { 0 };
-	int r;
-
-	if ((r = aws_query_add(&q, k1, v1)) >= 0 && (!k2 || (r = aws_query_add(&q, k2, v2)) >= 0) &&
-	    (!k3 || (r = aws_query_add(&q, k3, v3)) >= 0))
-		r = ec2_do(u->e, action, &q, NULL, "%s", what);
-	aws_query_free(&q);
-	return r < 0 ? r : 0;
-}
-
 /* Requests of one level of up, sent at once (ec2_do_level); a fuller
  * level is sent in pieces of LEVEL_MAX. */
 #define LEVEL_MAX 32
@@ -436,8 +402,8 @@ static int routes(struct up *u, unsigned inst, const char *vpc, const char *igw)
 		if (r >= 0)
 			r = aws_query_add(&q, "VpcId", vpc);
 		if (r >= 0)
-			r = make_with_id(u, "CreateRouteTable", &q, &rm, "routeTable", "routeTableId", u->nets[i].rt,
-					 "create-route-table");
+			r = ec2_make_id(u->e, "CreateRouteTable", &q, &rm, "routeTable", "routeTableId", u->nets[i].rt,
+					"create-route-table");
 		aws_query_free(&q);
 		for (m = 0; r >= 0 && gw && m < p->n_nets; m++) {
 			if (m == i || p->nets[m].instance != inst)
@@ -506,12 +472,12 @@ static int entry(struct up *u, size_t gi)
 	int r;
 
 	if ((r = aws_query_add(&q, "Domain", "vpc")) >= 0 && (r = ec2_q_tags(&q, 1, "elastic-ip", &t)) >= 0)
-		r = make_with_id(u, "AllocateAddress", &q, &m, NULL, "allocationId", alloc, "allocate-address");
+		r = ec2_make_id(u->e, "AllocateAddress", &q, &m, NULL, "allocationId", alloc, "allocate-address");
 	aws_query_free(&q);
 	if (r < 0)
 		return r;
-	return simple(u, "AssociateAddress", "associate-address", "AllocationId", alloc, "NetworkInterfaceId",
-		      u->guests[gi].inst.enis[0], NULL, NULL);
+	return ec2_simple_do(u->e, "AssociateAddress", "associate-address", "AllocationId", alloc,
+			     "NetworkInterfaceId", u->guests[gi].inst.enis[0], NULL, NULL);
 }
 
 /*
@@ -624,11 +590,11 @@ static int build_instance(struct up *u, unsigned inst)
 		t.name = name;
 		r = ec2_q_tags(&q, 1, "internet-gateway", &t);
 		if (r >= 0)
-			r = make_with_id(u, "CreateInternetGateway", &q, &m, "internetGateway", "internetGatewayId", igw,
-					 "create-internet-gateway");
+			r = ec2_make_id(u->e, "CreateInternetGateway", &q, &m, "internetGateway", "internetGatewayId",
+					igw, "create-internet-gateway");
 		aws_query_free(&q);
-		if (r < 0 || (r = simple(u, "AttachInternetGateway", "attach-internet-gateway", "InternetGatewayId", igw,
-					 "VpcId", vpc, NULL, NULL)) < 0)
+		if (r < 0 || (r = ec2_simple_do(u->e, "AttachInternetGateway", "attach-internet-gateway",
+						"InternetGatewayId", igw, "VpcId", vpc, NULL, NULL)) < 0)
 			return r;
 	}
 	for (i = 0; i < p->n_guests; i++)
