@@ -304,7 +304,14 @@ is "$(jq -r 'select(.verdict != "forwarded") | .verdict' "$AWS_TMP/proxy.log" | 
 is "$(tagged 124)" "" "nothing tagged left"
 aws_proxy_stop
 
-# ---- faults on requests sent at once (a level: ingress rules, routes, deletes) ----
+# ---- faults on requests sent at once (a level: group rules, routes, deletes) ----
+# up's error in $AWS_TMP/err: one line, REGEX, "(rolled back: nothing was
+# left)", then TAIL (a regex; default anything); nothing tagged left
+rolled_back() { # DESC REGEX [TAIL]
+	like "$(cat "$AWS_TMP/err")" "^cyris-topo: up 124: $2 \\(rolled back: nothing was left\\)${3:-}" "$1"
+	is "$(wc -l < "$AWS_TMP/err")" 1 "... on one line"
+	is "$(tagged 124)" "" "... nothing tagged left"
+}
 : > "$AWS_TMP/proxy.log"
 aws_proxy_start --fail AuthorizeSecurityGroupIngress:3=Throttling --fail CreateRoute:2=RequestLimitExceeded \
 	--fail AssociateRouteTable:1=InternalError --fail DeleteSecurityGroup:2=RequestLimitExceeded \
@@ -326,11 +333,54 @@ aws_proxy_start --fail CreateRoute:3=InvalidParameterValue
 "$T" up "$DMZ" "${UP[@]}" > /dev/null 2> "$AWS_TMP/err"
 is "$?" 1 "up with the 3rd CreateRoute refused: exit 1"
 # (which route is the 3rd to reach the proxy depends on the order the level's requests arrive)
-like "$(cat "$AWS_TMP/err")" \
-	"^cyris-topo: up 124: create-route (via the gateway guest|to the internet gateway) \\(rolled back: nothing was left\\) \\(aws: InvalidParameterValue: injected by aws-proxy\\)\$" \
-	"... that request's error with AWS's code and message, rolled back"
-is "$(wc -l < "$AWS_TMP/err")" 1 "... on one line"
+rolled_back "... that request's error with AWS's code and message, rolled back" \
+	"create-route (via the gateway guest|to the internet gateway)" " \\(aws: InvalidParameterValue: injected by aws-proxy\\)\$"
+aws_proxy_stop
+
+# ---- faults on the groups' rules, sent at once after the creates ------------------
+# a throttled, a 500 and a dropped request, none of which reached moto: the
+# same range as without faults
+: > "$AWS_TMP/proxy.log"
+aws_proxy_start --fail RevokeSecurityGroupEgress:2=RequestLimitExceeded --error500-of AuthorizeSecurityGroupEgress:3 \
+	--drop-of RevokeSecurityGroupEgress:5 --fail AuthorizeSecurityGroupEgress:6=Throttling
+ok "up with faults on the groups' revokes and egress rules" "$T" up "$DMZ" "${UP[@]}"
+inspect state 124 > "$AWS_TMP/sg.json"
+is "$(noaz "$AWS_TMP/sg.json")" "$(noaz "$AWS_TMP/state.json")" \
+	"... the same groups and rules (no allow-all egress), instances, routes and tags as without faults"
+is "$(jq -r 'select(.verdict != "forwarded") | "\(.action)=\(.verdict)"' "$AWS_TMP/proxy.log" | sort | paste -sd' ' -)" \
+	"AuthorizeSecurityGroupEgress=error500 AuthorizeSecurityGroupEgress=failed RevokeSecurityGroupEgress=dropped RevokeSecurityGroupEgress=failed" \
+	"... each fault was injected, once"
+is "$(jq -r 'select(.verdict == "forwarded") | .action' "$AWS_TMP/proxy.log" | grep -x -e RevokeSecurityGroupEgress -e AuthorizeSecurityGroupEgress | sort | uniq -c | awk '{ print $2 "=" $1 }' | paste -sd' ' -)" \
+	"AuthorizeSecurityGroupEgress=6 RevokeSecurityGroupEgress=6" "... and each group's revoke and egress rule then made once"
+# the order up keeps: every group made before its rules, every rule answered
+# before the first instance
+is "$(jq -r 'select(.verdict == "forwarded") | .action' "$AWS_TMP/proxy.log" | awk '
+	/^CreateSecurityGroup$/ { if (rules) bad = bad " create-after-rule"; groups++ }
+	/^(Revoke|Authorize)SecurityGroup/ { rules++; if (inst) bad = bad " rule-after-instance" }
+	/^RunInstances$/ { inst++ }
+	END { print groups, rules, inst bad }')" "6 18 5" \
+	"... the 6 creates, then their 18 rules (revokes, egress, ingress), then the 5 RunInstances"
+ok "down" "$T" down 124 --provider aws
 is "$(tagged 124)" "" "... nothing tagged left"
+aws_proxy_stop
+# answers lost after the work was done: the retry finds the rule made (or
+# gone) already; up then either holds the same range or has removed it all
+: > "$AWS_TMP/proxy.log"
+aws_proxy_start --drop-answer-of AuthorizeSecurityGroupEgress:2 --error500-after RevokeSecurityGroupEgress:4
+"$T" up "$DMZ" "${UP[@]}" > /dev/null 2> "$AWS_TMP/err"
+rc=$?
+is "$(jq -r 'select(.verdict != "forwarded") | "\(.action)=\(.verdict)"' "$AWS_TMP/proxy.log" | sort | paste -sd' ' -)" \
+	"AuthorizeSecurityGroupEgress=answer-dropped RevokeSecurityGroupEgress=done-error500" \
+	"up with an egress rule's answer lost and a revoke answered 500 after it was made: both injected"
+if [ $rc = 0 ]; then
+	inspect state 124 > "$AWS_TMP/sg2.json"
+	is "$(noaz "$AWS_TMP/sg2.json")" "$(noaz "$AWS_TMP/state.json")" "... up succeeded (exit 0): the range exactly as without faults"
+	ok "... down" "$T" down 124 --provider aws
+	is "$(tagged 124)" "" "... nothing tagged left"
+else
+	rolled_back "... up failed (exit $rc): the request's error, rolled back" \
+		"(revoke|authorize)-security-group-egress cyris-124-i1-[a-z0-9.]+"
+fi
 aws_proxy_stop
 
 # ---- bad input: one clear error, nothing created ------------------------------------------

@@ -24,6 +24,11 @@ the proxy's own paths:
                            gets HTTP 400 DependencyViolation; repeatable
   --fail ACTION[:N]=CODE   the N-th call (default 1) of ACTION gets HTTP 400
                            CODE; repeatable (a failure injected at one step)
+  --error500-of ACTION[:N] the N-th call (default 1) of ACTION gets HTTP 500
+                           InternalError (nothing reaches moto); repeatable
+  --drop-of ACTION[:N]     the N-th call (default 1) of ACTION: the connection
+                           is closed without an answer, before moto sees the
+                           call; repeatable
   --drop-answer-of ACTION[:N]
                            the N-th call (default 1) of ACTION reaches moto,
                            then the connection is closed before its answer;
@@ -53,8 +58,8 @@ The proxy's own paths (not forwarded):
   POST /__proxy__/config   JSON body with any of throttle, throttle_code,
                            error500, drop, drop_answer, dependency_violation (a list),
                            fail (a list of "ACTION[:N]=CODE"), fail_all
-                           (CODE or null), drop_answer_of and error500_after
-                           (lists of "ACTION[:N]"), delay (a list of
+                           (CODE or null), error500_of, drop_of, drop_answer_of
+                           and error500_after (lists of "ACTION[:N]"), delay (a list of
                            "ACTION=MS"), serialize (a list): replaces the faults; counters of
                            calls are kept, the fault counts start again
   POST /__proxy__/reset    all counters and faults back to zero
@@ -87,6 +92,8 @@ def fresh_faults(a):
         "dependency_violation": list(a.get("dependency_violation") or []),
         "fail": parse_fail(a.get("fail") or []),
         "fail_all": a.get("fail_all"),
+        "error500_of": parse_nth(a.get("error500_of") or []),
+        "drop_of": parse_nth(a.get("drop_of") or []),
         "drop_answer_of": parse_nth(a.get("drop_answer_of") or []),
         "error500_after": parse_nth(a.get("error500_after") or []),
         "delay": parse_delay(a.get("delay") or []),
@@ -160,6 +167,10 @@ def decide(action):
     for a, n, code in f["fail"]:
         if a == action and seen[action] == n:
             return "failed", 400, code
+    if (action, seen[action]) in f["error500_of"]:
+        return "error500", 500, "InternalError"
+    if (action, seen[action]) in f["drop_of"]:
+        return "dropped", 0, None
     if (action, seen[action]) in f["drop_answer_of"]:
         return "answer-dropped", 0, None
     if (action, seen[action]) in f["error500_after"]:
@@ -302,6 +313,8 @@ def main():
     p.add_argument("--dependency-violation", action="append", default=[])
     p.add_argument("--fail", action="append", default=[])
     p.add_argument("--fail-all")
+    p.add_argument("--error500-of", action="append", default=[])
+    p.add_argument("--drop-of", action="append", default=[])
     p.add_argument("--drop-answer-of", action="append", default=[])
     p.add_argument("--error500-after", action="append", default=[])
     p.add_argument("--delay", action="append", default=[])

@@ -62,8 +62,6 @@ struct aws_query {
 	size_t n, cap;
 };
 int aws_query_add(struct aws_query *q, const char *key, const char *value);
-int aws_query_addf(struct aws_query *q, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 void aws_query_free(struct aws_query *q);
 
 /*

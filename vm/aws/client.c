@@ -109,22 +109,6 @@ int aws_query_add(struct aws_query *q, const char *key, const char *value)
 	return 0;
 }
 
-int aws_query_addf(struct aws_query *q, const char *key, const char *fmt, ...)
-{
-	_cleanup_free_ char *v = NULL;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&v, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		v = NULL;
-		return -ENOMEM;
-	}
-	return aws_query_add(q, key, v);
-}
-
 void aws_query_free(struct aws_query *q)
 {
 	size_t i;

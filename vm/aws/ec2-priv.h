@@ -39,9 +39,19 @@ int ec2_change(struct cyris_ec2 *e, const char *action);
 int ec2_call(struct cyris_ec2 *e, const char *action, const struct aws_query *q, xmlDoc **ret,
 	     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* A security group without lookups: egress only to @vpc_cidr, ingress from
- * @own_cidr (NULL: none). */
+ * @own_cidr (NULL: none); its create, then its rules sent at once. */
 int ec2_sg_make(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, const char *name, const char *vpc,
 		const char *vpc_cidr, const char *own_cidr, char ret_id[CYRIS_AWS_IDSIZ]);
+/* Its create alone (CreateSecurityGroup, tagged; a lost answer looked up
+ * by the tags): the group allows AWS's default egress until the requests
+ * of ec2_sg_egress_queries() are sent. */
+int ec2_sg_new(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, const char *name, const char *vpc,
+	       char ret_id[CYRIS_AWS_IDSIZ]);
+/* The two requests after it, independent of each other: the revoke of
+ * AWS's default allow-all egress (RevokeSecurityGroupEgress) and the egress
+ * kept, to @vpc_cidr (AuthorizeSecurityGroupEgress); aws_query_free both. */
+int ec2_sg_egress_queries(const char *group, const char *vpc_cidr, struct aws_query *revoke,
+			  struct aws_query *egress);
 /* Record the client's last failure (of a call made directly) as "WHAT". */
 int ec2_call_failed(struct cyris_ec2 *e, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -50,6 +60,10 @@ int ec2_image_check(struct cyris_ec2 *e, const char *ami);
 /* ec2_change() then ec2_call(). */
 int ec2_do(struct cyris_ec2 *e, const char *action, const struct aws_query *q, xmlDoc **ret,
 	   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* ec2_do() of @action with up to three parameters (@k2, @k3 NULL: fewer);
+ * "@what: ..." on failure. */
+int ec2_simple_do(struct cyris_ec2 *e, const char *action, const char *what, const char *k1, const char *v1,
+		  const char *k2, const char *v2, const char *k3, const char *v3);
 int ec2_fail(struct cyris_ec2 *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -74,6 +88,10 @@ struct ec2_made {
 int ec2_do_create(struct cyris_ec2 *e, const char *action, const struct aws_query *q, xmlDoc **ret,
 		  struct ec2_made *m, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void ec2_made_free(struct ec2_made *m);
+/* ec2_do_create() of @action answering an id: element @idname of @outer
+ * in the answer (NULL: its root), or the id of what was found. */
+int ec2_make_id(struct cyris_ec2 *e, const char *action, const struct aws_query *q, struct ec2_made *m,
+		const char *outer, const char *idname, char ret[CYRIS_AWS_IDSIZ], const char *what);
 
 /* Direct child element @name of @n, and a copy of its text (free() it). */
 xmlNode *ec2_kid(xmlNode *n, const char *name);

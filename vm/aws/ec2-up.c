@@ -291,43 +291,9 @@ static int make_subnet(struct up *u, size_t i, const char *vpc, char *az, size_t
 	return r < 0 ? r : 0;
 }
 
-/* A create (not idempotent) of what @m finds, answering an id. */
-static int make_with_id(struct up *u, const char *action, const struct aws_query *q, struct ec2_made *m,
-			const char *outer, const char *idname, char ret[CYRIS_AWS_IDSIZ], const char *what)
-{
-	xmlDoc *d = NULL;
-	xmlNode *n;
-	int r = ec2_do_create(u->e, action, q, &d, m, "%s", what);
-
-	if (r == 1) {
-		memcpy(ret, m->id, CYRIS_AWS_IDSIZ);
-		r = 0;
-	} else if (r >= 0) {
-		n = outer ? aws_xml_find(xmlDocGetRootElement(d), outer) : xmlDocGetRootElement(d);
-		if (!n || ec2_kid_copy(n, idname, ret, CYRIS_AWS_IDSIZ) < 0)
-			r = ec2_fail(u->e, -EPROTO, "%s: the answer has no %s", what, idname);
-	}
-	ec2_made_free(m);
-	xmlFreeDoc(d);
-	return r < 0 ? r : 0;
-}
-
-static int simple(struct up *u, const char *action, const char *what, const char *k1, const char *v1,
-		  const char *k2, const char *v2, const char *k3, const char *v3)
-{
-	struct aws_query q = { 0 };
-	int r;
-
-	if ((r = aws_query_add(&q, k1, v1)) >= 0 && (!k2 || (r = aws_query_add(&q, k2, v2)) >= 0) &&
-	    (!k3 || (r = aws_query_add(&q, k3, v3)) >= 0))
-		r = ec2_do(u->e, action, &q, NULL, "%s", what);
-	aws_query_free(&q);
-	return r < 0 ? r : 0;
-}
-
 /* Requests of one level of up, sent at once (ec2_do_level); a fuller
  * level is sent in pieces of LEVEL_MAX. */
-#define LEVEL_MAX 16
+#define LEVEL_MAX 32
 struct level {
 	struct aws_query q[LEVEL_MAX];
 	struct aws_req rq[LEVEL_MAX];
@@ -436,8 +402,8 @@ static int routes(struct up *u, unsigned inst, const char *vpc, const char *igw)
 		if (r >= 0)
 			r = aws_query_add(&q, "VpcId", vpc);
 		if (r >= 0)
-			r = make_with_id(u, "CreateRouteTable", &q, &rm, "routeTable", "routeTableId", u->nets[i].rt,
-					 "create-route-table");
+			r = ec2_make_id(u->e, "CreateRouteTable", &q, &rm, "routeTable", "routeTableId", u->nets[i].rt,
+					"create-route-table");
 		aws_query_free(&q);
 		for (m = 0; r >= 0 && gw && m < p->n_nets; m++) {
 			if (m == i || p->nets[m].instance != inst)
@@ -506,43 +472,61 @@ static int entry(struct up *u, size_t gi)
 	int r;
 
 	if ((r = aws_query_add(&q, "Domain", "vpc")) >= 0 && (r = ec2_q_tags(&q, 1, "elastic-ip", &t)) >= 0)
-		r = make_with_id(u, "AllocateAddress", &q, &m, NULL, "allocationId", alloc, "allocate-address");
+		r = ec2_make_id(u->e, "AllocateAddress", &q, &m, NULL, "allocationId", alloc, "allocate-address");
 	aws_query_free(&q);
 	if (r < 0)
 		return r;
-	return simple(u, "AssociateAddress", "associate-address", "AllocationId", alloc, "NetworkInterfaceId",
-		      u->guests[gi].inst.enis[0], NULL, NULL);
+	return ec2_simple_do(u->e, "AssociateAddress", "associate-address", "AllocationId", alloc,
+			     "NetworkInterfaceId", u->guests[gi].inst.enis[0], NULL, NULL);
 }
 
-/* The ingress rules of every group of @inst (the networks', the guests'
- * own): one call per group, all at once. */
-static int ingress(struct up *u, unsigned inst)
+/*
+ * The rules of every group of @inst (the networks', the guests' own), made
+ * before: one level, all at once, since none depends on another: first the
+ * revokes of AWS's default allow-all egress, then the egress kept (the
+ * VPC, @vc), then the ingress rules, one call per group each. Nothing is
+ * attached to a group before the level is answered in full, and a failure
+ * of any request fails up, which then removes every group again.
+ */
+static int group_rules(struct up *u, unsigned inst, const char *vc)
 {
+	static const char *const what[3] = { "revoke-security-group-egress", "authorize-security-group-egress",
+					     "authorize-security-group-ingress" };
+	static const char *const action[3] = { "RevokeSecurityGroupEgress", "AuthorizeSecurityGroupEgress",
+					       "AuthorizeSecurityGroupIngress" };
 	const struct cyris_plan *p = u->p;
 	_cleanup_free_ struct level *l = calloc(1, sizeof(*l));
 	size_t i, n = p->n_nets + p->n_guests;
+	unsigned k;
 	int r = 0;
 
 	if (!l)
 		return ec2_fail(u->e, -ENOMEM, "authorize-security-group-ingress: %s", strerror(ENOMEM));
-	for (i = 0; i < n && r >= 0; i++) {
-		bool net = i < p->n_nets;
-		const struct ec2_perms *in = net ? &u->nets[i].in : &u->guests[i - p->n_nets].in;
-		const char *sg = net ? u->nets[i].sg : u->guests[i - p->n_nets].sg;
-		unsigned at = net ? p->nets[i].instance : p->guests[i - p->n_nets].instance;
-		struct aws_query *q;
+	for (k = 0; k < 3 && r >= 0; k++)
+		for (i = 0; i < n && r >= 0; i++) {
+			bool net = i < p->n_nets;
+			const struct ec2_perms *in = net ? &u->nets[i].in : &u->guests[i - p->n_nets].in;
+			const char *sg = net ? u->nets[i].sg : u->guests[i - p->n_nets].sg;
+			unsigned at = net ? p->nets[i].instance : p->guests[i - p->n_nets].instance;
+			struct aws_query *q, other;
 
-		if (at != inst || !sg[0] || !in->n)
-			continue;
-		q = level_add(l, "AuthorizeSecurityGroupIngress", "authorize-security-group-ingress cyris-%s-i%u-%s",
-			      p->range, inst, net ? p->nets[i].name : p->guests[i - p->n_nets].tag_guest);
-		if (!q && (r = level_send(u, l)) >= 0) {
-			i--;
-			continue;
+			if (at != inst || !sg[0] || (k == 2 && !in->n))
+				continue;
+			q = level_add(l, action[k], "%s cyris-%s-i%u-%s", what[k], p->range, inst,
+				      net ? p->nets[i].name : p->guests[i - p->n_nets].tag_guest);
+			if (!q && (r = level_send(u, l)) >= 0) {
+				i--;
+				continue;
+			}
+			if (!q)
+				break;
+			if (k == 2)
+				r = ec2_authorize_query(sg, in, q);
+			else if ((r = ec2_sg_egress_queries(sg, vc, k ? &other : q, k ? q : &other)) >= 0)
+				aws_query_free(&other);
+			if (r < 0)
+				ec2_fail(u->e, r, "%s: %s", what[k], strerror(-r));
 		}
-		if (q && (r = ec2_authorize_query(sg, in, q)) < 0)
-			ec2_fail(u->e, r, "authorize-security-group-ingress: %s", strerror(-r));
-	}
 	if (r >= 0)
 		return level_send(u, l);
 	level_free(l);
@@ -574,7 +558,7 @@ static int build_instance(struct up *u, unsigned inst)
 		cyris_prefix_format(&p->nets[i].subnet, sc, sizeof(sc));
 		/* its own subnet and the rules' sources in one call */
 		if ((r = ec2_perm_add(&u->nets[i].in, "-1", 0, 0, sc)) < 0 ||
-		    (r = ec2_sg_make(u->e, &w, name, vpc, vc, NULL, u->nets[i].sg)) < 0)
+		    (r = ec2_sg_new(u->e, &w, name, vpc, u->nets[i].sg)) < 0)
 			return r;
 	}
 	w.net = NULL;
@@ -588,11 +572,13 @@ static int build_instance(struct up *u, unsigned inst)
 		snprintf(name, sizeof(name), "cyris-%s-i%u-%s", p->range, inst, g->tag_guest);
 		if (g->entry_point && (r = ec2_perm_add(&u->guests[i].in, "tcp", 22, 22, u->o->ssh_from)) < 0)
 			return r;
-		if ((r = ec2_sg_make(u->e, &w, name, vpc, vc, NULL, u->guests[i].sg)) < 0)
+		if ((r = ec2_sg_new(u->e, &w, name, vpc, u->guests[i].sg)) < 0)
 			return r;
 	}
 	w.guest = NULL;
-	if ((r = ingress(u, inst)) < 0)
+	/* the groups one after another (a lost answer to a create is looked
+	 * up by its tags before a retry: aws_call_create), then their rules */
+	if ((r = group_rules(u, inst, vc)) < 0)
 		return r;
 	if (has_entry) {
 		struct ec2_tags t = { .range = p->range, .instance = inst, .role = "internet-gateway" };
@@ -604,11 +590,11 @@ static int build_instance(struct up *u, unsigned inst)
 		t.name = name;
 		r = ec2_q_tags(&q, 1, "internet-gateway", &t);
 		if (r >= 0)
-			r = make_with_id(u, "CreateInternetGateway", &q, &m, "internetGateway", "internetGatewayId", igw,
-					 "create-internet-gateway");
+			r = ec2_make_id(u->e, "CreateInternetGateway", &q, &m, "internetGateway", "internetGatewayId",
+					igw, "create-internet-gateway");
 		aws_query_free(&q);
-		if (r < 0 || (r = simple(u, "AttachInternetGateway", "attach-internet-gateway", "InternetGatewayId", igw,
-					 "VpcId", vpc, NULL, NULL)) < 0)
+		if (r < 0 || (r = ec2_simple_do(u->e, "AttachInternetGateway", "attach-internet-gateway",
+						"InternetGatewayId", igw, "VpcId", vpc, NULL, NULL)) < 0)
 			return r;
 	}
 	for (i = 0; i < p->n_guests; i++)

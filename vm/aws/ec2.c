@@ -660,35 +660,52 @@ int ec2_authorize(struct cyris_ec2 *e, const char *group, const char *label, con
 	return r < 0 ? r : 0;
 }
 
-static int vpc_cidr(struct cyris_ec2 *e, const char *vpc, char *buf, size_t size)
+/*
+ * One resource described by its id or name (@describe, "describe-vpcs",
+ * with @key.1 = @value): field @field of the first item of @set into @buf,
+ * or with @field "tag:K" the value of its tag K. 0 when it is there, 1 when
+ * the answer has no such item or field (@buf ""), -errno when the call
+ * failed (e->err says why).
+ */
+static int describe_one(struct cyris_ec2 *e, const char *describe, const char *what, const char *key,
+			const char *value, const char *set, const char *field, char *buf, size_t size)
 {
 	struct aws_query q = { 0 };
 	xmlDoc *d = NULL;
-	xmlNode *n;
+	xmlNode *it;
 	int r;
 
-	if ((r = aws_query_add(&q, "VpcId.1", vpc)) >= 0 &&
-	    (r = ec2_call(e, "DescribeVpcs", &q, &d, "describe-vpcs %s", vpc)) >= 0) {
-		n = aws_xml_find(xmlDocGetRootElement(d), "vpcSet");
-		n = n ? ec2_kid(n, "item") : NULL;
-		r = n ? ec2_kid_copy(n, "cidrBlock", buf, size) : -ENOENT;
-		if (r < 0)
-			r = ec2_fail(e, -ENOENT, "VPC %s: not found", vpc);
+	buf[0] = '\0';
+	if ((r = aws_query_add(&q, key, value)) >= 0 &&
+	    (r = ec2_call(e, describe, &q, &d, "%s %s", what, value)) >= 0) {
+		it = aws_xml_find(xmlDocGetRootElement(d), set);
+		it = it ? ec2_kid(it, "item") : NULL;
+		if (it && strncmp(field, "tag:", 4) == 0)
+			ec2_tag(it, field + 4, buf, size);
+		else if (it)
+			(void)ec2_kid_copy(it, field, buf, size);
+		r = buf[0] ? 0 : 1;
 	}
 	xmlFreeDoc(d);
 	aws_query_free(&q);
 	return r;
 }
 
-int ec2_sg_make(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, const char *name, const char *vpc,
-		const char *vpc_cidr, const char *own_cidr, char ret_id[CYRIS_AWS_IDSIZ])
+static int vpc_cidr(struct cyris_ec2 *e, const char *vpc, char *buf, size_t size)
+{
+	int r = describe_one(e, "DescribeVpcs", "describe-vpcs", "VpcId.1", vpc, "vpcSet", "cidrBlock", buf, size);
+
+	return r == 1 ? ec2_fail(e, -ENOENT, "VPC %s: not found", vpc) : r;
+}
+
+int ec2_sg_new(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, const char *name, const char *vpc,
+	       char ret_id[CYRIS_AWS_IDSIZ])
 {
 	struct ec2_tags t = { .range = w->range, .instance = w->instance, .net = w->net, .guest = w->guest,
 			      .role = w->net ? "net" : "guest", .name = name };
 	struct ec2_made m = { .describe = "DescribeSecurityGroups", .set = "securityGroupInfo", .idname = "groupId",
 			      .tags = &t };
 	struct aws_query q = { 0 };
-	struct ec2_perms out = { 0 }, in = { 0 };
 	char desc[160];
 	xmlDoc *d = NULL;
 	int r;
@@ -702,48 +719,73 @@ int ec2_sg_make(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, const char
 			: ec2_kid_copy(xmlDocGetRootElement(d), "groupId", ret_id, CYRIS_AWS_IDSIZ)) < 0) {
 		if (r == -ENOENT)
 			r = ec2_fail(e, -EPROTO, "create-security-group %s: the answer has no groupId", name);
-		goto out;
 	}
-	aws_query_free(&q);
-	q = (struct aws_query){ 0 };
-	/* AWS's default allow-all egress goes; inside the VPC stays */
-	if ((r = aws_query_add(&q, "GroupId", ret_id)) < 0 ||
-	    (r = aws_query_add(&q, "IpPermissions.1.IpProtocol", "-1")) < 0 ||
-	    (r = aws_query_add(&q, "IpPermissions.1.IpRanges.1.CidrIp", "0.0.0.0/0")) < 0 ||
-	    (r = ec2_do(e, "RevokeSecurityGroupEgress", &q, NULL, "revoke-security-group-egress %s", name)) < 0)
-		goto out;
-	if ((r = ec2_perm_add(&out, "-1", 0, 0, vpc_cidr)) < 0 || (r = ec2_authorize(e, ret_id, name, &out, true)) < 0)
-		goto out;
-	if (own_cidr && ((r = ec2_perm_add(&in, "-1", 0, 0, own_cidr)) < 0 ||
-			 (r = ec2_authorize(e, ret_id, name, &in, false)) < 0))
-		goto out;
-	r = 0;
-out:
 	ec2_made_free(&m);
-	free(out.v);
-	free(in.v);
 	xmlFreeDoc(d);
 	aws_query_free(&q);
+	return r < 0 ? r : 0;
+}
+
+int ec2_sg_egress_queries(const char *group, const char *vpc_cidr, struct aws_query *revoke,
+			  struct aws_query *egress)
+{
+	struct ec2_perms out = { 0 };
+	int r;
+
+	*revoke = *egress = (struct aws_query){ 0 };
+	if ((r = aws_query_add(revoke, "GroupId", group)) < 0 ||
+	    (r = aws_query_add(revoke, "IpPermissions.1.IpProtocol", "-1")) < 0 ||
+	    (r = aws_query_add(revoke, "IpPermissions.1.IpRanges.1.CidrIp", "0.0.0.0/0")) < 0 ||
+	    (r = ec2_perm_add(&out, "-1", 0, 0, vpc_cidr)) < 0 || (r = ec2_authorize_query(group, &out, egress)) < 0)
+		aws_query_free(revoke);
+	free(out.v);
 	return r;
+}
+
+int ec2_sg_make(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, const char *name, const char *vpc,
+		const char *vpc_cidr, const char *own_cidr, char ret_id[CYRIS_AWS_IDSIZ])
+{
+	static const char *const actions[3] = { "RevokeSecurityGroupEgress", "AuthorizeSecurityGroupEgress",
+						"AuthorizeSecurityGroupIngress" },
+			  *const labels[3] = { "revoke-security-group-egress", "authorize-security-group-egress",
+					       "authorize-security-group-ingress" };
+	struct aws_query q[3] = { { 0 } };
+	struct aws_req rq[3] = { { 0 } };
+	struct ec2_perms in = { 0 };
+	char what[3][200];
+	const char *whatp[3];
+	size_t i, n = 2;
+	int r;
+
+	if ((r = ec2_sg_new(e, w, name, vpc, ret_id)) < 0)
+		return r;
+	/* AWS's default allow-all egress goes, inside the VPC stays (and the
+	 * own subnet comes in): not depending on each other, sent at once */
+	r = ec2_sg_egress_queries(ret_id, vpc_cidr, &q[0], &q[1]);
+	if (r >= 0 && own_cidr && (r = ec2_perm_add(&in, "-1", 0, 0, own_cidr)) >= 0 &&
+	    (r = ec2_authorize_query(ret_id, &in, &q[2])) >= 0)
+		n = 3;
+	for (i = 0; r >= 0 && i < n; i++) {
+		rq[i] = (struct aws_req){ .action = actions[i], .q = &q[i] };
+		snprintf(what[i], sizeof(what[i]), "%s %s", labels[i], name);
+		whatp[i] = what[i];
+	}
+	if (r < 0)
+		r = ec2_fail(e, r, "security group %s: %s", name, strerror(-r));
+	else
+		r = ec2_do_level(e, rq, n, whatp);
+	for (i = 0; i < 3; i++)
+		aws_query_free(&q[i]);
+	free(in.v);
+	return r < 0 ? r : 0;
 }
 
 static int subnet_cidr(struct cyris_ec2 *e, const char *sid, char *buf, size_t size)
 {
-	struct aws_query q = { 0 };
-	xmlDoc *d = NULL;
-	xmlNode *it;
-	int r;
+	int r = describe_one(e, "DescribeSubnets", "describe-subnets", "SubnetId.1", sid, "subnetSet", "cidrBlock",
+			     buf, size);
 
-	if ((r = aws_query_add(&q, "SubnetId.1", sid)) >= 0 &&
-	    (r = ec2_call(e, "DescribeSubnets", &q, &d, "describe-subnets %s", sid)) >= 0) {
-		it = aws_xml_find(xmlDocGetRootElement(d), "subnetSet");
-		it = it ? ec2_kid(it, "item") : NULL;
-		if (!it || ec2_kid_copy(it, "cidrBlock", buf, size) < 0)
-			r = ec2_fail(e, -EPROTO, "subnet %s: no CIDR", sid);
-	}
-	xmlFreeDoc(d);
-	aws_query_free(&q);
-	return r < 0 ? r : 0;
+	return r == 1 ? ec2_fail(e, -EPROTO, "subnet %s: no CIDR", sid) : r;
 }
 
 int cyris_ec2_sg_create(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, const char *name,
@@ -1113,8 +1155,8 @@ static int subnet_info(struct cyris_ec2 *e, const char *sid, struct subnet_info 
 	return r < 0 ? r : 0;
 }
 
-static int simple_do(struct cyris_ec2 *e, const char *action, const char *what, const char *k1, const char *v1,
-		     const char *k2, const char *v2, const char *k3, const char *v3)
+int ec2_simple_do(struct cyris_ec2 *e, const char *action, const char *what, const char *k1, const char *v1,
+		  const char *k2, const char *v2, const char *k3, const char *v3)
 {
 	struct aws_query q = { 0 };
 	int r;
@@ -1126,9 +1168,8 @@ static int simple_do(struct cyris_ec2 *e, const char *action, const char *what, 
 	return r < 0 ? r : 0;
 }
 
-/* A create of @m (not idempotent) answering an id. */
-static int make_id(struct cyris_ec2 *e, const char *action, struct aws_query *q, struct ec2_made *m,
-		   const char *outer, const char *idname, char ret[CYRIS_AWS_IDSIZ], const char *what)
+int ec2_make_id(struct cyris_ec2 *e, const char *action, const struct aws_query *q, struct ec2_made *m,
+		const char *outer, const char *idname, char ret[CYRIS_AWS_IDSIZ], const char *what)
 {
 	xmlDoc *d = NULL;
 	xmlNode *n;
@@ -1144,7 +1185,6 @@ static int make_id(struct cyris_ec2 *e, const char *action, struct aws_query *q,
 	}
 	ec2_made_free(m);
 	xmlFreeDoc(d);
-	aws_query_free(q);
 	return r < 0 ? r : 0;
 }
 
@@ -1165,10 +1205,12 @@ static int route_table(struct cyris_ec2 *e, const struct subnet_info *si, const 
 		aws_query_free(&q);
 		return r;
 	}
-	if ((r = make_id(e, "CreateRouteTable", &q, &m, "routeTable", "routeTableId", ret, "create-route-table")) < 0)
+	r = ec2_make_id(e, "CreateRouteTable", &q, &m, "routeTable", "routeTableId", ret, "create-route-table");
+	aws_query_free(&q);
+	if (r < 0)
 		return r;
-	return simple_do(e, "AssociateRouteTable", "associate-route-table", "RouteTableId", ret, "SubnetId", sid,
-			 NULL, NULL);
+	return ec2_simple_do(e, "AssociateRouteTable", "associate-route-table", "RouteTableId", ret, "SubnetId", sid,
+			     NULL, NULL);
 }
 
 /* A gateway: the subnet of each NIC marked route (none marked: of each NIC)
@@ -1208,8 +1250,8 @@ static int link_routes(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec
 			}
 			if (streq(sid, subnets[i]))
 				continue;
-			if ((r = simple_do(e, "CreateRoute", "create-route via the gateway guest", "RouteTableId", rt,
-					   "DestinationCidrBlock", cidr, "NetworkInterfaceId", in->enis[i])) < 0)
+			if ((r = ec2_simple_do(e, "CreateRoute", "create-route via the gateway guest", "RouteTableId",
+					       rt, "DestinationCidrBlock", cidr, "NetworkInterfaceId", in->enis[i])) < 0)
 				break;
 		}
 		xmlFreeDoc(d);
@@ -1243,18 +1285,19 @@ static int link_public(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec
 			aws_query_free(&q);
 			return r;
 		}
-		/* make_id() frees the query */
-		if ((r = make_id(e, "CreateInternetGateway", &q, &m, "internetGateway", "internetGatewayId", igw,
-				 "create-internet-gateway")) < 0 ||
-		    (r = simple_do(e, "AttachInternetGateway", "attach-internet-gateway", "InternetGatewayId", igw,
-				   "VpcId", si.vpc, NULL, NULL)) < 0)
+		r = ec2_make_id(e, "CreateInternetGateway", &q, &m, "internetGateway", "internetGatewayId", igw,
+				"create-internet-gateway");
+		aws_query_free(&q);
+		if (r < 0 ||
+		    (r = ec2_simple_do(e, "AttachInternetGateway", "attach-internet-gateway", "InternetGatewayId", igw,
+				       "VpcId", si.vpc, NULL, NULL)) < 0)
 			return r;
 	} else if (r < 0) {
 		return r;
 	}
 	if ((r = route_table(e, &si, sid, rt)) < 0 ||
-	    (r = simple_do(e, "CreateRoute", "create-route to the internet gateway", "RouteTableId", rt,
-			   "DestinationCidrBlock", "0.0.0.0/0", "GatewayId", igw)) < 0)
+	    (r = ec2_simple_do(e, "CreateRoute", "create-route to the internet gateway", "RouteTableId", rt,
+			       "DestinationCidrBlock", "0.0.0.0/0", "GatewayId", igw)) < 0)
 		return r;
 	q = (struct aws_query){ 0 };
 	if ((r = aws_query_add(&q, "Domain", "vpc")) < 0 || (r = ec2_q_tags(&q, 1, "elastic-ip", &t)) < 0) {
@@ -1265,11 +1308,13 @@ static int link_public(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec
 		struct ec2_made m = { .describe = "DescribeAddresses", .set = "addressesSet", .idname = "allocationId",
 				      .tags = &t };
 
-		if ((r = make_id(e, "AllocateAddress", &q, &m, NULL, "allocationId", alloc, "allocate-address")) < 0)
+		r = ec2_make_id(e, "AllocateAddress", &q, &m, NULL, "allocationId", alloc, "allocate-address");
+		aws_query_free(&q);
+		if (r < 0)
 			return r;
 	}
-	return simple_do(e, "AssociateAddress", "associate-address", "AllocationId", alloc, "NetworkInterfaceId",
-			 in->enis[0], NULL, NULL);
+	return ec2_simple_do(e, "AssociateAddress", "associate-address", "AllocationId", alloc, "NetworkInterfaceId",
+			     in->enis[0], NULL, NULL);
 }
 
 int cyris_ec2_instance_create(struct cyris_ec2 *e, const struct cyris_ec2_instance_spec *s,
@@ -1504,21 +1549,9 @@ static int key_pair_make(struct cyris_ec2 *e, const struct cyris_ec2_owner *w, c
 /* The cyris:claim tag of key pair @name ("" when it has none). */
 static int key_pair_claim(struct cyris_ec2 *e, const char *name, char *buf, size_t size)
 {
-	struct aws_query q = { 0 };
-	xmlDoc *d = NULL;
-	xmlNode *it;
-	int r;
+	int r = describe_one(e, "DescribeKeyPairs", "describe-key-pairs", "KeyName.1", name, "keySet",
+			     "tag:cyris:claim", buf, size);
 
-	buf[0] = '\0';
-	if ((r = aws_query_add(&q, "KeyName.1", name)) >= 0 &&
-	    (r = ec2_call(e, "DescribeKeyPairs", &q, &d, "describe-key-pairs %s", name)) >= 0) {
-		it = aws_xml_find(xmlDocGetRootElement(d), "keySet");
-		it = it ? ec2_kid(it, "item") : NULL;
-		if (it)
-			ec2_tag(it, "cyris:claim", buf, size);
-	}
-	xmlFreeDoc(d);
-	aws_query_free(&q);
 	return r < 0 ? r : 0;
 }
 
