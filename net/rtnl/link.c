@@ -234,7 +234,9 @@ static int on_echo(struct nl_msg *msg, void *arg)
 		return NL_OK;
 	if (tb[IFLA_IFNAME] && streq(nla_get_string(tb[IFLA_IFNAME]), e->name)) {
 		e->ifindex = ifi->ifi_index;
-		if (tb[IFLA_LINK] && (int)nla_get_u32(tb[IFLA_LINK]) != ifi->ifi_index)
+		/* a peer in another namespace may have the same number */
+		if (tb[IFLA_LINK] && ((int)nla_get_u32(tb[IFLA_LINK]) != ifi->ifi_index ||
+				      tb[IFLA_LINK_NETNSID]))
 			e->peer = (int)nla_get_u32(tb[IFLA_LINK]);
 	}
 	return NL_OK;
@@ -1221,7 +1223,9 @@ static int parse_link(struct nlmsghdr *h, struct cyris_link *k)
 	nla_strlcpy(k->name, tb[IFLA_IFNAME], sizeof(k->name));
 	if (tb[IFLA_MASTER])
 		k->master = (int)nla_get_u32(tb[IFLA_MASTER]);
-	if (tb[IFLA_LINK] && (int)nla_get_u32(tb[IFLA_LINK]) != k->ifindex)
+	/* (a peer in another namespace may have the link's own number) */
+	if (tb[IFLA_LINK] && ((int)nla_get_u32(tb[IFLA_LINK]) != k->ifindex ||
+			      tb[IFLA_LINK_NETNSID]))
 		k->peer = (int)nla_get_u32(tb[IFLA_LINK]);
 	if (tb[IFLA_LINK_NETNSID])
 		k->peer_netnsid = (int)nla_get_s32(tb[IFLA_LINK_NETNSID]);
