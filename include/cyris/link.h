@@ -89,7 +89,11 @@ struct cyris_veth_cfg {
 	unsigned peer_mtu;              /* 0 = same as the link's */
 	const struct cyris_tag *peer_tag; /* the peer's alias, NULL = none */
 	struct cyris_nl *peer_nl;       /* a context already open in the peer's
-					   namespace (NULL: one is opened) */
+					   namespace (NULL: one is opened); the
+					   peer's tag and up are its request,
+					   queued while it is batching */
+	int *ret_peer_ifindex;          /* not NULL: set to the peer's index in
+					   its namespace */
 };
 
 struct cyris_vxlan_cfg {

@@ -39,6 +39,16 @@ bool cyris_netns_name_valid(const char *name);
  */
 int cyris_netns_create(const char *name, const struct cyris_tag *tag);
 
+/*
+ * The same, and *ret_nl a context open inside the new namespace (the one
+ * that brought its loopback up) for what the caller makes there next: no
+ * second socket, no entering the namespace again. Close it with
+ * cyris_nl_close(); on failure *ret_nl is untouched.
+ */
+struct cyris_nl;
+int cyris_netns_create_nl(const char *name, const struct cyris_tag *tag,
+			  struct cyris_nl **ret_nl);
+
 /* Remove /run/netns/@name (the namespace dies with its last user), and
  * its record. */
 int cyris_netns_delete(const char *name);

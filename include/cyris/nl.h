@@ -47,6 +47,27 @@ const struct cyris_error *cyris_nl_error(const struct cyris_nl *nl);
 const char *cyris_nl_netns(const struct cyris_nl *nl);
 
 /*
+ * Batches. After cyris_nl_batch_begin(), the requests on @nl that need
+ * nothing back but their acknowledgement — an address or route added or
+ * removed, a link's up, alias, tag, master, MTU, MAC, altname or
+ * forwarding set, a link deleted — are queued instead of sent, and each call returns 0.
+ * cyris_nl_batch_end() sends what is queued in one sendmsg (a few at a
+ * time), each request with its own sequence number and acknowledgement,
+ * reads every answer, ends the batch, and returns 0 or the first failure
+ * in the order the requests were made, whose kernel text is then in
+ * cyris_nl_error(). A call that waits for its own answer (a read, a
+ * create) sends the queue first and returns its own result; once a queued
+ * request has failed, later requests of the batch are not sent (each
+ * returns that failure). The kernel runs the requests of one sendmsg in
+ * order whatever became of the one before: batch only requests that are
+ * right to make even after an earlier one failed, e.g. the configuration
+ * of an object that is undone as a whole on failure. Closing a context
+ * drops what it has not sent.
+ */
+void cyris_nl_batch_begin(struct cyris_nl *nl);
+int cyris_nl_batch_end(struct cyris_nl *nl);
+
+/*
  * An fd on the context's namespace (owned by the context; do not close),
  * for callers that need to create objects there by other means (TUN ioctls,
  * sockets). Returns the fd or -errno.

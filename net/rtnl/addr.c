@@ -32,7 +32,7 @@ static int addr_change(struct cyris_nl *nl, int type, int flags, int ifindex,
 	if (p->ip.family == AF_INET6 && type == RTM_NEWADDR &&
 	    nla_put_u32(msg, IFA_FLAGS, IFA_F_NODAD) < 0)
 		goto out;
-	r = cyris_nl_talk(nl, msg, NULL, NULL);
+	r = cyris_nl_send(nl, msg);
 out:
 	nlmsg_free(msg);
 	return r;

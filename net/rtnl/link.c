@@ -5,6 +5,18 @@
  * A created link is put in its range's netdev group in the very message
  * that creates it, then tagged (alias) and named (altname). If anything
  * after the kernel's create fails the link is deleted again.
+ *
+ * The kernel takes neither an alias nor an altname in a create (it accepts
+ * and drops IFLA_IFALIAS and IFLA_PROP_LIST there; a veth peer's ifinfomsg
+ * is the same, and a peer cannot be brought up in it: ENOTCONN), so a tag
+ * costs a message of its own. It is set while the link is down, when it
+ * costs the kernel no more than the lookup: a change to a link that is up
+ * is a NETDEV_CHANGE (a notification built, and for a link up without a
+ * carrier a walk of the namespace's whole IPv6 route table,
+ * rt6_sync_down_dev). So a tagged link is created down, and its tag, its
+ * altname and then its up go in one sendmsg after the create's ACK
+ * (cyris_nl_talk_many): never before it, or a create that failed on a
+ * name someone else holds would tag that link.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -101,24 +113,43 @@ static int put_change(struct nl_msg *msg, const struct link_change *c)
 	return r ? -EMSGSIZE : 0;
 }
 
-/* Apply @c to the link @ifindex, or when it is 0 to the link named @name
- * (the kernel looks it up: no round trip to learn the index). */
-static int link_apply_to(struct cyris_nl *nl, int ifindex, const char *name,
-			 const struct link_change *c)
+/* The RTM_NEWLINK that applies @c to the link @ifindex, or when it is 0
+ * to the link named @name (the kernel looks it up: no round trip to learn
+ * the index); NULL and *ret (-errno) when it cannot be made. */
+static struct nl_msg *change_msg(int ifindex, const char *name, const struct link_change *c,
+				 int *ret)
 {
 	struct nl_msg *msg;
 	int r;
 
+	*ret = -EINVAL;
 	if (ifindex < 0 || (ifindex == 0 && (!name || c->name)))
-		return -EINVAL;
+		return NULL;
+	*ret = -ENOMEM;
 	msg = link_msg(RTM_NEWLINK, 0, ifindex, c->up);
 	if (!msg)
-		return -ENOMEM;
+		return NULL;
 	r = put_change(msg, c);
 	if (r == 0 && ifindex == 0)
 		r = put_name(msg, IFLA_IFNAME, name);
-	if (r == 0)
-		r = cyris_nl_talk(nl, msg, NULL, NULL);
+	if (r < 0) {
+		nlmsg_free(msg);
+		*ret = r;
+		return NULL;
+	}
+	return msg;
+}
+
+/* Apply @c now and wait for the answer. */
+static int link_apply_to(struct cyris_nl *nl, int ifindex, const char *name,
+			 const struct link_change *c)
+{
+	int r;
+	struct nl_msg *msg = change_msg(ifindex, name, c, &r);
+
+	if (!msg)
+		return r;
+	r = cyris_nl_talk(nl, msg, NULL, NULL);
 	nlmsg_free(msg);
 	return r;
 }
@@ -128,17 +159,43 @@ static int link_apply(struct cyris_nl *nl, int ifindex, const struct link_change
 	return ifindex > 0 ? link_apply_to(nl, ifindex, NULL, c) : -EINVAL;
 }
 
+/* The same as a request of the caller's: queued when @nl is batching. */
+static int link_set_to(struct cyris_nl *nl, int ifindex, const char *name,
+		       const struct link_change *c)
+{
+	int r;
+	struct nl_msg *msg = change_msg(ifindex, name, c, &r);
+
+	if (!msg)
+		return r;
+	r = cyris_nl_send(nl, msg);
+	nlmsg_free(msg);
+	return r;
+}
+
+static int link_set(struct cyris_nl *nl, int ifindex, const struct link_change *c)
+{
+	return ifindex > 0 ? link_set_to(nl, ifindex, NULL, c) : -EINVAL;
+}
+
+/* Is there anything to set on the link @cfg makes once the kernel has it? */
+static bool needs_finish(const struct cyris_link_cfg *cfg, const char *alias)
+{
+	return alias[0] || cfg->altname;
+}
+
 /*
  * The attributes every new link carries: name, mtu, mac, master, group.
  * With @echo the kernel sends the new link back, which tells its index.
+ * It is made up when @up, else down.
  */
-static struct nl_msg *newlink_begin(const struct cyris_link_cfg *cfg, bool echo)
+static struct nl_msg *newlink_begin(const struct cyris_link_cfg *cfg, bool echo, bool up)
 {
 	struct link_change c = LINK_CHANGE_INIT;
 	struct nl_msg *msg;
 
 	msg = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | (echo ? NLM_F_ECHO : 0),
-		       0, cfg->up ? 1 : -1);
+		       0, up ? 1 : -1);
 	if (!msg)
 		return NULL;
 	c.name = cfg->name;
@@ -162,6 +219,7 @@ static struct nl_msg *newlink_begin(const struct cyris_link_cfg *cfg, bool echo)
 struct echo {
 	const char *name;
 	int ifindex;
+	int peer;               /* IFLA_LINK: a veth's peer, in its namespace */
 };
 
 static int on_echo(struct nl_msg *msg, void *arg)
@@ -174,9 +232,32 @@ static int on_echo(struct nl_msg *msg, void *arg)
 	if (h->nlmsg_type != RTM_NEWLINK ||
 	    nlmsg_parse(h, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0)
 		return NL_OK;
-	if (tb[IFLA_IFNAME] && streq(nla_get_string(tb[IFLA_IFNAME]), e->name))
+	if (tb[IFLA_IFNAME] && streq(nla_get_string(tb[IFLA_IFNAME]), e->name)) {
 		e->ifindex = ifi->ifi_index;
+		/* a peer in another namespace may have the same number */
+		if (tb[IFLA_LINK] && ((int)nla_get_u32(tb[IFLA_LINK]) != ifi->ifi_index ||
+				      tb[IFLA_LINK_NETNSID]))
+			e->peer = (int)nla_get_u32(tb[IFLA_LINK]);
+	}
 	return NL_OK;
+}
+
+/* The create was asked to echo the new link; a kernel before 6.3 does not:
+ * then read it back. */
+static int echo_or_get(struct cyris_nl *nl, struct echo *e, bool want_peer)
+{
+	struct cyris_link l = {0};
+	int r;
+
+	if (e->ifindex > 0 && (!want_peer || e->peer > 0))
+		return 0;
+	r = cyris_link_get(nl, e->name, &l);
+	cyris_link_clear(&l);
+	if (r < 0)
+		return r;
+	e->ifindex = l.ifindex;
+	e->peer = l.peer;
+	return want_peer && e->peer <= 0 ? -EPROTO : 0;
 }
 
 static int del_by(struct cyris_nl *nl, int ifindex, const char *name)
@@ -217,69 +298,126 @@ static int validate_cfg(const struct cyris_link_cfg *cfg, char alias[CYRIS_ALIAS
 	return cfg->tag ? cyris_tag_format(cfg->tag, alias, CYRIS_ALIASSIZ) : 0;
 }
 
-static int altname_add(struct cyris_nl *nl, int ifindex, const char *name,
-		       const char *altname);
+static struct nl_msg *altname_msg(int ifindex, const char *name, const char *altname, int *ret);
+static int altname_add(struct cyris_nl *nl, int ifindex, const char *altname, bool queue);
 
-/* Tag and name a link that the kernel has just made (by index, or by name
- * when the index is 0). */
-static int link_finish(struct cyris_nl *nl, int ifindex,
-		       const struct cyris_link_cfg *cfg, const char *alias)
+/* The requests that finish a new link, sent together once its create is
+ * acknowledged. */
+struct finish {
+	struct cyris_nl_req req[5];
+	size_t n;
+	int tag_at;             /* the tag with "no IPv6 link-local" in req, or -1 */
+};
+
+#define FINISH_INIT { .tag_at = -1 }
+
+static int finish_add(struct finish *f, struct nl_msg *msg, int r, int ignore)
+{
+	if (!msg)
+		return r;
+	f->req[f->n].msg = msg;
+	f->req[f->n].ignore = ignore;
+	f->n++;
+	return 0;
+}
+
+/* A change of the link @ifindex (by @name when it is 0) to finish it. */
+static int finish_change(struct finish *f, int ifindex, const char *name,
+			 const struct link_change *c)
 {
 	int r;
+	struct nl_msg *msg = change_msg(ifindex, name, c, &r);
+
+	return finish_add(f, msg, r, 0);
+}
+
+/* The new link's tag (on a bridge port with no IPv6 link-local address),
+ * its altname, then, when @up, its up. */
+static int finish_link(struct finish *f, int ifindex, const struct cyris_link_cfg *cfg,
+		       const char *alias, bool up)
+{
+	struct link_change c = LINK_CHANGE_INIT;
+	struct nl_msg *msg;
+	int r = 0;
 
 	if (alias[0]) {
-		struct link_change c = LINK_CHANGE_INIT;
-
 		c.alias = alias;
 		/* A bridge port has no use for an IPv6 address of its own, and
 		 * each one is routes in the namespace's IPv6 table that the
 		 * kernel walks (or lists) again for every link that changes:
 		 * without them a range's cost per guest does not grow with
-		 * its size. (Set before the port has a carrier: none is made.) */
+		 * its size. (Set while the port is down: none is made.) */
 		c.no_ll6 = cfg->master > 0;
-		r = link_apply_to(nl, ifindex, cfg->name, &c);
-		if (r == -EAFNOSUPPORT && c.no_ll6) {   /* a kernel without IPv6 */
-			c.no_ll6 = false;
-			r = link_apply_to(nl, ifindex, cfg->name, &c);
-		}
-		if (r < 0)
+		msg = change_msg(ifindex, cfg->name, &c, &r);
+		if (c.no_ll6 && msg)
+			f->tag_at = (int)f->n;
+		/* a kernel without IPv6 refuses the whole change: see finish_send */
+		if ((r = finish_add(f, msg, r, c.no_ll6 ? -EAFNOSUPPORT : 0)) < 0)
 			return r;
 	}
 	if (cfg->altname) {
-		r = altname_add(nl, ifindex, cfg->name, cfg->altname);
+		msg = altname_msg(ifindex, cfg->name, cfg->altname, &r);
 		/* kernels before 5.5 have no altnames: the alias still tags it */
-		if (r < 0 && r != -EOPNOTSUPP)
+		if ((r = finish_add(f, msg, r, -EOPNOTSUPP)) < 0)
 			return r;
 	}
-	return 0;
+	if (up) {
+		c = (struct link_change)LINK_CHANGE_INIT;
+		c.up = 1;
+		r = finish_change(f, ifindex, cfg->name, &c);
+	}
+	return r;
 }
 
-/* Send the create request @msg, then tag and name the new link. Only when
- * the caller wants the index (@ret_ifindex) was it asked to be echoed;
+/* Send @f in one sendmsg. The tag of a kernel without IPv6 goes again
+ * without its IPv6 part (the link then came up untagged for a moment:
+ * without IPv6 that costs no route walk). */
+static int finish_send(struct cyris_nl *nl, struct finish *f, int ifindex,
+		       const char *name, const char *alias)
+{
+	int r = cyris_nl_talk_many(nl, f->req, f->n);
+
+	if (r == 0 && f->tag_at >= 0 && f->req[f->tag_at].result == -EAFNOSUPPORT) {
+		struct link_change c = LINK_CHANGE_INIT;
+
+		c.alias = alias;
+		r = link_apply_to(nl, ifindex, name, &c);
+	}
+	return r;
+}
+
+static void finish_free(struct finish *f)
+{
+	while (f->n)
+		nlmsg_free(f->req[--f->n].msg);
+}
+
+/* Send the create request @msg, then tag and name the new link, and bring
+ * it up when @up_after (it was made down for its tag). Only when the
+ * caller wants the index (@ret_ifindex) was it asked to be echoed;
  * otherwise everything after the create goes by name. */
 static int link_create(struct cyris_nl *nl, struct nl_msg *msg,
-		       const struct cyris_link_cfg *cfg, const char *alias,
+		       const struct cyris_link_cfg *cfg, const char *alias, bool up_after,
 		       int *ret_ifindex)
 {
 	struct echo e = { .name = cfg->name };
-	struct cyris_link l = {0};
+	struct finish f = FINISH_INIT;
 	int r;
 
 	r = cyris_nl_talk(nl, msg, ret_ifindex ? on_echo : NULL, &e);
+	if (r == 0 && ret_ifindex)
+		r = echo_or_get(nl, &e, false);
 	if (r < 0)
 		return r;
-	if (ret_ifindex && e.ifindex <= 0) {
-		/* kernels before 6.3 do not echo a new link */
-		r = cyris_link_get(nl, cfg->name, &l);
-		cyris_link_clear(&l);
-		if (r < 0)
+	if (needs_finish(cfg, alias) || up_after) {
+		r = finish_link(&f, e.ifindex, cfg, alias, up_after);
+		if (r == 0)
+			r = finish_send(nl, &f, e.ifindex, cfg->name, alias);
+		finish_free(&f);
+		if (r < 0) {
+			undo_create(nl, e.ifindex, cfg->name);
 			return r;
-		e.ifindex = l.ifindex;
-	}
-	r = link_finish(nl, e.ifindex, cfg, alias);
-	if (r < 0) {
-		undo_create(nl, e.ifindex, cfg->name);
-		return r;
+		}
 	}
 	if (ret_ifindex)
 		*ret_ifindex = e.ifindex;
@@ -298,6 +436,13 @@ static struct nlattr *linkinfo_begin(struct nl_msg *msg, const char *kind,
 	return nla_nest_start(msg, IFLA_INFO_DATA);
 }
 
+/* Whether a link asked up is made down, to be tagged first and brought up
+ * after (see the top of this file). */
+static bool up_after(const struct cyris_link_cfg *cfg, const char *alias)
+{
+	return cfg->up && needs_finish(cfg, alias);
+}
+
 int cyris_bridge_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 			const struct cyris_bridge_cfg *br, int *ret_ifindex)
 {
@@ -312,7 +457,7 @@ int cyris_bridge_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 		return r;
 	if (!br)
 		br = &defaults;
-	msg = newlink_begin(cfg, ret_ifindex != NULL);
+	msg = newlink_begin(cfg, ret_ifindex != NULL, cfg->up && !up_after(cfg, alias));
 	if (!msg)
 		return -ENOMEM;
 	data = linkinfo_begin(msg, "bridge", &info);
@@ -323,7 +468,7 @@ int cyris_bridge_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 		return -EMSGSIZE;
 	nla_nest_end(msg, data);
 	nla_nest_end(msg, info);
-	return link_create(nl, msg, cfg, alias, ret_ifindex);
+	return link_create(nl, msg, cfg, alias, up_after(cfg, alias), ret_ifindex);
 }
 
 /* Open the peer's namespace: an fd, or a pid the kernel resolves. */
@@ -339,26 +484,22 @@ static int peer_ns(const char *spec, int *ret_fd, pid_t *ret_pid)
 	return *ret_fd < 0 ? *ret_fd : 0;
 }
 
-/* The peer cannot be opened in the message that creates the pair (the
- * kernel opens it before the two halves are linked: ENOTCONN), so it is
- * brought up — and tagged — afterwards, by name, from inside its namespace. */
-static int veth_peer_finish(struct cyris_nl *nl, const struct cyris_veth_cfg *veth)
+/* A peer in another namespace is tagged and brought up from inside it, by
+ * name, in one message: the route walk its tag costs there while it has
+ * no carrier yet (see the top) is that of a namespace of its own, which
+ * has next to no routes. Through @veth->peer_nl, that request is the
+ * caller's: queued when it is batching. */
+static int veth_peer_finish(struct cyris_nl *nl, const struct cyris_veth_cfg *veth,
+			    const char *palias)
 {
 	struct link_change c = LINK_CHANGE_INIT;
-	char alias[CYRIS_ALIASSIZ];
 	_cleanup_nl_ struct cyris_nl *pnl = NULL;
 	int r;
 
 	c.up = veth->peer_up ? 1 : -1;
-	if (veth->peer_tag) {
-		if ((r = cyris_tag_format(veth->peer_tag, alias, sizeof(alias))) < 0)
-			return r;
-		c.alias = alias;
-	}
-	if (!veth->peer_netns || !*veth->peer_netns)
-		return link_apply_to(nl, 0, veth->peer, &c);
+	c.alias = palias[0] ? palias : NULL;
 	if (veth->peer_nl)
-		return link_apply_to(veth->peer_nl, 0, veth->peer, &c);
+		return link_set_to(veth->peer_nl, 0, veth->peer, &c);
 	r = cyris_nl_open(&pnl, veth->peer_netns);
 	if (r == 0)
 		r = link_apply_to(pnl, 0, veth->peer, &c);
@@ -367,43 +508,45 @@ static int veth_peer_finish(struct cyris_nl *nl, const struct cyris_veth_cfg *ve
 	return r;
 }
 
+/*
+ * The pair is made with the link down when it is to be tagged, and its
+ * peer (always down at first: the kernel cannot bring it up in the
+ * create). Then, in one sendmsg after the create's ACK: a peer in this
+ * namespace tagged while down, the link's tag and altname, the link up,
+ * the peer up. A peer elsewhere is finished from its own namespace.
+ */
 int cyris_veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 		      const struct cyris_veth_cfg *veth, int *ret_ifindex)
 {
 	struct ifinfomsg peer = { .ifi_family = AF_UNSPEC };
 	struct link_change pc = LINK_CHANGE_INIT;
-	char alias[CYRIS_ALIASSIZ];
+	char alias[CYRIS_ALIASSIZ], palias[CYRIS_ALIASSIZ] = "";
 	struct nlattr *info, *data, *pn;
 	_cleanup_close_ int nsfd = -1;
 	_cleanup_nlmsg_ struct nl_msg *msg = NULL;
-	struct cyris_link_cfg down;
-	bool up_last;
-	int r, ifindex = 0;
+	struct finish f = FINISH_INIT;
+	struct echo e = {0};
+	bool same_ns, echo;
+	int r;
 
 	r = validate_cfg(cfg, alias);
 	if (r < 0)
 		return r;
 	if (!veth || !cyris_ifname_valid(veth->peer))
 		return -EINVAL;
+	if (veth->peer_tag && (r = cyris_tag_format(veth->peer_tag, palias, sizeof(palias))) < 0)
+		return r;
 	r = peer_ns(veth->peer_netns, &nsfd, &pc.ns_pid);
 	if (r < 0)
 		return r;
+	same_ns = nsfd < 0 && pc.ns_pid == 0;
+	echo = ret_ifindex || veth->ret_peer_ifindex;
+	e.name = cfg->name;
 	pc.ns_fd = nsfd;
 	pc.name = veth->peer;
 	pc.mac = veth->peer_mac;
 	pc.mtu = veth->peer_mtu ? veth->peer_mtu : cfg->mtu;
-	/* Up with its peer, it comes up last: an alias set on a link that is
-	 * up without a carrier (its peer still down) is a NETDEV_CHANGE to a
-	 * link IPv6 finds not ready, and the kernel walks the namespace's
-	 * whole IPv6 route table for it (rt6_sync_down_dev) — a cost per
-	 * veth that grows with the number of links in the host namespace. */
-	up_last = cfg->up && veth->peer_up;
-	if (up_last) {
-		down = *cfg;
-		down.up = false;
-		cfg = &down;
-	}
-	msg = newlink_begin(cfg, ret_ifindex != NULL);
+	msg = newlink_begin(cfg, echo, cfg->up && !up_after(cfg, alias));
 	if (!msg)
 		return -ENOMEM;
 	data = linkinfo_begin(msg, "veth", &info);
@@ -414,21 +557,39 @@ int cyris_veth_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	nla_nest_end(msg, pn);
 	nla_nest_end(msg, data);
 	nla_nest_end(msg, info);
-	r = link_create(nl, msg, cfg, alias, ret_ifindex ? &ifindex : NULL);
-	if (r == 0 && (veth->peer_up || veth->peer_tag)) {
-		r = veth_peer_finish(nl, veth);
-		if (r == 0 && up_last) {
-			struct link_change up = LINK_CHANGE_INIT;
+	r = cyris_nl_talk(nl, msg, echo ? on_echo : NULL, &e);
+	if (r == 0 && echo)
+		r = echo_or_get(nl, &e, veth->ret_peer_ifindex != NULL);
+	if (r < 0)
+		return r;
+	if (same_ns && palias[0]) {
+		struct link_change c = LINK_CHANGE_INIT;
 
-			up.up = 1;
-			r = link_apply_to(nl, ret_ifindex ? ifindex : 0, cfg->name, &up);
-		}
-		if (r < 0)
-			undo_create(nl, ret_ifindex ? ifindex : 0, cfg->name);
+		c.alias = palias;
+		r = finish_change(&f, 0, veth->peer, &c);
 	}
-	if (r == 0 && ret_ifindex)
-		*ret_ifindex = ifindex;
-	return r;
+	if (r == 0 && needs_finish(cfg, alias))
+		r = finish_link(&f, e.ifindex, cfg, alias, up_after(cfg, alias));
+	if (r == 0 && same_ns && veth->peer_up) {
+		struct link_change c = LINK_CHANGE_INIT;
+
+		c.up = 1;
+		r = finish_change(&f, 0, veth->peer, &c);
+	}
+	if (r == 0 && f.n)
+		r = finish_send(nl, &f, e.ifindex, cfg->name, alias);
+	finish_free(&f);
+	if (r == 0 && !same_ns && (veth->peer_up || palias[0]))
+		r = veth_peer_finish(nl, veth, palias);
+	if (r < 0) {
+		undo_create(nl, e.ifindex, cfg->name);
+		return r;
+	}
+	if (ret_ifindex)
+		*ret_ifindex = e.ifindex;
+	if (veth->ret_peer_ifindex)
+		*veth->ret_peer_ifindex = e.peer;
+	return 0;
 }
 
 int cyris_vxlan_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
@@ -449,7 +610,7 @@ int cyris_vxlan_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	if (vx->remote.family && vx->local.family &&
 	    vx->remote.family != vx->local.family)
 		return -EINVAL;
-	msg = newlink_begin(cfg, ret_ifindex != NULL);
+	msg = newlink_begin(cfg, ret_ifindex != NULL, cfg->up && !up_after(cfg, alias));
 	if (!msg)
 		return -ENOMEM;
 	data = linkinfo_begin(msg, "vxlan", &info);
@@ -466,7 +627,7 @@ int cyris_vxlan_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 		return -EMSGSIZE;
 	nla_nest_end(msg, data);
 	nla_nest_end(msg, info);
-	return link_create(nl, msg, cfg, alias, ret_ifindex);
+	return link_create(nl, msg, cfg, alias, up_after(cfg, alias), ret_ifindex);
 }
 
 /* Open /dev/net/tun in the context's namespace: the device is made in the
@@ -544,7 +705,7 @@ int cyris_tap_create(struct cyris_nl *nl, const struct cyris_link_cfg *cfg,
 	}
 	r = link_apply(nl, ifindex, &c);
 	if (r == 0 && cfg->altname) {
-		r = cyris_link_add_altname(nl, ifindex, cfg->altname);
+		r = altname_add(nl, ifindex, cfg->altname, false);
 		if (r == -EOPNOTSUPP)
 			r = 0;
 	}
@@ -565,7 +726,7 @@ int cyris_link_set_master(struct cyris_nl *nl, int ifindex, int master)
 
 	c.set_master = true;
 	c.master = master > 0 ? master : 0;
-	return link_apply(nl, ifindex, &c);
+	return link_set(nl, ifindex, &c);
 }
 
 int cyris_link_set_up(struct cyris_nl *nl, int ifindex, bool up)
@@ -573,7 +734,7 @@ int cyris_link_set_up(struct cyris_nl *nl, int ifindex, bool up)
 	struct link_change c = LINK_CHANGE_INIT;
 
 	c.up = up ? 1 : 0;
-	return link_apply(nl, ifindex, &c);
+	return link_set(nl, ifindex, &c);
 }
 
 int cyris_link_set_mtu(struct cyris_nl *nl, int ifindex, unsigned mtu)
@@ -583,7 +744,7 @@ int cyris_link_set_mtu(struct cyris_nl *nl, int ifindex, unsigned mtu)
 	if (!mtu)
 		return -EINVAL;
 	c.mtu = mtu;
-	return link_apply(nl, ifindex, &c);
+	return link_set(nl, ifindex, &c);
 }
 
 int cyris_link_set_mac(struct cyris_nl *nl, int ifindex, const uint8_t mac[6])
@@ -591,7 +752,7 @@ int cyris_link_set_mac(struct cyris_nl *nl, int ifindex, const uint8_t mac[6])
 	struct link_change c = LINK_CHANGE_INIT;
 
 	c.mac = mac;
-	return link_apply(nl, ifindex, &c);
+	return link_set(nl, ifindex, &c);
 }
 
 int cyris_link_set_alias(struct cyris_nl *nl, int ifindex, const char *alias)
@@ -601,7 +762,18 @@ int cyris_link_set_alias(struct cyris_nl *nl, int ifindex, const char *alias)
 	if (!alias || strlen(alias) >= CYRIS_ALIASSIZ)
 		return -EINVAL;
 	c.alias = alias;
-	return link_apply(nl, ifindex, &c);
+	return link_set(nl, ifindex, &c);
+}
+
+int cyris_link_set_up_alias(struct cyris_nl *nl, const char *name, const char *alias)
+{
+	struct link_change c = LINK_CHANGE_INIT;
+
+	if (!alias || strlen(alias) >= CYRIS_ALIASSIZ)
+		return -EINVAL;
+	c.up = 1;
+	c.alias = alias[0] ? alias : NULL;
+	return link_apply_to(nl, 0, name, &c);
 }
 
 int cyris_link_set_tag(struct cyris_nl *nl, int ifindex, const struct cyris_tag *tag)
@@ -617,35 +789,51 @@ int cyris_link_set_tag(struct cyris_nl *nl, int ifindex, const struct cyris_tag 
 		c.set_group = true;
 		c.group = cyris_range_group(tag->range);
 	}
-	return link_apply(nl, ifindex, &c);
+	return link_set(nl, ifindex, &c);
 }
 
-static int altname_add(struct cyris_nl *nl, int ifindex, const char *name,
-		       const char *altname)
+static struct nl_msg *altname_msg(int ifindex, const char *name, const char *altname, int *ret)
 {
 	struct nlattr *props;
 	struct nl_msg *msg;
-	int r = -EMSGSIZE;
 
+	*ret = -EINVAL;
 	if (!altname || !*altname || strlen(altname) >= CYRIS_ALTNAMSIZ ||
 	    ifindex < 0 || (ifindex == 0 && !name))
-		return -EINVAL;
+		return NULL;
+	*ret = -ENOMEM;
 	msg = link_msg(RTM_NEWLINKPROP, NLM_F_CREATE | NLM_F_EXCL, ifindex, -1);
 	if (!msg)
-		return -ENOMEM;
+		return NULL;
+	*ret = -EMSGSIZE;
 	props = nla_nest_start(msg, IFLA_PROP_LIST);
 	if (props && put_name(msg, IFLA_ALT_IFNAME, altname) == 0) {
 		nla_nest_end(msg, props);
 		if (ifindex || put_name(msg, IFLA_IFNAME, name) == 0)
-			r = cyris_nl_talk(nl, msg, NULL, NULL);
+			return msg;
 	}
+	nlmsg_free(msg);
+	return NULL;
+}
+
+/* An altname now (@queue false) or as the caller's request. */
+static int altname_add(struct cyris_nl *nl, int ifindex, const char *altname, bool queue)
+{
+	int r;
+	struct nl_msg *msg = ifindex > 0 ? altname_msg(ifindex, NULL, altname, &r) : NULL;
+
+	if (ifindex <= 0)
+		return -EINVAL;
+	if (!msg)
+		return r;
+	r = queue ? cyris_nl_send(nl, msg) : cyris_nl_talk(nl, msg, NULL, NULL);
 	nlmsg_free(msg);
 	return r;
 }
 
 int cyris_link_add_altname(struct cyris_nl *nl, int ifindex, const char *altname)
 {
-	return ifindex > 0 ? altname_add(nl, ifindex, NULL, altname) : -EINVAL;
+	return altname_add(nl, ifindex, altname, true);
 }
 
 int cyris_link_set_forwarding(struct cyris_nl *nl, int ifindex, bool on)
@@ -666,7 +854,7 @@ int cyris_link_set_forwarding(struct cyris_nl *nl, int ifindex, bool on)
 		nla_nest_end(msg, conf);
 		nla_nest_end(msg, af);
 		nla_nest_end(msg, spec);
-		r = cyris_nl_talk(nl, msg, NULL, NULL);
+		r = cyris_nl_send(nl, msg);
 	}
 	nlmsg_free(msg);
 	return r;
@@ -688,6 +876,7 @@ int cyris_link_set_netns(struct cyris_nl *nl, int ifindex, const char *netns,
 		return -EINVAL;
 	c.ns_fd = fd;
 	c.name = new_name;
+	/* never queued: the fd in the request is closed on return */
 	return link_apply(nl, ifindex, &c);
 }
 
@@ -703,7 +892,7 @@ int cyris_link_del(struct cyris_nl *nl, int ifindex)
 	msg = link_msg(RTM_DELLINK, 0, ifindex, -1);
 	if (!msg)
 		return -ENOMEM;
-	r = cyris_nl_talk(nl, msg, NULL, NULL);
+	r = cyris_nl_send(nl, msg);
 	nlmsg_free(msg);
 	return r;
 }
@@ -763,7 +952,7 @@ static int del_each(struct cyris_nl *nl, const int *set, size_t n)
 	int r;
 
 	for (i = 0; i < n; i++) {
-		r = cyris_link_del(nl, set[i]);
+		r = set[i] > 0 ? del_by(nl, set[i], NULL) : -EINVAL;
 		if (r < 0 && r != -ENODEV)
 			return r;
 	}
@@ -1034,7 +1223,9 @@ static int parse_link(struct nlmsghdr *h, struct cyris_link *k)
 	nla_strlcpy(k->name, tb[IFLA_IFNAME], sizeof(k->name));
 	if (tb[IFLA_MASTER])
 		k->master = (int)nla_get_u32(tb[IFLA_MASTER]);
-	if (tb[IFLA_LINK] && (int)nla_get_u32(tb[IFLA_LINK]) != k->ifindex)
+	/* (a peer in another namespace may have the link's own number) */
+	if (tb[IFLA_LINK] && ((int)nla_get_u32(tb[IFLA_LINK]) != k->ifindex ||
+			      tb[IFLA_LINK_NETNSID]))
 		k->peer = (int)nla_get_u32(tb[IFLA_LINK]);
 	if (tb[IFLA_LINK_NETNSID])
 		k->peer_netnsid = (int)nla_get_s32(tb[IFLA_LINK_NETNSID]);

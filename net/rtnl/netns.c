@@ -18,7 +18,7 @@
 
 #include "cyris/link.h"
 #include "cyris/netns.h"
-#include "../base/util.h"
+#include "nl-priv.h"
 
 #ifndef NSFS_MAGIC
 #define NSFS_MAGIC 0x6e736673
@@ -223,28 +223,33 @@ static int owner_at(int dir, const char *name, const char *path, struct cyris_ta
 	return 1;
 }
 
-/* In the new namespace: loopback up, and the tag on it. */
-static int setup_inside(const char *alias)
+/* In the new namespace: loopback up, and the tag on it, in one request
+ * (by name: no round trip for its index). *ret_nl, when not NULL, is the
+ * context that did it, kept open. */
+static int setup_inside(const char *name, const char *alias, struct cyris_nl **ret_nl)
 {
 	struct cyris_nl *nl;
-	struct cyris_link lo;
-	int r = cyris_nl_open(&nl, NULL);
+	int r = cyris_nl_open_here(&nl, name);
 
 	if (r < 0)
 		return r;
-	r = cyris_link_get(nl, "lo", &lo);
-	if (r == 0) {
-		cyris_link_clear(&lo);
-		r = cyris_link_set_up(nl, lo.ifindex, true);
-		if (r == 0 && alias[0])
-			r = cyris_link_set_alias(nl, lo.ifindex, alias);
-	}
-	cyris_nl_close(nl);
+	r = cyris_link_set_up_alias(nl, "lo", alias);
+	if (r == 0 && ret_nl)
+		*ret_nl = nl;
+	else
+		cyris_nl_close(nl);
 	return r;
 }
 
 int cyris_netns_create(const char *name, const struct cyris_tag *tag)
 {
+	return cyris_netns_create_nl(name, tag, NULL);
+}
+
+int cyris_netns_create_nl(const char *name, const struct cyris_tag *tag,
+			  struct cyris_nl **ret_nl)
+{
+	struct cyris_nl *nl = NULL;
 	char path[sizeof(CYRIS_NETNS_DIR) + CYRIS_NETNS_NAMSIZ], alias[CYRIS_ALIASSIZ] = "";
 	_cleanup_close_ int old = -1, dir = -1;
 	bool made = false, recorded = false;
@@ -271,7 +276,7 @@ int cyris_netns_create(const char *name, const struct cyris_tag *tag)
 	old = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (old < 0 || unshare(CLONE_NEWNET) < 0)
 		return -errno;
-	r = setup_inside(alias);
+	r = setup_inside(name, alias, ret_nl ? &nl : NULL);
 	if (r == 0 && tag) {
 		if (stat("/proc/thread-self/ns/net", &st) < 0)
 			r = -errno;
@@ -303,6 +308,10 @@ int cyris_netns_create(const char *name, const struct cyris_tag *tag)
 	}
 	if (r < 0 && recorded)
 		(void)unlinkat(dir, name, 0);
+	if (r < 0)
+		cyris_nl_close(nl);
+	else if (ret_nl)
+		*ret_nl = nl;
 	return r;
 }
 

@@ -9,6 +9,7 @@
 #include <linux/netlink.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <netlink/socket.h>
 #include <netlink/handlers.h>
@@ -235,10 +236,44 @@ fail:
 	return r;
 }
 
+static void queue_drop(struct cyris_nl *nl)
+{
+	while (nl->n_queued)
+		nlmsg_free(nl->queue[--nl->n_queued]);
+}
+
+int cyris_nl_open_here(struct cyris_nl **ret, const char *spec)
+{
+	struct cyris_nl *nl = calloc(1, sizeof(*nl));
+	int r;
+
+	if (!nl)
+		return -ENOMEM;
+	nl->nsfd = -1;
+	nl->spec = strdup(spec ? spec : "");
+	if (!nl->spec) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (spec && *spec &&
+	    (nl->nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if ((r = nl_setup(nl)) < 0)
+		goto fail;
+	*ret = nl;
+	return 0;
+fail:
+	cyris_nl_close(nl);
+	return r;
+}
+
 void cyris_nl_close(struct cyris_nl *nl)
 {
 	if (!nl)
 		return;
+	queue_drop(nl);   /* a batch never ended is not sent */
 	if (nl->cb)
 		nl_cb_put(nl->cb);
 	if (nl->sk)
@@ -276,7 +311,11 @@ struct nl_msg *cyris_nlmsg_new(int type, int flags, const void *hdr,
 	return msg;
 }
 
-static int send_and_wait(struct cyris_nl *nl, struct nl_msg *msg)
+/* Read replies until the exchange of the request last sent is over: its
+ * ACK or error, or a dump's NLMSG_DONE. libnl returns after each datagram
+ * that is not multipart (a GETLINK answer comes before its ACK), so read
+ * until then: no reply is left behind for the next request to mistake. */
+static int wait_done(struct cyris_nl *nl)
 {
 	int r;
 
@@ -284,20 +323,155 @@ static int send_and_wait(struct cyris_nl *nl, struct nl_msg *msg)
 	nl->intr = 0;
 	nl->done = 0;
 	cyris_error_clear(&nl->error);
-	errno = 0;
-	nlmsg_hdr(msg)->nlmsg_seq = NL_AUTO_SEQ; /* a resent dump gets a fresh one */
-	r = nl_send_auto(nl->sk, msg);
-	if (r < 0)
-		return errno ? -errno : cyris_nle_errno(r);
-	/* libnl returns after each datagram that is not multipart (a GETLINK
-	 * answer comes before its ACK): read until the exchange is over, so
-	 * no reply is left behind for the next request to mistake. */
 	do
 		r = nl_recvmsgs(nl->sk, nl->cb);
 	while (r >= 0 && !nl->done);
 	if (nl->err)
 		return nl->err;
 	return r < 0 ? cyris_nle_errno(r) : 0;
+}
+
+/* Send @n messages in one sendmsg, each completed by libnl (port, a
+ * sequence number of its own, NLM_F_REQUEST, NLM_F_ACK). */
+static int send_all(struct cyris_nl *nl, struct nl_msg **msgs, size_t n)
+{
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct iovec iov[CYRIS_NL_BATCH_MAX];
+	struct msghdr mh = { .msg_name = &kernel, .msg_namelen = sizeof(kernel),
+			     .msg_iov = iov, .msg_iovlen = n };
+	size_t i, total = 0;
+	ssize_t w;
+
+	if (n == 0 || n > CYRIS_NL_BATCH_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		struct nlmsghdr *h = nlmsg_hdr(msgs[i]);
+
+		h->nlmsg_flags |= NLM_F_ACK;
+		h->nlmsg_seq = NL_AUTO_SEQ;
+		nl_complete_msg(nl->sk, msgs[i]);
+		iov[i].iov_base = h;
+		iov[i].iov_len = h->nlmsg_len;
+		total += h->nlmsg_len;
+	}
+	do
+		w = sendmsg(nl_socket_get_fd(nl->sk), &mh, 0);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return -errno;
+	return (size_t)w == total ? 0 : -EMSGSIZE;
+}
+
+/* Send and read the answers of @n requests (see cyris_nl_talk_many). */
+static int talk_many(struct cyris_nl *nl, struct cyris_nl_req *req, size_t n)
+{
+	struct nl_msg *msgs[CYRIS_NL_BATCH_MAX];
+	struct cyris_error first;
+	int r, failed = 0;
+	size_t i;
+
+	for (i = 0; i < n && i < CYRIS_NL_BATCH_MAX; i++)
+		msgs[i] = req[i].msg;
+	nl->valid = NULL;
+	cyris_error_clear(&nl->error);
+	if ((r = send_all(nl, msgs, n)) < 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		r = wait_done(nl);
+		req[i].result = r;
+		/* a failure to read (not the kernel's answer): the rest is lost */
+		if (r < 0 && !nl->done)
+			return r;
+		if (r < 0 && r != req[i].ignore && !failed) {
+			failed = r;
+			first = nl->error;
+		}
+	}
+	if (failed)
+		nl->error = first;
+	else
+		cyris_error_clear(&nl->error);
+	return failed;
+}
+
+/* Send what the batch queued, keeping its first failure for
+ * cyris_nl_batch_end(). */
+static void queue_flush(struct cyris_nl *nl)
+{
+	struct cyris_nl_req req[CYRIS_NL_BATCH_MAX] = {{0}};
+	size_t i, n = nl->n_queued;
+	int r;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++)
+		req[i].msg = nl->queue[i];
+	r = talk_many(nl, req, n);
+	if (r < 0 && !nl->batch_err) {
+		nl->batch_err = r;
+		nl->batch_error = nl->error;
+	}
+	queue_drop(nl);
+}
+
+static int send_and_wait(struct cyris_nl *nl, struct nl_msg *msg)
+{
+	int r;
+
+	queue_flush(nl);
+	errno = 0;
+	nlmsg_hdr(msg)->nlmsg_seq = NL_AUTO_SEQ; /* a resent dump gets a fresh one */
+	r = nl_send_auto(nl->sk, msg);
+	if (r < 0)
+		return errno ? -errno : cyris_nle_errno(r);
+	return wait_done(nl);
+}
+
+int cyris_nl_talk_many(struct cyris_nl *nl, struct cyris_nl_req *req, size_t n)
+{
+	if (n > CYRIS_NL_BATCH_MAX)
+		return -EINVAL;
+	queue_flush(nl);
+	return n ? talk_many(nl, req, n) : 0;
+}
+
+int cyris_nl_send(struct cyris_nl *nl, struct nl_msg *msg)
+{
+	if (!nl->batching)
+		return cyris_nl_talk(nl, msg, NULL, NULL);
+	/* nothing more is sent of a batch that failed */
+	if (nl->batch_err)
+		return nl->batch_err;
+	if (nl->n_queued == CYRIS_NL_BATCH_MAX)
+		queue_flush(nl);
+	if (nl->batch_err)
+		return nl->batch_err;
+	nlmsg_get(msg);
+	nl->queue[nl->n_queued++] = msg;
+	return 0;
+}
+
+void cyris_nl_batch_begin(struct cyris_nl *nl)
+{
+	if (!nl || nl->batching)
+		return;
+	nl->batching = true;
+	nl->batch_err = 0;
+}
+
+int cyris_nl_batch_end(struct cyris_nl *nl)
+{
+	int r;
+
+	if (!nl || !nl->batching)
+		return 0;
+	queue_flush(nl);
+	nl->batching = false;
+	r = nl->batch_err;
+	nl->batch_err = 0;
+	if (r < 0)
+		nl->error = nl->batch_error;
+	return r;
 }
 
 int cyris_nl_talk(struct cyris_nl *nl, struct nl_msg *msg,

@@ -32,7 +32,7 @@ static int route_change(struct cyris_nl *nl, int type, int flags,
 	if ((dst->len == 0 || nla_put(msg, RTA_DST, (int)cyris_ip_len(&dst->ip), dst->ip.a) == 0) &&
 	    (!(gw && gw->family) || nla_put(msg, RTA_GATEWAY, (int)cyris_ip_len(gw), gw->a) == 0) &&
 	    (ifindex <= 0 || nla_put_u32(msg, RTA_OIF, (uint32_t)ifindex) == 0))
-		r = cyris_nl_talk(nl, msg, NULL, NULL);
+		r = cyris_nl_send(nl, msg);
 	nlmsg_free(msg);
 	return r;
 }

@@ -72,8 +72,10 @@ static void nic_tag(struct cyris_tag *t, const struct cyris_guest_spec *s,
 	snprintf(t->role, sizeof(t->role), "%s", role);
 }
 
-/* Inside the guest: addresses, forwarding, the default route. */
-static int configure_inside(const struct cyris_guest_spec *s, struct cyris_nl *nl)
+/* Inside the guest: addresses, forwarding, the default route, on the NICs
+ * whose indexes are @nic_ifindex. The caller batches them. */
+static int configure_inside(const struct cyris_guest_spec *s, struct cyris_nl *nl,
+			    const int *nic_ifindex)
 {
 	bool routed = false;
 	size_t i;
@@ -81,19 +83,15 @@ static int configure_inside(const struct cyris_guest_spec *s, struct cyris_nl *n
 
 	for (i = 0; r == 0 && i < s->n_nics; i++) {
 		const struct cyris_guest_nic *n = &s->nics[i];
-		struct cyris_link l;
 
-		if ((r = cyris_link_get(nl, n->nic, &l)) < 0)
+		if (n->addr.ip.family && (r = cyris_addr_add(nl, nic_ifindex[i], &n->addr)) < 0)
 			break;
-		cyris_link_clear(&l);
-		if (n->addr.ip.family && (r = cyris_addr_add(nl, l.ifindex, &n->addr)) < 0)
-			break;
-		if (s->forwarding && (r = cyris_link_set_forwarding(nl, l.ifindex, true)) < 0)
+		if (s->forwarding && (r = cyris_link_set_forwarding(nl, nic_ifindex[i], true)) < 0)
 			break;
 		if (!routed && n->gateway.family) {
 			struct cyris_prefix any = { .ip.family = n->gateway.family };
 
-			r = cyris_route_add(nl, &any, &n->gateway, l.ifindex, false);
+			r = cyris_route_add(nl, &any, &n->gateway, nic_ifindex[i], false);
 			routed = true;
 		}
 	}
@@ -102,30 +100,39 @@ static int configure_inside(const struct cyris_guest_spec *s, struct cyris_nl *n
 
 static int netns_destroy(struct cyris_provider *p, const char *name, bool force);
 
+/*
+ * A guest: its namespace (loopback up and tagged, one request), then for
+ * each NIC the veth pair made from the host (the host end tagged and up:
+ * one create, one sendmsg after it), and inside the guest, in one sendmsg
+ * at the end, each NIC's tag and up, the addresses, forwarding and the
+ * default route. That batch goes last: what fails in it is undone with the
+ * whole guest, whose host ends are tagged by then.
+ */
 static int netns_create(struct cyris_provider *p, const struct cyris_guest_spec *s,
 			struct cyris_guest_info *ret)
 {
 	struct cyris_tag tag = s->tag;
 	struct cyris_nl *nl, *gnl = NULL;
+	int nic_ifindex[CYRIS_GUEST_MAX_NICS];
 	size_t i;
-	int r;
+	int r, r2;
 
 	if (!s->name || !cyris_netns_name_valid(s->name) || s->n_nics > CYRIS_GUEST_MAX_NICS)
 		return -EINVAL;
 	if ((r = host_nl(p, &nl)) < 0)
 		return r;
 	snprintf(tag.role, sizeof(tag.role), "guest");
-	if ((r = cyris_netns_create(s->name, &tag)) < 0)
-		return r;
 	/* one context inside the guest for all that is done there */
-	r = cyris_nl_open(&gnl, s->name);
+	if ((r = cyris_netns_create_nl(s->name, &tag, &gnl)) < 0)
+		return r;
+	cyris_nl_batch_begin(gnl);
 	for (i = 0; r == 0 && i < s->n_nics; i++) {
 		const struct cyris_guest_nic *n = &s->nics[i];
 		struct cyris_tag ht, pt;
 		struct cyris_link_cfg cfg = { .name = n->host_ifname, .tag = &ht, .up = true };
 		struct cyris_veth_cfg veth = { .peer = n->nic, .peer_netns = s->name,
 					       .peer_mac = n->mac, .peer_up = true, .peer_tag = &pt,
-					       .peer_nl = gnl };
+					       .peer_nl = gnl, .ret_peer_ifindex = &nic_ifindex[i] };
 
 		nic_tag(&ht, s, n, "veth");
 		nic_tag(&pt, s, n, "nic");
@@ -138,7 +145,10 @@ static int netns_create(struct cyris_provider *p, const struct cyris_guest_spec 
 		r = cyris_veth_create(nl, &cfg, &veth, NULL);
 	}
 	if (r == 0)
-		r = configure_inside(s, gnl);
+		r = configure_inside(s, gnl, nic_ifindex);
+	r2 = cyris_nl_batch_end(gnl);
+	if (r == 0)
+		r = r2;
 	cyris_nl_close(gnl);
 	if (r < 0) {
 		(void)netns_destroy(p, s->name, true);
