@@ -44,38 +44,57 @@ machine() {
 	echo "$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r), $(awk -F: '/model name/ { sub(/^ /, "", $2); print $2; exit }' /proc/cpuinfo)"
 }
 
-# Network namespaces alive in the kernel, dying ones included: a namespace
-# a run leaves is destroyed after it, asynchronously, holding RTNL, and the
-# next run would wait for it. The net_namespace slab counts every one.
-ns_count() {
-	local n
-	if read -r n _ < /sys/kernel/slab/net_namespace/objects 2>/dev/null; then
-		echo "$n"
-	else
-		awk '$1 == "net_namespace" { print $2; f = 1 } END { if (!f) print -1 }' /proc/slabinfo
-	fi
+# A namespace a run leaves is destroyed after it, asynchronously, by the
+# kernel's "netns" workqueue (cleanup_net), holding RTNL for much of it; the
+# next run would wait for it. While a worker runs that work its name reads
+# "kworker/...+netns" (the kernel shows the workqueue it is running), so
+# that is what tells a cleanup still going. The net_namespace slab count is
+# too coarse for this: it counts slots in per-CPU slabs that are already
+# free, and on this host it never got back to its base (it read 8 "alive"
+# with no namespace left, 30 s later, even after a shrink).
+netns_cleaning() { # true while a kworker runs the netns workqueue
+	local f c
+	for f in /proc/[0-9]*/comm; do
+		read -r c < "$f" 2>/dev/null || continue
+		case $c in kworker/*+netns) return 0 ;; esac
+	done
+	return 1
 }
 
-# settle [COUNT]: wait until the kernel has freed the namespaces of the last
-# run, i.e. the slab count is back to COUNT (default: what it was when the
-# benchmark started, NS_BASE), at most SETTLE_MAX seconds (default 600);
-# fails, saying so, if it never comes back (SETTLE_SLACK: that many more are
-# tolerated, where other work holds namespaces). SETTLE_WAITED: the ms it took.
+netns_wq_seen() { # the kernel names its netns workers, so the wait can trust them
+	local f c
+	for f in /proc/[0-9]*/comm; do
+		read -r c < "$f" 2>/dev/null || continue
+		case $c in kworker/*netns* | netns) return 0 ;; esac
+	done
+	return 1
+}
+
+# settle: wait until the kernel has finished destroying the namespaces of the
+# last run: no netns worker busy for SETTLE_QUIET_MS in a row (default 300:
+# a namespace's last reference, such as a bind mount, can be dropped a little
+# after the process that held it exits), at most SETTLE_MAX seconds (600);
+# fails, saying so, if the cleanup never ends. SETTLE_WAITED: the ms it took.
 settle() {
-	local want=${1:-$NS_BASE} max=${SETTLE_MAX:-600} s n
+	local max=${SETTLE_MAX:-600} q=${SETTLE_QUIET_MS:-300} s t idle=
+	netns_wq_seen || { echo "bench: no netns workqueue worker to watch (kernel too old?)" >&2; return 1; }
 	s=${EPOCHREALTIME/./}
-	n=$(ns_count)
-	[ "$n" -ge 0 ] || { echo "bench: no net_namespace slab to wait on" >&2; return 1; }
-	# SETTLE_SLACK: namespaces other work on a shared host may hold meanwhile
-	while [ "$n" -gt $((want + ${SETTLE_SLACK:-0})) ]; do
-		if [ $(((${EPOCHREALTIME/./} - s) / 1000000)) -ge "$max" ]; then
-			echo "bench: $((n - want)) network namespaces still not freed by the kernel after ${max} s" >&2
+	while :; do
+		t=${EPOCHREALTIME/./}
+		if netns_cleaning; then
+			idle=
+		elif [ -z "$idle" ]; then
+			idle=$t
+		elif [ $(((t - idle) / 1000)) -ge "$q" ]; then
+			break
+		fi
+		if [ $(((t - s) / 1000000)) -ge "$max" ]; then
+			echo "bench: the kernel was still destroying network namespaces after ${max} s" >&2
 			return 1
 		fi
-		sleep 0.05
-		n=$(ns_count)
+		sleep 0.025
 	done
-	SETTLE_WAITED=$(((${EPOCHREALTIME/./} - s) / 1000))
+	SETTLE_WAITED=$(((idle - s) / 1000))
 	SETTLE_TOTAL=$((${SETTLE_TOTAL:-0} + SETTLE_WAITED))
 }
 
@@ -95,16 +114,15 @@ quiet() {
 
 # in_netns [-m] CMD...: run CMD in a fresh network namespace (-m: and a
 # private mount namespace with its own /run/netns and /run/cyris), then
-# wait until the kernel has freed every namespace CMD made and its own
+# wait until the kernel has destroyed every namespace CMD made and its own
 # (settle), so that the next run starts on a quiet kernel; and before it,
 # waits for a quiet machine (quiet). CMD's status is
-# kept; a namespace that never goes away makes it 1.
+# kept; a cleanup that never ends makes it 1.
 in_netns() {
-	local base rc mnt=
+	local rc mnt=
 	[ "${1:-}" = -m ] && { mnt=1; shift; }
 	settle || return 1
 	quiet
-	base=$(ns_count)
 	if [ -n "$mnt" ]; then
 		unshare -n -m --propagation private -- bash -c '
 			mkdir -p /run/netns /run/cyris &&
@@ -114,10 +132,7 @@ in_netns() {
 		unshare -n -- "$@"
 	fi
 	rc=$?
-	settle "$base" || return 1
+	settle || return 1
 	return $rc
 }
 
-# the count with nothing of ours alive; another process's namespaces that
-# come and go meanwhile only make a wait shorter
-NS_BASE=$(ns_count)
