@@ -55,7 +55,7 @@ machine() {
 netns_cleaning() { # true while a kworker runs the netns workqueue
 	local f c
 	for f in /proc/[0-9]*/comm; do
-		read -r c < "$f" 2>/dev/null || continue
+		read -r c 2>/dev/null < "$f" || continue
 		case $c in kworker/*+netns) return 0 ;; esac
 	done
 	return 1
@@ -64,7 +64,7 @@ netns_cleaning() { # true while a kworker runs the netns workqueue
 netns_wq_seen() { # the kernel names its netns workers, so the wait can trust them
 	local f c
 	for f in /proc/[0-9]*/comm; do
-		read -r c < "$f" 2>/dev/null || continue
+		read -r c 2>/dev/null < "$f" || continue
 		case $c in kworker/*netns* | netns) return 0 ;; esac
 	done
 	return 1
@@ -98,17 +98,31 @@ settle() {
 	SETTLE_TOTAL=$((${SETTLE_TOTAL:-0} + SETTLE_WAITED))
 }
 
-# quiet: wait (at most QUIET_MAX seconds, default 60) until the 1-minute
-# load average is under LOAD_MAX (0.7): the machine is shared, and a figure
-# taken under someone else's load measures them. Says so when it gives up.
+# cpu_busy: the percentage of both cores' time that was busy over the next
+# half second (from /proc/stat; iowait counts as idle)
+cpu_busy() {
+	local a b
+	read -r _ a < /proc/stat
+	sleep 0.5
+	read -r _ b < /proc/stat
+	awk -v a="$a" -v b="$b" 'BEGIN {
+		split(a, x, " "); split(b, y, " ")
+		for (i in y) { d = y[i] - x[i]; t += d; if (i == 4 || i == 5) idle += d }
+		printf "%d", (t > 0 ? 100 * (t - idle) / t : 0) }'
+}
+
+# quiet: wait (at most QUIET_MAX seconds, default 60) until the cores are
+# busy less than QUIET_BUSY percent (10) over half a second: the machine
+# is shared, and a figure taken under someone else's work measures them.
+# (The load average is no use here: it still counts this benchmark's own
+# last run for a minute after it.) Says so when it gives up.
 quiet() {
-	local max=${QUIET_MAX:-60} lim=${LOAD_MAX:-0.7} s=$SECONDS l
-	while read -r l _ < /proc/loadavg && awk -v l="$l" -v m="$lim" 'BEGIN { exit !(l >= m) }'; do
+	local max=${QUIET_MAX:-60} lim=${QUIET_BUSY:-10} s=$SECONDS b
+	while b=$(cpu_busy) && [ "$b" -ge "$lim" ]; do
 		if [ $((SECONDS - s)) -ge "$max" ]; then
-			echo "bench: load $l still >= $lim after ${max} s; measuring anyway" >&2
+			echo "bench: cores still ${b}% busy after ${max} s; measuring anyway" >&2
 			return 0
 		fi
-		sleep 1
 	done
 }
 
