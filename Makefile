@@ -30,7 +30,7 @@ DEB_TEST  := perl iproute2 nftables socat iputils-ping jq valgrind procps util-l
         binutils man-db
 # per area, so that each stays one line to change
 DEB_FW     :=
-DEB_TOPO   :=
+DEB_TOPO   := strace
 DEB_VM     := libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base iptables busybox-static cpio xz-utils mmdebstrap e2fsprogs genisoimage libxml2-utils openssh-client
 DEB_TUNNEL := openssh-server openssh-client
 DEB_FUZZ   := libclang-rt-dev

@@ -13,6 +13,59 @@ is "$(ls /run/netns | wc -l)" 0 "the checks left no namespace behind"
 is "$(ip -o link | grep -vc ': lo:')" 0 "nor a link here"
 is "$(nft list tables | wc -l)" 0 "nor a table"
 
+# the kernel's probes once a boot: a pass is recorded as the boot id, and up
+# then makes no scratch namespace; a record that is not a pass of this boot,
+# or that someone else could have written, is not trusted
+stamp=/run/cyris/kernel-checked
+boot=$(cat /proc/sys/kernel/random/boot_id)
+is "$(cat $stamp 2>/dev/null)" "$boot" "cyris-check records its pass as this boot's id"
+is "$(stat -c '%u %a' $stamp)" "0 644" "  a file of root's that no one else can write"
+W=$(mktemp -d); trap '_cleanup; rm -rf "$W"' EXIT
+newnets() { # newnets CMD...: how many network namespaces CMD made (strace: unshare and clone)
+	local t=$1; shift
+	strace -f -qq -e trace=unshare,clone,clone3 -e signal=none -o "$W/st" "$CYRIS_BIN/$t" "$@" >/dev/null 2>"$W/err" || cat "$W/err" >&2
+	grep -c 'CLONE_NEWNET' "$W/st"
+}
+r1=$W/one.yml
+cat > "$r1" <<'Y'
+- host_settings:
+  - id: h
+    mgmt_addr: localhost
+    virbr_addr: 10.0.0.1
+    account: root
+- guest_settings:
+  - id: g
+    basevm_host: h
+    basevm_type: kvm
+- clone_settings:
+  - range_id: 301
+    hosts:
+    - host_id: h
+      instance_number: 1
+      guests:
+      - guest_id: g
+        number: 1
+      topology:
+      - type: custom
+        networks:
+        - name: office
+          members: g.eth0
+Y
+is "$(newnets cyris-topo up "$r1")" 1 "up with the record: one namespace, its guest's (no scratch namespace)"
+cyris-topo down 301 >/dev/null
+echo "00000000-0000-0000-0000-000000000000" > $stamp
+is "$(newnets cyris-topo up "$r1")" 3 "up with a record of another boot: the scratch namespaces are made again"
+is "$(cat $stamp)" "$boot" "  and the pass recorded for this boot"
+cyris-topo down 301 >/dev/null
+chmod 666 $stamp
+is "$(newnets cyris-topo up "$r1")" 3 "a record others can write is not trusted"
+cyris-topo down 301 >/dev/null
+rm -f $stamp; ln -s /proc/sys/kernel/random/boot_id $stamp
+is "$(newnets cyris-topo up "$r1")" 3 "nor a symbolic link to the right id"
+is "$(stat -c %F $stamp)" "regular file" "  which the pass replaces with a file"
+cyris-topo down 301 >/dev/null
+is "$(newnets cyris-check)" 2 "cyris-check probes every time, record or not"
+
 # entry points: can clients from outside reach them? (reported, never a failure)
 entry() { cyris-check -j | json '.checks[] | select(.name=="entry_points") | "\(.ok) \(.needed) \(.detail)"'; }
 sysctl -qw net.ipv4.conf.all.forwarding=0

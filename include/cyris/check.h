@@ -34,6 +34,19 @@ int cyris_check_run(const char *provider, const struct cyris_conf *conf, bool al
 		    struct cyris_check_item **ret, size_t *ret_n);
 
 /*
+ * What up runs first: cyris_check_run(@provider, @conf, false, ...) without
+ * the entry-point report, and with the kernel's probes (bridge, veth, VXLAN
+ * and nf_tables in a scratch namespace, a named namespace) skipped when they
+ * passed earlier in this boot: each run of either function that makes them
+ * records a pass in the runtime directory as the kernel's boot id
+ * (RUNTIME_DIR/kernel-checked, a file of this uid that no one else can
+ * write) and removes the record when one fails. The capability checks and
+ * the other providers' (libvirt, AWS) run every time.
+ */
+int cyris_check_preflight(const char *provider, const struct cyris_conf *conf,
+			  struct cyris_check_item **ret, size_t *ret_n);
+
+/*
  * The items cyris_check_run() collects, for a provider's checks (struct
  * cyris_provider_def): add one item; @fmt gives its detail. A needed item
  * that is not @ok counts as failed.

@@ -140,18 +140,28 @@ static struct nl_msg *change_msg(int ifindex, const char *name, const struct lin
 	return msg;
 }
 
-/* Apply @c now and wait for the answer. */
-static int link_apply_to(struct cyris_nl *nl, int ifindex, const char *name,
-			 const struct link_change *c)
+/*
+ * Send @c: @now waits for the answer (cyris_nl_talk); otherwise it is the
+ * same as a request of the caller's, queued when @nl is batching.
+ */
+static int link_change_send(struct cyris_nl *nl, int ifindex, const char *name,
+			    const struct link_change *c, bool now)
 {
 	int r;
 	struct nl_msg *msg = change_msg(ifindex, name, c, &r);
 
 	if (!msg)
 		return r;
-	r = cyris_nl_talk(nl, msg, NULL, NULL);
+	r = now ? cyris_nl_talk(nl, msg, NULL, NULL) : cyris_nl_send(nl, msg);
 	nlmsg_free(msg);
 	return r;
+}
+
+/* Apply @c now and wait for the answer. */
+static int link_apply_to(struct cyris_nl *nl, int ifindex, const char *name,
+			 const struct link_change *c)
+{
+	return link_change_send(nl, ifindex, name, c, true);
 }
 
 static int link_apply(struct cyris_nl *nl, int ifindex, const struct link_change *c)
@@ -163,14 +173,7 @@ static int link_apply(struct cyris_nl *nl, int ifindex, const struct link_change
 static int link_set_to(struct cyris_nl *nl, int ifindex, const char *name,
 		       const struct link_change *c)
 {
-	int r;
-	struct nl_msg *msg = change_msg(ifindex, name, c, &r);
-
-	if (!msg)
-		return r;
-	r = cyris_nl_send(nl, msg);
-	nlmsg_free(msg);
-	return r;
+	return link_change_send(nl, ifindex, name, c, false);
 }
 
 static int link_set(struct cyris_nl *nl, int ifindex, const struct link_change *c)

@@ -196,20 +196,29 @@ static int nl_setup(struct cyris_nl *nl)
 	return 0;
 }
 
+/* A handle for @spec ("" or NULL: here), no socket yet. */
+static struct cyris_nl *nl_alloc(const char *spec)
+{
+	struct cyris_nl *nl = calloc(1, sizeof(*nl));
+
+	if (!nl)
+		return NULL;
+	nl->nsfd = -1;
+	nl->spec = strdup(spec ? spec : "");
+	if (!nl->spec) {
+		free(nl);
+		return NULL;
+	}
+	return nl;
+}
+
 int cyris_nl_open(struct cyris_nl **ret, const char *netns)
 {
-	struct cyris_nl *nl;
+	struct cyris_nl *nl = nl_alloc(netns);
 	int old = -1, r;
 
-	nl = calloc(1, sizeof(*nl));
 	if (!nl)
 		return -ENOMEM;
-	nl->nsfd = -1;
-	nl->spec = strdup(netns ? netns : "");
-	if (!nl->spec) {
-		r = -ENOMEM;
-		goto fail;
-	}
 	if (netns && *netns) {
 		nl->nsfd = cyris_netns_open(netns);
 		if (nl->nsfd < 0) {
@@ -244,17 +253,11 @@ static void queue_drop(struct cyris_nl *nl)
 
 int cyris_nl_open_here(struct cyris_nl **ret, const char *spec)
 {
-	struct cyris_nl *nl = calloc(1, sizeof(*nl));
+	struct cyris_nl *nl = nl_alloc(spec);
 	int r;
 
 	if (!nl)
 		return -ENOMEM;
-	nl->nsfd = -1;
-	nl->spec = strdup(spec ? spec : "");
-	if (!nl->spec) {
-		r = -ENOMEM;
-		goto fail;
-	}
 	if (spec && *spec &&
 	    (nl->nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
 		r = -errno;

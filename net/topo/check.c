@@ -7,7 +7,9 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "cyris/check.h"
 #include "cyris/fw.h"
@@ -15,6 +17,7 @@
 #include "cyris/netns.h"
 #include "cyris/provider.h"
 #include "cyris/entry.h"
+#include "../base/conf-priv.h"
 #include "../base/util.h"
 #include "topo-priv.h"
 
@@ -173,27 +176,150 @@ static void probe_entry(struct cyris_check_list *it)
 		    "lets them in)");
 }
 
-int cyris_check_run(const char *provider, const struct cyris_conf *conf, bool all,
-		    struct cyris_check_item **ret, size_t *ret_n)
+/*
+ * The kernel's probes (links and nf_tables in a scratch namespace, a named
+ * namespace) hold for the boot they ran in: a pass is recorded in the
+ * runtime directory as the kernel's boot id, so that up does not make and
+ * throw away two namespaces each time (their teardown runs later, holding
+ * RTNL, beside the range being built). Only a file of this uid that no one
+ * else can write counts.
+ */
+#define STAMP_NAME "kernel-checked"
+
+static bool boot_id(char *buf, size_t size)
+{
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return true;
+}
+
+static bool stamp_valid(const struct cyris_conf *conf, const char *boot)
+{
+	char buf[64];
+	struct stat st;
+	ssize_t n = -1;
+	int dir, fd;
+
+	if (cyris_runtime_dir_open(conf, &dir, NULL) < 0)
+		return false;
+	fd = openat(dir, STAMP_NAME, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	close(dir);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+	    !(st.st_mode & (S_IWGRP | S_IWOTH)))
+		n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return streq(buf, boot);
+}
+
+/* Record a pass in this boot (@boot), or with NULL remove the record. */
+static void stamp_set(const struct cyris_conf *conf, const char *boot)
+{
+	char tmp[64];
+	int dir, fd;
+
+	if (cyris_runtime_dir_open(conf, &dir, NULL) < 0)
+		return;
+	if (!boot) {
+		(void)unlinkat(dir, STAMP_NAME, 0);
+		close(dir);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), ".%s.%d", STAMP_NAME, (int)getpid());
+	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		size_t len = strlen(boot);
+		bool ok = write(fd, boot, len) == (ssize_t)len;
+
+		ok = close(fd) == 0 && ok;
+		if (!ok || renameat(dir, tmp, dir, STAMP_NAME) < 0)
+			(void)unlinkat(dir, tmp, 0);
+	}
+	close(dir);
+}
+
+/* how many of the items from @from are not ok, needed or not */
+static int failed_since(const struct cyris_check_list *it, size_t from)
+{
+	int n = 0;
+
+	for (; from < it->n; from++)
+		n += !it->v[from].ok;
+	return n;
+}
+
+/* @preflight: what up needs, the kernel's probes once a boot (see above). */
+static int check_run(const char *provider, const struct cyris_conf *conf, bool all, bool preflight,
+		     struct cyris_check_item **ret, size_t *ret_n)
 {
 	struct cyris_check_list it = {0};
 	bool netns = !provider || streq(provider, "netns");
 	const struct cyris_provider_def *const *d;
+	char boot[64] = "";
+	bool stamped = false, ns_probed = false;
+	int kernel_failed;
+	size_t from;
 
 	add(&it, "cap_net_admin", has_cap(CAP_NET_ADMIN), true,
 	    has_cap(CAP_NET_ADMIN) ? "CAP_NET_ADMIN here" : "no CAP_NET_ADMIN: run as root");
 	add(&it, "cap_sys_admin", has_cap(CAP_SYS_ADMIN), netns,
 	    has_cap(CAP_SYS_ADMIN) ? "CAP_SYS_ADMIN (named namespaces)" : "no CAP_SYS_ADMIN: no named namespaces");
-	probe_kernel(&it);
-	probe_entry(&it);
+	if (!conf || !boot_id(boot, sizeof(boot)))
+		boot[0] = 0;
+	stamped = preflight && boot[0] && it.failed == 0 && stamp_valid(conf, boot);
+	from = it.n;
+	if (stamped)
+		add(&it, "kernel", true, true, "links, nf_tables and named namespaces probed earlier in "
+		    "this boot (%s/%s)", conf->runtime_dir, STAMP_NAME);
+	else
+		probe_kernel(&it);
+	kernel_failed = failed_since(&it, from);
+	if (!preflight)
+		probe_entry(&it);
 	/* each provider's own, in the table's order: the one asked about needs them */
 	for (d = cyris_builtin_providers; *d; d++) {
 		bool mine = streq((*d)->name, provider ? provider : "netns");
 
-		if ((*d)->checks && (all || mine))
+		if (!(*d)->checks || !(all || mine))
+			continue;
+		if (streq((*d)->name, "netns")) {
+			if (stamped)
+				continue;
+			from = it.n;
 			(*d)->checks(&it, conf, mine);
+			kernel_failed += failed_since(&it, from);
+			ns_probed = true;
+			continue;
+		}
+		(*d)->checks(&it, conf, mine);
 	}
+	/* record what the probes found for the next up: a failure removes the
+	 * record; a pass of all of them, as root would run them, makes it */
+	if (!stamped && boot[0] && it.v && it.v[0].ok && (kernel_failed || ns_probed))
+		stamp_set(conf, kernel_failed ? NULL : boot);
 	*ret = it.v;
 	*ret_n = it.n;
 	return it.failed;
+}
+
+int cyris_check_run(const char *provider, const struct cyris_conf *conf, bool all,
+		    struct cyris_check_item **ret, size_t *ret_n)
+{
+	return check_run(provider, conf, all, false, ret, ret_n);
+}
+
+int cyris_check_preflight(const char *provider, const struct cyris_conf *conf,
+			  struct cyris_check_item **ret, size_t *ret_n)
+{
+	return check_run(provider, conf, false, true, ret, ret_n);
 }

@@ -695,7 +695,7 @@ static int preflight(const char *provider, const struct cyris_conf *conf, struct
 {
 	struct cyris_check_item *v = NULL;
 	size_t n = 0, i, len = 0;
-	int failed = cyris_check_run(provider, conf, false, &v, &n);
+	int failed = cyris_check_preflight(provider, conf, &v, &n);
 	char msg[CYRIS_ERROR_MSG_MAX] = "";
 
 	if (failed > 0 && err) {
