@@ -48,9 +48,10 @@ the proxy's own paths:
   --fail-all CODE          every EC2 call after those counted so far gets
                            HTTP 400 CODE (for "the endpoint refuses")
   --log FILE               one JSON line per EC2 call: method, path, headers,
-                           body, action, and what the proxy did ("forwarded",
+                           body, action, what the proxy did ("forwarded",
                            "throttled", "error500", "dropped", "answer-dropped",
-                           "failed", "done-error500")
+                           "failed", "done-error500") and peer (the client's
+                           port: one per connection)
 
 The proxy's own paths (not forwarded):
   GET  /__proxy__/stats    JSON: {"calls": N, "forwarded": N, "faults": N,
@@ -272,7 +273,7 @@ class Proxy(BaseHTTPRequestHandler):
                     "method": self.command, "path": self.path,
                     "headers": [[k, v] for k, v in self.headers.items()],
                     "body": data.decode("utf-8", "replace"), "action": action,
-                    "verdict": verdict}) + "\n")
+                    "verdict": verdict, "peer": self.client_address[1]}) + "\n")
                 STATE["log"].flush()
         if verdict == "dropped":
             self.close_connection = True
