@@ -1460,6 +1460,25 @@ int cyris_ec2_instance_get(struct cyris_ec2 *e, const char *name, struct cyris_e
 	return r;
 }
 
+/* How many of @v are still live (pending, running, stopping, stopped). */
+static int live_count(struct cyris_ec2 *e, const struct cyris_ec2_instance *v, size_t n, const char *what)
+{
+	struct aws_query q = { 0 };
+	struct inst_acc a = { 0 };
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n && r >= 0; i++)
+		r = qk(&q, v[i].id, "InstanceId.%zu", i + 1);
+	if (r >= 0 && (r = q_live(&q, 1)) >= 0)
+		r = inst_describe(e, &q, &a, what);
+	aws_query_free(&q);
+	free(a.v);
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? r : (int)a.n;
+}
+
 static int terminate_ids(struct cyris_ec2 *e, const struct cyris_ec2_instance *v, size_t n, const char *what)
 {
 	struct aws_query q = { 0 };
@@ -1468,8 +1487,22 @@ static int terminate_ids(struct cyris_ec2 *e, const struct cyris_ec2_instance *v
 
 	for (i = 0; i < n && r >= 0; i++)
 		r = qk(&q, v[i].id, "InstanceId.%zu", i + 1);
-	if (r >= 0)
-		r = ec2_do(e, "TerminateInstances", &q, NULL, "terminate-instances %s", what);
+	if (r >= 0 && (r = ec2_change(e, "TerminateInstances")) >= 0 &&
+	    (r = ec2_call(e, "TerminateInstances", &q, NULL, "terminate-instances %s", what)) < 0 &&
+	    aws_error_code(e->c)[0]) {
+		/* AWS answered a terminate of instances terminated already with
+		 * success (it is idempotent), moto a retried one, whose first
+		 * attempt did it, with an error of its own (it deletes their
+		 * ENIs again: InvalidNetworkInterfaceID.NotFound). Whatever the
+		 * answer, when none of them is live any more the terminate was
+		 * done. */
+		struct cyris_error why = e->err;
+
+		if (live_count(e, v, n, what) == 0)
+			r = 0;
+		else
+			e->err = why;
+	}
 	aws_query_free(&q);
 	return r < 0 ? r : 0;
 }
