@@ -146,6 +146,22 @@ for action in ImportKeyPair CreateVpc CreateSubnet CreateSecurityGroup CreateInt
 done
 lost error500_after CreateSecurityGroup
 lost error500_after RunInstances
+# EC2 is eventually consistent: right after a create, a Describe may not list
+# it. The lookup after a lost answer that comes back empty is asked again
+# (after 200, 400 and 800 ms) before the create is sent again: here the
+# first three lookups are answered empty, the fourth finds the VPC
+: > "$AWS_TMP/lost.log"
+proxy_config '{"drop_answer_of": ["CreateVpc"], "empty_answer_of": ["DescribeVpcs:2", "DescribeVpcs:3", "DescribeVpcs:4"]}'
+"$T" up "$DMZ" "${UP[@]}" > /dev/null 2> "$AWS_TMP/err"
+is "$?:$(cat "$AWS_TMP/err")" "0:" "CreateVpc's answer lost, three lookups empty: up exits 0"
+is "$(jq -r 'select(.action == "CreateVpc" or .action == "DescribeVpcs") | "\(.action)=\(.verdict)"' "$AWS_TMP/lost.log" | head -6 | paste -sd' ' -)" \
+	"DescribeVpcs=forwarded CreateVpc=answer-dropped DescribeVpcs=emptied DescribeVpcs=emptied DescribeVpcs=emptied DescribeVpcs=forwarded" \
+	"... the existence check, the create, three empty lookups, the fourth found it"
+is "$(jq -r 'select(.action == "CreateVpc") | .action' "$AWS_TMP/lost.log" | wc -l)" 1 "... CreateVpc sent once"
+is "$(kinds)" "$REF_KINDS" "... exactly one of each (boto3): no twin"
+is "$(state)" "$(cat "$AWS_TMP/ref.json")" "... the same end state as an up without faults"
+"$T" down 124 --provider aws > /dev/null 2> "$AWS_TMP/err"
+is "$?:$(tagged 124)" "0:" "... down leaves nothing tagged"
 # changes that are not creates, done at moto and their answer lost (or
 # answered 500): the retry is told it is so already (a Duplicate rule, a
 # revoked rule NotFound, RouteAlreadyExists, Resource.AlreadyAssociated),

@@ -38,6 +38,12 @@ the proxy's own paths:
                            and its answer is replaced by HTTP 500
                            InternalError (the work done, the client told
                            otherwise); repeatable
+  --empty-answer-of ACTION[:N]
+                           the N-th call (default 1) of ACTION (a Describe)
+                           reaches moto, and its answer is relayed with every
+                           list of items emptied (as AWS, eventually
+                           consistent, may answer right after a create);
+                           repeatable
   --delay ACTION=MS        every call of ACTION waits MS milliseconds before
                            it is forwarded (other calls go on meanwhile: a
                            race's window made wide); repeatable
@@ -50,7 +56,7 @@ the proxy's own paths:
   --log FILE               one JSON line per EC2 call: method, path, headers,
                            body, action, what the proxy did ("forwarded",
                            "throttled", "error500", "dropped", "answer-dropped",
-                           "failed", "done-error500") and peer (the client's
+                           "failed", "done-error500", "emptied") and peer (the client's
                            port: one per connection)
 
 The proxy's own paths (not forwarded):
@@ -60,7 +66,7 @@ The proxy's own paths (not forwarded):
                            error500, drop, drop_answer, dependency_violation (a list),
                            fail (a list of "ACTION[:N]=CODE"), fail_all
                            (CODE or null), error500_of, drop_of, drop_answer_of
-                           and error500_after (lists of "ACTION[:N]"), delay (a list of
+                           error500_after and empty_answer_of (lists of "ACTION[:N]"), delay (a list of
                            "ACTION=MS"), serialize (a list): replaces the faults; counters of
                            calls are kept, the fault counts start again
   POST /__proxy__/reset    all counters and faults back to zero
@@ -97,6 +103,7 @@ def fresh_faults(a):
         "drop_of": parse_nth(a.get("drop_of") or []),
         "drop_answer_of": parse_nth(a.get("drop_answer_of") or []),
         "error500_after": parse_nth(a.get("error500_after") or []),
+        "empty_answer_of": parse_nth(a.get("empty_answer_of") or []),
         "delay": parse_delay(a.get("delay") or []),
         "serialize": list(a.get("serialize") or []),
         # how many of each were answered since the faults were set
@@ -146,6 +153,21 @@ def error_xml(code, message):
             "<RequestID>aws-proxy</RequestID></Response>" % (code, message)).encode()
 
 
+def empty_items(payload):
+    """The answer with every element holding <item>s emptied."""
+    import xml.etree.ElementTree as ET
+    ns = payload.split(b'xmlns="', 1)
+    if len(ns) == 2:
+        ET.register_namespace("", ns[1].split(b'"', 1)[0].decode())
+    root = ET.fromstring(payload)
+    for el in root.iter():
+        items = [k for k in el if k.tag.split("}")[-1] == "item"]
+        if items and el is not root:
+            for k in items:
+                el.remove(k)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
 def decide(action):
     """What to do with this EC2 call: (verdict, status, code)."""
     f = STATE["cfg"]
@@ -176,6 +198,8 @@ def decide(action):
         return "answer-dropped", 0, None
     if (action, seen[action]) in f["error500_after"]:
         return "done-error500", 500, "InternalError"
+    if (action, seen[action]) in f["empty_answer_of"]:
+        return "emptied", 0, None
     if f["fail_all"]:
         return "failed", 400, f["fail_all"]
     return "forwarded", 0, None
@@ -222,7 +246,7 @@ class Proxy(BaseHTTPRequestHandler):
             return self.answer(200, b'{"status": "ok"}')
         return self.answer(404, b'{"error": "no such proxy path"}')
 
-    def forward(self, data, relay=True, status500=False):
+    def forward(self, data, relay=True, status500=False, empty=False):
         up = STATE["upstream"]
         conn = http.client.HTTPConnection(up.hostname, up.port, timeout=120)
         headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
@@ -230,6 +254,8 @@ class Proxy(BaseHTTPRequestHandler):
         r = conn.getresponse()
         payload = r.read()
         conn.close()
+        if empty and r.status == 200:
+            payload = empty_items(payload)
         if not relay:
             self.close_connection = True
             try:
@@ -264,7 +290,7 @@ class Proxy(BaseHTTPRequestHandler):
             verdict, status, code = decide(action)
             delay = STATE["cfg"]["delay"].get(action, 0)
             serial = action in STATE["cfg"]["serialize"]
-            if verdict in ("forwarded", "answer-dropped", "done-error500"):
+            if verdict in ("forwarded", "answer-dropped", "done-error500", "emptied"):
                 STATE["forwarded"] += 1
             if verdict != "forwarded":
                 STATE["faults"] += 1
@@ -294,6 +320,8 @@ class Proxy(BaseHTTPRequestHandler):
             return self.forward(data, relay=False)
         if verdict == "done-error500":
             return self.forward(data, status500=True)
+        if verdict == "emptied":
+            return self.forward(data, empty=True)
         if verdict != "forwarded":
             return self.answer(status, error_xml(code, "injected by aws-proxy"), "text/xml")
         return self.forward(data)
@@ -318,6 +346,7 @@ def main():
     p.add_argument("--drop-of", action="append", default=[])
     p.add_argument("--drop-answer-of", action="append", default=[])
     p.add_argument("--error500-after", action="append", default=[])
+    p.add_argument("--empty-answer-of", action="append", default=[])
     p.add_argument("--delay", action="append", default=[])
     p.add_argument("--serialize", action="append", default=[])
     p.add_argument("--log")
