@@ -44,6 +44,9 @@ the proxy's own paths:
                            list of items emptied (as AWS, eventually
                            consistent, may answer right after a create);
                            repeatable
+                           (ACTION[:N]@TEXT, in each of the five above: the
+                           N-th of the calls of ACTION whose form-encoded
+                           body holds TEXT, e.g. CreateRoute@GatewayId=)
   --delay ACTION=MS        every call of ACTION waits MS milliseconds before
                            it is forwarded (other calls go on meanwhile: a
                            race's window made wide); repeatable
@@ -124,13 +127,29 @@ def parse_fail(items):
 
 
 def parse_nth(items):
+    """ACTION[:N][@TEXT]: (ACTION, N, TEXT or None)."""
     out = []
     for it in items:
-        action, _, n = it.partition(":")
-        if not action:
-            raise ValueError("takes ACTION[:N], not %r" % it)
-        out.append((action, int(n or 1)))
+        what, at, text = it.partition("@")
+        action, _, n = what.partition(":")
+        if not action or (at and not text):
+            raise ValueError("takes ACTION[:N][@TEXT], not %r" % it)
+        out.append((action, int(n or 1), text or None))
     return out
+
+
+NTH = ("error500_of", "drop_of", "drop_answer_of", "error500_after", "empty_answer_of")
+
+
+def nth(f, key, action, body):
+    """This call is the N-th of ACTION (with @TEXT: of those whose body has TEXT) in f[key]."""
+    seen = f["seen"]
+    for a, n, text in f[key]:
+        if a != action or (text and text not in body):
+            continue
+        if (seen[(action, text)] if text else seen[action]) == n:
+            return True
+    return False
 
 
 def parse_delay(items):
@@ -168,11 +187,13 @@ def empty_items(payload):
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-def decide(action):
+def decide(action, body=""):
     """What to do with this EC2 call: (verdict, status, code)."""
     f = STATE["cfg"]
     seen = f["seen"]
     seen[action] = seen.get(action, 0) + 1
+    for text in {t for k in NTH for a, _, t in f[k] if a == action and t and t in body}:
+        seen[(action, text)] = seen.get((action, text), 0) + 1
     if f["n_dropped"] < f["drop"]:
         f["n_dropped"] += 1
         return "dropped", 0, None
@@ -190,15 +211,15 @@ def decide(action):
     for a, n, code in f["fail"]:
         if a == action and seen[action] == n:
             return "failed", 400, code
-    if (action, seen[action]) in f["error500_of"]:
+    if nth(f, "error500_of", action, body):
         return "error500", 500, "InternalError"
-    if (action, seen[action]) in f["drop_of"]:
+    if nth(f, "drop_of", action, body):
         return "dropped", 0, None
-    if (action, seen[action]) in f["drop_answer_of"]:
+    if nth(f, "drop_answer_of", action, body):
         return "answer-dropped", 0, None
-    if (action, seen[action]) in f["error500_after"]:
+    if nth(f, "error500_after", action, body):
         return "done-error500", 500, "InternalError"
-    if (action, seen[action]) in f["empty_answer_of"]:
+    if nth(f, "empty_answer_of", action, body):
         return "emptied", 0, None
     if f["fail_all"]:
         return "failed", 400, f["fail_all"]
@@ -287,7 +308,7 @@ class Proxy(BaseHTTPRequestHandler):
         with LOCK:
             STATE["calls"] += 1
             STATE["by_action"][action] = STATE["by_action"].get(action, 0) + 1
-            verdict, status, code = decide(action)
+            verdict, status, code = decide(action, data.decode("utf-8", "replace"))
             delay = STATE["cfg"]["delay"].get(action, 0)
             serial = action in STATE["cfg"]["serialize"]
             if verdict in ("forwarded", "answer-dropped", "done-error500", "emptied"):
