@@ -107,6 +107,36 @@ is "$?:$(errline | cut -d' ' -f1)" "1:code=InvalidKeyPair.Duplicate" "the retry 
 is "$(aws_proxy_stats '"\(.calls) \(.forwarded)"'):$(count_keys k-lost)" "2 2:1" "both reached moto, one key pair exists"
 aws_proxy_stop
 
+# a change that is not a create, its answer lost after moto did it: the retry
+# is told the rule exists already, and that is its success (aws_retry_done);
+# the same answer to a first attempt, or after throttling only (which did
+# nothing), stays the error it is
+G=$(aws_boto 'print(ec2.create_security_group(GroupName="g-idem", Description="idem")["GroupId"])')
+rule() { echo GroupId=$G IpPermissions.1.IpProtocol=tcp IpPermissions.1.FromPort=22 IpPermissions.1.ToPort=22 \
+	"IpPermissions.1.IpRanges.1.CidrIp=$1"; }
+count_rule() { aws_boto "print(sum(1 for p in ec2.describe_security_groups(GroupIds=['$G'])['SecurityGroups'][0]['IpPermissions'] for r in p['IpRanges'] if r['CidrIp'] == '$1'))"; }
+ok "AuthorizeSecurityGroupIngress (moto, no proxy)" call AuthorizeSecurityGroupIngress $(rule 10.1.0.0/16)
+call AuthorizeSecurityGroupIngress $(rule 10.1.0.0/16)
+is "$?:$(errline | cut -d' ' -f1,2)" "1:code=InvalidPermission.Duplicate errno=17" "the same rule again, a first attempt: Duplicate is an error (-EEXIST)"
+aws_proxy_start --throttle 1; is "$?" 0 "the proxy throttles the first call"
+call --retry 3,10 AuthorizeSecurityGroupIngress $(rule 10.1.0.0/16)
+is "$?:$(errline | cut -d' ' -f1)" "1:code=InvalidPermission.Duplicate" "... also after a throttled try (nothing was done): an error"
+aws_proxy_stop
+aws_proxy_start --drop-answer-of AuthorizeSecurityGroupIngress; is "$?" 0 "the proxy loses the first answer of AuthorizeSecurityGroupIngress"
+ok "a new rule through a lost answer: the retry's Duplicate is its success" call --retry 3,10 AuthorizeSecurityGroupIngress $(rule 10.2.0.0/16)
+is "$(grep -c '^# no answer: done by an earlier attempt$' "$AWS_TMP/out")" 1 "... said so (no answer to show)"
+is "$(aws_proxy_stats '"\(.calls) \(.forwarded)"'):$(count_rule 10.2.0.0/16)" "2 2:1" "... both reached moto, the rule is there once"
+aws_proxy_stop
+aws_proxy_start --error500-after RevokeSecurityGroupIngress --log "$AWS_TMP/idem.log"; is "$?" 0 "the proxy answers 500 after moto revoked"
+ok "a revoke answered 500 after it was done: the retry's NotFound is its success" call --retry 3,10 RevokeSecurityGroupIngress $(rule 10.2.0.0/16)
+is "$(jq -r 'select(.action == "RevokeSecurityGroupIngress") | .verdict' "$AWS_TMP/idem.log" | paste -sd' ' -):$(count_rule 10.2.0.0/16)" \
+	"done-error500 forwarded:0" "... both reached moto, the rule is gone"
+is "$(jq -r 'select(.action == "RevokeSecurityGroupIngress") | .peer' "$AWS_TMP/idem.log" | sort -u | wc -l)" 2 \
+	"... the retry went on a new connection (the 500's was still open)"
+aws_proxy_stop
+call RevokeSecurityGroupIngress $(rule 10.2.0.0/16)
+is "$?:$(errline | cut -d' ' -f1,2)" "1:code=InvalidPermission.NotFound errno=2" "a first revoke of a rule not there: NotFound is an error (-ENOENT)"
+
 # ---- requests in parallel (aws_call_many), faults while they are in flight ----
 aws_proxy_start --drop 1 --throttle 2 --error500 1; is "$?" 0 "the proxy drops a connection, throttles 2 calls, answers one 500"
 many=(); for k in 1 2 3 4 5 6; do many+=(CreateKeyPair "KeyName=k-par-$k" --); done

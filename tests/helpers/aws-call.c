@@ -19,7 +19,8 @@
  *       request (keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)
  *
  * Credentials come only from the environment and the AWS files. A call
- * prints the answer's XML, then "requests=N"; a failure prints to stderr
+ * prints the answer's XML (or "# no answer: done by an earlier attempt"
+ * when a retry was told it was so already), then "requests=N"; a failure prints to stderr
  * "aws-call: MESSAGE", then "code=CODE errno=N text=TEXT", and exits 1.
  */
 #include <errno.h>
@@ -233,9 +234,12 @@ int main(int argc, char **argv)
 		xmlDoc *doc = NULL;
 
 		r = aws_call(c, argv[i], &q, &doc);
-		if (r == 0) {
+		if (r == 0 && doc) {
 			xmlDocDump(stdout, doc);
 			xmlFreeDoc(doc);
+		} else if (r == 0) {
+			/* a retry told that an earlier attempt did it (aws_retry_done) */
+			printf("# no answer: done by an earlier attempt\n");
 		}
 	}
 done:

@@ -38,6 +38,15 @@ the proxy's own paths:
                            and its answer is replaced by HTTP 500
                            InternalError (the work done, the client told
                            otherwise); repeatable
+  --empty-answer-of ACTION[:N]
+                           the N-th call (default 1) of ACTION (a Describe)
+                           reaches moto, and its answer is relayed with every
+                           list of items emptied (as AWS, eventually
+                           consistent, may answer right after a create);
+                           repeatable
+                           (ACTION[:N]@TEXT, in each of the five above: the
+                           N-th of the calls of ACTION whose form-encoded
+                           body holds TEXT, e.g. CreateRoute@GatewayId=)
   --delay ACTION=MS        every call of ACTION waits MS milliseconds before
                            it is forwarded (other calls go on meanwhile: a
                            race's window made wide); repeatable
@@ -48,9 +57,10 @@ the proxy's own paths:
   --fail-all CODE          every EC2 call after those counted so far gets
                            HTTP 400 CODE (for "the endpoint refuses")
   --log FILE               one JSON line per EC2 call: method, path, headers,
-                           body, action, and what the proxy did ("forwarded",
+                           body, action, what the proxy did ("forwarded",
                            "throttled", "error500", "dropped", "answer-dropped",
-                           "failed", "done-error500")
+                           "failed", "done-error500", "emptied") and peer (the client's
+                           port: one per connection)
 
 The proxy's own paths (not forwarded):
   GET  /__proxy__/stats    JSON: {"calls": N, "forwarded": N, "faults": N,
@@ -59,7 +69,7 @@ The proxy's own paths (not forwarded):
                            error500, drop, drop_answer, dependency_violation (a list),
                            fail (a list of "ACTION[:N]=CODE"), fail_all
                            (CODE or null), error500_of, drop_of, drop_answer_of
-                           and error500_after (lists of "ACTION[:N]"), delay (a list of
+                           error500_after and empty_answer_of (lists of "ACTION[:N]"), delay (a list of
                            "ACTION=MS"), serialize (a list): replaces the faults; counters of
                            calls are kept, the fault counts start again
   POST /__proxy__/reset    all counters and faults back to zero
@@ -96,6 +106,7 @@ def fresh_faults(a):
         "drop_of": parse_nth(a.get("drop_of") or []),
         "drop_answer_of": parse_nth(a.get("drop_answer_of") or []),
         "error500_after": parse_nth(a.get("error500_after") or []),
+        "empty_answer_of": parse_nth(a.get("empty_answer_of") or []),
         "delay": parse_delay(a.get("delay") or []),
         "serialize": list(a.get("serialize") or []),
         # how many of each were answered since the faults were set
@@ -116,13 +127,29 @@ def parse_fail(items):
 
 
 def parse_nth(items):
+    """ACTION[:N][@TEXT]: (ACTION, N, TEXT or None)."""
     out = []
     for it in items:
-        action, _, n = it.partition(":")
-        if not action:
-            raise ValueError("takes ACTION[:N], not %r" % it)
-        out.append((action, int(n or 1)))
+        what, at, text = it.partition("@")
+        action, _, n = what.partition(":")
+        if not action or (at and not text):
+            raise ValueError("takes ACTION[:N][@TEXT], not %r" % it)
+        out.append((action, int(n or 1), text or None))
     return out
+
+
+NTH = ("error500_of", "drop_of", "drop_answer_of", "error500_after", "empty_answer_of")
+
+
+def nth(f, key, action, body):
+    """This call is the N-th of ACTION (with @TEXT: of those whose body has TEXT) in f[key]."""
+    seen = f["seen"]
+    for a, n, text in f[key]:
+        if a != action or (text and text not in body):
+            continue
+        if (seen[(action, text)] if text else seen[action]) == n:
+            return True
+    return False
 
 
 def parse_delay(items):
@@ -145,11 +172,28 @@ def error_xml(code, message):
             "<RequestID>aws-proxy</RequestID></Response>" % (code, message)).encode()
 
 
-def decide(action):
+def empty_items(payload):
+    """The answer with every element holding <item>s emptied."""
+    import xml.etree.ElementTree as ET
+    ns = payload.split(b'xmlns="', 1)
+    if len(ns) == 2:
+        ET.register_namespace("", ns[1].split(b'"', 1)[0].decode())
+    root = ET.fromstring(payload)
+    for el in root.iter():
+        items = [k for k in el if k.tag.split("}")[-1] == "item"]
+        if items and el is not root:
+            for k in items:
+                el.remove(k)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def decide(action, body=""):
     """What to do with this EC2 call: (verdict, status, code)."""
     f = STATE["cfg"]
     seen = f["seen"]
     seen[action] = seen.get(action, 0) + 1
+    for text in {t for k in NTH for a, _, t in f[k] if a == action and t and t in body}:
+        seen[(action, text)] = seen.get((action, text), 0) + 1
     if f["n_dropped"] < f["drop"]:
         f["n_dropped"] += 1
         return "dropped", 0, None
@@ -167,14 +211,16 @@ def decide(action):
     for a, n, code in f["fail"]:
         if a == action and seen[action] == n:
             return "failed", 400, code
-    if (action, seen[action]) in f["error500_of"]:
+    if nth(f, "error500_of", action, body):
         return "error500", 500, "InternalError"
-    if (action, seen[action]) in f["drop_of"]:
+    if nth(f, "drop_of", action, body):
         return "dropped", 0, None
-    if (action, seen[action]) in f["drop_answer_of"]:
+    if nth(f, "drop_answer_of", action, body):
         return "answer-dropped", 0, None
-    if (action, seen[action]) in f["error500_after"]:
+    if nth(f, "error500_after", action, body):
         return "done-error500", 500, "InternalError"
+    if nth(f, "empty_answer_of", action, body):
+        return "emptied", 0, None
     if f["fail_all"]:
         return "failed", 400, f["fail_all"]
     return "forwarded", 0, None
@@ -221,7 +267,7 @@ class Proxy(BaseHTTPRequestHandler):
             return self.answer(200, b'{"status": "ok"}')
         return self.answer(404, b'{"error": "no such proxy path"}')
 
-    def forward(self, data, relay=True, status500=False):
+    def forward(self, data, relay=True, status500=False, empty=False):
         up = STATE["upstream"]
         conn = http.client.HTTPConnection(up.hostname, up.port, timeout=120)
         headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
@@ -229,6 +275,8 @@ class Proxy(BaseHTTPRequestHandler):
         r = conn.getresponse()
         payload = r.read()
         conn.close()
+        if empty and r.status == 200:
+            payload = empty_items(payload)
         if not relay:
             self.close_connection = True
             try:
@@ -260,10 +308,10 @@ class Proxy(BaseHTTPRequestHandler):
         with LOCK:
             STATE["calls"] += 1
             STATE["by_action"][action] = STATE["by_action"].get(action, 0) + 1
-            verdict, status, code = decide(action)
+            verdict, status, code = decide(action, data.decode("utf-8", "replace"))
             delay = STATE["cfg"]["delay"].get(action, 0)
             serial = action in STATE["cfg"]["serialize"]
-            if verdict in ("forwarded", "answer-dropped", "done-error500"):
+            if verdict in ("forwarded", "answer-dropped", "done-error500", "emptied"):
                 STATE["forwarded"] += 1
             if verdict != "forwarded":
                 STATE["faults"] += 1
@@ -272,7 +320,7 @@ class Proxy(BaseHTTPRequestHandler):
                     "method": self.command, "path": self.path,
                     "headers": [[k, v] for k, v in self.headers.items()],
                     "body": data.decode("utf-8", "replace"), "action": action,
-                    "verdict": verdict}) + "\n")
+                    "verdict": verdict, "peer": self.client_address[1]}) + "\n")
                 STATE["log"].flush()
         if verdict == "dropped":
             self.close_connection = True
@@ -293,6 +341,8 @@ class Proxy(BaseHTTPRequestHandler):
             return self.forward(data, relay=False)
         if verdict == "done-error500":
             return self.forward(data, status500=True)
+        if verdict == "emptied":
+            return self.forward(data, empty=True)
         if verdict != "forwarded":
             return self.answer(status, error_xml(code, "injected by aws-proxy"), "text/xml")
         return self.forward(data)
@@ -317,6 +367,7 @@ def main():
     p.add_argument("--drop-of", action="append", default=[])
     p.add_argument("--drop-answer-of", action="append", default=[])
     p.add_argument("--error500-after", action="append", default=[])
+    p.add_argument("--empty-answer-of", action="append", default=[])
     p.add_argument("--delay", action="append", default=[])
     p.add_argument("--serialize", action="append", default=[])
     p.add_argument("--log")

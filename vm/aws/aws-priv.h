@@ -67,7 +67,11 @@ void aws_query_free(struct aws_query *q);
 /*
  * Send Action=@action with @q (NULL = no parameters). Throttling
  * (RequestLimitExceeded, Throttling), HTTP 5xx and dropped connections are
- * retried with bounded exponential backoff and jitter. On success *ret is
+ * retried with bounded exponential backoff and jitter; a retry after an
+ * attempt whose outcome is unknown (a lost answer, a 5xx: not a throttling
+ * answer, which did nothing) goes on a new connection, and when AWS tells
+ * it that what it asks for is so already (aws_retry_done()), that is the
+ * call's success, without an answer (*ret stays as it was). On success *ret is
  * the parsed answer (xmlFreeDoc it; @ret NULL = not wanted) and 0 is
  * returned; on failure -errno (AuthFailure -EACCES, *.NotFound -ENOENT,
  * DependencyViolation -EBUSY, InvalidParameter* -EINVAL, ...) and
@@ -75,6 +79,13 @@ void aws_query_free(struct aws_query *q);
  */
 int aws_call(struct cyris_aws *c, const char *action, const struct aws_query *q,
 	     xmlDoc **ret);
+/* Whether AWS's @code, answering a retry of @action after an attempt whose
+ * outcome is unknown, means the earlier attempt did it ("InvalidPermission.
+ * Duplicate" for AuthorizeSecurityGroupIngress, "Gateway.NotAttached" for
+ * DetachInternetGateway, "InvalidVpcID.NotFound" for DeleteVpc, ...): the
+ * one table of those, in client.c. A first attempt's such code stays an
+ * error. */
+bool aws_retry_done(const char *action, const char *code);
 /* aws_call() for a create that is not idempotent (CreateVpc, RunInstances,
  * ...): before each retry after a failure that may have come after the
  * work was done (the connection lost before the answer, a 5xx; not a

@@ -275,6 +275,51 @@ static bool retryable_code(const char *code)
 	       streq(code, "ServiceUnavailable");
 }
 
+/*
+ * A change that is not a create, sent again after an attempt whose outcome
+ * is unknown (its answer lost with the connection, a 5xx, curl's own resend
+ * on a reused connection that died): the first attempt may have been done,
+ * and the retry is then told that what it asks for is so already. That
+ * answer, for that action, is the retry's success; on a first attempt (or
+ * after throttling only, which did nothing) it stays the error it is.
+ * The one place that knows which action accepts which code on a retry.
+ * Not here: the creates (aws_call_create: a ClientToken or a lookup by
+ * tag), and what is idempotent already on AWS (AssociateAddress: AWS
+ * documents it so, moto agrees; ModifyNetworkInterfaceAttribute,
+ * TerminateInstances, DeleteKeyPair, Describe*).
+ */
+static const struct {
+	const char *action, *code;
+} retry_done[] = {
+	{ "AuthorizeSecurityGroupIngress", "InvalidPermission.Duplicate" },
+	{ "AuthorizeSecurityGroupEgress", "InvalidPermission.Duplicate" },
+	{ "RevokeSecurityGroupIngress", "InvalidPermission.NotFound" },
+	{ "RevokeSecurityGroupEgress", "InvalidPermission.NotFound" },
+	{ "CreateRoute", "RouteAlreadyExists" },
+	{ "AssociateRouteTable", "Resource.AlreadyAssociated" },
+	{ "AttachInternetGateway", "Resource.AlreadyAssociated" },
+	{ "DetachInternetGateway", "Gateway.NotAttached" },
+	{ "DisassociateAddress", "InvalidAssociationID.NotFound" },
+	{ "ReleaseAddress", "InvalidAllocationID.NotFound" },
+	{ "DisassociateRouteTable", "InvalidAssociationID.NotFound" },
+	{ "DeleteNetworkInterface", "InvalidNetworkInterfaceID.NotFound" },
+	{ "DeleteSecurityGroup", "InvalidGroup.NotFound" },
+	{ "DeleteSubnet", "InvalidSubnetID.NotFound" },
+	{ "DeleteRouteTable", "InvalidRouteTableID.NotFound" },
+	{ "DeleteInternetGateway", "InvalidInternetGatewayID.NotFound" },
+	{ "DeleteVpc", "InvalidVpcID.NotFound" },
+};
+
+bool aws_retry_done(const char *action, const char *code)
+{
+	size_t i;
+
+	for (i = 0; code && code[0] && i < ARRAY_SIZE(retry_done); i++)
+		if (streq(action, retry_done[i].action) && streq(code, retry_done[i].code))
+			return true;
+	return false;
+}
+
 /* Replace every copy of @secret in @s by "***": an answer that quotes
  * what was sent must not carry a secret into an error. */
 static void scrub(char *s, const char *secret)
@@ -328,7 +373,25 @@ struct answer {
 	struct aws_buf b;
 	size_t max;
 	bool too_big;
+	/* times the request went out in this transfer: libcurl sends it again
+	 * by itself when a reused connection dies before any answer, and the
+	 * first of those may have been done */
+	unsigned sent;
 };
+
+/* CURLOPT_DEBUGFUNCTION: counts the request's header blocks sent; prints
+ * nothing (the library never prints). */
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
+{
+	struct answer *a = arg;
+
+	(void)h;
+	(void)data;
+	(void)size;
+	if (type == CURLINFO_HEADER_OUT)
+		a->sent++;
+	return 0;
+}
 
 static size_t on_data(char *p, size_t size, size_t n, void *arg)
 {
@@ -492,6 +555,10 @@ static int prepare(struct cyris_aws *c, CURL *h, const struct aws_buf *body, str
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "cyris/0.1 (EC2 Query API)");
 	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, c->fresh ? 1L : 0L);
+	/* verbose only for the callback's count: it is set, so nothing is printed */
+	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+	curl_easy_setopt(h, CURLOPT_DEBUGDATA, a);
+	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	c->requests++;
 	return 0;
 }
@@ -542,7 +609,8 @@ static enum outcome finish(struct cyris_aws *c, CURL *h, CURLcode cc, struct ans
 	return status >= 500 || retryable_code(c->code) ? RETRY : FAILED;
 }
 
-static enum outcome attempt(struct cyris_aws *c, const struct aws_buf *body, xmlDoc **ret, int *rc)
+static enum outcome attempt(struct cyris_aws *c, const struct aws_buf *body, xmlDoc **ret, int *rc,
+			    unsigned *sent)
 {
 	struct curl_slist *hdrs = NULL;
 	struct answer a;
@@ -559,6 +627,7 @@ static enum outcome attempt(struct cyris_aws *c, const struct aws_buf *body, xml
 	}
 	cc = curl_easy_perform(c->curl);
 	curl_slist_free_all(hdrs);
+	*sent = a.sent;
 	o = finish(c, c->curl, cc, &a, c->curl_msg, ret, rc);
 	return o;
 }
@@ -620,6 +689,7 @@ int aws_call_create(struct cyris_aws *c, const char *action, const struct aws_qu
 {
 	struct aws_buf body = {0};
 	enum outcome o = FAILED;
+	bool unknown = false;           /* an attempt's outcome unknown: it may have been done */
 	unsigned i;
 	int r;
 
@@ -631,6 +701,8 @@ int aws_call_create(struct cyris_aws *c, const char *action, const struct aws_qu
 		return cyris_error_set(&c->err, r, "%s: %s", action, strerror(-r));
 	}
 	for (i = 0; i < c->tries; i++) {
+		unsigned sent = 0;
+
 		if (i)
 			backoff(c, i - 1);
 		/* a throttled call did nothing; after any other failure worth a
@@ -642,11 +714,23 @@ int aws_call_create(struct cyris_aws *c, const char *action, const struct aws_qu
 				return r;
 			}
 		}
-		c->fresh = made != NULL;
-		o = attempt(c, &body, ret, &r);
+		/* a create, and every retry after an unknown outcome, on a new
+		 * connection: what happens to it is then ours to see */
+		c->fresh = made != NULL || unknown;
+		o = attempt(c, &body, ret, &r, &sent);
 		c->fresh = false;
+		if (sent > 1)
+			unknown = true;
+		if (o == FAILED && unknown && aws_retry_done(action, c->code)) {
+			/* the earlier attempt did it: this is its answer */
+			c->code[0] = c->text[0] = '\0';
+			o = DONE;
+			r = 0;
+		}
 		if (o != RETRY)
 			break;
+		if (!throttled_code(c->code))
+			unknown = true;
 	}
 	aws_buf_free(&body);
 	if (o == DONE)
@@ -670,6 +754,7 @@ struct pending {
 	unsigned tries;
 	uint64_t not_before;            /* monotonic ms: its backoff */
 	bool running, done, exhausted;
+	bool unknown;                   /* as in aws_call_create() */
 };
 
 /* One transfer in flight. */
@@ -706,9 +791,18 @@ static void many_done(struct cyris_aws *c, struct aws_req *reqs, struct pending 
 	curl_slist_free_all(sl->hdrs);
 	sl->hdrs = NULL;
 	c->code[0] = c->text[0] = '\0';
+	if (sl->a.sent > 1)
+		p->unknown = true;
 	o = finish(c, sl->h, cc, &sl->a, sl->errbuf, rq->want_doc ? &rq->doc : NULL, &rq->rc);
 	p->running = false;
 	sl->req = SIZE_MAX;
+	if (o == FAILED && p->unknown && aws_retry_done(rq->action, c->code)) {
+		c->code[0] = c->text[0] = '\0';
+		o = DONE;
+		rq->rc = 0;
+	}
+	if (o == RETRY && !throttled_code(c->code))
+		p->unknown = true;
 	if (o == RETRY && p->tries < c->tries) {
 		p->not_before = mono_ms() + backoff_ms(c, p->tries - 1);
 		return;
@@ -742,7 +836,10 @@ static uint64_t many_start(struct cyris_aws *c, struct aws_req *reqs, struct pen
 			break;
 		c->code[0] = c->text[0] = '\0';
 		p->tries++;
-		if ((reqs[i].rc = prepare(c, sl[k].h, &p->body, &sl[k].hdrs, &sl[k].a, sl[k].errbuf)) < 0 ||
+		c->fresh = p->unknown;
+		reqs[i].rc = prepare(c, sl[k].h, &p->body, &sl[k].hdrs, &sl[k].a, sl[k].errbuf);
+		c->fresh = false;
+		if (reqs[i].rc < 0 ||
 		    (curl_multi_add_handle(c->multi, sl[k].h) != CURLM_OK && (reqs[i].rc = -ENOMEM))) {
 			curl_slist_free_all(sl[k].hdrs);
 			sl[k].hdrs = NULL;

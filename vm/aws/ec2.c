@@ -211,7 +211,8 @@ static unsigned tag_list(const struct ec2_tags *t, char inst[16], const char *k[
 	return n;
 }
 
-/* One filtered Describe for what the create of @m would have made: every
+/* A filtered Describe for what the create of @m would have made (an empty
+ * answer asked again, a few times: see below): every
  * one of its tags a filter (a live instance only). 1 and m->id when there
  * is one, 0 when there is none. */
 static int made_find(void *arg)
@@ -232,16 +233,32 @@ static int made_find(void *arg)
 	}
 	if (r >= 0 && streq(m->describe, "DescribeInstances"))
 		r = q_live(&q, nk + 1);
-	if (r >= 0)
+	/* EC2 is eventually consistent: right after a create, a Describe may
+	 * not list it yet. An empty answer is asked again after 200, 400 and
+	 * 800 ms before it counts as "not made" (best effort: a create seen
+	 * later still than that makes a twin; RunInstances' ClientToken is
+	 * AWS's own guard there). */
+	for (i = 0; r >= 0; i++) {
+		static const unsigned wait_ms[] = { 200, 400, 800 };
+
 		r = ec2_call(m->e, m->describe, &q, &d, "%s: looking for what a call whose answer was lost made",
 			     m->describe);
+		if (r < 0 || (n = made_items(m, d)) != 0 || i == ARRAY_SIZE(wait_ms))
+			break;
+		xmlFreeDoc(d);
+		d = NULL;
+		if (m->e->cancel && *m->e->cancel)
+			r = ec2_fail(m->e, -ECANCELED, "%s: interrupted looking for what a call whose answer was lost "
+				     "made", m->describe);
+		else
+			usleep(wait_ms[i] * 1000);
+	}
 	aws_query_free(&q);
 	if (r < 0) {
 		xmlFreeDoc(d);
 		m->lookup_failed = true;
 		return r;
 	}
-	n = made_items(m, d);
 	if (n == 1 && ec2_kid_copy(m->item, m->idname, m->id, sizeof(m->id)) == 0) {
 		m->doc = d;
 		return 1;
@@ -1460,6 +1477,25 @@ int cyris_ec2_instance_get(struct cyris_ec2 *e, const char *name, struct cyris_e
 	return r;
 }
 
+/* How many of @v are still live (pending, running, stopping, stopped). */
+static int live_count(struct cyris_ec2 *e, const struct cyris_ec2_instance *v, size_t n, const char *what)
+{
+	struct aws_query q = { 0 };
+	struct inst_acc a = { 0 };
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n && r >= 0; i++)
+		r = qk(&q, v[i].id, "InstanceId.%zu", i + 1);
+	if (r >= 0 && (r = q_live(&q, 1)) >= 0)
+		r = inst_describe(e, &q, &a, what);
+	aws_query_free(&q);
+	free(a.v);
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? r : (int)a.n;
+}
+
 static int terminate_ids(struct cyris_ec2 *e, const struct cyris_ec2_instance *v, size_t n, const char *what)
 {
 	struct aws_query q = { 0 };
@@ -1468,8 +1504,22 @@ static int terminate_ids(struct cyris_ec2 *e, const struct cyris_ec2_instance *v
 
 	for (i = 0; i < n && r >= 0; i++)
 		r = qk(&q, v[i].id, "InstanceId.%zu", i + 1);
-	if (r >= 0)
-		r = ec2_do(e, "TerminateInstances", &q, NULL, "terminate-instances %s", what);
+	if (r >= 0 && (r = ec2_change(e, "TerminateInstances")) >= 0 &&
+	    (r = ec2_call(e, "TerminateInstances", &q, NULL, "terminate-instances %s", what)) < 0 &&
+	    aws_error_code(e->c)[0]) {
+		/* AWS answered a terminate of instances terminated already with
+		 * success (it is idempotent), moto a retried one, whose first
+		 * attempt did it, with an error of its own (it deletes their
+		 * ENIs again: InvalidNetworkInterfaceID.NotFound). Whatever the
+		 * answer, when none of them is live any more the terminate was
+		 * done. */
+		struct cyris_error why = e->err;
+
+		if (live_count(e, v, n, what) == 0)
+			r = 0;
+		else
+			e->err = why;
+	}
 	aws_query_free(&q);
 	return r < 0 ? r : 0;
 }
