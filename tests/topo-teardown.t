@@ -38,6 +38,33 @@ is "$(links) $(spaces)" "0 0" "before the table: no link and no namespace of the
 out=$(cyris-topo down 124)
 is "$?" 0 "a second down finishes"
 is "$out" "range 124 is down: 0 guests, 0 links, 1 firewall tables removed" "  removing the table alone"
+# a larger range goes in pieces (100 ports or 3 bridges each, ports first),
+# each a group delete of its own, sent alternately by two threads on two
+# sockets; a link of someone else's in the host stays
+r12=$(mktemp)
+bash "$CYRIS_SRC/tests/bench/gen-range.sh" 12 10 903 > "$r12"
+ok "up of 12 networks x 10 guests (range 903)" cyris-topo up "$r12"
+ip link add keep0 type bridge
+ip link add keep1 type veth peer name keep2 && ip link set keep1 master keep0
+is "$(ip -o link show | grep -c '^[0-9]*: v903-')" 120 "  its 120 host ends are there"
+st=$(mktemp)
+# (LeakSanitizer cannot run under ptrace: topo-scale.t checks a down in pieces for leaks)
+ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 \
+	strace -f -qq -e trace=sendmsg -e signal=none -o "$st" "$CYRIS_BIN/cyris-topo" down 903 >/dev/null
+is "$?" 0 "down 903"
+# (100 ports; 20 ports and 2 bridges; 3, 3 and 3 bridges; the last one
+# alone, by its index)
+is "$(grep 'RTM_DELLINK' "$st" | grep -c 'IFLA_GROUP')" 5 "  5 group deletes"
+is "$(grep -c 'RTM_DELLINK' "$st")" 6 "  and one delete of a single link"
+is "$(grep 'RTM_DELLINK' "$st" | grep 'IFLA_GROUP' | awk '{ print $1 }' | sort -u | wc -l)" 2 \
+	"  sent by two threads"
+is "$(ip -o link show | grep -c 'v903-\|b903-')" 0 "  nothing of range 903 is left"
+is "$(ip -o link show | awk -F': ' '{ print $2 }' | sed 's/@.*//' | grep -c '^keep[0-2]$')" 3 \
+	"  a bridge, its port and the port's peer of someone else's stay"
+is "$(ip -j link show keep1 | jq -r '.[0].master')" keep0 "  and the port stays on its bridge"
+ip link del keep1; ip link del keep0
+rm -f "$st" "$r12"
+
 is "$(host_state)" "$before" "the host is exactly as before"
 ok "down again: nothing to do" cyris-topo down 124
 done_testing

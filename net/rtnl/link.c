@@ -26,10 +26,14 @@
 #include <linux/ip.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <poll.h>
+#include <signal.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "cyris/link.h"
 #include "nl-priv.h"
@@ -1050,41 +1054,299 @@ static bool in_range(const struct cyris_link *k, void *arg)
  * A range's teardown, in pieces. The kernel deletes a group under RTNL, and
  * every other netlink change on the host (another range's up, libvirt, the
  * network manager) waits until it is done: removing a bridge costs an
- * rcu_barrier() (br_multicast_dev_del, about 16-17 ms here), each of its
+ * rcu_barrier() (br_multicast_dev_del, about 16-22 ms here), each of its
  * ports a synchronize_net() (about 1.7 ms), so one request for a range of
  * 100 networks held RTNL for about 2 s. Deleted in requests of at most
- * DEL_BUDGET units (a port or other link 1, a bridge 10: about 70 ms), the
- * longest wait is one request's, and the total stays near the single
- * request's: the per-object cost is the kernel's either way, a request adds
- * one round trip and the links' moves into its group. Ports go first, so
- * that a bridge costs only itself.
+ * DEL_BUDGET units (a port or other link 1, a bridge 30: 100 ports or 3
+ * bridges, about 70 ms either, measured), the longest wait is one
+ * request's. Ports go first, so that a bridge costs only itself.
  */
-#define DEL_BUDGET 40
-#define DEL_BRIDGE_COST 10
+#define DEL_BUDGET 100
+#define DEL_BRIDGE_COST 30
+
+/*
+ * Two senders. A delete request also costs its sender the kernel's
+ * netdev_run_todo() after RTNL is released (an rcu_barrier(), 15-20 ms
+ * here), which one sender pays between every two pieces. So the pieces go
+ * out on two sockets, each with a thread blocked in its request, and the
+ * next piece is sent when the last link of the one before has been
+ * reported deleted (RTM_DELLINK on a socket listening to the links), which
+ * the kernel sends just before it leaves RTNL: that piece's own wait then
+ * overlaps the next one's RTNL part. The next piece goes 5 ms after that
+ * report, when the one before has left RTNL (which takes it a few more ms):
+ * a third party that waited for RTNL during a piece then comes before the
+ * next piece, not after it too (sent at once, it waited for two pieces:
+ * 133-149 ms against 78-90 ms, measured with tests/bench/stall.sh).
+ */
+struct del_pipe;
+
+struct del_sender {
+	struct del_pipe *p;
+	struct cyris_nl *nl;
+	pthread_t t;
+	bool started, busy, quit;
+	uint32_t group;                /* the piece's group, while busy */
+	const int *set;                /* its links */
+	size_t n;
+	int rc;                        /* of the last piece */
+};
+
+struct del_pipe {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct del_sender s[2];
+	struct cyris_nl *mon;          /* subscribed to RTNLGRP_LINK */
+	int monfd;
+};
+
+static void *del_sender_main(void *arg)
+{
+	struct del_sender *s = arg;
+	struct del_pipe *p = s->p;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		uint32_t g;
+		int r;
+
+		while (!s->busy && !s->quit)
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (!s->busy)
+			break;
+		g = s->group;
+		pthread_mutex_unlock(&p->lock);
+		r = group_del(s->nl, g);
+		pthread_mutex_lock(&p->lock);
+		s->rc = r;
+		s->busy = false;
+		pthread_cond_broadcast(&p->cond);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+static void del_pipe_close(struct del_pipe *p)
+{
+	size_t i;
+
+	pthread_mutex_lock(&p->lock);
+	for (i = 0; i < 2; i++)
+		p->s[i].quit = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	for (i = 0; i < 2; i++) {
+		if (p->s[i].started)
+			pthread_join(p->s[i].t, NULL);
+		cyris_nl_close(p->s[i].nl);
+	}
+	cyris_nl_close(p->mon);
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+}
+
+/* Both sockets and the listener in @nl's namespace, both threads running. */
+static int del_pipe_open(struct cyris_nl *nl, struct del_pipe *p)
+{
+	int grp = RTNLGRP_LINK, buf = 4 << 20, r = 0;
+	sigset_t all, old;
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	p->monfd = -1;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	for (i = 0; r == 0 && i < 2; i++) {
+		p->s[i].p = p;
+		r = cyris_nl_open(&p->s[i].nl, nl->spec);
+	}
+	if (r == 0 && (r = cyris_nl_open(&p->mon, nl->spec)) == 0) {
+		p->monfd = nl_socket_get_fd(p->mon->sk);
+		if (setsockopt(p->monfd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) < 0)
+			r = -errno;
+		else if (setsockopt(p->monfd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
+			(void)setsockopt(p->monfd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	}
+	/* the threads take no signal: they stay with the caller's threads */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; r == 0 && i < 2; i++) {
+		r = -pthread_create(&p->s[i].t, NULL, del_sender_main, &p->s[i]);
+		p->s[i].started = r == 0;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r < 0)
+		del_pipe_close(p);
+	return r;
+}
+
+static void del_sender_idle(struct del_pipe *p, struct del_sender *s)
+{
+	pthread_mutex_lock(&p->lock);
+	while (s->busy)
+		pthread_cond_wait(&p->cond, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * Wait until @s is idle: its last piece's status, as one sender's would be
+ * (a kernel that cannot delete by group: that piece one link at a time; a
+ * failure's message copied to @nl, where the caller reads it).
+ */
+static int del_sender_done(struct cyris_nl *nl, struct del_pipe *p, struct del_sender *s)
+{
+	int r;
+
+	del_sender_idle(p, s);
+	r = s->rc;
+	if (r == -EOPNOTSUPP || r == -EINVAL)
+		r = del_each(nl, s->set, s->n);
+	else if (r < 0)
+		nl->error = s->nl->error;
+	s->rc = 0;
+	s->n = 0;
+	return r;
+}
+
+static bool del_sender_busy(struct del_pipe *p, struct del_sender *s)
+{
+	bool b;
+
+	pthread_mutex_lock(&p->lock);
+	b = s->busy;
+	pthread_mutex_unlock(&p->lock);
+	return b;
+}
+
+/* Until every link of @s's piece was reported deleted, or @s is done. */
+static void del_watch(struct del_pipe *p, struct del_sender *s)
+{
+	_cleanup_free_ bool *seen = calloc(s->n ? s->n : 1, sizeof(*seen));
+	char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
+	size_t left = s->n, i;
+
+	while (seen && left && del_sender_busy(p, s)) {
+		struct pollfd pf = { .fd = p->monfd, .events = POLLIN };
+		struct nlmsghdr *h;
+		ssize_t len;
+
+		if (poll(&pf, 1, 5) <= 0)
+			continue;
+		len = recv(p->monfd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (len < 0 && errno == ENOBUFS)
+			break;      /* notifications lost: wait for the answer instead */
+		if (len <= 0)
+			continue;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
+			const struct ifinfomsg *ifi = NLMSG_DATA(h);
+
+			if (h->nlmsg_type != RTM_DELLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+				continue;
+			for (i = 0; i < s->n; i++)
+				if (!seen[i] && s->set[i] == ifi->ifi_index) {
+					seen[i] = true;
+					left--;
+				}
+		}
+	}
+	if (!seen || left)
+		del_sender_idle(p, s);
+}
+
+/* A group for a piece: none of the host's links in it, nor the piece in
+ * flight (@prev); 0 when getrandom() fails. */
+static uint32_t del_group_pick(const struct cyris_link_list *l, uint32_t prev)
+{
+	uint32_t g;
+
+	do {
+		if (getrandom(&g, sizeof(g), 0) != sizeof(g))
+			return 0;
+		/* 0x20000000..0x3fffffff: apart from range groups */
+		g = (g & 0x1fffffffu) | 0x20000000u;
+	} while (g == prev || group_used(l, g));
+	return g;
+}
+
+static int del_move(struct cyris_nl *nl, const int *set, size_t n, uint32_t g)
+{
+	struct link_change c = LINK_CHANGE_INIT;
+	size_t i;
+	int r;
+
+	c.set_group = true;
+	c.group = g;
+	for (i = 0; i < n; i++)
+		if ((r = link_apply(nl, set[i], &c)) < 0 && r != -ENODEV)
+			return r;
+	return 0;
+}
 
 /* @set: its first @n_other links are not bridges, the rest are */
 static int del_chunked(struct cyris_nl *nl, const struct cyris_link_list *l, int *set, size_t n,
 		       size_t n_other, uint32_t hint)
 {
-	size_t i, from = 0;
+	const struct timespec gap = { .tv_nsec = 5000000 };
+	_cleanup_free_ size_t *ends = NULL;
+	size_t i, from = 0, np = 0;
 	unsigned cost = 0;
-	int r;
+	struct del_pipe p;
+	uint32_t prev = 0;
+	int r = 0, r2;
 
 	if (n_other + (n - n_other) * DEL_BRIDGE_COST <= DEL_BUDGET)
 		return del_many(nl, l, set, n, hint);
+	/* the pieces: piece k ends before ends[k] */
+	if (!(ends = calloc(n + 1, sizeof(*ends))))
+		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		unsigned c = i < n_other ? 1 : DEL_BRIDGE_COST;
 
 		if (cost + c > DEL_BUDGET && i > from) {
-			if ((r = del_many(nl, l, set + from, i - from, 0)) < 0)
-				return r;
+			ends[np++] = i;
 			from = i;
 			cost = 0;
 		}
 		cost += c;
 	}
-	return del_many(nl, l, set + from, n - from, 0);
+	ends[np++] = n;
+	if (del_pipe_open(nl, &p) < 0) {
+		/* one sender, then */
+		for (i = 0, from = 0; i < np; from = ends[i++])
+			if ((r = del_many(nl, l, set + from, ends[i] - from, 0)) < 0)
+				return r;
+		return 0;
+	}
+	for (i = 0, from = 0; r == 0 && i < np; from = ends[i++]) {
+		struct del_sender *s = &p.s[i % 2];
+		size_t k = ends[i] - from;
+		uint32_t g = 0;
+
+		/* this sender's piece before (the other's may still be going) */
+		if ((r = del_sender_done(nl, &p, s)) < 0)
+			break;
+		if (k < 2 || !(g = del_group_pick(l, prev)) || del_move(nl, set + from, k, g) < 0) {
+			/* as one sender does it, once the other is done too */
+			if ((r = del_sender_done(nl, &p, &p.s[(i + 1) % 2])) == 0)
+				r = del_many(nl, l, set + from, k, 0);
+			continue;
+		}
+		pthread_mutex_lock(&p.lock);
+		s->group = prev = g;
+		s->set = set + from;
+		s->n = k;
+		s->busy = true;
+		pthread_cond_broadcast(&p.cond);
+		pthread_mutex_unlock(&p.lock);
+		del_watch(&p, s);
+		nanosleep(&gap, NULL);
+	}
+	for (i = 0; i < 2; i++)
+		if ((r2 = del_sender_done(nl, &p, &p.s[i])) < 0 && r == 0)
+			r = r2;
+	del_pipe_close(&p);
+	return r;
 }
+
 
 int cyris_range_destroy(struct cyris_nl *nl, const char *range, size_t *ret_count)
 {

@@ -18,6 +18,8 @@ one() { # one VARIANT: "down_ms stall_ms idle_ms"
 	in_netns -m bash -c '
 		. "'"$BENCH_DIR"'/lib.sh"
 		v=$1 W=$2
+		# the preflight'"'"'s scratch namespaces made and gone before (see bench-topo.sh)
+		"$CYRIS_BIN/cyris-check" >/dev/null 2>&1; settle
 		"$CYRIS_BIN/cyris-topo" up "$W/r.yml" >/dev/null || exit 1
 		g=$(ip -j -d link show type bridge | jq -r "first(.[] | .group)")
 		"$BENCH_DIR/stall.sh" "$W/st.$$" & sp=$!
