@@ -1148,7 +1148,8 @@ static void del_pipe_close(struct del_pipe *p)
 static int del_pipe_open(struct cyris_nl *nl, struct del_pipe *p)
 {
 	int grp = RTNLGRP_LINK, buf = 4 << 20, r = 0;
-	sigset_t all, old;
+	pthread_attr_t attr;
+	sigset_t all;
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
@@ -1166,14 +1167,17 @@ static int del_pipe_open(struct cyris_nl *nl, struct del_pipe *p)
 		else if (setsockopt(p->monfd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
 			(void)setsockopt(p->monfd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	}
-	/* the threads take no signal: they stay with the caller's threads */
+	/* the threads are born with every signal blocked: signals stay with
+	 * the caller's threads (whose own mask is never touched) */
 	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	for (i = 0; r == 0 && i < 2; i++) {
-		r = -pthread_create(&p->s[i].t, NULL, del_sender_main, &p->s[i]);
-		p->s[i].started = r == 0;
+	if (r == 0 && (r = -pthread_attr_init(&attr)) == 0) {
+		r = -pthread_attr_setsigmask_np(&attr, &all);
+		for (i = 0; r == 0 && i < 2; i++) {
+			r = -pthread_create(&p->s[i].t, &attr, del_sender_main, &p->s[i]);
+			p->s[i].started = r == 0;
+		}
+		pthread_attr_destroy(&attr);
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r < 0)
 		del_pipe_close(p);
 	return r;
