@@ -64,5 +64,7 @@ for v in a b; do m[T$v]=$(median ${T[$v]}); m[S$v]=$(median ${S[$v]}); m[I$v]=$(
 	echo "| (a) \`cyris-topo down\` (links deleted in pieces) | ${m[Ta]} | $(ratio "${m[Ta]}" "${m[Tb]}") | ${m[Sa]} | ${m[Ia]} |"
 	echo "| (b) floor: \`ip link delete group\` (one request), then \`cyris-topo down\` | ${m[Tb]} | 1.00 | ${m[Sb]} | ${m[Ib]} |"
 	echo
+	echo "Each run of (a), in order: ms$(printf ' %s' ${T[a]}); longest stall ms$(printf ' %s' ${S[a]})."
+	echo
 	echo "Targets: the longest stall under 100 ms; (a) within 1.10x of (b)."
 } | tee "$BENCH_OUT/teardown.md"
