@@ -58,6 +58,8 @@ is "$(grep 'RTM_DELLINK' "$st" | grep -c 'IFLA_GROUP')" 5 "  5 group deletes"
 is "$(grep -c 'RTM_DELLINK' "$st")" 6 "  and one delete of a single link"
 is "$(grep 'RTM_DELLINK' "$st" | grep 'IFLA_GROUP' | awk '{ print $1 }' | sort -u | wc -l)" 2 \
 	"  sent by two threads"
+is "$(grep 'RTM_DELLINK' "$st" | grep 'IFLA_GROUP' | awk '{ print $1 }' | uniq | wc -l)" 5 \
+	"  alternately"
 is "$(ip -o link show | grep -c 'v903-\|b903-')" 0 "  nothing of range 903 is left"
 is "$(ip -o link show | awk -F': ' '{ print $2 }' | sed 's/@.*//' | grep -c '^keep[0-2]$')" 3 \
 	"  a bridge, its port and the port's peer of someone else's stay"

@@ -1194,15 +1194,19 @@ static void del_sender_idle(struct del_pipe *p, struct del_sender *s)
 /*
  * Wait until @s is idle: its last piece's status, as one sender's would be
  * (a kernel that cannot delete by group: that piece one link at a time; a
- * failure's message copied to @nl, where the caller reads it).
+ * failure's message copied to @nl, where the caller reads it). With @keep
+ * false (a failure is kept already) only the wait: nothing more is
+ * deleted, and that failure's message stays.
  */
-static int del_sender_done(struct cyris_nl *nl, struct del_pipe *p, struct del_sender *s)
+static int del_sender_done(struct cyris_nl *nl, struct del_pipe *p, struct del_sender *s, bool keep)
 {
 	int r;
 
 	del_sender_idle(p, s);
 	r = s->rc;
-	if (r == -EOPNOTSUPP || r == -EINVAL)
+	if (!keep)
+		r = 0;
+	else if (r == -EOPNOTSUPP || r == -EINVAL)
 		r = del_each(nl, s->set, s->n);
 	else if (r < 0)
 		nl->error = s->nl->error;
@@ -1240,10 +1244,12 @@ static void del_watch(struct del_pipe *p, struct del_sender *s)
 			break;      /* notifications lost: wait for the answer instead */
 		if (len <= 0)
 			continue;
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
 			const struct ifinfomsg *ifi = NLMSG_DATA(h);
 
-			if (h->nlmsg_type != RTM_DELLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+			/* the link's own (a bridge port's leaving is AF_BRIDGE) */
+			if (h->nlmsg_type != RTM_DELLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)) ||
+			    ifi->ifi_family != AF_UNSPEC)
 				continue;
 			for (i = 0; i < s->n; i++)
 				if (!seen[i] && s->set[i] == ifi->ifi_index) {
@@ -1291,7 +1297,7 @@ static int del_chunked(struct cyris_nl *nl, const struct cyris_link_list *l, int
 {
 	const struct timespec gap = { .tv_nsec = 5000000 };
 	_cleanup_free_ size_t *ends = NULL;
-	size_t i, from = 0, np = 0;
+	size_t i, last, from = 0, np = 0;
 	unsigned cost = 0;
 	struct del_pipe p;
 	uint32_t prev = 0;
@@ -1326,11 +1332,11 @@ static int del_chunked(struct cyris_nl *nl, const struct cyris_link_list *l, int
 		uint32_t g = 0;
 
 		/* this sender's piece before (the other's may still be going) */
-		if ((r = del_sender_done(nl, &p, s)) < 0)
+		if ((r = del_sender_done(nl, &p, s, true)) < 0)
 			break;
 		if (k < 2 || !(g = del_group_pick(l, prev)) || del_move(nl, set + from, k, g) < 0) {
 			/* as one sender does it, once the other is done too */
-			if ((r = del_sender_done(nl, &p, &p.s[(i + 1) % 2])) == 0)
+			if ((r = del_sender_done(nl, &p, &p.s[(i + 1) % 2], true)) == 0)
 				r = del_many(nl, l, set + from, k, 0);
 			continue;
 		}
@@ -1342,10 +1348,16 @@ static int del_chunked(struct cyris_nl *nl, const struct cyris_link_list *l, int
 		pthread_cond_broadcast(&p.cond);
 		pthread_mutex_unlock(&p.lock);
 		del_watch(&p, s);
-		nanosleep(&gap, NULL);
+		if (!del_sender_busy(&p, s)) {
+			/* answered already: a failure stops here, as with one sender */
+			r = del_sender_done(nl, &p, s, true);
+		} else if (i + 1 < np) {
+			nanosleep(&gap, NULL);
+		}
 	}
-	for (i = 0; i < 2; i++)
-		if ((r2 = del_sender_done(nl, &p, &p.s[i])) < 0 && r == 0)
+	/* the last pieces, in their order; after a failure only waited for */
+	for (last = i + 2; i < last; i++)
+		if ((r2 = del_sender_done(nl, &p, &p.s[i % 2], r == 0)) < 0)
 			r = r2;
 	del_pipe_close(&p);
 	return r;

@@ -236,6 +236,7 @@ static void stamp_set(const struct cyris_conf *conf, const char *boot)
 		return;
 	}
 	snprintf(tmp, sizeof(tmp), ".%s.%d", STAMP_NAME, (int)getpid());
+	(void)unlinkat(dir, tmp, 0);   /* left by a process of this pid that was killed */
 	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd >= 0) {
 		size_t len = strlen(boot);
@@ -276,7 +277,10 @@ static int check_run(const char *provider, const struct cyris_conf *conf, bool a
 	    has_cap(CAP_SYS_ADMIN) ? "CAP_SYS_ADMIN (named namespaces)" : "no CAP_SYS_ADMIN: no named namespaces");
 	if (!conf || !boot_id(boot, sizeof(boot)))
 		boot[0] = 0;
-	stamped = preflight && boot[0] && it.failed == 0 && stamp_valid(conf, boot);
+	/* (the probes need both capabilities whatever the provider: without
+	 * them they run, and fail, as they would with no record) */
+	stamped = preflight && boot[0] && it.failed == 0 && has_cap(CAP_NET_ADMIN) &&
+		  has_cap(CAP_SYS_ADMIN) && stamp_valid(conf, boot);
 	from = it.n;
 	if (stamped)
 		add(&it, "kernel", true, true, "links, nf_tables and named namespaces probed earlier in "
