@@ -9,6 +9,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -51,6 +52,8 @@ bool cyris_netns_name_valid(const char *name)
  * Making it shared again walks every mount under it (the kernel gives each
  * a peer group): once per mount of /run/netns and mount namespace, not per
  * namespace made, or a range's cost per guest grows with its size. */
+static pthread_mutex_t prepare_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int prepare_dir(void)
 {
 	/* the mount (its id, never reused while it lives) made shared last,
@@ -58,6 +61,7 @@ static int prepare_dir(void)
 	static _Thread_local unsigned long long done_mnt, done_mntns;
 	struct statx sx;
 	struct stat ms;
+	int r;
 
 	if (mkdir(CYRIS_NETNS_DIR, 0755) < 0 && errno != EEXIST)
 		return -errno;
@@ -65,13 +69,16 @@ static int prepare_dir(void)
 	    stat("/proc/thread-self/ns/mnt", &ms) == 0 &&
 	    done_mnt == sx.stx_mnt_id && done_mntns == (unsigned long long)ms.st_ino)
 		return 0;
-	if (mount("", CYRIS_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
-		if (errno != EINVAL)
-			return -errno;
-		if (mount(CYRIS_NETNS_DIR, CYRIS_NETNS_DIR, "none", MS_BIND | MS_REC, NULL) < 0 ||
-		    mount("", CYRIS_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) < 0)
-			return -errno;
-	}
+	/* one thread of the process at a time: two that both found no mount
+	 * there would each bind it onto itself, one on top of the other */
+	pthread_mutex_lock(&prepare_lock);
+	r = mount("", CYRIS_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) < 0 ? -errno : 0;
+	if (r == -EINVAL)
+		r = mount(CYRIS_NETNS_DIR, CYRIS_NETNS_DIR, "none", MS_BIND | MS_REC, NULL) < 0 ||
+		    mount("", CYRIS_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) < 0 ? -errno : 0;
+	pthread_mutex_unlock(&prepare_lock);
+	if (r < 0)
+		return r;
 	/* the mount it is now (a bind of itself is a new one) */
 	if (statx(AT_FDCWD, CYRIS_NETNS_DIR, 0, STATX_MNT_ID, &sx) == 0 && (sx.stx_mask & STATX_MNT_ID) &&
 	    stat("/proc/thread-self/ns/mnt", &ms) == 0) {
