@@ -966,34 +966,50 @@ static int del_each(struct cyris_nl *nl, const int *set, size_t n)
 	return 0;
 }
 
+/* A group nobody uses: none of the host's links in it, nor the piece in
+ * flight (@prev, 0: none); 0 when getrandom() fails. */
+static uint32_t del_group_pick(const struct cyris_link_list *l, uint32_t prev)
+{
+	uint32_t g;
+
+	do {
+		if (getrandom(&g, sizeof(g), 0) != sizeof(g))
+			return 0;
+		/* 0x20000000..0x3fffffff: apart from range groups */
+		g = (g & 0x1fffffffu) | 0x20000000u;
+	} while (g == prev || group_used(l, g));
+	return g;
+}
+
+/* Move @set into group @g (a link gone meanwhile is no failure). */
+static int del_move(struct cyris_nl *nl, const int *set, size_t n, uint32_t g)
+{
+	struct link_change c = LINK_CHANGE_INIT;
+	size_t i;
+	int r;
+
+	c.set_group = true;
+	c.group = g;
+	for (i = 0; i < n; i++)
+		if ((r = link_apply(nl, set[i], &c)) < 0 && r != -ENODEV)
+			return r;
+	return 0;
+}
+
 static int del_many(struct cyris_nl *nl, const struct cyris_link_list *l,
 		    const int *set, size_t n, uint32_t hint)
 {
-	struct link_change c = LINK_CHANGE_INIT;
 	uint32_t g = hint;
-	size_t i;
 	int r;
 
 	if (n == 0)
 		return 0;
 	if (n == 1)
 		return del_each(nl, set, n);
-	if (!group_is_exactly(l, g, set, n)) {
-		/* move the links into a group nobody uses, then delete it */
-		do {
-			if (getrandom(&g, sizeof(g), 0) != sizeof(g))
-				return del_each(nl, set, n);
-			/* 0x20000000..0x3fffffff: apart from range groups */
-			g = (g & 0x1fffffffu) | 0x20000000u;
-		} while (group_used(l, g));
-		c.set_group = true;
-		c.group = g;
-		for (i = 0; i < n; i++) {
-			r = link_apply(nl, set[i], &c);
-			if (r < 0 && r != -ENODEV)
-				return del_each(nl, set, n);
-		}
-	}
+	/* else move the links into a group nobody uses, then delete it */
+	if (!group_is_exactly(l, g, set, n) &&
+	    (!(g = del_group_pick(l, 0)) || del_move(nl, set, n, g) < 0))
+		return del_each(nl, set, n);
 	r = group_del(nl, g);
 	/* a kernel that cannot delete by group: one at a time */
 	return r == -EOPNOTSUPP || r == -EINVAL ? del_each(nl, set, n) : r;
@@ -1260,35 +1276,6 @@ static void del_watch(struct del_pipe *p, struct del_sender *s)
 	}
 	if (!seen || left)
 		del_sender_idle(p, s);
-}
-
-/* A group for a piece: none of the host's links in it, nor the piece in
- * flight (@prev); 0 when getrandom() fails. */
-static uint32_t del_group_pick(const struct cyris_link_list *l, uint32_t prev)
-{
-	uint32_t g;
-
-	do {
-		if (getrandom(&g, sizeof(g), 0) != sizeof(g))
-			return 0;
-		/* 0x20000000..0x3fffffff: apart from range groups */
-		g = (g & 0x1fffffffu) | 0x20000000u;
-	} while (g == prev || group_used(l, g));
-	return g;
-}
-
-static int del_move(struct cyris_nl *nl, const int *set, size_t n, uint32_t g)
-{
-	struct link_change c = LINK_CHANGE_INIT;
-	size_t i;
-	int r;
-
-	c.set_group = true;
-	c.group = g;
-	for (i = 0; i < n; i++)
-		if ((r = link_apply(nl, set[i], &c)) < 0 && r != -ENODEV)
-			return r;
-	return 0;
 }
 
 /* @set: its first @n_other links are not bridges, the rest are */

@@ -267,7 +267,7 @@ static int check_run(const char *provider, const struct cyris_conf *conf, bool a
 	bool netns = !provider || streq(provider, "netns");
 	const struct cyris_provider_def *const *d;
 	char boot[64] = "";
-	bool stamped = false, ns_probed = false;
+	bool stamped, ns_probed = false;
 	int kernel_failed;
 	size_t from;
 
@@ -277,10 +277,11 @@ static int check_run(const char *provider, const struct cyris_conf *conf, bool a
 	    has_cap(CAP_SYS_ADMIN) ? "CAP_SYS_ADMIN (named namespaces)" : "no CAP_SYS_ADMIN: no named namespaces");
 	if (!conf || !boot_id(boot, sizeof(boot)))
 		boot[0] = 0;
-	/* (the probes need both capabilities whatever the provider: without
-	 * them they run, and fail, as they would with no record) */
-	stamped = preflight && boot[0] && it.failed == 0 && has_cap(CAP_NET_ADMIN) &&
-		  has_cap(CAP_SYS_ADMIN) && stamp_valid(conf, boot);
+	/* (the probes need CAP_SYS_ADMIN too whatever the provider: without it
+	 * they run, and fail, as they would with no record; a missing
+	 * CAP_NET_ADMIN has failed already) */
+	stamped = preflight && boot[0] && it.failed == 0 && has_cap(CAP_SYS_ADMIN) &&
+		  stamp_valid(conf, boot);
 	from = it.n;
 	if (stamped)
 		add(&it, "kernel", true, true, "links, nf_tables and named namespaces probed earlier in "
