@@ -13,19 +13,21 @@ is "$(ls /run/netns | wc -l)" 0 "the checks left no namespace behind"
 is "$(ip -o link | grep -vc ': lo:')" 0 "nor a link here"
 is "$(nft list tables | wc -l)" 0 "nor a table"
 
-# the kernel's probes once a boot: a pass is recorded as the boot id, and up
-# then makes no scratch namespace; a record that is not a pass of this boot,
-# or that someone else could have written, is not trusted
+# the kernel's probes once a boot: a pass is recorded as the boot id and the
+# mount and user namespaces, and up then makes no scratch namespace; a
+# record that is not a pass of this boot in these namespaces, or that
+# someone else could have written, is not trusted
 stamp=/run/cyris/kernel-checked
-boot=$(cat /proc/sys/kernel/random/boot_id)
-is "$(cat $stamp 2>/dev/null)" "$boot" "cyris-check records its pass as this boot's id"
+boot=$(kernel_record)
+like "$boot" "^[0-9a-f-]{36} mnt:[0-9]+ user:[0-9]+$" "(the record's form)"
+is "$(cat $stamp 2>/dev/null)" "$boot" "cyris-check records its pass as this boot's id and namespaces"
 is "$(stat -c %u $stamp)" 0 "  a file of root's"
 is "$(( 0$(stat -c %a $stamp) & 022 ))" 0 "  that no one else can write"
 W=$(mktemp -d); trap '_cleanup; rm -rf "$W"' EXIT
 newnets() { # newnets TOOL ARG...: "N exit RC": the network namespaces TOOL made (strace: unshare and clone), its status
 	local t=$1; shift
 	# (LeakSanitizer cannot run under ptrace)
-	ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 \
+	ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 ${NEWNETS_IN:-} \
 		strace -f -qq -e trace=unshare,clone,clone3 -e signal=none -o "$W/st" "$CYRIS_BIN/$t" "$@" >/dev/null 2>"$W/err"
 	local rc=$?   # (strace exits with the command's status)
 	[ "$rc" = 0 ] || cat "$W/err" >&2
@@ -58,7 +60,7 @@ cat > "$r1" <<'Y'
 Y
 is "$(newnets cyris-topo up "$r1")" "1 exit 0" "up with the record: one namespace, its guest's (no scratch namespace)"
 cyris-topo down 301 >/dev/null
-echo "00000000-0000-0000-0000-000000000000" > $stamp
+echo "00000000-0000-0000-0000-000000000000 ${boot#* }" > $stamp
 is "$(newnets cyris-topo up "$r1")" "3 exit 0" "up with a record of another boot: the scratch namespaces are made again"
 is "$(cat $stamp)" "$boot" "  and the pass recorded for this boot"
 cyris-topo down 301 >/dev/null
@@ -69,9 +71,17 @@ chown 65534 $stamp; chmod 644 $stamp
 is "$(newnets cyris-topo up "$r1")" "3 exit 0" "nor one of another user's"
 is "$(stat -c %u $stamp)" 0 "  which the pass replaces with root's"
 cyris-topo down 301 >/dev/null
-rm -f $stamp; ln -s /proc/sys/kernel/random/boot_id $stamp
+echo "$boot" > "$W/record"; rm -f $stamp; ln -s "$W/record" $stamp
 is "$(newnets cyris-topo up "$r1")" "3 exit 0" "nor a symbolic link to the right id"
 is "$(stat -c %F $stamp)" "regular file" "  which the pass replaces with a file"
+cyris-topo down 301 >/dev/null
+# (another mount namespace, whose mounts under /run/netns still propagate here)
+is "$(NEWNETS_IN='unshare -m --propagation unchanged' newnets cyris-topo up "$r1")" "3 exit 0" \
+	"a record of this boot made in another mount namespace is not trusted"
+unlike "$(cat $stamp)" " ${boot#* }\$" "  the pass recorded for that one"
+cyris-topo down 301 >/dev/null
+is "$(newnets cyris-topo up "$r1")" "3 exit 0" "  whose record is not trusted back here"
+is "$(cat $stamp)" "$boot" "  and the pass recorded for this one again"
 cyris-topo down 301 >/dev/null
 is "$(newnets cyris-check)" "2 exit 0" "cyris-check probes every time, record or not"
 mount -o remount,ro /run/netns

@@ -244,6 +244,11 @@ links_state() {
 
 # json QUERY: run jq -r QUERY over stdin
 json() { jq -r "$@"; }
+# what a pass of the kernel's probes is recorded as (net/topo/check.c): this
+# boot, and the mount and user namespaces it was probed in
+kernel_record() {
+	echo "$(cat /proc/sys/kernel/random/boot_id) mnt:$(stat -L -c %i /proc/self/ns/mnt) user:$(stat -L -c %i /proc/self/ns/user)"
+}
 
 # Namespaces made here live in the private /run/netns and die with the test.
 netns_add() { ip netns add "$1" && ip -n "$1" link set lo up && no_icmp_ratelimit "$1"; }

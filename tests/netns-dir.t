@@ -13,7 +13,7 @@ mkdir -p /run/netns /run/cyris && chmod 0755 /run/cyris
 mounts() { awk '$5 == "/run/netns"' /proc/self/mountinfo | wc -l; }
 base=$(mounts)
 is "$(stat -c %d /run/netns)" "$(stat -c %d /run)" "/run/netns is a plain directory here"
-cat /proc/sys/kernel/random/boot_id > /run/cyris/kernel-checked && chmod 0644 /run/cyris/kernel-checked
+kernel_record > /run/cyris/kernel-checked && chmod 0644 /run/cyris/kernel-checked
 r=$(mktemp)
 bash "$CYRIS_SRC/tests/bench/gen-range.sh" 4 10 904 > "$r"
 ok "up of 40 guests (two threads) with the record" cyris-topo up "$r"

@@ -904,6 +904,9 @@ int cyris_link_del(struct cyris_nl *nl, int ifindex)
 	return r;
 }
 
+/* Delete every link of @group. The kernel answers ENODEV when the group
+ * holds none, which here means every link moved into it went meanwhile
+ * (the group was picked unused): that is what was asked for. */
 static int group_del(struct cyris_nl *nl, uint32_t group)
 {
 	struct nl_msg *msg = link_msg(RTM_DELLINK, 0, 0, -1);
@@ -914,7 +917,7 @@ static int group_del(struct cyris_nl *nl, uint32_t group)
 	if (nla_put_u32(msg, IFLA_GROUP, group) == 0)
 		r = cyris_nl_talk(nl, msg, NULL, NULL);
 	nlmsg_free(msg);
-	return r;
+	return r == -ENODEV ? 0 : r;
 }
 
 static bool group_used(const struct cyris_link_list *l, uint32_t g)
@@ -1160,7 +1163,8 @@ static void del_pipe_close(struct del_pipe *p)
 	pthread_mutex_destroy(&p->lock);
 }
 
-/* Both sockets and the listener in @nl's namespace, both threads running. */
+/* Both sockets and the listener in @nl's namespace (the one it holds, not
+ * whatever its name names now), both threads running. */
 static int del_pipe_open(struct cyris_nl *nl, struct del_pipe *p)
 {
 	int grp = RTNLGRP_LINK, buf = 4 << 20, r = 0;
@@ -1174,9 +1178,9 @@ static int del_pipe_open(struct cyris_nl *nl, struct del_pipe *p)
 	pthread_cond_init(&p->cond, NULL);
 	for (i = 0; r == 0 && i < 2; i++) {
 		p->s[i].p = p;
-		r = cyris_nl_open(&p->s[i].nl, nl->spec);
+		r = cyris_nl_open_same(&p->s[i].nl, nl);
 	}
-	if (r == 0 && (r = cyris_nl_open(&p->mon, nl->spec)) == 0) {
+	if (r == 0 && (r = cyris_nl_open_same(&p->mon, nl)) == 0) {
 		p->monfd = nl_socket_get_fd(p->mon->sk);
 		if (setsockopt(p->monfd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) < 0)
 			r = -errno;

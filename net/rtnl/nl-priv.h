@@ -93,6 +93,10 @@ static inline void cyris_nl_closep(struct cyris_nl **nl) { cyris_nl_close(*nl); 
  * it is kept, as cyris_nl_open() keeps one). */
 int cyris_nl_open_here(struct cyris_nl **ret, const char *spec);
 
+/* Another context in the namespace @like was opened in: the very one,
+ * through its fd, even if its name now names another. */
+int cyris_nl_open_same(struct cyris_nl **ret, const struct cyris_nl *like);
+
 /* The link named @name up, and tagged with @alias when it is not "", in
  * one request (for a loopback, whose tag costs no route walk: it is
  * always ready). */

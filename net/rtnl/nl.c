@@ -212,31 +212,51 @@ static struct cyris_nl *nl_alloc(const char *spec)
 	return nl;
 }
 
+/* @nl's socket made in the namespace of its nsfd (none: here). */
+static int nl_setup_in(struct cyris_nl *nl)
+{
+	int old = -1, r, r2;
+
+	if (nl->nsfd >= 0 && (r = cyris_netns_enter(nl->nsfd, &old)) < 0)
+		return r;
+	r = nl_setup(nl);
+	if (old >= 0 && (r2 = cyris_netns_leave(old)) < 0 && r == 0)
+		r = r2;
+	return r;
+}
+
 int cyris_nl_open(struct cyris_nl **ret, const char *netns)
 {
 	struct cyris_nl *nl = nl_alloc(netns);
-	int old = -1, r;
+	int r;
 
 	if (!nl)
 		return -ENOMEM;
-	if (netns && *netns) {
-		nl->nsfd = cyris_netns_open(netns);
-		if (nl->nsfd < 0) {
-			r = nl->nsfd;
-			goto fail;
-		}
-		r = cyris_netns_enter(nl->nsfd, &old);
-		if (r < 0)
-			goto fail;
+	if (netns && *netns && (nl->nsfd = cyris_netns_open(netns)) < 0) {
+		r = nl->nsfd;
+		goto fail;
 	}
-	r = nl_setup(nl);
-	if (old >= 0) {
-		int r2 = cyris_netns_leave(old);
+	if ((r = nl_setup_in(nl)) < 0)
+		goto fail;
+	*ret = nl;
+	return 0;
+fail:
+	cyris_nl_close(nl);
+	return r;
+}
 
-		if (r == 0)
-			r = r2;
+int cyris_nl_open_same(struct cyris_nl **ret, const struct cyris_nl *like)
+{
+	struct cyris_nl *nl = nl_alloc(like->spec);
+	int r;
+
+	if (!nl)
+		return -ENOMEM;
+	if (like->nsfd >= 0 && (nl->nsfd = fcntl(like->nsfd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		r = -errno;
+		goto fail;
 	}
-	if (r < 0)
+	if ((r = nl_setup_in(nl)) < 0)
 		goto fail;
 	*ret = nl;
 	return 0;

@@ -178,30 +178,40 @@ static void probe_entry(struct cyris_check_list *it)
 
 /*
  * The kernel's probes (links and nf_tables in a scratch namespace, a named
- * namespace) hold for the boot they ran in: a pass is recorded in the
- * runtime directory as the kernel's boot id, so that up does not make and
- * throw away two namespaces each time (their teardown runs later, holding
- * RTNL, beside the range being built). Only a file of this uid that no one
- * else can write counts.
+ * namespace) hold for the boot they ran in, and the named namespace's for
+ * the mount namespace (its /run/netns) and the user namespace (what the
+ * capabilities allow) they ran in: a pass is recorded in the runtime
+ * directory as the kernel's boot id and those two namespaces, so that up
+ * does not make and throw away two namespaces each time (their teardown
+ * runs later, holding RTNL, beside the range being built). Only a file of
+ * this uid that no one else can write counts.
  */
 #define STAMP_NAME "kernel-checked"
 
-static bool boot_id(char *buf, size_t size)
+/* "BOOT-ID mnt:INODE user:INODE" of this boot and the caller's namespaces */
+static bool stamp_key(char *buf, size_t size)
 {
 	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
 	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+	struct stat mnt, user;
+	size_t len;
 
 	if (fd >= 0)
 		close(fd);
-	if (n <= 0)
+	if (n <= 0 || stat("/proc/thread-self/ns/mnt", &mnt) < 0 ||
+	    stat("/proc/thread-self/ns/user", &user) < 0)
 		return false;
 	buf[n] = 0;
-	return true;
+	buf[strcspn(buf, "\n")] = 0;
+	len = strlen(buf);
+	n = snprintf(buf + len, size - len, " mnt:%llu user:%llu\n",
+		     (unsigned long long)mnt.st_ino, (unsigned long long)user.st_ino);
+	return n > 0 && (size_t)n < size - len;
 }
 
 static bool stamp_valid(const struct cyris_conf *conf, const char *boot)
 {
-	char buf[64];
+	char buf[128];
 	struct stat st;
 	ssize_t n = -1;
 	int dir, fd;
@@ -222,7 +232,7 @@ static bool stamp_valid(const struct cyris_conf *conf, const char *boot)
 	return streq(buf, boot);
 }
 
-/* Record a pass in this boot (@boot), or with NULL remove the record. */
+/* Record a pass under @boot (stamp_key()), or with NULL remove the record. */
 static void stamp_set(const struct cyris_conf *conf, const char *boot)
 {
 	char tmp[64];
@@ -266,7 +276,7 @@ static int check_run(const char *provider, const struct cyris_conf *conf, bool a
 	struct cyris_check_list it = {0};
 	bool netns = !provider || streq(provider, "netns");
 	const struct cyris_provider_def *const *d;
-	char boot[64] = "";
+	char boot[128] = "";
 	bool stamped, ns_probed = false;
 	int kernel_failed;
 	size_t from;
@@ -275,7 +285,7 @@ static int check_run(const char *provider, const struct cyris_conf *conf, bool a
 	    has_cap(CAP_NET_ADMIN) ? "CAP_NET_ADMIN here" : "no CAP_NET_ADMIN: run as root");
 	add(&it, "cap_sys_admin", has_cap(CAP_SYS_ADMIN), netns,
 	    has_cap(CAP_SYS_ADMIN) ? "CAP_SYS_ADMIN (named namespaces)" : "no CAP_SYS_ADMIN: no named namespaces");
-	if (!conf || !boot_id(boot, sizeof(boot)))
+	if (!conf || !stamp_key(boot, sizeof(boot)))
 		boot[0] = 0;
 	/* (the probes need CAP_SYS_ADMIN too whatever the provider: without it
 	 * they run, and fail, as they would with no record; a missing
