@@ -36,8 +36,12 @@ DEB_TUNNEL := openssh-server openssh-client
 DEB_FUZZ   := libclang-rt-dev
 DEB_PKGS  := $(DEB_BUILD) $(DEB_TEST) $(DEB_FW) $(DEB_TOPO) $(DEB_VM) $(DEB_TUNNEL) $(DEB_FUZZ)
 
+# Loaded when first needed (dlopen), not linked: their headers only. Each
+# brings dozens of shared libraries that every tool start-up would map and
+# relocate (net/base/dl-priv.h, vm/libvirt/virt-dl.h, vm/aws/curl-dl.h).
+DL_PKGS := libvirt libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(DL_PKGS),$(PKGS)) 2>/dev/null)
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
@@ -48,6 +52,10 @@ ifeq ($(SAN),1)
 CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
             -fno-omit-frame-pointer
 LDFLAGS  += -fsanitize=address,undefined
+# ASan resolves the real functions behind its interceptors once, at start:
+# libtirpc's XDR ones (which libvirt calls) must be loaded by then, not
+# only with libvirt (dlopen), or the interceptor calls a NULL pointer.
+PKG_LIBS += -Wl,--push-state,--no-as-needed -l:libtirpc.so.3 -Wl,--pop-state
 endif
 ifeq ($(FUZZ),1)
 CFLAGS   += -fsanitize=fuzzer-no-link,address,undefined \
@@ -264,7 +272,7 @@ includedir=$(INCDIR)
 Name: libcyris
 Description: cyber-range infrastructure on Linux: links, nftables, VMs, tunnels
 Version: $(VERSION)
-Requires.private: $(PKGS)
+Requires.private: $(filter-out $(DL_PKGS),$(PKGS))
 Libs: -L$${libdir} -lcyris
 Cflags: -I$${includedir}
 endef

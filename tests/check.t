@@ -90,6 +90,29 @@ is "$?" 1 "a probe that fails (a read-only /run/netns): cyris-check exits 1"
 ok "  and removes the record" test ! -e $stamp
 mount -o remount,rw /run/netns
 
+# libvirt and libcurl (dozens of shared libraries each) are loaded when
+# first needed, not linked: a range of namespaces never maps them
+is "$(for t in "$CYRIS_BIN"/cyris-*; do readelf -d "$t"; done | grep -cE 'NEEDED.*\[(libvirt|libcurl)\.')" 0 \
+	"no tool links libvirt or libcurl"
+ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 \
+	strace -f -qq -e trace=openat -e signal=none -o "$W/open" "$CYRIS_BIN/cyris-topo" up "$r1" >/dev/null
+is "$?" 0 "up of a range of namespaces"
+is "$(grep -cE 'lib(virt|curl)\.so' "$W/open")" 0 "  opens neither libvirt nor libcurl"
+ok "  (the trace is of the loader's opens)" grep -q 'libnl-3\.so' "$W/open"
+cyris-topo down 301 >/dev/null
+# one that cannot be loaded: the first call that needs it says so, once
+mkdir "$W/badlib"; : > "$W/badlib/libvirt.so.0"; : > "$W/badlib/libcurl.so.4"
+out=$(LD_LIBRARY_PATH=$W/badlib cyris-check --provider libvirt 2>&1)
+is "$?" 1 "a libvirt that cannot be loaded: the libvirt provider's check fails"
+like "$out" "✗ libvirt +[^ ]+: cannot load libvirt: $W/badlib/libvirt\.so\.0: file too short" "  with the loader's message"
+out=$(LD_LIBRARY_PATH=$W/badlib cyris-vm list 2>&1)
+is "$?" 1 "  cyris-vm list exits 1"
+is "$out" "cyris-vm: list: cannot load libvirt: $W/badlib/libvirt.so.0: file too short" "  with one message"
+out=$(LD_LIBRARY_PATH=$W/badlib AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=x AWS_REGION=us-east-1 \
+	cyris-aws --endpoint http://127.0.0.1:9/ ls 2>&1)
+is "$?" 1 "a libcurl that cannot be loaded: cyris-aws exits 1"
+like "$out" "cannot load libcurl: $W/badlib/libcurl\.so\.4: file too short" "  with the loader's message"
+
 # entry points: can clients from outside reach them? (reported, never a failure)
 entry() { cyris-check -j | json '.checks[] | select(.name=="entry_points") | "\(.ok) \(.needed) \(.detail)"'; }
 sysctl -qw net.ipv4.conf.all.forwarding=0

@@ -23,13 +23,13 @@ process_wide() {   # DIR: prints every use outside its allow-list
 			done
 	done <<-'EOF'
 	getenv|secure_getenv;net/base/conf.c vm/aws/creds.c
-	virSetErrorFunc|virConnSetErrorFunc;vm/libvirt/virt.c
+	virSetErrorFunc|virConnSetErrorFunc;vm/libvirt/virt.c vm/libvirt/virt-dl.c
 	signal|sigaction|sigprocmask|pthread_sigmask;net/tunnel/tunnel.c
 	fork|vfork|daemon|setsid;net/tunnel/tunnel.c
 	EOF
 }
 is "$(process_wide .)" "" "net/ and vm/ call getenv only in conf.c (and vm/aws/creds.c, the AWS conventions); handlers, signals and forks only where allowed"
-grep -q 'cyris_vm_quiet_libvirt' vm/libvirt/virt.c && grep -q 'virSetErrorFunc' include/cyris/vm.h
+grep -q 'cyris_vm_quiet_libvirt' vm/libvirt/virt-dl.c && grep -q 'virSetErrorFunc' include/cyris/vm.h
 ok "the one virSetErrorFunc is cyris_vm_quiet_libvirt(), documented in cyris/vm.h" test $? = 0
 ok "cyris/tunnel.h says which calls fork and change signal state" \
 	bash -c "grep -q 'This call forks' include/cyris/tunnel.h && grep -q 'sigaction' include/cyris/tunnel.h"

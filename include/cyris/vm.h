@@ -43,6 +43,10 @@ extern "C" {
  * This call replaces that handler with a silent one (virSetErrorFunc(NULL,
  * ...)), for the whole process: a tool calls it once at start, since it
  * reports libvirt's message itself; a harness with its own handler does not.
+ * libcyris loads libvirt (libvirt.so.0, dlopen) only when it first opens a
+ * connection: until then this only records the wish, which is applied
+ * then, and loads nothing. A libvirt that cannot be loaded is an error of
+ * that first call (-ELIBACC, with the loader's message).
  */
 void cyris_vm_quiet_libvirt(void);
 

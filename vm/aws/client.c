@@ -6,11 +6,11 @@
  */
 #include <stdint.h>
 #include <time.h>
-#include <curl/curl.h>
 #include <libxml/parser.h>
 #include <openssl/crypto.h>
 
 #include "aws-priv.h"
+#include "curl-dl.h"     /* libcurl, through its table */
 #include "../../net/base/util.h"
 
 #define CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
@@ -185,6 +185,8 @@ int aws_open(const struct cyris_conf *conf, const struct aws_opts *o,
 	clock_gettime(CLOCK_REALTIME, &ts);
 	c->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40) ^ 0x9e3779b97f4a7c15ull;
 	r = aws_settings_load(conf, o, &c->s, err);
+	if (r == 0 && (r = curl_dl_load()) < 0)
+		r = cyris_error_set(err, r, "AWS client: cannot load libcurl: %s", curl_dl_error());
 	if (r == 0)
 		r = parse_endpoint(c, c->s.endpoint, err);
 	if (r == 0) {

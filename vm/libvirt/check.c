@@ -9,8 +9,6 @@
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 
 #include "cyris/check.h"
 #include "../../net/base/conf-priv.h"
@@ -23,6 +21,10 @@ static bool check_libvirt(const char *uri, char *detail, size_t size)
 	virConnectPtr c;
 	virErrorPtr e;
 
+	if (virt_dl_load() < 0) {
+		snprintf(detail, size, "%s: cannot load libvirt: %s", uri, virt_dl_error());
+		return false;
+	}
 	c = virConnectOpenReadOnly(uri);
 	if (!c) {
 		e = virGetLastError();

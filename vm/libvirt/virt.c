@@ -12,28 +12,11 @@
 #include "vm-priv.h"
 
 /* libvirt prints every error to stderr by default; a library must not.
- * Each connection the library opens gets this handler of its own
- * (virConnSetErrorFunc), which changes nothing outside that connection;
+ * Each connection the library opens gets a handler of its own that drops
+ * it (virConnSetErrorFunc), which changes nothing outside that connection;
  * the message is read back from the thread's last error. What fails before
  * a connection exists goes to the process-wide handler, which only the
- * caller sets (cyris_vm_quiet_libvirt()). */
-static void silent(void *userdata, virErrorPtr e)
-{
-	(void)userdata;
-	(void)e;
-}
-
-void cyris_vm_quiet_libvirt(void)
-{
-	virSetErrorFunc(NULL, silent);
-}
-
-static pthread_once_t virt_once = PTHREAD_ONCE_INIT;
-
-static void virt_init(void)
-{
-	(void)virInitialize();
-}
+ * caller sets (cyris_vm_quiet_libvirt(), virt-dl.c). */
 
 uint64_t virt_now_ms(void)
 {
@@ -193,7 +176,7 @@ static int open_once(struct cyris_virt *v)
 
 	if (!c)
 		return virt_fail(v);
-	virConnSetErrorFunc(c, NULL, silent);
+	virConnSetErrorFunc(c, NULL, virt_dl_silent);
 	v->conn = c;
 	return 0;
 }
@@ -205,7 +188,8 @@ int virt_conn(struct cyris_virt *v)
 
 	if (v->conn)
 		return 0;
-	pthread_once(&virt_once, virt_init);
+	if ((r = virt_dl_load()) < 0)
+		return virt_error(v, r, "cannot load libvirt: %s", virt_dl_error());
 	for (try = 0;; try++) {
 		r = open_once(v);
 		if (r == 0)
@@ -237,8 +221,6 @@ int cyris_virt_new(const struct cyris_conf *conf, struct cyris_virt **ret)
 {
 	struct cyris_virt *v;
 
-	/* libvirt wants its initialisation before any other call */
-	pthread_once(&virt_once, virt_init);
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;

@@ -3,12 +3,11 @@
 #ifndef CYRIS_VM_PRIV_H
 #define CYRIS_VM_PRIV_H
 
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 #include <time.h>
 
 #include "cyris/vm.h"
 #include "../../net/base/util.h"
+#include "virt-dl.h"     /* libvirt, through its table */
 
 /* Typed cleanup (util.h's _cleanup_) for libvirt's handles. */
 static inline void virt_domain_freep(virDomainPtr *d) { if (*d) virDomainFree(*d); }
