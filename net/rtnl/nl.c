@@ -225,44 +225,43 @@ static int nl_setup_in(struct cyris_nl *nl)
 	return r;
 }
 
+/* The end of each open: after its namespace step gave @r, @nl's socket made
+ * (in its nsfd's namespace with @enter, else here) and @nl handed over in
+ * *@ret, or @nl freed. */
+static int nl_open_finish(struct cyris_nl *nl, int r, bool enter, struct cyris_nl **ret)
+{
+	if (r == 0)
+		r = enter ? nl_setup_in(nl) : nl_setup(nl);
+	if (r < 0) {
+		cyris_nl_close(nl);
+		return r;
+	}
+	*ret = nl;
+	return 0;
+}
+
 int cyris_nl_open(struct cyris_nl **ret, const char *netns)
 {
 	struct cyris_nl *nl = nl_alloc(netns);
-	int r;
+	int r = 0;
 
 	if (!nl)
 		return -ENOMEM;
-	if (netns && *netns && (nl->nsfd = cyris_netns_open(netns)) < 0) {
+	if (netns && *netns && (nl->nsfd = cyris_netns_open(netns)) < 0)
 		r = nl->nsfd;
-		goto fail;
-	}
-	if ((r = nl_setup_in(nl)) < 0)
-		goto fail;
-	*ret = nl;
-	return 0;
-fail:
-	cyris_nl_close(nl);
-	return r;
+	return nl_open_finish(nl, r, true, ret);
 }
 
 int cyris_nl_open_same(struct cyris_nl **ret, const struct cyris_nl *like)
 {
 	struct cyris_nl *nl = nl_alloc(like->spec);
-	int r;
+	int r = 0;
 
 	if (!nl)
 		return -ENOMEM;
-	if (like->nsfd >= 0 && (nl->nsfd = fcntl(like->nsfd, F_DUPFD_CLOEXEC, 0)) < 0) {
+	if (like->nsfd >= 0 && (nl->nsfd = fcntl(like->nsfd, F_DUPFD_CLOEXEC, 0)) < 0)
 		r = -errno;
-		goto fail;
-	}
-	if ((r = nl_setup_in(nl)) < 0)
-		goto fail;
-	*ret = nl;
-	return 0;
-fail:
-	cyris_nl_close(nl);
-	return r;
+	return nl_open_finish(nl, r, true, ret);
 }
 
 static void queue_drop(struct cyris_nl *nl)
@@ -274,22 +273,15 @@ static void queue_drop(struct cyris_nl *nl)
 int cyris_nl_open_here(struct cyris_nl **ret, const char *spec)
 {
 	struct cyris_nl *nl = nl_alloc(spec);
-	int r;
+	int r = 0;
 
 	if (!nl)
 		return -ENOMEM;
+	/* (made here, in the thread's namespace, which is @spec's) */
 	if (spec && *spec &&
-	    (nl->nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
+	    (nl->nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
 		r = -errno;
-		goto fail;
-	}
-	if ((r = nl_setup(nl)) < 0)
-		goto fail;
-	*ret = nl;
-	return 0;
-fail:
-	cyris_nl_close(nl);
-	return r;
+	return nl_open_finish(nl, r, false, ret);
 }
 
 void cyris_nl_close(struct cyris_nl *nl)
